@@ -1,0 +1,1 @@
+"""Typed settings and the rules file; imports nothing else from busavvik."""

@@ -1,0 +1,222 @@
+"""The rules file: label aliases, placeholders, organisation/theme rules, auto-reply patterns.
+
+The shipped defaults (`config/rules.toml`) are merged with an admin's copy, table by table; the result is
+validated and compiled into frozen dataclasses that the pure parsers take as an argument.
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from config.errors import ConfigError
+
+DEFAULT_RULES_PATH = Path(__file__).with_name("rules.toml")
+
+FORM_FIELDS = (
+    "event_type", "units_involved", "description", "proposed_action", "personal_data_contact",
+    "reported_date", "reporter_unit", "reporter_contact_person", "reporter_email", "reporter_phone",
+    "reporter_manager_name", "reporter_manager_unit", "reporter_manager_email", "reporter_manager_phone",
+    "response_description", "response_improvements", "response_received_date", "response_manager_name",
+    "response_manager_unit", "response_manager_email", "response_manager_phone",
+)
+PRINCIPALS = ("kommun", "region")
+
+
+@dataclass(frozen=True)
+class SectionRule:
+    key: str
+    headings: tuple[str, ...]
+    fields: tuple[tuple[str, tuple[str, ...]], ...]  # (field name, label aliases) in file order
+
+
+@dataclass(frozen=True)
+class FormRules:
+    placeholders: tuple[str, ...]
+    sections: tuple[SectionRule, ...]
+    max_zip_members: int = 400
+    max_uncompressed_bytes: int = 50_000_000
+    max_compression_ratio: int = 200
+
+
+@dataclass(frozen=True)
+class OrgRule:
+    type: str
+    principal: str
+    unit_patterns: tuple[re.Pattern[str], ...]
+    domain_patterns: tuple[re.Pattern[str], ...]
+
+
+@dataclass(frozen=True)
+class ThemeRule:
+    name: str
+    patterns: tuple[re.Pattern[str], ...]
+
+
+@dataclass(frozen=True)
+class Rules:
+    secretariat_addresses: tuple[str, ...]
+    own_message_id_domain: str
+    subject_prefixes: tuple[str, ...]
+    autoreply_subject_patterns: tuple[re.Pattern[str], ...]
+    form: FormRules
+    organisations: tuple[OrgRule, ...]
+    themes: tuple[ThemeRule, ...]
+    default_theme: str
+    body_answer_patterns: tuple[re.Pattern[str], ...]
+    source: str = "defaults"
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    def is_secretariat(self, address: str) -> bool:
+        return address.strip().lower() in {a.lower() for a in self.secretariat_addresses}
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read rules file {path}: {exc.strerror}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from None  # tomllib's message carries line and column
+
+
+def _line_of(path: Path | None, key: str) -> str:
+    """Best-effort 'line N' for a key in the admin's file, for readable errors."""
+    if path is None or not path.exists():
+        return ""
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if key in line:
+            return f" (line {number})"
+    return ""
+
+
+def merge(defaults: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Table-by-table merge: nested tables merge, arrays and scalars replace."""
+    merged = dict(defaults)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+class _Builder:
+    """Validates a merged rules dict and compiles it; errors name the key and the admin file's line."""
+
+    def __init__(self, data: dict[str, Any], admin_path: Path | None) -> None:
+        self.data = data
+        self.admin_path = admin_path
+
+    def fail(self, key: str, message: str) -> ConfigError:
+        where = self.admin_path or DEFAULT_RULES_PATH
+        return ConfigError(f"{where}{_line_of(self.admin_path, key.split('.')[-1])}: {key}: {message}")
+
+    def strings(self, value: Any, key: str) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(key, "expected a list of strings")
+        return tuple(value)
+
+    def patterns(self, value: Any, key: str) -> tuple[re.Pattern[str], ...]:
+        compiled = []
+        for text in self.strings(value, key):
+            try:
+                compiled.append(re.compile(text, re.IGNORECASE))
+            except re.error as exc:
+                raise self.fail(key, f"bad regular expression {text!r}: {exc}") from None
+        return tuple(compiled)
+
+    def table(self, key: str) -> dict[str, Any]:
+        value = self.data.get(key, {})
+        if not isinstance(value, dict):
+            raise self.fail(key, "expected a table")
+        return value
+
+    def sections(self) -> tuple[SectionRule, ...]:
+        out = []
+        for key, sec in self.table("form").get("sections", {}).items():
+            fields = sec.get("fields", {})
+            for name in fields:
+                if name not in FORM_FIELDS:
+                    raise self.fail(f"form.sections.{key}.fields.{name}",
+                                    f"unknown field; known fields: {', '.join(FORM_FIELDS)}")
+            out.append(SectionRule(
+                key=key,
+                headings=self.strings(sec.get("headings", []), f"form.sections.{key}.headings"),
+                fields=tuple((n, self.strings(v, f"form.sections.{key}.fields.{n}")) for n, v in fields.items()),
+            ))
+        return tuple(out)
+
+    def form(self) -> FormRules:
+        form = self.table("form")
+        ints = {}
+        for name in ("max_zip_members", "max_uncompressed_bytes", "max_compression_ratio"):
+            value = form.get(name, getattr(FormRules, name))
+            if not isinstance(value, int) or value <= 0:
+                raise self.fail(f"form.{name}", "expected a positive integer")
+            ints[name] = value
+        return FormRules(placeholders=self.strings(form.get("placeholders", []), "form.placeholders"),
+                         sections=self.sections(), **ints)
+
+    def organisations(self) -> tuple[OrgRule, ...]:
+        out = []
+        for i, org in enumerate(self.data.get("organisations", [])):
+            key = f"organisations[{i}]"
+            if org.get("principal") not in PRINCIPALS:
+                raise self.fail(f"{key}.principal", f"must be one of {PRINCIPALS}")
+            if not isinstance(org.get("type"), str):
+                raise self.fail(f"{key}.type", "expected a string")
+            out.append(OrgRule(org["type"], org["principal"],
+                               self.patterns(org.get("unit_patterns", []), f"{key}.unit_patterns"),
+                               self.patterns(org.get("domain_patterns", []), f"{key}.domain_patterns")))
+        return tuple(out)
+
+    def themes(self) -> tuple[ThemeRule, ...]:
+        return tuple(ThemeRule(t.get("name", ""), self.patterns(t.get("patterns", []), f"themes[{i}].patterns"))
+                     for i, t in enumerate(self.data.get("themes", [])))
+
+    def build(self, source: str) -> Rules:
+        known = {"secretariat", "subject", "autoreply", "form", "organisations", "themes", "themes_default",
+                 "body_answer"}
+        for key in self.data:
+            if key not in known:
+                raise self.fail(key, f"unknown table; known: {', '.join(sorted(known))}")
+        sec = self.table("secretariat")
+        return Rules(
+            secretariat_addresses=self.strings(sec.get("addresses", []), "secretariat.addresses"),
+            own_message_id_domain=str(sec.get("own_message_id_domain", "busavvik.invalid")),
+            subject_prefixes=self.strings(self.table("subject").get("prefixes", []), "subject.prefixes"),
+            autoreply_subject_patterns=self.patterns(self.table("autoreply").get("subject_patterns", []),
+                                                     "autoreply.subject_patterns"),
+            form=self.form(),
+            organisations=self.organisations(),
+            themes=self.themes(),
+            default_theme=str(self.table("themes_default").get("name", "Övrig samverkan runt individ")),
+            body_answer_patterns=self.patterns(self.table("body_answer").get("patterns", []),
+                                               "body_answer.patterns"),
+            source=source,
+            raw=self.data,
+        )
+
+
+def load_rules(admin_path: Path | str | None = None) -> Rules:
+    """Load the shipped defaults, overlaid by the admin's rules file when one is given."""
+    data = _read_toml(DEFAULT_RULES_PATH)
+    path = Path(admin_path) if admin_path else None
+    if path is not None:
+        data = merge(data, _read_toml(path))
+    return _Builder(data, path).build(str(path) if path else "defaults")
+
+
+_DEFAULT: Rules | None = None
+
+
+def default_rules() -> Rules:
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = load_rules()
+    return _DEFAULT

@@ -1,0 +1,27 @@
+"""What every mail source hands to the pipeline: raw bytes and where they were seen."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class RawMessage:
+    mailbox: str                 # configured mailbox name, e.g. "storsthlm"
+    folder: str                  # IMAP folder, Maildir sub-folder, or the file's path for file imports
+    data: bytes = field(repr=False)
+    uidvalidity: int | None = None
+    uid: int | None = None
+
+
+@dataclass(frozen=True)
+class FolderCursor:
+    """Where an incremental sync of one (mailbox, folder) stands."""
+    uidvalidity: int
+    last_uid: int
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A batch of fetched messages and the cursor to save once they are committed."""
+    messages: tuple[RawMessage, ...]
+    cursor: FolderCursor

@@ -1,0 +1,118 @@
+"""Frozen records the parsers hand downstream.  No I/O here."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something that could not be read.  `code` is stable (exports, digest); `detail` is for humans
+    and never contains a personnummer."""
+    code: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class FieldTrace:
+    """Where a form value came from: for `busavvik rules check`."""
+    field: str
+    value: str
+    section: str          # rules section key, e.g. "s3_reporter"
+    source: str           # "content_control" | "content_control_tagged" | "table_cell" | "typed_text"
+    label: str            # the label (or heading / tag) text that matched
+    rule: str             # the alias from the rules file that matched it
+
+
+@dataclass(frozen=True)
+class FormData:
+    """Sections 1–4 of the form.  An empty field (placeholder showing) is None."""
+    event_type: str | None = None
+    units_involved: tuple[str, ...] = ()
+    description: str | None = None
+    proposed_action: str | None = None
+    personal_data_contact: str | None = None
+    reported_date: date | None = None
+    reporter_unit: str | None = None
+    reporter_contact_person: str | None = None
+    reporter_email: str | None = None
+    reporter_phone: str | None = None
+    reporter_manager_name: str | None = None
+    reporter_manager_unit: str | None = None
+    reporter_manager_email: str | None = None
+    reporter_manager_phone: str | None = None
+    response_description: str | None = None
+    response_improvements: str | None = None
+    response_received_date: date | None = None
+    response_manager_name: str | None = None
+    response_manager_unit: str | None = None
+    response_manager_email: str | None = None
+    response_manager_phone: str | None = None
+    trace: tuple[FieldTrace, ...] = field(default=(), compare=False)
+
+    @property
+    def has_report(self) -> bool:
+        """Sections 1–3 carry a deviation."""
+        return bool(self.event_type or self.description)
+
+    @property
+    def has_response(self) -> bool:
+        """Section 4 is filled in."""
+        return bool(self.response_description or self.response_improvements)
+
+
+@dataclass(frozen=True)
+class FormResult:
+    """What a .docx attachment gave: the form (None when it could not be read) and the problems met."""
+    form: FormData | None
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True)
+class Address:
+    name: str
+    email: str  # lower-cased
+
+    @property
+    def domain(self) -> str:
+        return self.email.rpartition("@")[2]
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    data: bytes = field(repr=False)
+    forwarded: bool  # inside a forwarded message/rfc822 rather than the message's own
+
+
+@dataclass(frozen=True)
+class ParsedEmail:
+    message_id: str                 # normalised: lower-case, without angle brackets
+    message_id_header: str          # as in the header, with angle brackets (synthetic if missing)
+    synthetic_id: bool
+    in_reply_to: tuple[str, ...]    # normalised ids
+    references: tuple[str, ...]     # normalised ids
+    thread_index_guid: str | None   # hex of the conversation GUID from Thread-Index
+    thread_topic: str | None
+    subject: str
+    normalised_subject: str
+    sender: Address | None
+    to: tuple[Address, ...]
+    cc: tuple[Address, ...]
+    date: datetime | None           # timezone-aware UTC
+    body_text: str
+    auto_reply: bool
+    attachments: tuple[Attachment, ...]
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True)
+class Classification:
+    reporter_org_type: str | None
+    reporter_principal: str | None
+    receiver_org_types: tuple[str, ...]
+    receiver_principals: tuple[str, ...]
+    principal_relation: str | None   # "between" | "within" | None (unknown)
+    themes: tuple[str, ...]
+    rules_used: tuple[str, ...] = field(default=(), compare=False)
