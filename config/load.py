@@ -1,0 +1,172 @@
+"""Reading and validating the config file into `Settings`."""
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import typing
+from datetime import date, time
+from pathlib import Path
+from typing import Any
+
+from config.errors import ConfigError
+from config.settings import (
+    SECURITY, DigestSettings, LoggingSettings, MailboxSettings, ReminderSettings, Settings, SmtpSettings,
+    WorkerSettings, is_loopback, valid_host,
+)
+
+CONFIG_ENV = "BUSAVVIK_CONFIG"
+DATABASE_ENV = "BUSAVVIK_DATABASE_URL"
+RULES_ENV = "BUSAVVIK_RULES"
+_SECTIONS = {"smtp": SmtpSettings, "reminders": ReminderSettings, "digest": DigestSettings,
+             "worker": WorkerSettings, "logging": LoggingSettings}
+
+
+def _convert(value: Any, hint: Any, key: str) -> Any:
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType")) and type(None) in args:
+        inner = [a for a in args if a is not type(None)][0]
+        return None if value is None else _convert(value, inner, key)
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(f"{key}: expected true or false, got {value!r}")
+    if hint is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if hint is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if hint is str and isinstance(value, str):
+        return value
+    if hint is date:
+        return _date(value, key)
+    if hint is time:
+        return _time(value, key)
+    if origin is tuple and isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise ConfigError(f"{key}: expected {getattr(hint, '__name__', hint)}, got {value!r}")
+
+
+def _date(value: Any, key: str) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ConfigError(f"{key}: expected a date like 2026-01-01, got {value!r}") from None
+
+
+def _time(value: Any, key: str) -> time:
+    if isinstance(value, time):
+        return value
+    try:
+        return time.fromisoformat(str(value))
+    except ValueError:
+        raise ConfigError(f"{key}: expected a time like 08:00, got {value!r}") from None
+
+
+def _build(cls: type, data: dict[str, Any], prefix: str) -> Any:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{prefix}: expected a table")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise ConfigError(f"{prefix}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(names))}")
+    return cls(**{k: _convert(v, hints[k], f"{prefix}.{k}") for k, v in data.items()})
+
+
+def _check_endpoint(obj: Any, prefix: str) -> None:
+    if not valid_host(obj.host):
+        raise ConfigError(f"{prefix}.host: {obj.host!r} is not a valid host name or address")
+    if obj.security not in SECURITY:
+        raise ConfigError(f"{prefix}.security: must be one of {', '.join(SECURITY)}, got {obj.security!r}")
+    if obj.security == "none" and not is_loopback(obj.host):
+        raise ConfigError(f"{prefix}.security: 'none' (no TLS) is allowed only for a loopback host, "
+                          f"not {obj.host!r}")
+    if not 0 < obj.port < 65536:
+        raise ConfigError(f"{prefix}.port: {obj.port} is not a port number")
+
+
+def _check_mailbox(mb: MailboxSettings, prefix: str, check_secrets: bool) -> None:
+    if mb.type == "maildir":
+        if not mb.path:
+            raise ConfigError(f"{prefix}.path: a maildir mailbox needs the path of the Maildir")
+        return
+    if mb.type != "imap":
+        raise ConfigError(f"{prefix}.type: must be 'imap' or 'maildir', got {mb.type!r}")
+    _check_endpoint(mb, prefix)
+    if mb.auth not in ("password", "xoauth2"):
+        raise ConfigError(f"{prefix}.auth: must be 'password' or 'xoauth2', got {mb.auth!r}")
+    if not mb.username:
+        raise ConfigError(f"{prefix}.username: missing")
+    if mb.auth == "password":
+        if not (mb.password_env or mb.password_file):
+            raise ConfigError(f"{prefix}: set password_env (an environment variable) or password_file; "
+                              "passwords are not written in the config file")
+        if check_secrets and mb.password() is None:
+            raise ConfigError(f"{prefix}: the password is missing: environment variable "
+                              f"{mb.password_env or '(none)'} is not set")
+    elif not (mb.oauth_tenant and mb.oauth_client_id and
+              (mb.oauth_client_secret_env or mb.oauth_certificate_file)):
+        raise ConfigError(f"{prefix}: xoauth2 needs oauth_tenant, oauth_client_id and "
+                          "oauth_client_secret_env or oauth_certificate_file")
+
+
+def _mailboxes(items: Any, check_secrets: bool) -> tuple[MailboxSettings, ...]:
+    if not isinstance(items, list):
+        raise ConfigError("mailboxes: expected [[mailboxes]] tables")
+    out, seen = [], set()
+    for i, item in enumerate(items):
+        prefix = f"mailboxes[{i}]"
+        if not isinstance(item, dict) or not item.get("name"):
+            raise ConfigError(f"{prefix}.name: every mailbox needs a name")
+        mb = _build(MailboxSettings, item, f"{prefix} ({item['name']})")
+        if mb.name in seen:
+            raise ConfigError(f"{prefix}.name: {mb.name!r} is used twice")
+        seen.add(mb.name)
+        _check_mailbox(mb, f"{prefix} ({mb.name})", check_secrets)
+        out.append(mb)
+    return tuple(out)
+
+
+def parse_settings(data: dict[str, Any], source: str = "", check_secrets: bool = False) -> Settings:
+    known = {"database", "rules", "mailboxes", *_SECTIONS}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(f"unknown table(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    db = data.get("database", {})
+    rules = data.get("rules", {})
+    for name, table, keys in (("database", db, {"url"}), ("rules", rules, {"path"})):
+        if not isinstance(table, dict) or set(table) - keys:
+            raise ConfigError(f"{name}: unknown key(s); known: {', '.join(sorted(keys))}")
+    sections = {k: _build(cls, data.get(k, {}), k) for k, cls in _SECTIONS.items()}
+    if "smtp" in data:
+        _check_endpoint(sections["smtp"], "smtp")
+    return Settings(database_url=str(db.get("url", Settings.database_url)),
+                    rules_path=str(rules.get("path", "")),
+                    mailboxes=_mailboxes(data.get("mailboxes", []), check_secrets),
+                    source=source, **sections)
+
+
+def load_settings(path: str | Path | None = None, check_secrets: bool = False) -> Settings:
+    """Config from `path`, else $BUSAVVIK_CONFIG, else defaults; $BUSAVVIK_DATABASE_URL wins for the DB."""
+    path = path or os.environ.get(CONFIG_ENV) or None
+    data: dict[str, Any] = {}
+    if path:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+    try:
+        settings = parse_settings(data, str(path or "defaults"), check_secrets)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}" if path else str(exc)) from None
+    overrides: dict[str, Any] = {}
+    if os.environ.get(DATABASE_ENV):
+        overrides["database_url"] = os.environ[DATABASE_ENV]
+    if os.environ.get(RULES_ENV):
+        overrides["rules_path"] = os.environ[RULES_ENV]
+    return dataclasses.replace(settings, **overrides) if overrides else settings

@@ -1,0 +1,161 @@
+"""Typed settings from the TOML config file and the environment, validated at start.
+
+Secrets never live in the config file: it names an environment variable or a secrets file instead.
+Unknown keys, wrong types, bad hosts and missing secrets are reported with the key that is wrong.
+"""
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field, fields
+from datetime import date, time
+from pathlib import Path
+from typing import Any
+
+from config.errors import ConfigError
+
+DEFAULT_DATABASE_URL = "sqlite:///busavvik.db"
+SECURITY = ("ssl", "starttls", "none")
+_HOST_RE = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def valid_host(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return bool(_HOST_RE.match(host))
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A secret value that never shows itself in repr, str or logs."""
+    value: str = field(repr=False)
+
+    def __repr__(self) -> str:
+        return "Secret(****)"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class MailboxSettings:
+    name: str
+    type: str = "imap"                       # "imap" | "maildir"
+    host: str = ""
+    port: int = 993
+    security: str = "ssl"                    # "ssl" | "starttls" | "none" (none: loopback only)
+    username: str = ""
+    auth: str = "password"                   # "password" | "xoauth2"
+    password_env: str = ""
+    password_file: str = ""
+    oauth_tenant: str = ""
+    oauth_client_id: str = ""
+    oauth_client_secret_env: str = ""
+    oauth_certificate_file: str = ""
+    oauth_certificate_thumbprint: str = ""
+    ca_file: str = ""
+    insecure_skip_verify: bool = False       # explicit and logged; refused unless set on purpose
+    folders: tuple[str, ...] = ("INBOX",)
+    since: date | None = None
+    path: str = ""                           # Maildir root for type = "maildir"
+    timeout: float = 60.0
+    batch_size: int = 200
+
+    def password(self) -> Secret | None:
+        return _read_secret(self.password_env, self.password_file)
+
+    def oauth_secret(self) -> Secret | None:
+        return _read_secret(self.oauth_client_secret_env, "")
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str = ""
+    port: int = 587
+    security: str = "starttls"
+    username: str = ""
+    auth: str = "none"                       # "none" | "password" | "xoauth2"
+    password_env: str = ""
+    password_file: str = ""
+    oauth_tenant: str = ""
+    oauth_client_id: str = ""
+    oauth_client_secret_env: str = ""
+    ca_file: str = ""
+    insecure_skip_verify: bool = False
+    from_address: str = "BUS-avvikelser@storsthlm.se"
+    timeout: float = 30.0
+    retries: int = 3
+
+    def password(self) -> Secret | None:
+        return _read_secret(self.password_env, self.password_file)
+
+
+@dataclass(frozen=True)
+class ReminderSettings:
+    enabled: bool = False
+    start_date: date | None = None
+    due_months: int = 2
+    second_after_days: int = 14
+    escalation_after_days: int = 30
+    escalation_address: str = ""
+    window_start: time = time(8, 0)
+    window_end: time = time(16, 0)
+    templates_dir: str = ""
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    recipients: tuple[str, ...] = ("BUS-avvikelser@storsthlm.se", "BUS-avvikelser.hsf@sll.se")
+    day_of_week: str = "mon"
+    hour: int = 7
+    minute: int = 0
+    templates_dir: str = ""
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    poll_minutes: int = 10
+    timezone: str = "Europe/Stockholm"
+    lock_id: int = 7_320_201
+
+
+@dataclass(frozen=True)
+class LoggingSettings:
+    format: str = "text"                     # "text" | "json"
+    level: str = "INFO"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    rules_path: str = ""
+    mailboxes: tuple[MailboxSettings, ...] = ()
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    reminders: ReminderSettings = field(default_factory=ReminderSettings)
+    digest: DigestSettings = field(default_factory=DigestSettings)
+    worker: WorkerSettings = field(default_factory=WorkerSettings)
+    logging: LoggingSettings = field(default_factory=LoggingSettings)
+    source: str = "defaults"
+
+
+def _read_secret(env: str, path: str) -> Secret | None:
+    if env and os.environ.get(env):
+        return Secret(os.environ[env])
+    if path:
+        try:
+            return Secret(Path(path).read_text(encoding="utf-8").strip())
+        except OSError as exc:
+            raise ConfigError(f"cannot read secrets file {path}: {exc.strerror}") from None
+    return None
