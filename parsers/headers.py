@@ -1,0 +1,89 @@
+"""Header decoding that never raises: broken encodings and odd Message-IDs become text or nothing."""
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime, timezone
+from email.header import decode_header, make_header
+from email.message import Message
+from email.utils import getaddresses, parsedate_to_datetime
+
+from parsers.types import Address
+
+_ID = re.compile(r"<([^<>\s]+)>")
+_SPACE = re.compile(r"\s+")
+
+
+def header_text(msg: Message, name: str) -> str:
+    """A header's decoded text ('' when absent or undecodable); RFC 2047 words decoded, whitespace folded."""
+    raw = msg.get(name)
+    if raw is None:
+        return ""
+    raw = str(raw)
+    try:
+        text = str(make_header(decode_header(raw)))
+    except (UnicodeError, LookupError, ValueError, TypeError, AssertionError):
+        text = raw
+    return _SPACE.sub(" ", text).strip()
+
+
+def normalise_id(value: str) -> str:
+    """Message-ID without angle brackets, lower-cased (Exchange ids keep their '=' and '@' as they are)."""
+    return value.strip().strip("<>").strip().lower()
+
+
+def message_ids(value: str) -> tuple[str, ...]:
+    """All ids in an In-Reply-To/References value, in order, normalised."""
+    found = _ID.findall(value or "")
+    if not found:
+        found = [tok for tok in (value or "").split() if "@" in tok]
+    out: list[str] = []
+    for item in found:
+        norm = normalise_id(item)
+        if norm and norm not in out:
+            out.append(norm)
+    return tuple(out)
+
+
+def own_message_id(msg: Message, raw: bytes) -> tuple[str, str, bool]:
+    """(normalised id, header form with brackets, synthetic?) — a stable synthetic id from the bytes."""
+    ids = message_ids(header_text(msg, "Message-ID"))
+    if ids:
+        original = _ID.search(header_text(msg, "Message-ID"))
+        shown = f"<{original.group(1)}>" if original else f"<{ids[0]}>"
+        return ids[0], shown, False
+    digest = hashlib.sha256(raw).hexdigest()[:40]
+    synthetic = f"{digest}@synthetic.busavvik.invalid"
+    return synthetic, f"<{synthetic}>", True
+
+
+def addresses(msg: Message, *names: str) -> tuple[Address, ...]:
+    values = [header_text(msg, n) for n in names]
+    out: list[Address] = []
+    try:
+        pairs = getaddresses([v for v in values if v])
+    except (ValueError, TypeError, IndexError):
+        return ()
+    for name, email in pairs:
+        email = email.strip().lower()
+        if "@" in email and all(a.email != email for a in out):
+            out.append(Address(name.strip(), email))
+    return tuple(out)
+
+
+def message_date(msg: Message) -> datetime | None:
+    text = header_text(msg, "Date")
+    if not text:
+        return None
+    try:
+        value = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    try:
+        return value.astimezone(timezone.utc)
+    except (OverflowError, ValueError):
+        return None

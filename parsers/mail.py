@@ -1,0 +1,55 @@
+"""Raw mail bytes → ParsedEmail.  Pure: no I/O, never raises on bad input (problems are recorded)."""
+from __future__ import annotations
+
+import email
+from email import policy
+from email.message import Message
+
+from config.rules import Rules
+from parsers.autoreply import is_auto_reply
+from parsers.headers import addresses, header_text, message_date, message_ids, own_message_id
+from parsers.mime import walk_parts
+from parsers.subject import normalise_subject
+from parsers.threadindex import conversation_guid
+from parsers.types import ParsedEmail, Problem
+
+
+def _load(raw: bytes) -> Message:
+    return email.message_from_bytes(raw, policy=policy.compat32)
+
+
+def parse_email(raw: bytes, rules: Rules) -> ParsedEmail:
+    msg = _load(raw)
+    problems: list[Problem] = []
+    norm_id, shown_id, synthetic = own_message_id(msg, raw)
+    if synthetic:
+        problems.append(Problem("mail_no_message_id", "no Message-ID; a synthetic id was given"))
+    if msg.defects:
+        kinds = sorted({type(d).__name__ for d in msg.defects})
+        problems.append(Problem("mail_malformed", ", ".join(kinds)[:200]))
+    subject = header_text(msg, "Subject")
+    try:
+        body, attachments, walk_problems = walk_parts(msg)
+    except (RecursionError, ValueError, TypeError, LookupError, AssertionError) as exc:
+        body, attachments, walk_problems = "", (), (Problem("mail_unparseable", type(exc).__name__),)
+    problems.extend(walk_problems)
+    senders = addresses(msg, "From") or addresses(msg, "Sender")
+    return ParsedEmail(
+        message_id=norm_id,
+        message_id_header=shown_id,
+        synthetic_id=synthetic,
+        in_reply_to=message_ids(header_text(msg, "In-Reply-To")),
+        references=message_ids(header_text(msg, "References")),
+        thread_index_guid=conversation_guid(header_text(msg, "Thread-Index")),
+        thread_topic=header_text(msg, "Thread-Topic") or None,
+        subject=subject,
+        normalised_subject=normalise_subject(subject, rules.subject_prefixes),
+        sender=senders[0] if senders else None,
+        to=addresses(msg, "To"),
+        cc=addresses(msg, "Cc"),
+        date=message_date(msg),
+        body_text=body,
+        auto_reply=is_auto_reply(msg, subject, rules.autoreply_subject_patterns),
+        attachments=attachments,
+        problems=tuple(problems),
+    )

@@ -1,0 +1,95 @@
+"""Walking a MIME tree: body text and attachments, knowing which sit inside a forwarded message."""
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from email.message import Message
+
+from parsers.headers import header_text
+from parsers.types import Attachment, Problem
+
+MAX_DEPTH = 30
+_WORD_TYPES = ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+               "application/vnd.ms-word.document.macroenabled.12", "application/msword")
+_WORD_EXT = (".docx", ".docm", ".doc", ".dotx", ".dotm")
+_TAGS = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.IGNORECASE | re.DOTALL)
+
+
+def _walk(part: Message, forwarded: bool, depth: int) -> Iterator[tuple[Message, bool]]:
+    yield part, forwarded
+    if depth >= MAX_DEPTH:
+        return
+    if part.get_content_type() == "message/rfc822" or part.get_content_maintype() == "message":
+        payload = part.get_payload()
+        children = payload if isinstance(payload, list) else []
+        for child in children:
+            if isinstance(child, Message):
+                yield from _walk(child, True, depth + 1)
+    elif part.is_multipart():
+        payload = part.get_payload()
+        for child in payload if isinstance(payload, list) else []:
+            if isinstance(child, Message):
+                yield from _walk(child, forwarded, depth + 1)
+
+
+def _filename(part: Message) -> str:
+    try:
+        name = part.get_filename() or ""
+    except (TypeError, ValueError, LookupError, AssertionError):
+        name = ""
+    if not name:
+        name = header_text(part, "Content-Description")
+    try:
+        from email.header import decode_header, make_header
+        name = str(make_header(decode_header(name)))
+    except (UnicodeError, LookupError, ValueError, TypeError, AssertionError):
+        pass
+    return name.strip()
+
+
+def _is_word(part: Message, filename: str) -> bool:
+    return part.get_content_type() in _WORD_TYPES or filename.lower().endswith(_WORD_EXT)
+
+
+def _decoded(part: Message) -> bytes | None:
+    try:
+        data = part.get_payload(decode=True)
+    except (ValueError, TypeError, LookupError, AssertionError):
+        return None
+    return data if isinstance(data, bytes) else None
+
+
+def _text_of(part: Message) -> str:
+    data = _decoded(part) or b""
+    charset = part.get_content_charset() or "utf-8"
+    try:
+        text = data.decode(charset, errors="replace")
+    except LookupError:
+        text = data.decode("utf-8", errors="replace")
+    if part.get_content_type() == "text/html":
+        text = html.unescape(_TAGS.sub(" ", text))
+    return text
+
+
+def walk_parts(msg: Message) -> tuple[str, tuple[Attachment, ...], tuple[Problem, ...]]:
+    """(body text of the message itself, Word attachments, problems met while decoding)."""
+    plain: list[str] = []
+    html_text: list[str] = []
+    attachments: list[Attachment] = []
+    problems: list[Problem] = []
+    for part, forwarded in _walk(msg, False, 0):
+        if part.is_multipart() or part.get_content_maintype() == "message":
+            continue
+        filename = _filename(part)
+        disposition = (part.get_content_disposition() or "").lower()
+        if _is_word(part, filename):
+            data = _decoded(part)
+            if data is None:
+                problems.append(Problem("attachment_unreadable", f"cannot decode {filename or 'attachment'}"))
+                continue
+            attachments.append(Attachment(filename, part.get_content_type(), data, forwarded))
+        elif not forwarded and disposition != "attachment" and part.get_content_maintype() == "text":
+            (plain if part.get_content_type() == "text/plain" else html_text).append(_text_of(part))
+    body = "\n".join(plain) if any(p.strip() for p in plain) else "\n".join(html_text)
+    return body.strip(), tuple(attachments), tuple(problems)

@@ -1,0 +1,44 @@
+"""Swedish personnummer and samordningsnummer: detection (Luhn-checked) and redaction.
+
+The numbers themselves never leave this module: callers get a count or redacted text.
+"""
+from __future__ import annotations
+
+import re
+
+_CANDIDATE = re.compile(r"(?<![\d-])((?:19|20)?\d{2})(\d{2})(\d{2})\s?([-+]?)\s?(\d{4})(?![\d])")
+REDACTED = "[personnummer]"
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(digits):
+        n = int(ch) * (2 if i % 2 == 0 else 1)
+        total += n - 9 if n > 9 else n
+    return total % 10 == 0
+
+
+def _valid(match: re.Match[str]) -> bool:
+    year, month, day, _sep, tail = match.groups()
+    if not 1 <= int(month) <= 12:
+        return False
+    d = int(day)
+    if not (1 <= d <= 31 or 61 <= d <= 91):  # 61–91: samordningsnummer (day + 60)
+        return False
+    return _luhn_ok(year[-2:] + month + day + tail)
+
+
+def find_count(text: str) -> int:
+    """How many valid personnummer/samordningsnummer the text holds."""
+    return sum(1 for m in _CANDIDATE.finditer(text or "") if _valid(m))
+
+
+def contains(text: str) -> bool:
+    return find_count(text) > 0
+
+
+def redact(text: str) -> str:
+    """The text with every valid number replaced by [personnummer]; invalid ones are left alone."""
+    if not text:
+        return text
+    return _CANDIDATE.sub(lambda m: REDACTED if _valid(m) else m.group(0), text)

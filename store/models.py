@@ -1,0 +1,165 @@
+"""SQLAlchemy 2.0 typed models.  Models never commit: the code that runs a stage owns the transaction."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite hands back naive values)."""
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(timezone.utc) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class RawBlob(Base):
+    """Raw message bytes, content-addressed; written before anything is parsed."""
+    __tablename__ = "raw_blob"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Case(Base):
+    __tablename__ = "bus_case"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(20), unique=True)
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    source_message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id", use_alter=True))
+    first_received: Mapped[datetime] = mapped_column(UTCDateTime())
+    response_due: Mapped[date] = mapped_column(Date)
+    fingerprint: Mapped[str] = mapped_column(String(64), index=True)
+    text_fingerprint: Mapped[str] = mapped_column(String(64), index=True)
+    normalised_subject: Mapped[str] = mapped_column(Text, default="")
+    form: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    classification: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    participants: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    receivers: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    reporters: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    flags: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    responded: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open | closed | paused
+    overrides: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    __table_args__ = (UniqueConstraint("year", "seq"),)
+
+
+class Message(Base):
+    __tablename__ = "message"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(998), unique=True)
+    message_id_header: Mapped[str] = mapped_column(Text)
+    synthetic_id: Mapped[bool] = mapped_column(Boolean, default=False)
+    raw_sha256: Mapped[str] = mapped_column(ForeignKey("raw_blob.sha256"), index=True)
+    subject: Mapped[str] = mapped_column(Text, default="")
+    normalised_subject: Mapped[str] = mapped_column(Text, default="")
+    sender: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    sender_name: Mapped[str] = mapped_column(Text, default="")
+    recipients: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    date: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    in_reply_to: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    references: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    thread_index_guid: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    auto_reply: Mapped[bool] = mapped_column(Boolean, default=False)
+    kind: Mapped[str] = mapped_column(String(12), default="other")
+    case_pk: Mapped[int | None] = mapped_column(ForeignKey("bus_case.id"), nullable=True, index=True)
+    link_rule: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    linked_by_human: Mapped[bool] = mapped_column(Boolean, default=False)
+    problems: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    flags: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    form: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    body_excerpt: Mapped[str] = mapped_column(Text, default="")
+    case: Mapped[Case | None] = relationship(foreign_keys=[case_pk])
+    locations: Mapped[list[Location]] = relationship(back_populates="message")
+
+
+class Location(Base):
+    """Every place a message was seen: (mailbox, folder), with its IMAP uid when it came over IMAP."""
+    __tablename__ = "location"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_pk: Mapped[int] = mapped_column(ForeignKey("message.id"), index=True)
+    mailbox: Mapped[str] = mapped_column(String(200))
+    folder: Mapped[str] = mapped_column(String(1000))
+    uidvalidity: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    uid: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    message: Mapped[Message] = relationship(back_populates="locations")
+    __table_args__ = (UniqueConstraint("message_pk", "mailbox", "folder"),
+                      UniqueConstraint("mailbox", "folder", "uidvalidity", "uid"))
+
+
+class Cursor(Base):
+    __tablename__ = "sync_cursor"
+    mailbox: Mapped[str] = mapped_column(String(200), primary_key=True)
+    folder: Mapped[str] = mapped_column(String(1000), primary_key=True)
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    last_uid: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class MailboxStatus(Base):
+    __tablename__ = "mailbox_status"
+    mailbox: Mapped[str] = mapped_column(String(200), primary_key=True)
+    last_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    last_error_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    error_count: Mapped[int] = mapped_column(Integer, default=0)
+    fetched_total: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Reminder(Base):
+    """One row per (case, step), created before sending: the guard against sending twice."""
+    __tablename__ = "reminder"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_pk: Mapped[int] = mapped_column(ForeignKey("bus_case.id"), index=True)
+    step: Mapped[str] = mapped_column(String(20))          # first | second | escalation
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending | sending | sent | failed
+    due_on: Mapped[date] = mapped_column(Date)
+    message_id: Mapped[str] = mapped_column(String(300), unique=True)
+    recipients: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    __table_args__ = (UniqueConstraint("case_pk", "step"),)
+
+
+class Correction(Base):
+    """A human correction (who/when); it wins over the parser on re-parse."""
+    __tablename__ = "correction"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_pk: Mapped[int | None] = mapped_column(ForeignKey("bus_case.id"), nullable=True, index=True)
+    message_pk: Mapped[int | None] = mapped_column(ForeignKey("message.id"), nullable=True)
+    field: Mapped[str] = mapped_column(String(60))
+    old_value: Mapped[str | None] = mapped_column(Text, nullable=True)
+    new_value: Mapped[str | None] = mapped_column(Text, nullable=True)
+    who: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+Index("ix_message_norm_subject", Message.normalised_subject)
