@@ -1,0 +1,49 @@
+"""The `busavvik` command line: the composition root that wires ingest, parsers, store and notify."""
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Optional
+
+import typer
+from rich.console import Console
+from sqlalchemy.exc import OperationalError
+
+from busavvik import cli_data, cli_import
+from busavvik.context import AppContext
+from config.errors import ConfigError
+
+app = typer.Typer(
+    help="busavvik — tracks BUS deviation reports (Avvikelseblankett för BUS-samverkan) from the "
+         "secretariat mailboxes: import, link answers, remind, digest and report.",
+    no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+err = Console(stderr=True)
+
+
+@app.callback()
+def _global(ctx: typer.Context,
+            config: Optional[str] = typer.Option(
+                None, "--config", "-c", envvar="BUSAVVIK_CONFIG",
+                help="Config file (TOML). Default: $BUSAVVIK_CONFIG, else built-in defaults "
+                     "(database sqlite:///busavvik.db). $BUSAVVIK_DATABASE_URL overrides the database.")) -> None:
+    ctx.obj = AppContext(config)
+
+
+cli_import.register(app)
+cli_data.register(app)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app()
+    except ConfigError as exc:
+        err.print(f"[red]configuration error:[/red] {exc}")
+        sys.exit(2)
+    except OperationalError as exc:
+        err.print(f"[red]database error:[/red] {str(exc.orig).strip() or exc}")
+        sys.exit(3)
+
+
+if __name__ == "__main__":
+    main()

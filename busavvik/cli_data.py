@@ -1,0 +1,131 @@
+"""Read-only commands over the store: export, overdue, show, problems."""
+from __future__ import annotations
+
+from datetime import date
+from enum import Enum
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+
+from busavvik.context import AppContext
+from busavvik.render import write_csv, write_json
+from parsers.pnr import redact
+from store import export
+from store.models import Case, Message
+
+out = Console()
+err = Console(stderr=True)
+export_app = typer.Typer(help="Export data as JSON or CSV on standard output.", no_args_is_help=True)
+
+
+class Format(str, Enum):
+    json = "json"
+    csv = "csv"
+
+
+class ViewFormat(str, Enum):
+    json = "json"
+    table = "table"
+
+
+def _emit(rows: list[dict[str, object]], fmt: Format) -> None:
+    write_json(rows) if fmt == Format.json else write_csv(rows)
+
+
+@export_app.command("deviations")
+def export_deviations(ctx: typer.Context, fmt: Format = typer.Option(Format.json, "--format", "-f")) -> None:
+    """Every deviation (case) with its linked messages, response, flags and classification."""
+    with ctx.obj.db.session() as session:
+        _emit(export.deviations(session), fmt)
+
+
+@export_app.command("messages")
+def export_messages(ctx: typer.Context, fmt: Format = typer.Option(Format.json, "--format", "-f")) -> None:
+    """Every stored message: where it was seen, its kind, case, the rule that linked it, problems."""
+    with ctx.obj.db.session() as session:
+        _emit(export.messages(session), fmt)
+
+
+def parse_day(value: str | None) -> date:
+    if value is None:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"expected a date like 2026-03-01, got {value!r}") from None
+
+
+def overdue_cmd(ctx: typer.Context,
+                as_of: Optional[str] = typer.Option(None, "--as-of", help="Day to judge by (YYYY-MM-DD); "
+                                                                           "default today."),
+                fmt: ViewFormat = typer.Option(ViewFormat.table, "--format", "-f")) -> None:
+    """Cases without an answer whose due date (first receipt + 2 months) is before the given day."""
+    day = parse_day(as_of)
+    with ctx.obj.db.session() as session:
+        rows = export.overdue(session, day)
+    if fmt == ViewFormat.json:
+        write_json(rows)
+        return
+    table = Table(title=f"Overdue on {day.isoformat()}: {len(rows)}")
+    for col in ("case_id", "response_due", "days_overdue", "status", "receivers"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["case_id"], r["response_due"], str(r["days_overdue"]), r["status"],
+                      ", ".join(r["receivers"]))
+    out.print(table)
+
+
+def _find_case(session: object, key: str) -> Case | None:
+    return session.scalars(select(Case).where(Case.case_id == key.upper())).first()  # type: ignore[attr-defined]
+
+
+def show_cmd(ctx: typer.Context, case_id: str = typer.Argument(..., metavar="CASE", help="e.g. BUS-2026-0007")) -> None:
+    """One case: its fields, its thread and which rule linked each message (personnummer hidden)."""
+    with ctx.obj.db.session() as session:
+        case = _find_case(session, case_id)
+        if case is None:
+            err.print(f"[red]no case {case_id!r}[/red] (see `busavvik export deviations`)")
+            raise typer.Exit(1)
+        msgs = session.scalars(select(Message).where(Message.case_pk == case.id).order_by(Message.date)).all()
+        data = export.deviation_dict(case, list(msgs))
+        out.print(f"[bold]{case.case_id}[/bold]  status {case.status}  due {data['response_due']}  "
+                  f"responded: {'ja' if data['responded'] else 'nej'}  flags: {', '.join(data['flags']) or '-'}")
+        for key in ("event_type", "units_involved", "description", "proposed_action", "reported_date"):
+            out.print(f"  {key}: {redact(str(data[key]))}", markup=False)
+        out.print(f"  classification: {data['classification']}", markup=False)
+        table = Table(title="Thread")
+        for col in ("date", "kind", "link rule", "from", "subject"):
+            table.add_column(col)
+        for m in msgs:
+            table.add_row(m.date.strftime("%Y-%m-%d %H:%M") if m.date else "?", m.kind, m.link_rule or "-",
+                          m.sender or "?", redact(m.subject))
+        out.print(table)
+
+
+def problems_cmd(ctx: typer.Context, fmt: ViewFormat = typer.Option(ViewFormat.table, "--format", "-f")) -> None:
+    """Messages with problems and unlinked mail that needs review."""
+    with ctx.obj.db.session() as session:
+        rows = [export.message_dict(m) for m in session.scalars(select(Message).order_by(Message.id))
+                if m.problems or m.kind == "other"]
+    if fmt == ViewFormat.json:
+        write_json(rows)
+        return
+    table = Table(title=f"Needs review: {len(rows)}")
+    for col in ("date", "kind", "problems", "from", "subject"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row((r["date"] or "?")[:16], r["kind"], ", ".join(r["problems"]) or "-", r["from"] or "?",
+                      redact(r["subject"] or "")[:60])
+    out.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(export_app, name="export")
+    app.command("overdue")(overdue_cmd)
+    app.command("show")(show_cmd)
+    app.command("problems")(problems_cmd)
+
+

@@ -1,0 +1,52 @@
+"""`busavvik import`: backfill from .eml directories, mbox files and Maildirs."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from busavvik.context import AppContext
+from busavvik.pipeline import IngestStats, Pipeline
+from ingest.files import SourceError, open_source
+
+out = Console()
+err = Console(stderr=True)
+
+
+def import_cmd(ctx: typer.Context,
+               paths: list[Path] = typer.Argument(..., help="Directories of .eml files (searched recursively), "
+                                                           "mbox files or Maildirs."),
+               mailbox: Optional[str] = typer.Option(None, "--mailbox", "-m",
+                                                     help="Name of the source mailbox "
+                                                          "(default: the directory's name)."),
+               quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar.")) -> None:
+    """Import mail files. Idempotent: importing the same mail again adds nothing."""
+    app: AppContext = ctx.obj
+    try:
+        sources = [open_source(p, mailbox) for p in paths]
+    except SourceError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    pipeline = Pipeline(app.db, app.rules, app.settings.reminders.due_months)
+    total = IngestStats()
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=err, disable=quiet, transient=True) as progress:
+        for source in sources:
+            task = progress.add_task(f"{source.path.name} ({source.kind})", total=source.count())
+            total.add(pipeline.ingest(source.messages(),
+                                      progress=lambda n, t=task: progress.advance(t, n)))
+    _summary(total)
+
+
+def _summary(stats: IngestStats) -> None:
+    out.print(f"new: {stats.new}  duplicates: {stats.duplicates}  with problems: {stats.with_problems}  "
+              f"new deviations: {stats.deviations}  answers: {stats.answers}")
+    for code, n in sorted(stats.problem_codes.items()):
+        out.print(f"  problem {code}: {n}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("import")(import_cmd)

@@ -1,0 +1,27 @@
+"""What every command needs: settings, rules and the database, built once from the global options."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from config.load import load_settings
+from config.rules import Rules, load_rules
+from config.settings import Settings
+from store.db import Database
+
+
+@dataclass
+class AppContext:
+    config_path: str | None = None
+
+    @cached_property
+    def settings(self) -> Settings:
+        return load_settings(self.config_path)
+
+    @cached_property
+    def rules(self) -> Rules:
+        return load_rules(self.settings.rules_path or None)
+
+    @cached_property
+    def db(self) -> Database:
+        return Database(self.settings.database_url)

@@ -1,0 +1,104 @@
+"""Opening a case for a new deviation and recording what linked messages add to it."""
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from parsers.types import Classification, ParsedEmail
+from store.answers import answer_text
+from store.models import Case, Message
+from store.records import fingerprint, text_fingerprint
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+PNR_FLAG = "personal_identity_number"
+
+
+def add_months(day: date, months: int) -> date:
+    """Calendar months; the 31st of a shorter month becomes its last day."""
+    month0 = day.month - 1 + months
+    year, month = day.year + month0 // 12, month0 % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def local_date(moment: datetime) -> date:
+    return moment.astimezone(STOCKHOLM).date()
+
+
+def _next_seq(session: Session, year: int) -> int:
+    current = session.scalar(select(func.max(Case.seq)).where(Case.year == year))
+    return (current or 0) + 1
+
+
+def _emails(parsed: ParsedEmail) -> list[str]:
+    people = [parsed.sender] if parsed.sender else []
+    return list(dict.fromkeys(a.email for a in (*people, *parsed.to, *parsed.cc)))
+
+
+def classification_dict(c: Classification) -> dict[str, Any]:
+    return {"reporter_org_type": c.reporter_org_type, "reporter_principal": c.reporter_principal,
+            "receiver_org_types": list(c.receiver_org_types), "receiver_principals": list(c.receiver_principals),
+            "principal_relation": c.principal_relation, "themes": list(c.themes)}
+
+
+def open_case(session: Session, msg: Message, form: dict[str, Any], parsed: ParsedEmail,
+              classification: Classification, secretariat: tuple[str, ...], due_months: int,
+              flags: list[str]) -> Case:
+    received = msg.date or msg.first_seen
+    year = local_date(received).year
+    seq = _next_seq(session, year)
+    sec = {a.lower() for a in secretariat}
+    reporters = [e for e in dict.fromkeys([parsed.sender.email if parsed.sender else "",
+                                           (form.get("reporter_email") or "").lower(),
+                                           (form.get("reporter_manager_email") or "").lower()]) if e]
+    case = Case(
+        case_id=f"BUS-{year}-{seq:04d}", year=year, seq=seq, source_message_id=msg.id,
+        first_received=received, response_due=add_months(local_date(received), due_months),
+        fingerprint=fingerprint(form), text_fingerprint=text_fingerprint(form),
+        normalised_subject=parsed.normalised_subject, form=form,
+        classification=classification_dict(classification),
+        participants=[e for e in _emails(parsed) if e not in sec],
+        receivers=[a.email for a in parsed.to if a.email not in sec and a.email not in reporters],
+        reporters=reporters, flags=list(flags), response=None, responded=False, status="open", overrides={},
+    )
+    session.add(case)
+    session.flush()
+    return case
+
+
+def note_participants(case: Case, parsed: ParsedEmail, secretariat: tuple[str, ...]) -> None:
+    sec = {a.lower() for a in secretariat}
+    known = list(case.participants or [])
+    extra = [e for e in _emails(parsed) if e not in sec and e not in known]
+    if extra:
+        case.participants = known + extra
+
+
+def _manager(form: dict[str, Any] | None, parsed: ParsedEmail) -> dict[str, Any]:
+    form = form or {}
+    return {"name": form.get("response_manager_name") or (parsed.sender.name if parsed.sender else None) or None,
+            "unit": form.get("response_manager_unit"),
+            "email": form.get("response_manager_email") or (parsed.sender.email if parsed.sender else None),
+            "phone": form.get("response_manager_phone")}
+
+
+def apply_answer(case: Case, msg: Message, form: dict[str, Any] | None, parsed: ParsedEmail) -> None:
+    """The first answer fills the response; a later one with a filled section 4 replaces a body-only one."""
+    has_form = bool(form and (form.get("response_description") or form.get("response_improvements")))
+    current = case.response
+    if current is not None and (current.get("from_form") or not has_form):
+        return
+    received = (form or {}).get("response_received_date") or local_date(msg.date or msg.first_seen).isoformat()
+    case.response = {
+        "message_id": msg.message_id_header,
+        "description": (form or {}).get("response_description") if has_form else answer_text(parsed.body_text),
+        "improvements": (form or {}).get("response_improvements") if has_form else None,
+        "received_date": received,
+        "manager": _manager(form if has_form else None, parsed),
+        "from_form": has_form,
+    }
+    case.responded = True

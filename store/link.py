@@ -1,0 +1,114 @@
+"""Linking a message to its case: a pure decision over evidence gathered by queries (DESIGN.md order)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from store.models import Case, Message, Reminder
+
+CASE_ID_RE = re.compile(r"\bBUS-(\d{4})-(\d{4})\b", re.IGNORECASE)
+SUBJECT_WINDOW = timedelta(days=365)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Case ids each rule would link to, in rule order; gathered by `gather`."""
+    references: tuple[int, ...] = ()
+    thread_index: tuple[int, ...] = ()
+    form_content: tuple[int, ...] = ()
+    case_id: tuple[int, ...] = ()
+    subject: tuple[int, ...] = ()
+
+
+RULE_ORDER = ("references", "thread_index", "form_content", "case_id", "subject")
+
+
+def decide(evidence: Evidence) -> tuple[int | None, str | None]:
+    """The first rule with a candidate wins; within a rule, the most recent case (last listed)."""
+    for rule in RULE_ORDER:
+        candidates: tuple[int, ...] = getattr(evidence, rule)
+        if candidates:
+            return candidates[-1], rule
+    return None, None
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What the linker needs to know about a message."""
+    message_pk: int | None
+    refs: tuple[str, ...]
+    thread_guid: str | None
+    fingerprints: tuple[str, ...]
+    text_fingerprints: tuple[str, ...]
+    subject: str
+    normalised_subject: str
+    sender: str | None
+    date: datetime | None
+
+
+def _by_refs(session: Session, probe: Probe) -> tuple[int, ...]:
+    if not probe.refs:
+        return ()
+    rows = session.execute(select(Message.case_pk, Message.message_id)
+                           .where(Message.message_id.in_(probe.refs), Message.case_pk.is_not(None))).all()
+    own = session.execute(select(Reminder.case_pk, Reminder.message_id)
+                          .where(Reminder.message_id.in_(probe.refs))).all()
+    order = {ref: i for i, ref in enumerate(probe.refs)}
+    found = sorted([*rows, *own], key=lambda r: order.get(r[1], -1))  # nearest ancestor last
+    return tuple(r[0] for r in found if r[0] is not None)
+
+
+def _by_thread(session: Session, probe: Probe) -> tuple[int, ...]:
+    if not probe.thread_guid:
+        return ()
+    q = (select(Message.case_pk).where(Message.thread_index_guid == probe.thread_guid,
+                                       Message.case_pk.is_not(None), Message.id != (probe.message_pk or -1))
+         .order_by(Message.id))
+    return tuple(pk for pk in session.scalars(q) if pk is not None)
+
+
+def _by_form(session: Session, probe: Probe) -> tuple[int, ...]:
+    for column, keys in ((Case.fingerprint, probe.fingerprints), (Case.text_fingerprint, probe.text_fingerprints)):
+        if keys:
+            found = tuple(session.scalars(select(Case.id).where(column.in_(keys)).order_by(Case.id)))
+            if found:
+                return found
+    return ()
+
+
+def _by_case_id(session: Session, probe: Probe) -> tuple[int, ...]:
+    ids = tuple(dict.fromkeys(f"BUS-{y}-{n}" for y, n in CASE_ID_RE.findall(probe.subject)))
+    if not ids:
+        return ()
+    return tuple(session.scalars(select(Case.id).where(Case.case_id.in_(ids)).order_by(Case.id)))
+
+
+def _by_subject(session: Session, probe: Probe) -> tuple[int, ...]:
+    if not probe.normalised_subject or not probe.sender:
+        return ()
+    cases = session.scalars(select(Case).where(Case.normalised_subject == probe.normalised_subject)
+                            .order_by(Case.first_received)).all()
+    out = []
+    for case in cases:
+        if probe.sender not in (case.participants or []):
+            continue
+        if probe.date and not (case.first_received - timedelta(days=1) <= probe.date
+                               <= case.first_received + SUBJECT_WINDOW):
+            continue
+        out.append(case.id)
+    return tuple(out)
+
+
+def gather(session: Session, probe: Probe) -> Evidence:
+    """Run the rule queries lazily: stop at the first rule that finds something."""
+    found: dict[str, tuple[int, ...]] = {}
+    for rule, query in (("references", _by_refs), ("thread_index", _by_thread), ("form_content", _by_form),
+                        ("case_id", _by_case_id), ("subject", _by_subject)):
+        found[rule] = query(session, probe)
+        if found[rule]:
+            break
+    return Evidence(**found)

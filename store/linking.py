@@ -1,0 +1,75 @@
+"""Linking one stored message: gather evidence, decide, then record kind, case and response."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from config.rules import Rules
+from parsers.classify import classify
+from parsers.types import FormData, ParsedEmail
+from store.cases import PNR_FLAG, apply_answer, note_participants, open_case
+from store.link import Probe, decide, gather
+from store.models import Case, Message
+from store.records import fingerprint, text_fingerprint
+from store.sides import kind_for
+
+
+def _has_report(form: dict[str, Any] | None) -> bool:
+    return bool(form and (form.get("event_type") or form.get("description")))
+
+
+def _has_response(form: dict[str, Any] | None) -> bool:
+    return bool(form and (form.get("response_description") or form.get("response_improvements")))
+
+
+def probe_for(msg: Message, parsed: ParsedEmail, form: dict[str, Any] | None) -> Probe:
+    reportish = _has_report(form)
+    return Probe(
+        message_pk=msg.id, refs=(*parsed.references, *parsed.in_reply_to),
+        thread_guid=parsed.thread_index_guid,
+        fingerprints=(fingerprint(form),) if form and reportish else (),
+        text_fingerprints=(text_fingerprint(form),) if form and form.get("description") else (),
+        subject=parsed.subject, normalised_subject=parsed.normalised_subject,
+        sender=parsed.sender.email if parsed.sender else None, date=parsed.date,
+    )
+
+
+def _form_data(form: dict[str, Any]) -> FormData:
+    from datetime import date
+    values = dict(form)
+    for key in ("reported_date", "response_received_date"):
+        values[key] = date.fromisoformat(values[key]) if values.get(key) else None
+    values["units_involved"] = tuple(values.get("units_involved") or ())
+    return FormData(**values)
+
+
+def _attach(session: Session, msg: Message, case: Case, rule: str, parsed: ParsedEmail,
+            form: dict[str, Any] | None, rules: Rules) -> None:
+    msg.case_pk, msg.link_rule = case.id, rule
+    receivers = [p for p in case.participants if p not in case.reporters]
+    msg.kind = kind_for(auto_reply=parsed.auto_reply, sender=msg.sender, reporters=list(case.reporters),
+                        receivers=receivers, secretariat=rules.secretariat_addresses,
+                        has_response_form=_has_response(form))
+    note_participants(case, parsed, rules.secretariat_addresses)
+    if msg.kind == "answer":
+        apply_answer(case, msg, form, parsed)
+    if PNR_FLAG in (msg.flags or []) and PNR_FLAG not in (case.flags or []):
+        case.flags = [*case.flags, PNR_FLAG]
+
+
+def link_message(session: Session, msg: Message, parsed: ParsedEmail, form: dict[str, Any] | None,
+                 rules: Rules, due_months: int) -> None:
+    case_pk, rule = decide(gather(session, probe_for(msg, parsed, form)))
+    if case_pk is not None and rule is not None:
+        case = session.get(Case, case_pk)
+        if case is not None:
+            _attach(session, msg, case, rule, parsed, form, rules)
+            return
+    if form is not None and _has_report(form) and not parsed.auto_reply:
+        classification = classify(_form_data(form), parsed.sender, (*parsed.to, *parsed.cc), rules)
+        case = open_case(session, msg, form, parsed, classification, rules.secretariat_addresses,
+                         due_months, list(msg.flags or []))
+        msg.case_pk, msg.kind, msg.link_rule = case.id, "deviation", "new_deviation"
+        return
+    msg.kind = "other"  # unlinked mail, automatic or not, goes to "needs review"

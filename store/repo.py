@@ -1,0 +1,62 @@
+"""Small queries and writes the pipeline uses: raw blobs, messages, locations, cursors."""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ingest.types import FolderCursor, RawMessage
+from store.models import Cursor, Location, Message, RawBlob
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def save_raw(session: Session, data: bytes) -> str:
+    """Store the bytes content-addressed (once); return their sha256."""
+    sha = hashlib.sha256(data).hexdigest()
+    if session.get(RawBlob, sha) is None:
+        session.add(RawBlob(sha256=sha, size=len(data), data=data, stored_at=now()))
+        session.flush()
+    return sha
+
+
+def find_message(session: Session, message_id: str) -> Message | None:
+    return session.scalars(select(Message).where(Message.message_id == message_id)).first()
+
+
+def add_location(session: Session, message: Message, raw: RawMessage) -> bool:
+    """Record where the message was seen; False when that place was known already."""
+    existing = session.scalars(select(Location).where(
+        Location.message_pk == message.id, Location.mailbox == raw.mailbox,
+        Location.folder == raw.folder)).first()
+    if existing is not None:
+        if raw.uid is not None and (existing.uid, existing.uidvalidity) != (raw.uid, raw.uidvalidity):
+            existing.uid, existing.uidvalidity = raw.uid, raw.uidvalidity
+        return False
+    if raw.uid is not None:
+        clash = session.scalars(select(Location).where(
+            Location.mailbox == raw.mailbox, Location.folder == raw.folder,
+            Location.uidvalidity == raw.uidvalidity, Location.uid == raw.uid)).first()
+        if clash is not None:
+            return False
+    session.add(Location(message_pk=message.id, mailbox=raw.mailbox, folder=raw.folder,
+                         uidvalidity=raw.uidvalidity, uid=raw.uid, seen_at=now()))
+    return True
+
+
+def get_cursor(session: Session, mailbox: str, folder: str) -> FolderCursor | None:
+    row = session.get(Cursor, (mailbox, folder))
+    return FolderCursor(row.uidvalidity, row.last_uid) if row else None
+
+
+def set_cursor(session: Session, mailbox: str, folder: str, cursor: FolderCursor) -> None:
+    row = session.get(Cursor, (mailbox, folder))
+    if row is None:
+        session.add(Cursor(mailbox=mailbox, folder=folder, uidvalidity=cursor.uidvalidity,
+                           last_uid=cursor.last_uid, updated_at=now()))
+    else:
+        row.uidvalidity, row.last_uid, row.updated_at = cursor.uidvalidity, cursor.last_uid, now()
