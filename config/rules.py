@@ -39,6 +39,8 @@ class FormRules:
     max_zip_members: int = 400
     max_uncompressed_bytes: int = 50_000_000
     max_compression_ratio: int = 200
+    # The form's own instruction sentences (prefixes, case-insensitive): never a value.
+    instructions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -160,7 +162,8 @@ class _Builder:
                 raise self.fail(f"form.{name}", "expected a positive integer")
             ints[name] = value
         return FormRules(placeholders=self.strings(form.get("placeholders", []), "form.placeholders"),
-                         sections=self.sections(), **ints)
+                         sections=self.sections(),
+                         instructions=self.strings(form.get("instructions", []), "form.instructions"), **ints)
 
     def organisations(self) -> tuple[OrgRule, ...]:
         out = []
