@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from sqlalchemy.exc import OperationalError
 
-from busavvik import cli_data, cli_import
+from busavvik import cli_data, cli_import, cli_worker
 from busavvik.context import AppContext
 from config.errors import ConfigError
 
@@ -31,6 +31,7 @@ def _global(ctx: typer.Context,
 
 cli_import.register(app)
 cli_data.register(app)
+cli_worker.register(app)
 
 
 def main() -> None:

@@ -127,5 +127,23 @@ def register(app: typer.Typer) -> None:
     app.command("overdue")(overdue_cmd)
     app.command("show")(show_cmd)
     app.command("problems")(problems_cmd)
+    app.command("cases")(cases_cmd)
 
 
+
+
+def cases_cmd(ctx: typer.Context) -> None:
+    """All cases: received, reporter → receivers, answered, and the messages linked to each (rule)."""
+    with ctx.obj.db.session() as session:
+        table = Table(title="Avvikelser (cases)")
+        for col in ("case", "received", "reporter → receivers", "relation", "answered", "due", "thread"):
+            table.add_column(col)
+        for case in session.scalars(select(Case).order_by(Case.year, Case.seq)):
+            msgs = session.scalars(select(Message).where(Message.case_pk == case.id).order_by(Message.date)).all()
+            c = case.classification or {}
+            thread = ", ".join(f"{m.kind}({m.link_rule})" for m in msgs)
+            table.add_row(case.case_id, case.first_received.date().isoformat(),
+                          f"{c.get('reporter_org_type') or '?'} → {', '.join(c.get('receiver_org_types') or ['?'])}",
+                          c.get("principal_relation") or "?", "ja" if case.responded else "nej",
+                          case.response_due.isoformat(), thread)
+        out.print(table)

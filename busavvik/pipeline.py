@@ -5,6 +5,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.rules import Rules
@@ -97,6 +98,10 @@ def _new_message(parsed: ParsedEmail, sha: str, form: dict[str, object] | None,
 def process_message(session: Session, raw: RawMessage, rules: Rules, due_months: int) -> Message | None:
     """Store, parse and link one message inside the caller's transaction; None for a duplicate."""
     sha = save_raw(session, raw.data)
+    known = session.scalars(select(Message).where(Message.raw_sha256 == sha).limit(1)).first()
+    if known is not None:  # the very same bytes: no need to parse them again
+        add_location(session, known, raw)
+        return None
     parsed = parse_email(raw.data, rules)
     existing = find_message(session, parsed.message_id)
     if existing is not None:

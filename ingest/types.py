@@ -25,3 +25,4 @@ class Batch:
     """A batch of fetched messages and the cursor to save once they are committed."""
     messages: tuple[RawMessage, ...]
     cursor: FolderCursor
+    folder: str = ""             # the folder the cursor belongs to (a batch may be empty)

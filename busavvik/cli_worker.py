@@ -1,0 +1,99 @@
+"""`busavvik poll --once`, `busavvik run` and `busavvik status`."""
+from __future__ import annotations
+
+import json
+import sys
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+
+from busavvik.context import AppContext
+from busavvik.leader import AlreadyRunning
+from busavvik.logs import setup_logging
+from busavvik.poll import poll_once
+from busavvik.worker import Worker
+from store.models import Cursor, MailboxStatus
+
+out = Console()
+err = Console(stderr=True)
+
+
+def _validated(ctx: typer.Context) -> AppContext:
+    app: AppContext = ctx.obj
+    from config.load import load_settings
+    app.settings = load_settings(app.config_path, check_secrets=True)  # fail early on missing secrets
+    setup_logging(app.settings.logging.format, app.settings.logging.level)
+    if not app.settings.mailboxes:
+        err.print("[yellow]no [[mailboxes]] configured: nothing to poll[/yellow]")
+    return app
+
+
+def poll_cmd(ctx: typer.Context, once: bool = typer.Option(True, "--once/--no-once",
+                                                            help="Run one poll cycle and exit (for cron).")) -> None:
+    """Poll every configured mailbox once: fetch new mail read-only, store, parse and link it."""
+    app = _validated(ctx)
+    results = poll_once(app)
+    failed = 0
+    for r in results:
+        s = r.stats
+        line = f"{r.mailbox}: new {s.new}, duplicates {s.duplicates}, deviations {s.deviations}, answers {s.answers}"
+        if r.error:
+            failed += 1
+            line += f"  [red]ERROR {r.error_code}: {r.error}[/red]"
+        out.print(line)
+    if failed and failed == len(results):
+        raise typer.Exit(1)
+
+
+def run_cmd(ctx: typer.Context) -> None:
+    """Run the worker: poll every `worker.poll_minutes`, remind and send the digest on schedule.
+
+    With PostgreSQL several workers may run: one is the leader, the others stand by and take over within a
+    poll interval.  With SQLite a second worker refuses to start."""
+    app = _validated(ctx)
+    from busavvik.jobs import notify_jobs
+    try:
+        Worker(app, notify_jobs(app)).run()
+    except AlreadyRunning as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+
+
+def status_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Machine-readable.")) -> None:
+    """Each mailbox's last successful poll, cursors, errors and counts."""
+    app: AppContext = ctx.obj
+    with app.db.session() as session:
+        statuses = {s.mailbox: s for s in session.scalars(select(MailboxStatus))}
+        cursors = session.scalars(select(Cursor).order_by(Cursor.mailbox, Cursor.folder)).all()
+        rows = []
+        for mb in app.settings.mailboxes:
+            st = statuses.get(mb.name)
+            rows.append({
+                "mailbox": mb.name, "type": mb.type,
+                "last_poll": st.last_poll_at.isoformat() if st and st.last_poll_at else None,
+                "last_success": st.last_success_at.isoformat() if st and st.last_success_at else None,
+                "last_error": st.last_error if st else None, "errors": st.error_count if st else 0,
+                "fetched": st.fetched_total if st else 0,
+                "cursors": {c.folder: f"{c.uidvalidity}:{c.last_uid}" for c in cursors if c.mailbox == mb.name},
+            })
+    if as_json:
+        json.dump(rows, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return
+    table = Table(title="Mailboxes")
+    for col in ("mailbox", "last success", "last error", "errors", "fetched", "cursors"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["mailbox"], r["last_success"] or "never", r["last_error"] or "-", str(r["errors"]),
+                      str(r["fetched"]), ", ".join(f"{k}={v}" for k, v in r["cursors"].items()) or "-")
+    out.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("poll")(poll_cmd)
+    app.command("run")(run_cmd)
+    app.command("status")(status_cmd)
+
+

@@ -1,0 +1,98 @@
+"""The long-running worker: APScheduler 3 (Europe/Stockholm) polling every N minutes, plus the notify jobs.
+
+Only the leader works: see busavvik/leader.py.  SIGTERM/SIGINT set a stop flag: the batch in hand is
+committed, then the scheduler shuts down.
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from busavvik.context import AppContext
+from busavvik.leader import AlreadyRunning, LeaderLock
+from busavvik.poll import StopRequested, poll_once
+
+log = logging.getLogger("busavvik.worker")
+NotifyJob = Callable[[AppContext, datetime], None]
+
+
+class Worker:
+    def __init__(self, app: AppContext, notify_jobs: dict[str, tuple[NotifyJob, dict[str, object]]] | None = None):
+        self.app = app
+        self.stop = threading.Event()
+        self.lock = LeaderLock(app.db.engine, app.settings.worker.lock_id)
+        self.tz = ZoneInfo(app.settings.worker.timezone)
+        self.notify_jobs = notify_jobs or {}
+        self._scheduler: BackgroundScheduler | None = None
+
+    def _poll_job(self) -> None:
+        if not self.lock.still_held():
+            log.error("leadership lost; stopping the jobs")
+            self.stop.set()
+            return
+        try:
+            results = poll_once(self.app, self.stop)
+        except StopRequested:
+            log.info("stop requested: the batch in hand was committed")
+            return
+        for r in results:
+            log.info("polled %s: new=%d duplicates=%d error=%s", r.mailbox, r.stats.new, r.stats.duplicates,
+                     r.error_code or "-")
+
+    def _notify(self, name: str, job: NotifyJob) -> Callable[[], None]:
+        def run() -> None:
+            if self.stop.is_set() or not self.lock.still_held():
+                return
+            try:
+                job(self.app, datetime.now(self.tz))
+            except Exception:  # noqa: BLE001 - a failing job is logged and retried next time
+                log.exception("job %s failed", name)
+        return run
+
+    def _start_scheduler(self) -> None:
+        sched = BackgroundScheduler(timezone=self.tz, job_defaults={"coalesce": True, "max_instances": 1})
+        minutes = self.app.settings.worker.poll_minutes
+        sched.add_job(self._poll_job, "interval", minutes=minutes, id="poll", next_run_time=datetime.now(self.tz))
+        for name, (job, trigger) in self.notify_jobs.items():
+            sched.add_job(self._notify(name, job), id=name, **trigger)  # type: ignore[arg-type]
+        sched.start()
+        self._scheduler = sched
+
+    def wait_for_leadership(self) -> bool:
+        retry = min(60, self.app.settings.worker.poll_minutes * 60 // 2 or 1)
+        while not self.stop.is_set():
+            if self.lock.try_acquire():
+                log.info("this worker is the leader")
+                return True
+            if not self.lock.is_postgres:
+                raise AlreadyRunning("another busavvik worker is already running on this SQLite database "
+                                     f"({self.lock._lock_path()}); stop it first, or use PostgreSQL for "
+                                     "a standby worker")
+            log.info("another worker is the leader; standing by (retry in %ss)", retry)
+            self.stop.wait(retry)
+        return False
+
+    def run(self) -> None:
+        signal.signal(signal.SIGTERM, lambda *_: self.stop.set())
+        signal.signal(signal.SIGINT, lambda *_: self.stop.set())
+        while not self.stop.is_set():
+            if not self.wait_for_leadership():
+                break
+            self._start_scheduler()
+            while not self.stop.is_set() and self.lock.still_held():
+                self.stop.wait(5)
+            self._shutdown()
+            if not self.stop.is_set():
+                log.warning("lost leadership; trying to get it back")
+        self.lock.release()
+
+    def _shutdown(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=True)
+            self._scheduler = None

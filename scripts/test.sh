@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Installs everything the tests need (Python packages, Debian's dovecot-imapd) and runs the whole suite
+# on SQLite and PostgreSQL (127.0.0.1:5432, database test), against real IMAP and SMTP servers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ -x scripts/install-test-deps.sh ] || [ -f scripts/install-test-deps.sh ]; then
+  bash scripts/install-test-deps.sh
+fi
+bash scripts/setup.sh --test
+.venv/bin/ruff check .
+.venv/bin/python -m pytest "$@"

@@ -1,0 +1,28 @@
+"""72 odd real-world mails from other projects: all kept, none a deviation, no crash."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from busavvik.pipeline import Pipeline
+from config.rules import Rules
+from ingest.files import open_source
+from store import export
+from store.db import Database
+
+REALMAIL = Path(__file__).resolve().parents[2] / "shared" / "realmail"
+
+
+def test_realmail_all_kept_none_a_deviation(db: Database, rules: Rules) -> None:
+    files = sorted(REALMAIL.glob("*.eml"))
+    assert len(files) >= 72, f"expected the shared realmail corpus at {REALMAIL}"
+    stats = Pipeline(db, rules).ingest(open_source(REALMAIL, "realmail").messages())
+    with db.session() as s:
+        msgs = export.messages(s)
+        devs = export.deviations(s)
+    assert devs == []
+    assert stats.new + stats.duplicates == len(files)
+    assert {m["kind"] for m in msgs} == {"other"}
+    synthetic = [m for m in msgs if "mail_no_message_id" in m["problems"]]
+    assert synthetic and all(m["message_id"].endswith("@synthetic.busavvik.invalid>") for m in synthetic)
+    again = Pipeline(db, rules).ingest(open_source(REALMAIL, "realmail").messages())
+    assert again.new == 0
