@@ -121,6 +121,10 @@ def _mailboxes(items: Any, check_secrets: bool) -> tuple[MailboxSettings, ...]:
         prefix = f"mailboxes[{i}]"
         if not isinstance(item, dict) or not item.get("name"):
             raise ConfigError(f"{prefix}.name: every mailbox needs a name")
+        for secret_key in ("password", "client_secret", "oauth_client_secret"):
+            if secret_key in item:
+                raise ConfigError(f"{prefix} ({item['name']}).{secret_key}: passwords are not written in the "
+                                  "config file; use password_env (an environment variable) or password_file")
         mb = _build(MailboxSettings, item, f"{prefix} ({item['name']})")
         if mb.name in seen:
             raise ConfigError(f"{prefix}.name: {mb.name!r} is used twice")

@@ -1,0 +1,81 @@
+"""Config and rules files: validated at start with readable errors."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from config.errors import ConfigError
+from config.load import load_settings, parse_settings
+from config.rules import load_rules
+
+GOOD = """
+[database]
+url = "sqlite:///x.db"
+[[mailboxes]]
+name = "storsthlm"
+host = "127.0.0.1"
+port = 10143
+security = "none"
+username = "secretariat1"
+password_env = "BUSAVVIK_TEST_PW"
+folders = ["INBOX"]
+[smtp]
+host = "127.0.0.1"
+port = 10025
+security = "none"
+from_address = "BUS-avvikelser@storsthlm.se"
+[reminders]
+enabled = true
+start_date = "2026-01-01"
+"""
+
+
+def test_good_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(GOOD)
+    monkeypatch.setenv("BUSAVVIK_TEST_PW", "s3cret-value")
+    s = load_settings(path, check_secrets=True)
+    assert s.mailboxes[0].port == 10143 and s.reminders.enabled and str(s.reminders.start_date) == "2026-01-01"
+    assert "s3cret-value" not in repr(s.mailboxes[0].password()) and s.mailboxes[0].password().value == "s3cret-value"
+    monkeypatch.setenv("BUSAVVIK_DATABASE_URL", "sqlite:///other.db")
+    assert load_settings(path).database_url == "sqlite:///other.db"
+
+
+@pytest.mark.parametrize("change, message", [
+    (("port = 10143", "prot = 10143"), "unknown key(s) prot"),
+    (('host = "127.0.0.1"\nport = 10143', 'host = "mail.example.com"\nport = 10143'), "allowed only for a loopback"),
+    (('host = "127.0.0.1"\nport = 10143', 'host = "bad host!"\nport = 10143'), "not a valid host"),
+    (('start_date = "2026-01-01"', 'start_date = "snart"'), "expected a date"),
+    (("enabled = true", 'enabled = "yes"'), "expected true or false"),
+    (("[smtp]", "[smpt]"), "unknown table(s) smpt"),
+])
+def test_bad_config_is_named(tmp_path: Path, change: tuple[str, str], message: str) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(GOOD.replace(*change, 1))
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_settings(path)
+
+
+def test_missing_secret_is_reported_without_guessing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NOPE", raising=False)
+    data = {"mailboxes": [{"name": "a", "host": "127.0.0.1", "security": "none", "username": "u",
+                           "password_env": "NOPE"}]}
+    with pytest.raises(ConfigError, match="NOPE is not set"):
+        parse_settings(data, check_secrets=True)
+    with pytest.raises(ConfigError, match="passwords are not written"):
+        parse_settings({"mailboxes": [{"name": "a", "host": "127.0.0.1", "security": "none", "username": "u",
+                                       "password": "x"}]})
+
+
+def test_rules_errors_carry_line_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "rules.toml"
+    path.write_text('[secretariat]\naddresses = ["a@b.se"]\n\n[[themes]]\nname = "X"\npatterns = ["(unclosed"]\n')
+    with pytest.raises(ConfigError, match=r"line 6.*bad regular expression"):
+        load_rules(path)
+    path.write_text("[form]\nplaceholders = [1, 2]\n")
+    with pytest.raises(ConfigError, match="line 2.*expected a list of strings"):
+        load_rules(path)
+    path.write_text("[form\n")
+    with pytest.raises(ConfigError, match="line 1"):
+        load_rules(path)

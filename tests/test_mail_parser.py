@@ -1,0 +1,88 @@
+"""Mail parsing: ids, thread keys, subjects, auto-replies and the attachment walk."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from config.rules import Rules
+from parsers.mail import parse_email
+from parsers.pnr import contains, find_count, redact
+from parsers.subject import normalise_subject
+from parsers.threadindex import conversation_guid
+from tests.mailbuilder import exchange_id, make_mail, thread_index
+
+WHEN = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("subject", [
+    "SV: VB: Re: [Extern] BUS-avvikelse SIP", "RE: RE: BUS-avvikelse SIP", "Sv:Fwd: BUS-avvikelse SIP",
+    "Automatiskt svar: BUS-avvikelse SIP", "Automatic reply: BUS-avvikelse SIP", "AW: Antw: VS: BUS-avvikelse SIP",
+    "[EXTERN] FW: BUS-avvikelse   SIP", "Re[2]: BUS-avvikelse SIP",
+])
+def test_subject_prefixes_and_tags_are_stripped(subject: str, rules: Rules) -> None:
+    assert normalise_subject(subject, rules.subject_prefixes) == "bus-avvikelse sip"
+
+
+def test_exchange_message_id_and_references(rules: Rules) -> None:
+    parent = exchange_id("parent")
+    mid = exchange_id("child")
+    raw = make_mail(subject="SV: x", sender="A B <a@b.se>", to=["c@d.se"], when=WHEN, message_id=mid,
+                    in_reply_to=parent, references=["<old@x.se>", parent])
+    p = parse_email(raw, rules)
+    assert p.message_id_header == mid and p.message_id == mid.strip("<>").lower()
+    assert p.references == ("old@x.se", parent.strip("<>").lower())
+    assert p.in_reply_to == (parent.strip("<>").lower(),)
+    assert p.sender is not None and p.sender.email == "a@b.se" and p.date == WHEN
+
+
+def test_thread_index_guid_is_bytes_6_to_22() -> None:
+    a, b = thread_index("conv-1"), thread_index("conv-1", replies=3)
+    assert conversation_guid(a) == conversation_guid(b) != conversation_guid(thread_index("conv-2"))
+    assert conversation_guid("not base64!!") is None and conversation_guid("") is None
+
+
+def test_missing_message_id_gets_a_stable_synthetic_id(rules: Rules) -> None:
+    raw = b"From: a@b.se\r\nSubject: hej\r\n\r\nbody\r\n"
+    one, two = parse_email(raw, rules), parse_email(raw, rules)
+    assert one.synthetic_id and one.message_id == two.message_id
+    assert [p.code for p in one.problems] == ["mail_no_message_id"]
+
+
+@pytest.mark.parametrize("headers", [
+    {"Auto-Submitted": "auto-replied"}, {"X-Autoreply": "yes"}, {"Precedence": "bulk"},
+    {"X-Autorespond": "1"},
+])
+def test_auto_reply_headers(headers: dict[str, str], rules: Rules) -> None:
+    raw = make_mail(subject="BUS", sender="a@b.se", to=["c@d.se"], when=WHEN, extra_headers=headers)
+    assert parse_email(raw, rules).auto_reply
+
+
+def test_auto_reply_subject_and_plain_mail(rules: Rules) -> None:
+    auto = make_mail(subject="Automatiskt svar: BUS", sender="a@b.se", to=["c@d.se"], when=WHEN)
+    human = make_mail(subject="SV: BUS", sender="a@b.se", to=["c@d.se"], when=WHEN,
+                      extra_headers={"Auto-Submitted": "no"})
+    assert parse_email(auto, rules).auto_reply and not parse_email(human, rules).auto_reply
+
+
+def test_attachment_walk_knows_forwarded_from_own(rules: Rules) -> None:
+    inner = make_mail(subject="inner", sender="a@b.se", to=["c@d.se"], when=WHEN,
+                      attachments=[("inner.docx", b"PK inner")])
+    outer = make_mail(subject="VB: inner", sender="c@d.se", to=["e@f.se"], when=WHEN,
+                      attachments=[("own.docx", b"PK own")], forwarded=inner)
+    p = parse_email(outer, rules)
+    assert [(a.filename, a.forwarded) for a in p.attachments] == [("own.docx", False), ("inner.docx", True)]
+    assert "inner" not in p.body_text.lower().split()
+
+
+def test_garbage_never_raises(rules: Rules) -> None:
+    for raw in (b"", b"\x00\xff" * 100, b"Subject: =?bogus?Q?x?=\r\n\r\n", b"Content-Type: multipart/mixed\r\n\r\n"):
+        assert parse_email(raw, rules).message_id
+
+
+def test_personnummer_luhn_and_redaction() -> None:
+    text = "pnr 19121212-1212, 121212-1212, 201212121212 och ogiltigt 121212-1213; samordning 701063-2391"
+    assert find_count(text) == 4
+    red = redact(text)
+    assert "1212-1212" not in red and "121212121212" not in red and "121212-1213" in red
+    assert not contains("telefon 08-123 456 78") and not contains("2026-03-15")
