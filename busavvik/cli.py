@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from sqlalchemy.exc import OperationalError
 
-from busavvik import cli_data, cli_import, cli_worker
+from busavvik import cli_data, cli_import, cli_reparse, cli_rules, cli_worker
 from busavvik.context import AppContext
 from config.errors import ConfigError
 
@@ -32,6 +32,8 @@ def _global(ctx: typer.Context,
 cli_import.register(app)
 cli_data.register(app)
 cli_worker.register(app)
+cli_rules.register(app)
+cli_reparse.register(app)
 
 
 def main() -> None:

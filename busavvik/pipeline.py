@@ -10,15 +10,13 @@ from sqlalchemy.orm import Session
 
 from config.rules import Rules
 from ingest.types import RawMessage
-from parsers.form import parse_form
+from parsers.mailform import best_form
 from parsers.mail import parse_email
-from parsers.types import FormData, ParsedEmail, Problem
 from store.db import Database
 from store.linking import link_message
 from store.models import Message
-from store.repo import add_location, find_message, now, save_raw
+from store.repo import add_location, find_message, new_message, now, save_raw
 from store.records import form_to_dict
-from parsers import pnr
 
 log = logging.getLogger("busavvik.pipeline")
 
@@ -51,50 +49,6 @@ class IngestStats:
             self.problem_codes[code] = self.problem_codes.get(code, 0) + n
 
 
-def read_forms(parsed: ParsedEmail, rules: Rules) -> tuple[FormData | None, list[Problem]]:
-    """The best form among the Word attachments (the message's own before forwarded ones)."""
-    problems: list[Problem] = []
-    best: tuple[int, FormData] | None = None
-    for att in parsed.attachments:
-        result = parse_form(att.data, rules.form, att.filename)
-        problems.extend(result.problems)
-        if result.form is None:
-            continue
-        score = 4 * result.form.has_response + 2 * result.form.has_report + (not att.forwarded)
-        if best is None or score > best[0]:
-            best = (score, result.form)
-    return (best[1] if best else None), problems
-
-
-def _flags(parsed: ParsedEmail, form: dict[str, object] | None) -> list[str]:
-    texts = [parsed.body_text, parsed.subject, *(str(v) for v in (form or {}).values() if v)]
-    return [pnr_flag()] if any(pnr.contains(t) for t in texts) else []
-
-
-def pnr_flag() -> str:
-    return "personal_identity_number"
-
-
-def _problem_dicts(problems: Iterable[Problem]) -> list[dict[str, str]]:
-    return [{"code": p.code, "detail": p.detail} for p in problems]
-
-
-def _new_message(parsed: ParsedEmail, sha: str, form: dict[str, object] | None,
-                 problems: list[Problem]) -> Message:
-    return Message(
-        message_id=parsed.message_id, message_id_header=parsed.message_id_header,
-        synthetic_id=parsed.synthetic_id, raw_sha256=sha, subject=parsed.subject[:2000],
-        normalised_subject=parsed.normalised_subject[:2000],
-        sender=parsed.sender.email if parsed.sender else None,
-        sender_name=parsed.sender.name if parsed.sender else "",
-        recipients={"to": [a.email for a in parsed.to], "cc": [a.email for a in parsed.cc]},
-        date=parsed.date, first_seen=now(), in_reply_to=list(parsed.in_reply_to),
-        references=list(parsed.references)[-50:], thread_index_guid=parsed.thread_index_guid,
-        auto_reply=parsed.auto_reply, kind="other", problems=_problem_dicts(problems),
-        flags=_flags(parsed, form), form=form, body_excerpt=parsed.body_text[:20000],
-    )
-
-
 def process_message(session: Session, raw: RawMessage, rules: Rules, due_months: int) -> Message | None:
     """Store, parse and link one message inside the caller's transaction; None for a duplicate."""
     sha = save_raw(session, raw.data)
@@ -107,9 +61,9 @@ def process_message(session: Session, raw: RawMessage, rules: Rules, due_months:
     if existing is not None:
         add_location(session, existing, raw)
         return None
-    form, problems = read_forms(parsed, rules)
+    form, problems = best_form(parsed, rules)
     form_dict = form_to_dict(form) if form else None
-    msg = _new_message(parsed, sha, form_dict, [*parsed.problems, *problems])
+    msg = new_message(parsed, sha, form_dict, [*parsed.problems, *problems])
     session.add(msg)
     session.flush()
     add_location(session, msg, raw)

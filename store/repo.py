@@ -2,13 +2,20 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from datetime import datetime, timezone
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from typing import Any
+
 from ingest.types import FolderCursor, RawMessage
+from parsers import pnr
+from parsers.types import ParsedEmail, Problem
 from store.models import Cursor, Location, Message, RawBlob
+
+PNR_FLAG = "personal_identity_number"
 
 
 def now() -> datetime:
@@ -60,3 +67,27 @@ def set_cursor(session: Session, mailbox: str, folder: str, cursor: FolderCursor
                            last_uid=cursor.last_uid, updated_at=now()))
     else:
         row.uidvalidity, row.last_uid, row.updated_at = cursor.uidvalidity, cursor.last_uid, now()
+
+
+def message_flags(parsed: ParsedEmail, form: dict[str, Any] | None) -> list[str]:
+    texts = [parsed.body_text, parsed.subject, *(str(v) for v in (form or {}).values() if v)]
+    return [PNR_FLAG] if any(pnr.contains(t) for t in texts) else []
+
+
+def problem_dicts(problems: Iterable[Problem]) -> list[dict[str, str]]:
+    return [{"code": p.code, "detail": p.detail} for p in problems]
+
+
+def new_message(parsed: ParsedEmail, sha: str, form: dict[str, Any] | None, problems: list[Problem]) -> Message:
+    return Message(
+        message_id=parsed.message_id, message_id_header=parsed.message_id_header,
+        synthetic_id=parsed.synthetic_id, raw_sha256=sha, subject=parsed.subject[:2000],
+        normalised_subject=parsed.normalised_subject[:2000],
+        sender=parsed.sender.email if parsed.sender else None,
+        sender_name=parsed.sender.name if parsed.sender else "",
+        recipients={"to": [a.email for a in parsed.to], "cc": [a.email for a in parsed.cc]},
+        date=parsed.date, first_seen=now(), in_reply_to=list(parsed.in_reply_to),
+        references=list(parsed.references)[-50:], thread_index_guid=parsed.thread_index_guid,
+        auto_reply=parsed.auto_reply, kind="other", problems=problem_dicts(problems),
+        flags=message_flags(parsed, form), form=form, body_excerpt=parsed.body_text[:20000],
+    )

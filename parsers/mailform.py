@@ -1,0 +1,32 @@
+"""A mail and its form in one pure step: the best form among the Word attachments."""
+from __future__ import annotations
+
+import dataclasses
+
+from config.rules import Rules
+from parsers.form import parse_form
+from parsers.mail import parse_email
+from parsers.types import FormData, ParsedEmail, Problem
+
+
+def best_form(parsed: ParsedEmail, rules: Rules) -> tuple[FormData | None, tuple[Problem, ...]]:
+    """The best form among the Word attachments (filled section 4, then 1–3, the message's own first)."""
+    problems: list[Problem] = []
+    best: tuple[int, FormData] | None = None
+    for att in parsed.attachments:
+        result = parse_form(att.data, rules.form, att.filename)
+        problems.extend(result.problems)
+        if result.form is None:
+            continue
+        score = 4 * result.form.has_response + 2 * result.form.has_report + (not att.forwarded)
+        if best is None or score > best[0]:
+            best = (score, result.form)
+    return (best[1] if best else None), tuple(problems)
+
+
+def parse_mail_and_form(raw: bytes, rules: Rules) -> tuple[ParsedEmail, FormData | None, tuple[Problem, ...]]:
+    """Both parses; the attachments' bytes are dropped from the returned mail (they are in the form now)."""
+    parsed = parse_email(raw, rules)
+    form, problems = best_form(parsed, rules)
+    slim = tuple(dataclasses.replace(a, data=b"") for a in parsed.attachments)
+    return dataclasses.replace(parsed, attachments=slim), form, problems

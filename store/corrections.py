@@ -1,0 +1,90 @@
+"""Human corrections: recorded with who and when, and they win over the parser (also on re-parse)."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from parsers.mail import parse_email
+from config.rules import Rules
+from store.cases import apply_answer
+from store.models import Case, Correction, Message, RawBlob
+from store.repo import now
+from store.sides import kind_for
+
+LIST_FIELDS = ("units_involved", "receiver_org_types", "themes")
+BOOL_FIELDS = ("responded",)
+CHOICES = {"principal_relation": ("between", "within")}
+FIELDS = ("event_type", "description", "proposed_action", "personal_data_contact", "reported_date",
+          "units_involved", "reporter_org_type", "receiver_org_types", "principal_relation", "themes", "responded")
+
+
+class CorrectionError(Exception):
+    """The correction cannot be made; the message says why."""
+
+
+def _value(field: str, text: str) -> Any:
+    if field in LIST_FIELDS:
+        return [part.strip() for part in text.split(";") if part.strip()]
+    if field in BOOL_FIELDS:
+        if text.lower() not in ("true", "false", "ja", "nej", "yes", "no"):
+            raise CorrectionError(f"{field}: expected true or false, got {text!r}")
+        return text.lower() in ("true", "ja", "yes")
+    if field in CHOICES and text not in CHOICES[field]:
+        raise CorrectionError(f"{field}: expected one of {', '.join(CHOICES[field])}, got {text!r}")
+    if field == "reported_date":
+        from datetime import date
+        try:
+            return date.fromisoformat(text).isoformat()
+        except ValueError:
+            raise CorrectionError(f"reported_date: expected a date like 2026-03-01, got {text!r}") from None
+    return text or None
+
+
+def find_case(session: Session, case_id: str) -> Case:
+    case = session.scalars(select(Case).where(Case.case_id == case_id.strip().upper())).first()
+    if case is None:
+        raise CorrectionError(f"no case {case_id!r}")
+    return case
+
+
+def set_field(session: Session, case_id: str, field: str, text: str, who: str) -> tuple[Any, Any]:
+    if field not in FIELDS:
+        raise CorrectionError(f"unknown field {field!r}; fields: {', '.join(FIELDS)}")
+    case = find_case(session, case_id)
+    value = _value(field, text)
+    old = (case.overrides or {}).get(field, (case.classification or {}).get(field, (case.form or {}).get(field)))
+    case.overrides = {**(case.overrides or {}), field: value}
+    session.add(Correction(case_pk=case.id, field=field, old_value=json.dumps(old, ensure_ascii=False),
+                           new_value=json.dumps(value, ensure_ascii=False), who=who, at=now()))
+    return old, value
+
+
+def find_message(session: Session, message_id: str) -> Message:
+    norm = message_id.strip().strip("<>").strip().lower()
+    msg = session.scalars(select(Message).where(Message.message_id == norm)).first()
+    if msg is None:
+        raise CorrectionError(f"no message with Message-ID {message_id!r}")
+    return msg
+
+
+def link(session: Session, message_id: str, case_id: str, who: str, rules: Rules) -> str:
+    """Tie a message to a case by hand; returns the kind it got (answer, follow_up, auto_reply)."""
+    msg, case = find_message(session, message_id), find_case(session, case_id)
+    if case.source_message_id == msg.id:
+        raise CorrectionError(f"{message_id} is the deviation of {case.case_id} itself")
+    old = msg.case.case_id if msg.case else None
+    msg.case_pk, msg.link_rule, msg.linked_by_human = case.id, "manual", True
+    receivers = [p for p in case.participants if p not in case.reporters]
+    form = msg.form or {}
+    has_answer = bool(form.get("response_description") or form.get("response_improvements"))
+    msg.kind = kind_for(auto_reply=msg.auto_reply, sender=msg.sender, reporters=list(case.reporters),
+                        receivers=receivers, secretariat=rules.secretariat_addresses, has_response_form=has_answer)
+    if msg.kind == "answer":
+        raw = session.get(RawBlob, msg.raw_sha256)
+        apply_answer(case, msg, msg.form, parse_email(raw.data if raw else b"", rules))
+    session.add(Correction(case_pk=case.id, message_pk=msg.id, field="link", old_value=old,
+                           new_value=case.case_id, who=who, at=now()))
+    return msg.kind
