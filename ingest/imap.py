@@ -1,0 +1,309 @@
+"""Reading an IMAP mailbox without changing it: new messages by UID, in batches, with reconnects.
+
+Read-only by construction: folders are opened with EXAMINE (`readonly=True`) and bodies fetched with
+`BODY.PEEK[]`; nothing here sends STORE, MOVE, COPY, EXPUNGE or APPEND.
+
+    report = poll_mailbox(mb, get_cursor, handle_batch)
+
+`handle_batch(folder, batch)` is the caller's seam: store `batch.messages`, then save `batch.cursor`, in one
+transaction. After a network failure the poller reconnects and asks `get_cursor(folder)` again, so it
+resumes from the last cursor the caller saved (a batch may be delivered twice; never skipped).
+"""
+from __future__ import annotations
+
+import imaplib
+import logging
+import os
+import socket
+import ssl
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TypeVar
+
+from imapclient import IMAPClient, SocketTimeout
+from imapclient.exceptions import CapabilityError, IMAPClientError
+
+from config.settings import MailboxSettings, is_loopback
+from ingest.imap_auth import ImapAuthError, ImapError, login
+from ingest.types import Batch, FolderCursor, RawMessage
+
+__all__ = ["NETWORK_ERRORS", "FolderReport", "ImapAuthError", "ImapError", "ImapTlsError", "PollReport",
+           "RetryPolicy", "connect", "poll_mailbox", "sync_folder", "tls_context", "with_retries"]
+
+log = logging.getLogger(__name__)
+
+MAX_FETCH = 5000     # Dovecot answers "Too long argument" to much longer UID lists
+# imaplib.IMAP4.abort covers EOF, BYE and socket errors inside a command; OSError covers connect, timeouts
+NETWORK_ERRORS: tuple[type[BaseException], ...] = (OSError, imaplib.IMAP4.abort, EOFError)
+T = TypeVar("T")
+
+
+class ImapTlsError(ImapError):
+    """TLS could not be set up as configured (certificate not trusted, no STARTTLS, bad ca_file)."""
+
+
+# ---- connecting ------------------------------------------------------------------------------------------
+def tls_context(mb: MailboxSettings) -> ssl.SSLContext:
+    """Verification on (system CAs, or `ca_file`); off only with insecure_skip_verify, and then logged."""
+    if mb.ca_file and not os.access(mb.ca_file, os.R_OK):
+        raise ImapTlsError(f"mailbox {mb.name!r}: ca_file {mb.ca_file} does not exist or is not readable")
+    try:
+        context = ssl.create_default_context(cafile=mb.ca_file or None)
+    except ssl.SSLError as exc:
+        raise ImapTlsError(f"mailbox {mb.name!r}: ca_file {mb.ca_file} holds no usable certificate: {exc}"
+                           ) from None
+    if mb.insecure_skip_verify:
+        log.warning("mailbox %s: TLS certificate verification is OFF for %s:%s (insecure_skip_verify); "
+                    "anyone on the path can read the mailbox password and mail", mb.name, mb.host, mb.port)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def _open(mb: MailboxSettings) -> IMAPClient:
+    timeout = SocketTimeout(connect=mb.timeout, read=mb.timeout)
+    if mb.security == "none":
+        if not is_loopback(mb.host):
+            raise ImapTlsError(f"mailbox {mb.name!r}: security 'none' is allowed only for a loopback host, "
+                               f"not {mb.host!r}")
+        return IMAPClient(mb.host, port=mb.port, ssl=False, timeout=timeout)
+    if mb.security not in ("ssl", "starttls"):
+        raise ImapTlsError(f"mailbox {mb.name!r}: unknown security {mb.security!r}")
+    context = tls_context(mb)
+    try:
+        if mb.security == "ssl":
+            return IMAPClient(mb.host, port=mb.port, ssl=True, ssl_context=context, timeout=timeout)
+        client = IMAPClient(mb.host, port=mb.port, ssl=False, timeout=timeout)
+        try:
+            client.starttls(context)
+        except BaseException:
+            _quietly(client.shutdown)
+            raise
+        return client
+    except ssl.SSLCertVerificationError as exc:
+        raise ImapTlsError(f"mailbox {mb.name!r}: the TLS certificate of {mb.host}:{mb.port} was not "
+                           f"accepted ({exc.verify_message}); set ca_file to the CA that signed it or fix "
+                           "the server's certificate") from None
+    except CapabilityError:
+        raise ImapTlsError(f"mailbox {mb.name!r}: {mb.host}:{mb.port} does not offer STARTTLS; refusing "
+                           "to log in without TLS (use security = \"ssl\" and port 993?)") from None
+
+
+def connect(mb: MailboxSettings) -> IMAPClient:
+    """A logged-in client; raises ImapTlsError / ImapAuthError (final) or a NETWORK_ERRORS (retry)."""
+    client = _open(mb)
+    try:
+        login(client, mb)
+    except BaseException:
+        _quietly(client.shutdown)
+        raise
+    log.info("mailbox %s: logged in to %s:%s as %s (%s, %s)", mb.name, mb.host, mb.port, mb.username,
+             mb.security, mb.auth)
+    return client
+
+
+def _quietly(fn: Callable[[], object]) -> None:
+    try:
+        fn()
+    except Exception:  # closing a broken connection may fail in any way
+        log.debug("ignored while closing the connection", exc_info=True)
+
+
+# ---- one folder ------------------------------------------------------------------------------------------
+def sync_folder(client: IMAPClient, mailbox_name: str, folder: str, cursor: FolderCursor | None, *,
+                since: date | None = None, batch_size: int = 200) -> Iterator[Batch]:
+    """New messages of `folder` after `cursor`, oldest UID first, `batch_size` per Batch.
+
+    Without a cursor, or when UIDVALIDITY changed, the whole folder is scanned again (messages since `since`
+    when set). Each Batch's cursor is the highest UID it covers; the last one is raised to UIDNEXT-1, as
+    everything below UIDNEXT was looked at. A Batch with no messages may come to move the cursor only
+    (a new UIDVALIDITY of an empty folder, expunged UIDs). An idle poll costs one EXAMINE and no SEARCH.
+    """
+    if not 0 < batch_size <= MAX_FETCH:
+        raise ValueError(f"batch_size must be 1..{MAX_FETCH}, got {batch_size}")
+    info = client.select_folder(folder, readonly=True)
+    uidvalidity = int(info[b"UIDVALIDITY"])
+    uidnext = int(info[b"UIDNEXT"]) if info.get(b"UIDNEXT") else None
+    if cursor is not None and cursor.uidvalidity != uidvalidity:
+        log.warning("mailbox %s folder %s: UIDVALIDITY changed from %d to %d; scanning the folder again",
+                    mailbox_name, folder, cursor.uidvalidity, uidvalidity)
+        cursor = None
+    start = cursor.last_uid if cursor else 0
+    floor = max(start, uidnext - 1 if uidnext else 0)
+    uids = _full_scan(client, since) if cursor is None else _new_uids(client, start, uidnext)
+    chunks = [uids[i:i + batch_size] for i in range(0, len(uids), batch_size)]
+    for n, chunk in enumerate(chunks, 1):
+        messages = _fetch(client, mailbox_name, folder, uidvalidity, chunk)
+        last = max(chunk[-1], floor) if n == len(chunks) else chunk[-1]
+        yield Batch(messages, FolderCursor(uidvalidity, last))
+    if not chunks and (cursor is None or floor > start):
+        yield Batch((), FolderCursor(uidvalidity, floor))
+
+
+def _full_scan(client: IMAPClient, since: date | None) -> list[int]:
+    return sorted(client.search(["SINCE", since] if since else ["ALL"]))
+
+
+def _new_uids(client: IMAPClient, last_uid: int, uidnext: int | None) -> list[int]:
+    if uidnext is not None and uidnext <= last_uid + 1:
+        return []                     # idle: nothing new, no SEARCH
+    found = client.search(["UID", f"{last_uid + 1}:*"])
+    return sorted(uid for uid in found if uid > last_uid)   # n:* always matches the highest UID
+
+
+def _fetch(client: IMAPClient, mailbox_name: str, folder: str, uidvalidity: int,
+           uids: Sequence[int]) -> tuple[RawMessage, ...]:
+    response = client.fetch(list(uids), [b"BODY.PEEK[]"])
+    out = []
+    for uid in uids:
+        item = response.get(uid)
+        data = item.get(b"BODY[]") if item else None
+        if data is None:
+            log.warning("mailbox %s folder %s: UID %d %s; skipped", mailbox_name, folder, uid,
+                        "came back without a body" if item else "was not returned (expunged meanwhile?)")
+            continue
+        out.append(RawMessage(mailbox_name, folder, bytes(data), uidvalidity, uid))
+    return tuple(out)
+
+
+# ---- retries and the poller ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 4
+    base_delay: float = 1.0
+    max_delay: float = 60.0
+    sleep: Callable[[float], None] = time.sleep
+
+
+def describe(exc: BaseException) -> str:
+    if isinstance(exc, (socket.timeout, TimeoutError)):
+        return "timed out"
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def with_retries(fn: Callable[[], T], policy: RetryPolicy = RetryPolicy(),
+                 on_retry: Callable[[BaseException], None] | None = None) -> T:
+    """Call `fn`; on a network error call `on_retry`, wait (exponential backoff) and call again."""
+    for attempt in range(1, policy.attempts + 1):
+        try:
+            return fn()
+        except NETWORK_ERRORS as exc:
+            if attempt == policy.attempts:
+                raise
+            delay = min(policy.base_delay * 2 ** (attempt - 1), policy.max_delay)
+            log.warning("IMAP network error (%s); retry %d of %d in %.1f s", describe(exc), attempt,
+                        policy.attempts - 1, delay)
+            if on_retry is not None:
+                on_retry(exc)
+            policy.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+@dataclass
+class FolderReport:
+    folder: str
+    fetched: int = 0
+    batches: int = 0
+    retries: int = 0
+    uidvalidity: int | None = None
+    error: str | None = None
+    fatal: bool = False           # auth/TLS/connection: the other folders would fail the same way
+
+
+@dataclass
+class PollReport:
+    mailbox: str
+    folders: list[FolderReport] = field(default_factory=list)
+
+    @property
+    def fetched(self) -> int:
+        return sum(f.fetched for f in self.folders)
+
+    @property
+    def errors(self) -> list[str]:
+        return [f"{self.mailbox}/{f.folder}: {f.error}" for f in self.folders if f.error]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class _Session:
+    """One lazily opened connection, dropped on a network error and reopened by the next attempt."""
+
+    def __init__(self, mb: MailboxSettings, connect_fn: Callable[[MailboxSettings], IMAPClient]) -> None:
+        self.mb, self.connect_fn = mb, connect_fn
+        self.client: IMAPClient | None = None
+        self.connected = False
+
+    def get(self) -> IMAPClient:
+        if self.client is None:
+            self.client = self.connect_fn(self.mb)
+            self.connected = True
+        return self.client
+
+    def drop(self) -> None:
+        if self.client is not None:
+            _quietly(self.client.shutdown)
+        self.client = None
+
+    def close(self) -> None:
+        if self.client is not None:
+            _quietly(self.client.logout)
+        self.client = None
+
+
+def _poll_folder(session: _Session, folder: str, get_cursor: Callable[[str], FolderCursor | None],
+                 handle_batch: Callable[[str, Batch], None], policy: RetryPolicy) -> FolderReport:
+    mb, report = session.mb, FolderReport(folder)
+
+    def attempt() -> None:
+        for batch in sync_folder(session.get(), mb.name, folder, get_cursor(folder), since=mb.since,
+                                 batch_size=mb.batch_size):
+            handle_batch(folder, batch)
+            report.fetched += len(batch.messages)
+            report.batches += 1
+            report.uidvalidity = batch.cursor.uidvalidity
+
+    def on_retry(_exc: BaseException) -> None:
+        report.retries += 1
+        session.drop()
+
+    try:
+        with_retries(attempt, policy, on_retry)
+    except ImapError as exc:
+        report.error, report.fatal = str(exc), True
+    except NETWORK_ERRORS as exc:
+        session.drop()
+        report.error = f"network error after {policy.attempts} attempts: {describe(exc)}"
+        report.fatal = not session.connected
+    except IMAPClientError as exc:
+        report.error = f"the server refused: {exc}"
+    except Exception as exc:  # one folder's failure is reported, never raised further
+        log.exception("mailbox %s folder %s: unexpected failure", mb.name, folder)
+        report.error = f"{type(exc).__name__}: {exc}"
+    if report.error:
+        log.error("mailbox %s folder %s: %s", mb.name, folder, report.error)
+    return report
+
+
+def poll_mailbox(mb: MailboxSettings, get_cursor: Callable[[str], FolderCursor | None],
+                 handle_batch: Callable[[str, Batch], None], *,
+                 connect: Callable[[MailboxSettings], IMAPClient] = connect,
+                 policy: RetryPolicy = RetryPolicy()) -> PollReport:
+    """Sync every configured folder of `mb`; failures are in the report, never raised."""
+    report = PollReport(mb.name)
+    session = _Session(mb, connect)
+    try:
+        for i, folder in enumerate(mb.folders):
+            folder_report = _poll_folder(session, folder, get_cursor, handle_batch, policy)
+            report.folders.append(folder_report)
+            if folder_report.fatal:
+                report.folders += [FolderReport(f, error=f"not polled: {folder_report.error}", fatal=True)
+                                   for f in mb.folders[i + 1:]]
+                break
+    finally:
+        session.close()
+    return report
