@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from datetime import date
 from pathlib import Path
-from typing import Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -26,8 +26,8 @@ def summary_lines(s: YearStats) -> list[str]:
         f"BUS-avvikelser {s.year}: totalt {s.total}",
         f"  mellan huvudmän: {s.between}, inom samma huvudman: {s.within}"
         + (f", okänd relation: {s.unknown}" if s.unknown else ""),
-        f"  kommunal rapportör: {s.reporter_kommun} ({_pct(s.kommun_share)}), "
-        f"regional rapportör: {s.reporter_region} ({_pct(s.region_share)})",
+        (f"  kommunal rapportör: {s.reporter_kommun} ({_pct(s.kommun_share)}), "
+         f"regional rapportör: {s.reporter_region} ({_pct(s.region_share)})"),
         f"  berör SIP: {s.sip} av {s.between} ({_pct(s.sip_share)})",
         f"  besvarade: {s.answered} av {s.total} ({_pct(s.answered_share)})",
     ]
@@ -46,16 +46,17 @@ def _writable_dir(path: Path, what: str, hint: str) -> None:
     while not probe.exists() and probe != probe.parent:
         probe = probe.parent
     if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
-        raise typer.BadParameter(f"cannot write {what} under {path}: {probe} is not a writable directory",
+        where = "" if probe == path else f"cannot create {path}: "
+        raise typer.BadParameter(f"{where}{probe} is not a writable directory, so {what} cannot be written",
                                  param_hint=hint)
 
 
 def check_out(path: Path) -> Path:
+    if path.is_dir():
+        raise typer.BadParameter(f"{path} is a directory", param_hint="--out")
     if path.suffix.lower() != ".xlsx":
         raise typer.BadParameter(f"the report is an Excel file: expected a name ending in .xlsx, got {path}",
                                  param_hint="--out")
-    if path.is_dir():
-        raise typer.BadParameter(f"{path} is a directory", param_hint="--out")
     if path.exists() and not os.access(path, os.W_OK):
         raise typer.BadParameter(f"{path} is not writable", param_hint="--out")
     _writable_dir(path.parent, "the report", "--out")
@@ -71,12 +72,12 @@ def check_charts(path: Path | None) -> Path | None:
     return path
 
 
-def report_cmd(ctx: typer.Context,
-               year: int = typer.Option(..., "--year", "-y", help="Report year (first receipt, Swedish time)."),
-               out_file: Path = typer.Option(..., "--out", "-o", help="Workbook to write (.xlsx)."),
-               charts: Optional[Path] = typer.Option(None, "--charts",
-                                                     help="Folder for the PNG charts (created if missing).")
-               ) -> None:
+YearOpt = Annotated[int, typer.Option("--year", "-y", help="Report year (first receipt, Swedish time).")]
+OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Workbook to write (.xlsx).")]
+ChartsOpt = Annotated[Path | None, typer.Option("--charts", help="Folder for the PNG charts (created if missing).")]
+
+
+def report_cmd(ctx: typer.Context, year: YearOpt, out_file: OutOpt, charts: ChartsOpt = None) -> None:
     """The annual report's tables for one year as an .xlsx workbook, and optionally its charts as PNG."""
     check_year(year)
     check_out(out_file)

@@ -1,0 +1,240 @@
+"""The yearly report: the annual reports' tables computed from the stored cases, written as .xlsx and PNG.
+
+Counting follows the secretariat's annual reports (2020, 2021): the focus is deviations *between* principals
+(kommun/region); those *within* one principal are counted apart and listed as reporter–receiver pairs.
+A deviation sent to two receiving organisation types counts once for each.  Human overrides win over the
+parser, as in the export.  Only type names and theme names reach the report: no free text.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from parsers.pnr import redact
+from store.export import _classification
+from store.models import Case
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+UNKNOWN = "Okänd"
+SIP_THEME = "SIP"
+# The reporting types the 2020 report always lists, zeros included, in its order.
+STANDARD_TYPES = ("Socialtjänst", "BUP", "Habilitering", "Skola", "Elevhälsa", "Förskola", "BUMM")
+# Principal of each organisation type in the shipped rules; used when a human overrode the type.
+DEFAULT_PRINCIPALS: Mapping[str, str] = {
+    "BUMM": "region", "BUP": "region", "Habilitering": "region", "Vårdcentral": "region",
+    "Region, övrigt": "region", "Elevhälsa": "kommun", "Förskola": "kommun", "Skola": "kommun",
+    "Socialtjänst": "kommun", "Kommun, övrigt": "kommun",
+}
+# Answer outcomes as the 2021 report groups them; recorded in overrides["response_outcome"] or
+# response["outcome"].  Anything else recorded counts as "Annat"; nothing recorded as "Ej angivet".
+OUTCOMES: Mapping[str, str] = {
+    "löst": "Löst genom kommunikationen", "lost": "Löst genom kommunikationen",
+    "resolved": "Löst genom kommunikationen",
+    "förbättringsförslag": "Förbättringsförslag", "improvement": "Förbättringsförslag",
+    "delvis löst": "Delvis löst, fortsatt utvecklingsarbete", "delvis": "Delvis löst, fortsatt utvecklingsarbete",
+    "partly": "Delvis löst, fortsatt utvecklingsarbete",
+    "ej löst": "Ej löst", "inte löst": "Ej löst", "not_resolved": "Ej löst", "unresolved": "Ej löst",
+}
+OUTCOME_ORDER = ("Löst genom kommunikationen", "Förbättringsförslag", "Delvis löst, fortsatt utvecklingsarbete",
+                 "Ej löst", "Annat", "Ej angivet")
+OUTCOME_OVERRIDE = "response_outcome"
+
+
+@dataclass(frozen=True)
+class YearStats:
+    """The annual report's numbers for one year.  Type/theme/receiver tables cover between-principal ones."""
+    year: int
+    total: int
+    between: int
+    within: int
+    unknown: int
+    by_reporter_type: dict[str, int] = field(default_factory=dict)
+    reporter_kommun: int = 0
+    reporter_region: int = 0
+    reporter_principal_unknown: int = 0
+    by_receiver_type: dict[str, int] = field(default_factory=dict)
+    by_theme: dict[str, int] = field(default_factory=dict)
+    sip: int = 0
+    answered: int = 0
+    answered_between: int = 0
+    with_improvements: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    by_month: tuple[int, ...] = (0,) * 12
+    within_pairs: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def sip_share(self) -> float:
+        """Share of the between-principal deviations concerning SIP (Tabell 7 of the 2021 report)."""
+        return share(self.sip, self.between)
+
+    @property
+    def answered_share(self) -> float:
+        """Share of all deviations of the year that were answered (45 of 127 in 2021)."""
+        return share(self.answered, self.total)
+
+    @property
+    def kommun_share(self) -> float:
+        return share(self.reporter_kommun, self.between)
+
+    @property
+    def region_share(self) -> float:
+        return share(self.reporter_region, self.between)
+
+    @property
+    def receivers_total(self) -> int:
+        return sum(self.by_receiver_type.values())
+
+    @property
+    def within_pair_labels(self) -> list[str]:
+        """As the 2020 report lists them: "Socialtjänst – Skola (3 st)"."""
+        return [f"{pair} ({n} st)" for pair, n in self.within_pairs.items()]
+
+
+def share(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
+
+
+@dataclass(frozen=True)
+class _Row:
+    """One case as the report sees it, overrides applied."""
+    month: int
+    relation: str | None
+    reporter: str
+    reporter_principal: str | None
+    receivers: tuple[str, ...]
+    themes: tuple[str, ...]
+    responded: bool
+    improvements: bool
+    outcome: str | None
+
+
+def _names(value: Any) -> tuple[str, ...]:
+    """A list of type or theme names; an override typed as text may hold several separated by ';'."""
+    if value is None:
+        return ()
+    items = value.split(";") if isinstance(value, str) else list(value)
+    return tuple(dict.fromkeys(_label(x) for x in items if str(x).strip()))
+
+
+def _label(value: Any) -> str:
+    """A type or theme name as printed: trimmed, with any personnummer redacted (names are not free text,
+    but a human override could hold anything)."""
+    text = str(value).strip() if value is not None else ""
+    return redact(text) if text else UNKNOWN
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in {"1", "true", "yes", "ja", "j", "y"}
+    return bool(value)
+
+
+def _outcome(case: Case) -> str | None:
+    overrides = case.overrides or {}
+    raw = overrides.get(OUTCOME_OVERRIDE, (case.response or {}).get("outcome"))
+    if raw is None or not str(raw).strip():
+        return None
+    return OUTCOMES.get(str(raw).strip().lower(), "Annat")
+
+
+def _reporter_principal(case: Case, c: dict[str, Any], reporter: str,
+                        principals: Mapping[str, str]) -> str | None:
+    if "reporter_org_type" not in (case.overrides or {}) and c.get("reporter_principal"):
+        return str(c["reporter_principal"])
+    return principals.get(reporter)
+
+
+def _row(case: Case, principals: Mapping[str, str]) -> _Row:
+    c = _classification(case)
+    overrides = case.overrides or {}
+    reporter = _label(c.get("reporter_org_type"))
+    response = case.response or {}
+    relation = c.get("principal_relation")
+    return _Row(
+        month=case.first_received.astimezone(STOCKHOLM).month,
+        relation=relation if relation in ("between", "within") else None,
+        reporter=reporter,
+        reporter_principal=_reporter_principal(case, c, reporter, principals),
+        receivers=_names(c.get("receiver_org_types")) or (UNKNOWN,),
+        themes=_names(c.get("themes")),
+        responded=_truthy(overrides.get("responded", case.responded)),
+        improvements=bool(str(response.get("improvements") or "").strip()),
+        outcome=_outcome(case),
+    )
+
+
+def load_rows(session: Session, year: int, principals: Mapping[str, str] | None = None) -> list[_Row]:
+    known = {**DEFAULT_PRINCIPALS, **(principals or {})}
+    cases = session.scalars(select(Case).where(Case.year == year).order_by(Case.seq))
+    return [_row(case, known) for case in cases]
+
+
+def _reporter_table(rows: list[_Row]) -> dict[str, int]:
+    counts = Counter(r.reporter for r in rows)
+    table = {t: counts.pop(t, 0) for t in STANDARD_TYPES}
+    table.update(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    return table
+
+
+def _ranked(counts: Iterable[str]) -> dict[str, int]:
+    return dict(sorted(Counter(counts).items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _outcomes(rows: list[_Row]) -> dict[str, int]:
+    counts = Counter(r.outcome or "Ej angivet" for r in rows if r.responded)
+    return {k: counts[k] for k in OUTCOME_ORDER if counts[k]}
+
+
+def _within_pairs(rows: list[_Row]) -> dict[str, int]:
+    pairs = Counter(f"{r.reporter} – {' och '.join(r.receivers)}" for r in rows)
+    return dict(sorted(pairs.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def stats_from_rows(year: int, rows: list[_Row]) -> YearStats:
+    between = [r for r in rows if r.relation == "between"]
+    within = [r for r in rows if r.relation == "within"]
+    principals = Counter(r.reporter_principal for r in between)
+    months = Counter(r.month for r in rows)
+    return YearStats(
+        year=year, total=len(rows), between=len(between), within=len(within),
+        unknown=len(rows) - len(between) - len(within),
+        by_reporter_type=_reporter_table(between),
+        reporter_kommun=principals["kommun"], reporter_region=principals["region"],
+        reporter_principal_unknown=len(between) - principals["kommun"] - principals["region"],
+        by_receiver_type=_ranked(t for r in between for t in r.receivers),
+        by_theme=_ranked(t for r in between for t in r.themes),
+        sip=sum(1 for r in between if SIP_THEME in r.themes),
+        answered=sum(1 for r in rows if r.responded),
+        answered_between=sum(1 for r in between if r.responded),
+        with_improvements=sum(1 for r in rows if r.responded and r.improvements),
+        outcomes=_outcomes(rows),
+        by_month=tuple(months[m] for m in range(1, 13)),
+        within_pairs=_within_pairs(within),
+    )
+
+
+def yearly_stats(session: Session, year: int, principals: Mapping[str, str] | None = None) -> YearStats:
+    """The numbers of the annual report for `year` (the year of first receipt in Europe/Stockholm).
+
+    `principals` maps organisation type → "kommun"/"region" (from the rules); it is needed only where a human
+    overrode the reporting type, the shipped defaults are used otherwise."""
+    return stats_from_rows(year, load_rows(session, year, principals))
+
+
+def write_report(stats: YearStats, out: Path, charts_dir: Path | None = None) -> list[Path]:
+    """The workbook at `out` and, with `charts_dir`, the PNG charts; returns every file written."""
+    from notify.report_tables import write_workbook
+
+    written = [write_workbook(stats, out)]
+    if charts_dir is not None:
+        from notify.report_charts import write_charts
+
+        written += write_charts(stats, charts_dir)
+    return written

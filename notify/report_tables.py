@@ -1,0 +1,171 @@
+"""The yearly report's tables as an .xlsx workbook: one sheet per table, Swedish headings."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from notify.report import SIP_THEME, YearStats, share
+
+MONTHS = ("Januari", "Februari", "Mars", "April", "Maj", "Juni", "Juli", "Augusti", "September", "Oktober",
+          "November", "December")
+THEME_LABELS = {SIP_THEME: "Samordnad individuell plan (SIP)"}
+PERCENT = "0%"
+BOLD = Font(bold=True)
+Cell = str | int | float | None
+
+
+@dataclass
+class Table:
+    """A sheet: header, body rows, the indexes of rows to set in bold, percentage columns and notes below."""
+    title: str
+    header: Sequence[str]
+    rows: list[list[Cell]] = field(default_factory=list)
+    bold_rows: set[int] = field(default_factory=set)
+    percent_cols: set[int] = field(default_factory=set)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, *cells: Cell, bold: bool = False) -> None:
+        if bold:
+            self.bold_rows.add(len(self.rows))
+        self.rows.append(list(cells))
+
+
+def theme_label(name: str) -> str:
+    return THEME_LABELS.get(name, name)
+
+
+def principals_table(s: YearStats) -> Table:
+    t = Table("Tabell 1 Huvudmän", ("Inkomna avvikelser", f"Antal {s.year}", "Andel"), percent_cols={2})
+    t.add("Mellan huvudmän", s.between, share(s.between, s.total))
+    t.add("Inom samma huvudman", s.within, share(s.within, s.total))
+    if s.unknown:
+        t.add("Relation till huvudman okänd", s.unknown, share(s.unknown, s.total))
+    t.add("Summa totalt", s.total, 1.0 if s.total else 0.0, bold=True)
+    t.notes.append("I rapportens övriga tabeller redovisas avvikelser mellan huvudmän; "
+                   "avvikelser inom samma huvudman redovisas för sig (bladet \"Inom huvudman\").")
+    return t
+
+
+def reporter_table(s: YearStats) -> Table:
+    t = Table("Rapporterande verksamhet", ("Rapportör", f"Antal inkomna rapporter {s.year}", "Andel"),
+              percent_cols={2})
+    for name, n in s.by_reporter_type.items():
+        t.add(name, n, share(n, s.between))
+    t.add("Summa kommunal verksamhet", s.reporter_kommun, s.kommun_share, bold=True)
+    t.add("Summa regional verksamhet", s.reporter_region, s.region_share, bold=True)
+    if s.reporter_principal_unknown:
+        t.add("Huvudman okänd", s.reporter_principal_unknown, share(s.reporter_principal_unknown, s.between),
+              bold=True)
+    t.add("Summa totalt", s.between, 1.0 if s.between else 0.0, bold=True)
+    t.notes.append("Avvikelser mellan huvudmän.")
+    return t
+
+
+def receiver_table(s: YearStats) -> Table:
+    t = Table("Mottagande verksamhet", ("Mottagande verksamhet", f"Antal inkomna rapporter {s.year}",
+                                        "Andel av avvikelserna"), percent_cols={2})
+    for name, n in s.by_receiver_type.items():
+        t.add(name, n, share(n, s.between))
+    t.add("Summa mottagna", s.receivers_total, None, bold=True)
+    t.add("Antal avvikelser mellan huvudmän", s.between, None, bold=True)
+    t.notes.append("Antalet mottagna avvikelser är fler än antalet inskickade när en avvikelse riktar sig "
+                   "till mer än en verksamhet: den räknas då för varje mottagande verksamhet.")
+    return t
+
+
+def theme_table(s: YearStats) -> Table:
+    t = Table("Teman", ("Temaområde", f"Antal inkomna rapporter {s.year}", "Andel"), percent_cols={2})
+    for name, n in s.by_theme.items():
+        t.add(theme_label(name), n, share(n, s.between))
+    t.add("Antal avvikelser mellan huvudmän", s.between, None, bold=True)
+    t.add(None)
+    t.add("Andel avvikelser mellan huvudmän som berör SIP", s.sip, s.sip_share, bold=True)
+    t.notes.append("Anledning till avvikelserapportering mellan huvudmän. "
+                   "En avvikelse kan beröra flera teman och räknas då för vart och ett.")
+    return t
+
+
+def answer_table(s: YearStats) -> Table:
+    t = Table("Svar", ("Svar på avvikelser", "Antal", "Andel"), percent_cols={2})
+    t.add("Besvarade avvikelser", s.answered, s.answered_share, bold=True)
+    t.add("Obesvarade avvikelser", s.total - s.answered, share(s.total - s.answered, s.total))
+    t.add("Summa totalt", s.total, 1.0 if s.total else 0.0, bold=True)
+    t.add("Besvarade avvikelser mellan huvudmän", s.answered_between, share(s.answered_between, s.between))
+    t.add("Svar med förbättringsförslag", s.with_improvements, share(s.with_improvements, s.answered))
+    t.add(None)
+    t.add("Svarens utfall", "Antal", "Andel av svaren", bold=True)
+    for name, n in s.outcomes.items():
+        t.add(name, n, share(n, s.answered))
+    t.notes.append("Utfall redovisas där det har registrerats; övriga svar står som \"Ej angivet\".")
+    return t
+
+
+def month_table(s: YearStats) -> Table:
+    t = Table("Per månad", ("Månad", f"Antal inkomna avvikelser {s.year}"))
+    for name, n in zip(MONTHS, s.by_month):
+        t.add(name, n)
+    t.add("Summa totalt", sum(s.by_month), bold=True)
+    t.notes.append("Efter datum för första mottagandet (svensk tid).")
+    return t
+
+
+def within_table(s: YearStats) -> Table:
+    t = Table("Inom huvudman", ("Rapporterande – mottagande verksamhet", "Antal"))
+    for pair, n in s.within_pairs.items():
+        t.add(pair, n)
+    t.add("Summa inom samma huvudman", s.within, bold=True)
+    if s.within:
+        t.notes.append(f"Utöver avvikelserna mellan huvudmän tillkommer {s.within} st avvikelser inom samma "
+                       f"huvudman: {', '.join(s.within_pair_labels)}.")
+    return t
+
+
+def tables(s: YearStats) -> list[Table]:
+    return [principals_table(s), reporter_table(s), receiver_table(s), theme_table(s), answer_table(s),
+            month_table(s), within_table(s)]
+
+
+def _fill(ws: Worksheet, table: Table) -> None:
+    ws.append(list(table.header))
+    for cell in ws[1]:
+        cell.font = BOLD
+    for i, row in enumerate(table.rows):
+        ws.append(row)
+        excel_row = ws.max_row
+        for col, cell in enumerate(ws[excel_row]):
+            if i in table.bold_rows:
+                cell.font = BOLD
+            if col in table.percent_cols and isinstance(cell.value, (int, float)):
+                cell.number_format = PERCENT
+    if table.notes:
+        ws.append([])
+        for note in table.notes:
+            ws.append([note])
+            ws.cell(ws.max_row, 1).alignment = Alignment(wrap_text=False)
+    ws.freeze_panes = "A2"
+
+
+def _widths(ws: Worksheet, table: Table) -> None:
+    for col, head in enumerate(table.header):
+        values = [head, *(str(r[col]) for r in table.rows if col < len(r) and r[col] is not None)]
+        width = max(len(v) for v in values) + 2
+        ws.column_dimensions[get_column_letter(col + 1)].width = min(max(width, 10), 70)
+
+
+def write_workbook(stats: YearStats, out: Path) -> Path:
+    wb = Workbook()
+    wb.remove(wb.active)  # type: ignore[arg-type]
+    for table in tables(stats):
+        ws = wb.create_sheet(table.title)
+        _fill(ws, table)
+        _widths(ws, table)
+    wb.properties.title = f"BUS-avvikelser {stats.year}"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(out)
+    return out
