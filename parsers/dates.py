@@ -1,0 +1,64 @@
+"""Dates as people type them on the form: ISO, d/m/y, "15 mars 2021", "den 15 mars 2021".  Pure."""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+_MONTHS: dict[str, int] = {}
+for _number, _names in enumerate((
+    ("januari", "jan", "january"), ("februari", "feb", "february"), ("mars", "mar", "march"),
+    ("april", "apr"), ("maj", "may"), ("juni", "jun", "june"), ("juli", "jul", "july"),
+    ("augusti", "aug", "august"), ("september", "sep", "sept"), ("oktober", "okt", "oct", "october"),
+    ("november", "nov"), ("december", "dec"),
+), start=1):
+    for _name in _names:
+        _MONTHS[_name] = _number
+
+_ISO = re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")
+_YMD = re.compile(r"(?<!\d)(\d{4})[./](\d{1,2})[./](\d{1,2})(?!\d)")
+_DMY = re.compile(r"(?<!\d)(\d{1,2})[./-](\d{1,2})[./-](\d{4}|\d{2})(?!\d)")
+_COMPACT = re.compile(r"^\s*(\d{4})(\d{2})(\d{2})\s*$")
+_DAY_MONTH = re.compile(r"(?<!\d)(\d{1,2})(?::?e|st|nd|rd|th)?\.?\s+([a-zåäö]+)\.?,?\s+(\d{4})(?!\d)")
+_MONTH_DAY = re.compile(r"\b([a-zåäö]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})(?!\d)")
+
+
+def _make(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def parse_full_date(value: str) -> date | None:
+    """`w:date/@w:fullDate`, e.g. "2021-03-15T00:00:00Z"."""
+    match = _ISO.match(value.strip())
+    return _make(int(match[1]), int(match[2]), int(match[3])) if match else None
+
+
+def _numeric(text: str) -> date | None:
+    for pattern, order in ((_ISO, (1, 2, 3)), (_YMD, (1, 2, 3)), (_COMPACT, (1, 2, 3)), (_DMY, (3, 2, 1))):
+        match = pattern.search(text)
+        if match:
+            year, month, day = (int(match[i]) for i in order)
+            if year < 100:
+                year += 2000
+            return _make(year, month, day)
+    return None
+
+
+def _named(text: str) -> date | None:
+    match = _DAY_MONTH.search(text)
+    if match and match[2] in _MONTHS:
+        return _make(int(match[3]), _MONTHS[match[2]], int(match[1]))
+    match = _MONTH_DAY.search(text)
+    if match and match[1] in _MONTHS:
+        return _make(int(match[3]), _MONTHS[match[1]], int(match[2]))
+    return None
+
+
+def parse_date(text: str) -> date | None:
+    """A typed date, or None when the text holds no recognisable date."""
+    lowered = text.strip().lower()
+    if not lowered or len(lowered) > 80:
+        return None
+    return _numeric(lowered) or _named(lowered)

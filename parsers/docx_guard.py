@@ -1,0 +1,108 @@
+"""Checks made on a .docx attachment before any XML is parsed: container type, size limits, macros.
+
+Only the zip central directory's declared sizes are consulted; nothing is decompressed to find out
+how large it is, and the bytes read of the main document part are capped.  Pure: bytes in, record out.
+"""
+from __future__ import annotations
+
+import io
+import zipfile
+import zlib
+from dataclasses import dataclass
+
+from config.rules import FormRules
+from parsers.types import Problem
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0"
+ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
+DOCUMENT_PART = "word/document.xml"
+CONTENT_TYPES_PART = "[Content_Types].xml"
+MAX_CONTENT_TYPES_BYTES = 1_000_000
+# Members smaller than this are not judged by their compression ratio: a few kB of repetitive XML
+# compresses far better than 200:1 and is harmless.
+RATIO_FLOOR_BYTES = 1_000_000
+
+
+@dataclass(frozen=True)
+class OpenedDocx:
+    """The main document part's bytes (None when it cannot be read) and the problems met on the way."""
+    document_xml: bytes | None
+    problems: tuple[Problem, ...] = ()
+
+
+def _not_a_zip(data: bytes) -> OpenedDocx:
+    if data.startswith(OLE_MAGIC):
+        if ENCRYPTED_PACKAGE in data:
+            return OpenedDocx(None, (Problem("attachment_encrypted", "password-protected Word file"),))
+        return OpenedDocx(None, (Problem("attachment_legacy_doc", "old Word format (.doc), not .docx"),))
+    return OpenedDocx(None, (Problem("attachment_unreadable", "not a zip container (truncated or corrupt)"),))
+
+
+def size_problem(infos: list[zipfile.ZipInfo], rules: FormRules) -> Problem | None:
+    """attachment_too_large when the central directory declares too many or too large members."""
+    if len(infos) > rules.max_zip_members:
+        return Problem("attachment_too_large", f"{len(infos)} zip members (limit {rules.max_zip_members})")
+    total = sum(info.file_size for info in infos)
+    if total > rules.max_uncompressed_bytes:
+        return Problem("attachment_too_large",
+                       f"{total} bytes uncompressed (limit {rules.max_uncompressed_bytes})")
+    for info in infos:
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size >= RATIO_FLOOR_BYTES and ratio > rules.max_compression_ratio:
+            return Problem("attachment_too_large",
+                           f"member compressed {ratio:.0f}:1 (limit {rules.max_compression_ratio}:1)")
+    return None
+
+
+def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes | None:
+    """At most `cap` bytes of a member; None when it holds more."""
+    with zf.open(info) as stream:
+        data = stream.read(cap + 1)
+    return None if len(data) > cap else data
+
+
+def is_macro_enabled(zf: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo], filename: str) -> bool:
+    if filename.lower().endswith((".docm", ".dotm")):
+        return True
+    if any(name.endswith("vbaproject.bin") for name in names):
+        return True
+    info = names.get(CONTENT_TYPES_PART.lower())
+    if info is None:
+        return False
+    types = _read_capped(zf, info, MAX_CONTENT_TYPES_BYTES)
+    return types is None or b"macroenabled" in types.lower()
+
+
+def _open_zip(data: bytes, rules: FormRules, filename: str) -> OpenedDocx:
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        return _not_a_zip(data)
+    with zf:
+        infos = zf.infolist()
+        too_large = size_problem(infos, rules)
+        if too_large is not None:
+            return OpenedDocx(None, (too_large,))
+        names = {info.filename.lower(): info for info in infos}
+        problems: list[Problem] = []
+        if is_macro_enabled(zf, names, filename):
+            problems.append(Problem("attachment_macro_enabled", "macro-enabled Word file; macros not run"))
+        info = names.get(DOCUMENT_PART)
+        if info is None:
+            problems.append(Problem("attachment_unreadable", f"no {DOCUMENT_PART} in the zip"))
+            return OpenedDocx(None, tuple(problems))
+        xml = _read_capped(zf, info, rules.max_uncompressed_bytes)
+        if xml is None:
+            problems.append(Problem("attachment_too_large", f"{DOCUMENT_PART} larger than declared"))
+        return OpenedDocx(xml, tuple(problems))
+
+
+def open_docx(data: bytes, rules: FormRules, filename: str = "") -> OpenedDocx:
+    """The bytes of word/document.xml after the container checks; never raises."""
+    if not data.startswith(b"PK"):
+        return _not_a_zip(data)
+    try:
+        return _open_zip(data, rules, filename)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, OSError, EOFError, ValueError,
+            NotImplementedError, RuntimeError, KeyError, IndexError, OverflowError) as exc:
+        return OpenedDocx(None, (Problem("attachment_unreadable", f"corrupt zip: {type(exc).__name__}"),))

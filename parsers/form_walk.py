@@ -1,0 +1,175 @@
+"""Flattening word/document.xml into lines of text in document order, remembering content controls.
+
+Paragraphs, table cells (row by row, cell by cell) and content controls (`w:sdt`, inline in a paragraph or
+block-level around paragraphs, rows or cells) become `Line`s; each line keeps which parts of its text came
+from which control.  Deleted text, field codes and drawings are left out.  Entities are never expanded
+(the XML is parsed with python-docx's parser, which has resolve_entities=False); an unexpanded entity
+reference contributes no text.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+P, R, T, TAB, PTAB, BR, CR = W + "p", W + "r", W + "t", W + "tab", W + "ptab", W + "br", W + "cr"
+SDT_PR, SDT_CONTENT, TC = W + "sdtPr", W + "sdtContent", W + "tc"
+TAG, ALIAS, SHOWING_PLACEHOLDER, DATE, VAL, FULL_DATE = (
+    W + "tag", W + "alias", W + "showingPlcHdr", W + "date", W + "val", W + "fullDate")
+NO_BREAK_HYPHEN, SOFT_HYPHEN = W + "noBreakHyphen", W + "softHyphen"
+# Text under these is left out: deleted or moved-away text, text boxes and their duplicated fallbacks.
+_LEFT_OUT = frozenset({W + "del", W + "moveFrom", W + "txbxContent", W + "sdtPr", MC_FALLBACK})
+
+
+@dataclass(eq=False, slots=True)
+class Control:
+    """A content control.  Compared by identity: two controls with equal properties are still two.
+    Not to be modified once made."""
+    tag: str
+    alias: str
+    placeholder: bool          # w:showingPlcHdr
+    full_date: str             # w:date/@w:fullDate, "" when absent
+    block: bool
+
+
+class Segment(NamedTuple):
+    text: str
+    control: Control | None
+
+
+class Line(NamedTuple):
+    segments: tuple[Segment, ...]
+    text: str
+    cell: int                  # 0 outside tables, else a running number per table cell
+    block: Control | None      # innermost block-level control around the paragraph
+
+
+def control_of(sdt: Any, block: bool) -> Control:
+    tag = alias = full_date = ""
+    placeholder = False
+    for props in sdt.iterchildren(SDT_PR):
+        for child in props.iterchildren(TAG, ALIAS, SHOWING_PLACEHOLDER, DATE):
+            name = child.tag
+            if name == TAG:
+                tag = str(child.get(VAL) or "")
+            elif name == ALIAS:
+                alias = str(child.get(VAL) or "")
+            elif name == DATE:
+                full_date = str(child.get(FULL_DATE) or "")
+            else:
+                placeholder = str(child.get(VAL, "true")).lower() not in ("0", "false", "off")
+    return Control(tag, alias, placeholder, full_date, block)
+
+
+def _text_of(t: Any) -> str:
+    """A w:t's own text; an entity reference inside it (never expanded) contributes nothing."""
+    if len(t) == 0:
+        return t.text or ""
+    return "".join([t.text or "", *(child.tail or "" for child in t)])
+
+
+def merge_segments(segments: list[Segment]) -> list[Segment]:
+    """Adjacent pieces of the same control (or of typed text) joined."""
+    merged: list[Segment] = []
+    for segment in segments:
+        if merged and merged[-1].control is segment.control:
+            merged[-1] = Segment(merged[-1].text + segment.text, segment.control)
+        else:
+            merged.append(segment)
+    return merged
+
+
+def split_typed_breaks(segments: list[Segment]) -> list[list[Segment]]:
+    """A line break typed outside any control starts a new line; inside a control it stays."""
+    lines: list[list[Segment]] = [[]]
+    for segment in segments:
+        if segment.control is not None or "\n" not in segment.text:
+            lines[-1].append(segment)
+            continue
+        first, *rest = segment.text.split("\n")
+        if first:
+            lines[-1].append(Segment(first, None))
+        for piece in rest:
+            lines.append([Segment(piece, None)] if piece else [])
+    return lines
+
+
+@dataclass
+class _Walker:
+    """Paragraphs come in document order from lxml's filtered iteration; each is placed by climbing to the
+    body (its table cell, its block control), and its text by climbing from each run to the paragraph
+    (its inline control).  Cheaper than visiting every element."""
+    controls: dict[Any, Control] = field(default_factory=dict)
+    cells: dict[Any, int] = field(default_factory=dict)
+
+    def control(self, sdt: Any, block: bool) -> Control:
+        found = self.controls.get(sdt)
+        if found is None:
+            found = self.controls[sdt] = control_of(sdt, block)
+        return found
+
+    def place(self, p: Any) -> tuple[int, Control | None] | None:
+        """A paragraph's table cell and innermost block control; None to leave it out."""
+        cell, block = 0, None
+        node = p.getparent()
+        while node is not None:
+            tag = node.tag
+            if tag == SDT_CONTENT:
+                block = block or self.control(node.getparent(), True)
+            elif tag == TC:
+                cell = cell or self.cells.setdefault(node, len(self.cells) + 1)
+            elif tag in _LEFT_OUT:
+                return None
+            node = node.getparent()
+        return cell, block
+
+    def inline_control(self, p: Any, run_parent: Any) -> Control | None:
+        """The inline control a run sits in (None: typed text); _LEAVE_OUT to leave the run out."""
+        control = None
+        node = run_parent
+        while node is not None and node is not p:
+            tag = node.tag
+            if tag == SDT_CONTENT:
+                control = control or self.control(node.getparent(), False)
+            elif tag in _LEFT_OUT or tag == P:
+                return _LEAVE_OUT        # deleted text, or a paragraph nested in this one (text box)
+            node = node.getparent()
+        return control
+
+    def segments(self, p: Any) -> list[Segment]:
+        out: list[Segment] = []
+        for item in p.iter(T, TAB, PTAB, BR, CR, NO_BREAK_HYPHEN):
+            run = item.getparent()
+            if run.tag != R:
+                continue                 # a tab stop definition, not text
+            parent = run.getparent()
+            control = None if parent is p else self.inline_control(p, parent)
+            if control is _LEAVE_OUT:
+                continue
+            tag = item.tag
+            text = _text_of(item) if tag == T else _SPECIAL.get(tag, "\t")
+            out.append(Segment(text, control))
+        return out
+
+
+_SPECIAL = {BR: "\n", CR: "\n", NO_BREAK_HYPHEN: "-"}
+_LEAVE_OUT = Control("", "", False, "", False)
+
+
+def walk(root: Any) -> list[Line]:
+    """The document's lines in reading order; empty paragraphs are left out."""
+    body = root.find(W + "body")
+    if body is None:
+        return []
+    walker = _Walker()
+    lines: list[Line] = []
+    for p in body.iter(P):
+        where = walker.place(p)
+        if where is None:
+            continue
+        for segments in split_typed_breaks(merge_segments(walker.segments(p))):
+            text = "".join(segment.text for segment in segments)
+            if text.strip():
+                lines.append(Line(tuple(segments), text, where[0], where[1]))
+    return lines
