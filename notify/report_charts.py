@@ -15,6 +15,7 @@ from notify.report_tables import MONTHS, theme_label
 
 COLOUR = "#1f5f8b"
 ANSWER_COLOURS = ("#1f5f8b", "#c8d6e0")
+PIE_COLOURS = ("#1f5f8b", "#4f9bc7", "#9cc7e0", "#d9e6ef")
 DPI = 120
 
 
@@ -26,7 +27,7 @@ def _barh(fig: Figure, counts: Mapping[str, int], title: str) -> None:
     values = [v for _, v in items]
     bars = ax.barh(labels, values, color=COLOUR)
     ax.bar_label(bars, padding=3)
-    ax.set_title(title)
+    fig.suptitle(title)
     ax.set_xlabel("Antal")
     ax.spines[["top", "right"]].set_visible(False)
     ax.set_xlim(0, max(values, default=0) * 1.15 + 1)
@@ -47,6 +48,26 @@ def reporter_chart(s: YearStats, path: Path) -> Path:
     counts = {k: v for k, v in s.by_reporter_type.items() if v}
     fig = _figure(len(counts))
     _barh(fig, counts, f"Verksamhet som skickat in avvikelser {s.year} (n={s.between})")
+    return _save(fig, path)
+
+
+def reporter_pie(s: YearStats, path: Path, top: int = 3) -> Path:
+    """The reports' pie: the largest reporting types and the rest as "Övriga"."""
+    ranked = sorted(((k, v) for k, v in s.by_reporter_type.items() if v), key=lambda kv: -kv[1])
+    slices = dict(ranked[:top])
+    rest = sum(v for _, v in ranked[top:])
+    if rest:
+        slices["Övriga"] = rest
+    fig = plt.figure(figsize=(6, 4.5))
+    ax = fig.add_subplot()
+    if slices:
+        ax.pie(list(slices.values()), labels=[f"{k} ({v})" for k, v in slices.items()], autopct="%1.0f%%",
+               startangle=90, counterclock=False, colors=PIE_COLOURS[:len(slices)],
+               wedgeprops={"edgecolor": "white"})
+    else:
+        ax.text(0.5, 0.5, "Inga avvikelser", ha="center", va="center")
+        ax.set_axis_off()
+    ax.set_title(f"Verksamhet som skickat in avvikelser {s.year} (n={s.between})")
     return _save(fig, path)
 
 
@@ -96,6 +117,7 @@ def write_charts(s: YearStats, charts_dir: Path) -> list[Path]:
     stem = f"bus_{s.year}_"
     return [
         reporter_chart(s, charts_dir / f"{stem}rapporterande_verksamhet.png"),
+        reporter_pie(s, charts_dir / f"{stem}rapporterande_verksamhet_andel.png"),
         receiver_chart(s, charts_dir / f"{stem}mottagande_verksamhet.png"),
         theme_chart(s, charts_dir / f"{stem}teman.png"),
         month_chart(s, charts_dir / f"{stem}per_manad.png"),

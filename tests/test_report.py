@@ -243,7 +243,7 @@ def test_charts_are_png(filled: Database, tmp_path: Path) -> None:
     charts = tmp_path / "figurer"
     written = write_report(_stats(filled), tmp_path / "bus.xlsx", charts)
     pngs = [p for p in written if p.suffix == ".png"]
-    assert len(pngs) == 5 and all(p.parent == charts for p in pngs)
+    assert len(pngs) == 6 and all(p.parent == charts for p in pngs)
     for p in pngs:
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 5000
 
@@ -252,7 +252,7 @@ def test_empty_year(db: Database, tmp_path: Path) -> None:
     s = _stats(db, 2019)
     assert s.total == 0 and s.answered_share == 0.0 and s.sip_share == 0.0
     written = write_report(s, tmp_path / "tom.xlsx", tmp_path / "c")
-    assert len(written) == 6
+    assert len(written) == 7
 
 
 def _app(db: Database) -> typer.Typer:
@@ -279,7 +279,7 @@ def test_cli_report(filled: Database, tmp_path: Path) -> None:
     assert "totalt 127" in result.output
     assert "mellan huvudmän: 106, inom samma huvudman: 18" in result.output
     assert "besvarade: 45 av 127 (35 %)" in result.output
-    assert out.exists() and len(list((tmp_path / "png").glob("*.png"))) == 5
+    assert out.exists() and len(list((tmp_path / "png").glob("*.png"))) == 6
 
 
 @pytest.mark.parametrize("args, message", [
@@ -304,3 +304,18 @@ def test_cli_unwritable_paths(db: Database, tmp_path: Path) -> None:
         result = CliRunner().invoke(_app(db), args)
         assert result.exit_code == 2, (out, result.output)
         assert message in _plain(result.output), result.output
+
+
+def test_overrides_typed_as_text(db: Database) -> None:
+    """`case set` may store text: several names separated by ';', responded as "ja"/"nej"."""
+    spec = Spec(1, "Socialtjänst", ["BUP"], [OVRIG])
+    received = datetime(2023, 5, 2, 8, 0, tzinfo=UTC)
+    first, second = _case(2023, 1, received, spec, False), _case(2023, 2, received, spec, True)
+    first.overrides = {"themes": "SIP; Remisshantering", "receiver_org_types": "BUP; BUMM", "responded": "ja"}
+    second.overrides = {"responded": "nej", "principal_relation": None}
+    with db.session() as session:
+        session.add_all([first, second])
+    s = _stats(db, 2023)
+    assert (s.between, s.unknown, s.answered) == (1, 1, 1)
+    assert s.by_theme == {REMISS: 1, SIP: 1} and s.by_receiver_type == {"BUMM": 1, "BUP": 1}
+    assert s.by_month[4] == 2
