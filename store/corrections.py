@@ -17,7 +17,7 @@ from store.sides import kind_for
 LIST_FIELDS = ("units_involved", "receiver_org_types", "themes")
 BOOL_FIELDS = ("responded",)
 CHOICES = {"principal_relation": ("between", "within")}
-FIELDS = ("event_type", "description", "proposed_action", "personal_data_contact", "reported_date",
+FIELDS = ("event_type", "description", "proposed_action", "personal_data_contact", "reported_date", "response_outcome",
           "units_involved", "reporter_org_type", "receiver_org_types", "principal_relation", "themes", "responded")
 
 

@@ -189,7 +189,7 @@ def build() -> Corpus:  # noqa: PLR0915 - a list of scenarios reads best as one 
 
     # 7. Personnummer in the description (the form forbids it): flagged, never printed.
     v7 = _form("sara.ek@botkyrka.se", "Socialtjänsten Botkyrka", ["BUMM Tumba", "BUP Tumba"],
-               "Remiss försenad", "Barnet 120101-2384 fick vänta på remissvar i fyra månader", date(2026, 9, 1))
+               "Remiss försenad", "Barnet 120101-2380 fick vänta på remissvar i fyra månader", date(2026, 9, 1))
     d7 = deviation(c, "d7", sender="sara.ek@botkyrka.se", receiver="bumm.tumba@sll.se", values=v7,
                    when=_t(9, 1), shape="pasted")
     c.expect.append(Expect("d7", d7, False, "Socialtjänst", ["BUMM", "BUP"], "between", "Remisshantering",

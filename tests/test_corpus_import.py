@@ -112,9 +112,12 @@ def test_overdue_list(imported: tuple) -> None:
     db, corpus, _ = imported
     with db.session() as s:
         rows = export.overdue(s, date(2026, 11, 23))
-    d6 = next(e.source for e in corpus.expect if e.case == "d6")
-    assert [r["source_message_id"] for r in rows] == [d6]
+    d6, d7 = (next(e.source for e in corpus.expect if e.case == c) for c in ("d6", "d7"))
+    assert [r["source_message_id"] for r in rows] == [d6, d7]
     assert rows[0]["response_due"] == "2026-07-18" and rows[0]["days_overdue"] == 128
+    assert rows[1]["response_due"] == "2026-11-01" and rows[1]["days_overdue"] == 22
+    with db.session() as s:
+        assert [r["case_id"] for r in export.overdue(s, date(2026, 11, 1))] == [rows[0]["case_id"]]
 
 
 def test_second_import_adds_nothing(imported: tuple, rules: Rules, tmp_path: Path) -> None:
