@@ -171,3 +171,315 @@ def test_trace_names_field_section_source_label_and_rule(rules: FormRules) -> No
     event = trace[("event_type", FULL["event_type"])]
     assert event.section == "s1" and "Vilken typ av händelse" in event.rule
     assert {t.field for t in form.trace} == {name for name in FORM_FIELDS}
+
+
+# --- sections, repeated labels, long answers -----------------------------------------------------------------
+
+def test_repeated_labels_resolved_by_section(rules: FormRules) -> None:
+    for shape in SHAPES:
+        form = form_of(parse(build_form(FULL, shape=shape), rules))
+        assert form.units_involved == ("BUP Exempelmottagningen", "Exempelskolan, elevhälsan"), shape
+        assert form.reporter_manager_unit == "Exempelstads stadsdelsförvaltning", shape
+        assert form.response_manager_unit == "BUP Exempelmottagningen", shape
+        assert (form.reporter_email, form.reporter_manager_email, form.response_manager_email) == (
+            "eva.exempel@example.se", "olle.exempel@example.se", "stina.prov@example.org"), shape
+        assert (form.reporter_phone, form.reporter_manager_phone, form.response_manager_phone) == (
+            "08-000 00 00", "08-000 00 01", "08-000 00 02"), shape
+
+
+def test_units_in_one_typed_line_separated_by_semicolons(rules: FormRules) -> None:
+    values = {**SAMPLE_VALUES, "units_involved": ["BUP Nord", "Skola Syd", "Socialtjänsten Väst"]}
+    form = form_of(parse(build_form(values, shape="typed"), rules))
+    assert form.units_involved == ("BUP Nord", "Skola Syd", "Socialtjänsten Väst")
+    assert [t.value for t in form.trace if t.field == "units_involved"] == list(form.units_involved)
+
+
+def test_units_as_several_lines_in_one_control(rules: FormRules) -> None:
+    data = build_form({**SAMPLE_VALUES, "units_involved": ["BUP Nord\nSkola Syd"]}, shape="controls")
+    assert form_of(parse(data, rules)).units_involved == ("BUP Nord", "Skola Syd")
+
+
+def test_multi_paragraph_answers(rules: FormRules) -> None:
+    values = {**FULL, "description": "Punkt ett\nPunkt två\nPunkt tre",
+              "proposed_action": "Åtgärd A\nÅtgärd B", "response_improvements": "Ett\nTvå"}
+    for shape in SHAPES:
+        form = form_of(parse(build_form(values, shape=shape), rules))
+        assert form.description == "Punkt ett\nPunkt två\nPunkt tre", shape
+        assert form.proposed_action == "Åtgärd A\nÅtgärd B", shape
+        assert form.response_improvements == "Ett\nTvå", shape
+
+
+def test_instruction_sentences_are_never_values(rules: FormRules) -> None:
+    for shape in SHAPES:
+        form = form_of(parse(build_form({"event_type": "X"}, shape=shape, placeholders_for_empty=False), rules))
+        assert form.description is None and form.personal_data_contact is None, shape
+        assert form.response_description is None and form.units_involved == (), shape
+
+
+def test_typed_text_straight_after_a_label_with_a_tab(rules: FormRules) -> None:
+    data = rezip(build_form(FULL, shape="typed"), lambda xml: xml.replace("Kontaktperson:", "Kontaktperson\t"))
+    assert form_of(parse(data, rules)).reporter_contact_person == "Eva Exempel"
+
+
+# --- dates ---------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("style", ["fulldate", "iso", "swedish"])
+def test_dates_in_each_style(style: str, rules: FormRules) -> None:
+    for shape in SHAPES:
+        form = form_of(parse(build_form(FULL, shape=shape, date_style=style), rules))
+        assert form.reported_date == date(2021, 3, 15), (shape, style)
+        assert form.response_received_date == date(2021, 4, 2), (shape, style)
+
+
+def test_full_date_wins_over_displayed_text(rules: FormRules) -> None:
+    data = rezip(build_form(FULL), lambda xml: xml.replace(">2021-03-15<", ">15/3<", 1))
+    assert form_of(parse(data, rules)).reported_date == date(2021, 3, 15)
+
+
+@pytest.mark.parametrize("text, expected_date", [
+    ("2021-03-15", date(2021, 3, 15)), ("2021-03-15T00:00:00Z", date(2021, 3, 15)),
+    ("15/3/2021", date(2021, 3, 15)), ("15.3.2021", date(2021, 3, 15)), ("15 mars 2021", date(2021, 3, 15)),
+    ("den 15 mars 2021", date(2021, 3, 15)), ("15 okt. 2021", date(2021, 10, 15)),
+    ("15 March 2021", date(2021, 3, 15)), ("March 15, 2021", date(2021, 3, 15)),
+    ("1 maj 2020", date(2020, 5, 1)), ("2021/3/5", date(2021, 3, 5)),
+    ("igår", None), ("31/2/2021", None), ("15 marsvin 2021", None), ("", None),
+])
+def test_parse_date(text: str, expected_date: date | None) -> None:
+    assert parse_date(text) == expected_date
+
+
+def test_unparseable_date_is_none_and_a_problem_naming_the_field(rules: FormRules) -> None:
+    for shape in ("controls", "typed", "tables"):
+        result = parse(build_form({**SAMPLE_VALUES, "reported_date": "i förra veckan"}, shape=shape), rules)
+        assert form_of(result).reported_date is None, shape
+        assert [p for p in result.problems if p.code == "form_bad_date"] == [
+            type(result.problems[0])("form_bad_date", "reported_date")], shape
+
+
+# --- placeholders and empty fields ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_placeholders_mean_none(shape: str, rules: FormRules) -> None:
+    result = parse(build_form({}, shape=shape), rules)
+    form = form_of(result)
+    assert result.problems == ()
+    assert all(getattr(form, name) in (None, ()) for name in FORM_FIELDS), form
+    assert form.trace == ()
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_empty_fields_without_placeholders_are_none(shape: str, rules: FormRules) -> None:
+    values = {"event_type": "SIP", "reporter_email": "eva@example.se"}
+    form = form_of(parse(build_form(values, shape=shape, placeholders_for_empty=False), rules))
+    assert form.event_type == "SIP" and form.reporter_email == "eva@example.se"
+    assert form.reporter_phone is None and form.reporter_manager_email is None and form.reporter_unit is None
+
+
+def test_placeholder_text_without_the_flag_is_none(rules: FormRules) -> None:
+    data = rezip(build_form({}), lambda xml: xml.replace("<w:showingPlcHdr/>", ""))
+    form = form_of(parse(data, rules))
+    assert all(getattr(form, name) in (None, ()) for name in FORM_FIELDS)
+
+
+def test_showing_placeholder_flag_means_none_whatever_the_text(rules: FormRules) -> None:
+    data = rezip(build_form({}), lambda xml: xml.replace("Klicka här för att ange text.", "Skriv här"))
+    form = form_of(parse(data, rules))
+    assert form.event_type is None and form.reporter_email is None
+
+
+# --- tagged controls -----------------------------------------------------------------------------------------
+
+def test_tagged_controls_map_fields_even_under_unknown_labels(rules: FormRules) -> None:
+    form = form_of(parse(build_form(FULL, shape="tagged"), rules))
+    assert form.reporter_phone == "08-000 00 00"         # label "Tfn dagtid:" is in no rules file
+    assert form.reporter_manager_email == "olle.exempel@example.se"
+
+
+def test_tag_equal_to_a_label_alias_resolves_in_the_current_section(rules: FormRules) -> None:
+    def retag(xml: str) -> str:
+        for name in ("reporter_email", "reporter_manager_email", "response_manager_email"):
+            xml = xml.replace(f'w:tag w:val="{name}"', 'w:tag w:val="E-post"')
+        return xml.replace('w:alias w:val="E-post', 'w:alias w:val="x')
+    form = form_of(parse(rezip(build_form(FULL, shape="tagged"), retag), rules))
+    assert (form.reporter_email, form.reporter_manager_email, form.response_manager_email) == (
+        "eva.exempel@example.se", "olle.exempel@example.se", "stina.prov@example.org")
+    trace = next(t for t in form.trace if t.field == "reporter_manager_email")
+    assert (trace.source, trace.label, trace.rule, trace.section) == (
+        "content_control_tagged", "E-post", "e-post", "s3_manager")
+
+
+def test_tagged_placeholder_is_none(rules: FormRules) -> None:
+    form = form_of(parse(build_form({"event_type": "SIP"}, shape="tagged"), rules))
+    assert form.event_type == "SIP" and form.reporter_phone is None and form.description is None
+
+
+# --- broken and hostile attachments --------------------------------------------------------------------------
+
+def codes(result: FormResult) -> list[str]:
+    return [problem.code for problem in result.problems]
+
+
+def test_broken_truncated(rules: FormRules) -> None:
+    result = parse(build_broken("truncated"), rules)
+    assert result.form is None and codes(result) == ["attachment_unreadable"]
+
+
+def test_broken_encrypted(rules: FormRules) -> None:
+    result = parse(build_broken("encrypted"), rules)
+    assert result.form is None and codes(result) == ["attachment_encrypted"]
+
+
+def test_broken_legacy_doc(rules: FormRules) -> None:
+    result = parse(build_broken("legacy_doc"), rules, "avvikelse.doc")
+    assert result.form is None and codes(result) == ["attachment_legacy_doc"]
+
+
+def test_broken_macro_is_reported_and_still_read(rules: FormRules) -> None:
+    result = parse(build_broken("macro"), rules, "avvikelse.docm")
+    assert codes(result) == ["attachment_macro_enabled"]
+    assert form_of(result).event_type == SAMPLE_VALUES["event_type"]
+    assert form_of(result).units_involved == tuple(SAMPLE_VALUES["units_involved"])  # type: ignore[arg-type]
+
+
+def test_docm_filename_alone_marks_macro_enabled(rules: FormRules) -> None:
+    result = parse(build_form(SAMPLE_VALUES), rules, "avvikelse.docm")
+    assert codes(result) == ["attachment_macro_enabled"] and form_of(result).has_report
+
+
+def test_broken_zip_bomb_is_refused_from_the_directory(rules: FormRules) -> None:
+    result = parse(build_broken("zip_bomb"), rules)
+    assert result.form is None and codes(result) == ["attachment_too_large"]
+
+
+def test_zip_bomb_refused_by_ratio_alone(rules: FormRules) -> None:
+    generous = FormRules(rules.placeholders, rules.sections, max_uncompressed_bytes=10**9,
+                         instructions=rules.instructions)
+    result = parse(build_broken("zip_bomb"), generous)
+    assert codes(result) == ["attachment_too_large"] and "200:1" in result.problems[0].detail
+
+
+def test_too_many_zip_members(rules: FormRules) -> None:
+    few = FormRules(rules.placeholders, rules.sections, max_zip_members=3, instructions=rules.instructions)
+    assert codes(parse(build_form(SAMPLE_VALUES), few)) == ["attachment_too_large"]
+
+
+def test_document_part_larger_than_declared_is_capped(rules: FormRules) -> None:
+    small = FormRules(rules.placeholders, rules.sections, max_uncompressed_bytes=2_000,
+                      max_compression_ratio=10**6, instructions=rules.instructions)
+    data = build_form(SAMPLE_VALUES)
+    lied = bytearray(data)
+    # Shrink the declared size of word/document.xml in the central directory so the total passes.
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        info = zf.getinfo("word/document.xml")
+    entry = lied.rfind(b"PK\x01\x02", 0, lied.find(b"word/document.xml", len(lied) // 2))
+    lied[entry + 24:entry + 28] = (100).to_bytes(4, "little")
+    result = parse(bytes(lied), small)
+    assert info.file_size > 2_000
+    assert result.form is None and set(codes(result)) <= {"attachment_too_large", "attachment_unreadable"}
+
+
+def test_broken_not_a_form(rules: FormRules) -> None:
+    assert parse(build_broken("not_a_form"), rules) == FormResult(None, ())
+
+
+def test_broken_xxe_is_not_expanded(rules: FormRules) -> None:
+    result = parse(build_broken("xxe"), rules)
+    form = form_of(result)
+    values = [getattr(form, name) for name in FORM_FIELDS] + [t.value for t in form.trace]
+    assert not any("root:" in str(value) for value in values)
+    assert form.event_type == "Uteblivet deltagande"
+    assert form.reporter_email == SAMPLE_VALUES["reporter_email"]
+
+
+def test_no_document_part_is_unreadable(rules: FormRules) -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+    assert codes(parse(out.getvalue(), rules)) == ["attachment_unreadable"]
+
+
+def test_malformed_xml_is_unreadable(rules: FormRules) -> None:
+    data = rezip(build_form(SAMPLE_VALUES), lambda xml: xml.replace("</w:body>", "", 1))
+    result = parse(data, rules)
+    assert result.form is None and codes(result) == ["attachment_unreadable"]
+
+
+@pytest.mark.parametrize("data", [b"", b"PK", b"hello world", b"\xd0\xcf\x11\xe0", b"PK\x03\x04" + b"\0" * 40])
+def test_odd_bytes_are_unreadable_or_legacy(data: bytes, rules: FormRules) -> None:
+    result = parse(data, rules)
+    assert result.form is None and len(result.problems) == 1
+    assert result.problems[0].code in {"attachment_unreadable", "attachment_legacy_doc"}
+
+
+@pytest.mark.parametrize("kind", BROKEN_KINDS)
+def test_every_broken_kind_returns_without_raising(kind: str, rules: FormRules) -> None:
+    assert isinstance(parse(build_broken(kind), rules), FormResult)
+
+
+# --- required fields, rules ----------------------------------------------------------------------------------
+
+def test_missing_required_fields(rules: FormRules) -> None:
+    values = {"event_type": "SIP", "description": "Något hände", "reporter_email": "eva@example.se"}
+    result = parse(build_form(values), rules)
+    assert form_of(result).has_report
+    assert [(p.code, p.detail) for p in result.problems] == [
+        ("form_missing_required_fields", "units_involved, reported_date, reporter_unit")]
+
+
+def test_response_only_form_is_not_missing_report_fields(rules: FormRules) -> None:
+    values = {"response_description": "Vi har utrett", "response_manager_name": "Stina Prov"}
+    result = parse(build_form(values), rules)
+    assert result.problems == () and form_of(result).has_response and not form_of(result).has_report
+
+
+def test_a_label_alias_added_in_the_rules_file_is_used(tmp_path: Path, rules: FormRules) -> None:
+    data = build_form(SAMPLE_VALUES, shape="typed", labels={"Telefonnummer:": "Mobil:"})
+    assert form_of(parse(data, rules)).reporter_phone is None
+    admin = tmp_path / "rules.toml"
+    admin.write_text('[form.sections.s3_reporter]\nfields.reporter_phone = ["Mobil"]\n', encoding="utf-8")
+    custom = load_rules(admin).form
+    form = form_of(parse(data, custom))
+    assert form.reporter_phone == SAMPLE_VALUES["reporter_phone"]
+    assert form.reporter_email == SAMPLE_VALUES["reporter_email"]   # the other fields keep their aliases
+    trace = next(t for t in form.trace if t.field == "reporter_phone")
+    assert (trace.label, trace.rule) == ("Mobil", "Mobil")
+
+
+def test_an_instruction_added_in_the_rules_file_is_skipped(tmp_path: Path, rules: FormRules) -> None:
+    data = rezip(build_form({**SAMPLE_VALUES, "proposed_action": None}, shape="typed",
+                            placeholders_for_empty=False),
+                 lambda xml: xml.replace("Förslag till åtgärd:</w:t></w:r></w:p>",
+                                         "Förslag till åtgärd:</w:t></w:r></w:p>"
+                                         "<w:p><w:r><w:t>Ange gärna flera förslag.</w:t></w:r></w:p>"))
+    assert form_of(parse(data, rules)).proposed_action == "Ange gärna flera förslag."
+    admin = tmp_path / "rules.toml"
+    admin.write_text('[form]\ninstructions = ["Ange gärna flera förslag"]\n', encoding="utf-8")
+    assert form_of(parse(data, load_rules(admin).form)).proposed_action is None
+
+
+# --- never raises --------------------------------------------------------------------------------------------
+
+_VALID = build_form(FULL, shape="tables")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=4096))
+def test_random_bytes_never_raise(data: bytes) -> None:
+    assert isinstance(parse_form(data, default_rules().form), FormResult)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(0, len(_VALID) - 1), st.integers(0, 255)), min_size=1, max_size=12),
+       st.integers(1, len(_VALID)))
+def test_mutated_docx_never_raises(changes: list[tuple[int, int]], keep: int) -> None:
+    data = bytearray(_VALID)
+    for position, value in changes:
+        data[position] = value
+    assert isinstance(parse_form(bytes(data[:keep]), default_rules().form), FormResult)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=300))
+def test_mutated_document_xml_never_raises(junk: str) -> None:
+    data = rezip(_VALID, lambda xml: xml.replace("Eva Exempel", junk.replace("<", "&lt;").replace("&", "&amp;")))
+    assert isinstance(parse_form(data, default_rules().form), FormResult)
