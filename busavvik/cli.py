@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from sqlalchemy.exc import OperationalError
 
-from busavvik import cli_data, cli_import, cli_report, cli_reparse, cli_rules, cli_worker
+from busavvik import cli_data, cli_import, cli_reparse, cli_report, cli_rules, cli_worker
 from busavvik.context import AppContext
 from config.errors import ConfigError
 

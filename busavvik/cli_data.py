@@ -6,18 +6,15 @@ from enum import Enum
 from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
-from busavvik.context import AppContext
+from busavvik.console import err, out
 from busavvik.render import write_csv, write_json
 from parsers.pnr import redact
 from store import export
 from store.models import Case, Message
 
-out = Console()
-err = Console(stderr=True)
 export_app = typer.Typer(help="Export data as JSON or CSV on standard output.", no_args_is_help=True)
 
 

@@ -5,15 +5,12 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from busavvik.console import err, out
 from busavvik.context import AppContext
 from busavvik.pipeline import IngestStats, Pipeline
 from ingest.files import SourceError, open_source
-
-out = Console()
-err = Console(stderr=True)
 
 
 def import_cmd(ctx: typer.Context,

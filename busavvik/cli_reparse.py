@@ -4,16 +4,13 @@ from __future__ import annotations
 from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.progress import Progress
 
 from busavvik.cli_data import parse_day
+from busavvik.console import err, out
 from busavvik.context import AppContext
 from parsers.pnr import redact
 from store.reparse import reparse
-
-out = Console()
-err = Console(stderr=True)
 
 
 def _short(value: object) -> str:

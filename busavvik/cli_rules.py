@@ -4,9 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from busavvik.console import err, out
 from busavvik.context import AppContext
 from config.rules import Rules
 from parsers.classify import classify
@@ -15,8 +15,6 @@ from parsers.mail import parse_email
 from parsers.pnr import redact
 from parsers.types import Address, FormResult
 
-out = Console()
-err = Console(stderr=True)
 rules_app = typer.Typer(help="Try the rules file on a form or a mail.", no_args_is_help=True)
 
 

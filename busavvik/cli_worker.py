@@ -5,19 +5,16 @@ import json
 import sys
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
+from busavvik.console import err, out
 from busavvik.context import AppContext
 from busavvik.leader import AlreadyRunning
 from busavvik.logs import setup_logging
 from busavvik.poll import poll_once
 from busavvik.worker import Worker
 from store.models import Cursor, MailboxStatus
-
-out = Console()
-err = Console(stderr=True)
 
 
 def _validated(ctx: typer.Context) -> AppContext:

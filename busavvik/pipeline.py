@@ -4,19 +4,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.rules import Rules
 from ingest.types import RawMessage
-from parsers.mailform import best_form
 from parsers.mail import parse_email
+from parsers.mailform import best_form
 from store.db import Database
-from store.linking import link_message
+from store.linking import link_message, relink_others
 from store.models import Message
-from store.repo import add_location, find_message, new_message, now, save_raw
 from store.records import form_to_dict
+from store.repo import add_location, find_message, new_message, now, save_raw
 
 log = logging.getLogger("busavvik.pipeline")
 
@@ -28,6 +29,7 @@ class IngestStats:
     with_problems: int = 0
     deviations: int = 0
     answers: int = 0
+    relinked: int = 0
     problem_codes: dict[str, int] = field(default_factory=dict)
 
     def count(self, msg: Message | None) -> None:
@@ -43,7 +45,7 @@ class IngestStats:
             self.problem_codes[problem["code"]] = self.problem_codes.get(problem["code"], 0) + 1
 
     def add(self, other: IngestStats) -> None:
-        for name in ("new", "duplicates", "with_problems", "deviations", "answers"):
+        for name in ("new", "duplicates", "with_problems", "deviations", "answers", "relinked"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for code, n in other.problem_codes.items():
             self.problem_codes[code] = self.problem_codes.get(code, 0) + n
@@ -93,6 +95,7 @@ class Pipeline:
     def ingest_batch(self, session: Session, raws: Iterable[RawMessage]) -> IngestStats:
         """Process a batch in the caller's transaction; one message failing never stops the batch."""
         stats = IngestStats()
+        earliest_new_case: datetime | None = None
         for raw in raws:
             try:
                 with session.begin_nested():
@@ -103,6 +106,13 @@ class Pipeline:
                 with session.begin_nested():
                     msg = _store_unparsed(session, raw, exc)
             stats.count(msg)
+            if msg is not None and msg.kind == "deviation" and msg.case is not None:
+                received = msg.case.first_received
+                earliest_new_case = min(earliest_new_case or received, received)
+        if earliest_new_case is not None:
+            with session.begin_nested():
+                stats.relinked += relink_others(session, earliest_new_case - timedelta(days=1), self.rules,
+                                                self.due_months)
         return stats
 
     def ingest(self, raws: Iterable[RawMessage], chunk: int = 100,

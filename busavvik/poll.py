@@ -9,12 +9,10 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from busavvik.context import AppContext
 from busavvik.pipeline import IngestStats, Pipeline
 from config.settings import MailboxSettings
-from ingest.files import open_source
 from ingest.types import Batch, FolderCursor
 from store.models import MailboxStatus
 from store.repo import get_cursor, now, set_cursor
@@ -22,8 +20,9 @@ from store.repo import get_cursor, now, set_cursor
 log = logging.getLogger("busavvik.poll")
 
 
-class StopRequested(Exception):
-    """Raised between batches when the worker was asked to stop; the batch in hand is committed."""
+class StopRequested(BaseException):
+    """Raised between batches when the worker was asked to stop; the batch in hand is committed.
+    A BaseException so that no source's per-folder `except Exception` swallows it."""
 
 
 @dataclass
@@ -35,12 +34,12 @@ class MailboxResult:
 
 
 def _error_code(exc: BaseException) -> str:
-    name = type(exc).__name__.lower()
-    if "auth" in name or "login" in name:
+    name = f"{type(exc).__name__} {exc}".lower()
+    if "auth" in name or "login" in name or "token" in name or "password" in name:
         return "auth_failed"
-    if "ssl" in name or "certificate" in name:
+    if "ssl" in name or "certificate" in name or "tls" in name:
         return "tls_failed"
-    if isinstance(exc, (OSError, TimeoutError)) or "timeout" in name or "abort" in name:
+    if isinstance(exc, (OSError, TimeoutError)) or "network" in name or "timeout" in name:
         return "network"
     return "error"
 
@@ -61,13 +60,11 @@ def _record_status(app: AppContext, result: MailboxResult) -> None:
 
 
 def _batch_handler(app: AppContext, pipeline: Pipeline, mb: MailboxSettings, result: MailboxResult,
-                   stop: threading.Event | None) -> Callable[[Batch], None]:
-    def handle(batch: Batch) -> None:
-        folder = batch.folder or (batch.messages[0].folder if batch.messages else "")
+                   stop: threading.Event | None) -> Callable[[str, Batch], None]:
+    def handle(folder: str, batch: Batch) -> None:
         with app.db.session() as session:
             result.stats.add(pipeline.ingest_batch(session, batch.messages))
-            if folder:
-                set_cursor(session, mb.name, folder, batch.cursor)
+            set_cursor(session, mb.name, folder, batch.cursor)
         if stop is not None and stop.is_set():
             raise StopRequested
     return handle
@@ -80,26 +77,19 @@ def _cursor_reader(app: AppContext, mb: MailboxSettings) -> Callable[[str], Fold
     return read
 
 
-def _poll_maildir(mb: MailboxSettings, handle: Callable[[Batch], None]) -> None:
-    """A read-only Maildir mirror: every file each cycle; known bytes are skipped cheaply by the store."""
-    source = open_source(Path(mb.path), mb.name)
-    batch: list = []
-    for raw in source.messages():
-        batch.append(raw)
-        if len(batch) >= mb.batch_size:
-            handle(Batch(tuple(batch), FolderCursor(0, 0)))
-            batch = []
-    if batch:
-        handle(Batch(tuple(batch), FolderCursor(0, 0)))
-
-
-def _poll_imap(app: AppContext, mb: MailboxSettings, handle: Callable[[Batch], None]) -> None:
+def _run_source(app: AppContext, mb: MailboxSettings, handle: Callable[[str, Batch], None]) -> None:
     from ingest.imap import poll_mailbox
-    report = poll_mailbox(mb, _cursor_reader(app, mb), handle)
-    errors = [f"{folder}: {err}" for folder, err in getattr(report, "errors", {}).items()] \
-        if isinstance(getattr(report, "errors", None), dict) else []
-    if errors:
-        raise RuntimeError("; ".join(errors))
+    from ingest.maildir import poll_maildir
+    if mb.type == "maildir":
+        report = poll_maildir(mb, _cursor_reader(app, mb), handle)
+    else:
+        report = poll_mailbox(mb, _cursor_reader(app, mb), handle)
+    if report.errors:
+        raise MailboxError("; ".join(report.errors))
+
+
+class MailboxError(Exception):
+    """A mailbox's poll ended with errors (the source's report, joined)."""
 
 
 def poll_mailbox_once(app: AppContext, pipeline: Pipeline, mb: MailboxSettings,
@@ -107,10 +97,7 @@ def poll_mailbox_once(app: AppContext, pipeline: Pipeline, mb: MailboxSettings,
     result = MailboxResult(mb.name)
     handle = _batch_handler(app, pipeline, mb, result, stop)
     try:
-        if mb.type == "maildir":
-            _poll_maildir(mb, handle)
-        else:
-            _poll_imap(app, mb, handle)
+        _run_source(app, mb, handle)
     except StopRequested:
         raise
     except Exception as exc:  # noqa: BLE001 - one mailbox failing never stops the others

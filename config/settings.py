@@ -8,17 +8,16 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path
-from typing import Any
 
 from config.errors import ConfigError
 
 DEFAULT_DATABASE_URL = "sqlite:///busavvik.db"
 SECURITY = ("ssl", "starttls", "none")
-_HOST_RE = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST_RE = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*$")
 
 
 def is_loopback(host: str) -> bool:

@@ -1,8 +1,10 @@
 """Linking one stored message: gather evidence, decide, then record kind, case and response."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.rules import Rules
@@ -73,3 +75,22 @@ def link_message(session: Session, msg: Message, parsed: ParsedEmail, form: dict
         msg.case_pk, msg.kind, msg.link_rule = case.id, "deviation", "new_deviation"
         return
     msg.kind = "other"  # unlinked mail, automatic or not, goes to "needs review"
+
+
+def relink_others(session: Session, since: datetime, rules: Rules, due_months: int) -> int:
+    """Try again to link unlinked mail dated from `since`: an answer stored before its deviation
+    (mail arrives out of order across folders and batches) finds its case once the case exists."""
+    from parsers.mailform import parse_mail_and_form
+    from store.models import RawBlob
+    from store.records import form_to_dict
+    q = select(Message).where(Message.kind == "other", Message.case_pk.is_(None),
+                              Message.linked_by_human.is_(False), Message.date >= since)
+    linked = 0
+    for msg in session.scalars(q).all():
+        raw = session.get(RawBlob, msg.raw_sha256)
+        if raw is None:
+            continue
+        parsed, form, _problems = parse_mail_and_form(raw.data, rules)
+        link_message(session, msg, parsed, form_to_dict(form) if form else None, rules, due_months)
+        linked += msg.case_pk is not None
+    return linked

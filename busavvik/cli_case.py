@@ -1,0 +1,56 @@
+"""`busavvik case …`: an admin's decisions on a case (close, pause, reopen).
+
+Closed and paused cases get no reminders.  Every change is recorded as a `Correction` (who, when).
+"""
+from __future__ import annotations
+
+import getpass
+from datetime import UTC, datetime
+
+import typer
+from rich.console import Console
+from sqlalchemy import select
+
+from store.models import Case, Correction
+
+out = Console()
+err = Console(stderr=True)
+case_app = typer.Typer(help="Ändra ett ärendes status: stänga, pausa, öppna igen.", no_args_is_help=True)
+
+CASE_ARG = typer.Argument(..., metavar="CASE", help="Ärende, t.ex. BUS-2026-0007")
+WHO_OPT = typer.Option(None, "--who", help="Vem som gör ändringen (standard: inloggad användare).")
+LABELS = {"open": "öppet", "closed": "stängt", "paused": "pausat"}
+
+
+def set_status(ctx: typer.Context, case_id: str, status: str, who: str | None) -> None:
+    with ctx.obj.db.session() as session:
+        case = session.scalars(select(Case).where(Case.case_id == case_id.strip().upper())).first()
+        if case is None:
+            err.print(f"[red]inget ärende {case_id!r}[/red] (se `busavvik cases`)")
+            raise typer.Exit(1)
+        old = case.status
+        if old == status:
+            out.print(f"{case.case_id} är redan {LABELS[status]}.")
+            return
+        case.status = status
+        session.add(Correction(case_pk=case.id, field="status", old_value=old, new_value=status,
+                               who=who or getpass.getuser(), at=datetime.now(UTC)))
+        out.print(f"{case.case_id}: {LABELS.get(old, old)} → {LABELS[status]}")
+
+
+@case_app.command("close")
+def close_cmd(ctx: typer.Context, case_id: str = CASE_ARG, who: str | None = WHO_OPT) -> None:
+    """Stäng ärendet: inga fler påminnelser, räknas inte som försenat."""
+    set_status(ctx, case_id, "closed", who)
+
+
+@case_app.command("pause")
+def pause_cmd(ctx: typer.Context, case_id: str = CASE_ARG, who: str | None = WHO_OPT) -> None:
+    """Pausa ärendet: inga påminnelser tills det öppnas igen."""
+    set_status(ctx, case_id, "paused", who)
+
+
+@case_app.command("reopen")
+def reopen_cmd(ctx: typer.Context, case_id: str = CASE_ARG, who: str | None = WHO_OPT) -> None:
+    """Öppna ett stängt eller pausat ärende igen."""
+    set_status(ctx, case_id, "open", who)

@@ -1,0 +1,209 @@
+"""`busavvik remind`, `remind-resolve`, `digest` and the `case` sub-app; the functions the worker schedules."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from busavvik.cli_case import case_app
+from busavvik.context import AppContext
+from notify import digest as dg
+from notify import outbox
+from notify.policy import STOCKHOLM, day_off_reason, in_window, local_day
+from notify.smtp import SmtpSender, Transport
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+def say(text: str) -> None:
+    """Plain output: no rich markup (case ids and steps are in brackets), no wrapping of addresses."""
+    out.print(text, markup=False, soft_wrap=True)
+
+
+@dataclass
+class RemindSummary:
+    day: date
+    skipped_reason: str | None = None          # why nothing was sent at all (disabled, holiday, window)
+    recovered: dict[str, int] = field(default_factory=dict)
+    planned: list[outbox.Planned] = field(default_factory=list)
+    deliveries: list[outbox.Delivery] = field(default_factory=list)
+    attention: list[str] = field(default_factory=list)
+
+
+def transport_for(app: AppContext) -> Transport:
+    if not app.settings.smtp.host:
+        raise typer.BadParameter("smtp.host saknas i konfigurationen")
+    return SmtpSender(app.settings.smtp)
+
+
+def _attention(app: AppContext) -> list[str]:
+    return [f"påminnelse id {r.id} ({r.step}): {r.status} – {r.last_error or ''}" for r in outbox.attention(app.db)]
+
+
+def run_reminders(app: AppContext, now: datetime, respect_window: bool,
+                  transport: Transport | None = None) -> RemindSummary:
+    """Plan and send the reminders due at `now`: the scheduled job (respect_window=True) and `remind`."""
+    s = app.settings
+    day = local_day(now)
+    summary = RemindSummary(day)
+    if not s.reminders.enabled:
+        summary.skipped_reason = "påminnelser är avstängda (reminders.enabled = false)"
+    elif day_off_reason(day):
+        summary.skipped_reason = f"{day.isoformat()} är ingen arbetsdag ({day_off_reason(day)})"
+    elif respect_window and not in_window(now, s.reminders):
+        summary.skipped_reason = (f"utanför sändningsfönstret {s.reminders.window_start:%H:%M}–"
+                                  f"{s.reminders.window_end:%H:%M} (Europe/Stockholm)")
+    if summary.skipped_reason:
+        return summary
+    summary.recovered = outbox.recover(app.db, now)
+    summary.planned = outbox.plan(app.db, day, now, s, app.rules)
+    summary.deliveries = outbox.send_pending(app.db, transport or transport_for(app), now, s, app.rules)
+    summary.attention = _attention(app)
+    return summary
+
+
+def as_of_moment(day: date, app: AppContext) -> datetime:
+    """`--as-of DAY` runs as if at the start of that day's sending window."""
+    return datetime.combine(day, app.settings.reminders.window_start, STOCKHOLM).astimezone(UTC)
+
+
+def _print_planned(planned: list[outbox.Planned], verb: str) -> None:
+    for p in planned:
+        cc = f"  kopia: {', '.join(p.cc)}" if p.cc else ""
+        say(f"{verb} {p.case_id} [{p.step}] till: {', '.join(p.to)}{cc}")
+
+
+def _dry_run(app: AppContext, day: date) -> None:
+    off = day_off_reason(day)
+    if off:
+        say(f"Inget skickas {day.isoformat()}: {off}.")
+        return
+    planned = outbox.plan(app.db, day, as_of_moment(day, app), app.settings, app.rules, dry_run=True)
+    say(f"Provkörning {day.isoformat()}: {len(planned)} påminnelse(r) skulle skickas"
+              f"{'' if app.settings.reminders.enabled else ' (påminnelser är avstängda)'}.")
+    _print_planned(planned, "skulle skicka")
+    for case_id, reason in outbox.skipped(app.db, day, app.settings, app.rules):
+        say(f"  ingen påminnelse {case_id}: {reason}")
+    for line in _attention(app):
+        say(f"  att kontrollera: {line}")
+
+
+def remind_cmd(ctx: typer.Context,
+               as_of: str = typer.Option(..., "--as-of", help="Dag (ÅÅÅÅ-MM-DD) att skicka för."),
+               dry_run: bool = typer.Option(False, "--dry-run", help="Visa vad som skulle skickas och till vem.")
+               ) -> None:
+    """Skicka de påminnelser som förfaller den dagen (som om inom sändningsfönstret)."""
+    app: AppContext = ctx.obj
+    day = _parse_day(as_of)
+    if dry_run:
+        _dry_run(app, day)
+        return
+    if not app.settings.reminders.enabled:
+        err.print("Påminnelser är avstängda: sätt reminders.enabled = true i konfigurationen "
+                  "(eller använd --dry-run för att se vad som skulle skickas).")
+        raise typer.Exit(1)
+    summary = run_reminders(app, as_of_moment(day, app), respect_window=False)
+    _print_summary(summary)
+
+
+def _print_summary(summary: RemindSummary) -> None:
+    if summary.skipped_reason:
+        say(f"Inget skickas: {summary.skipped_reason}.")
+        return
+    for key, n in summary.recovered.items():
+        if n:
+            say(f"Efter avbrott: {n} {key}")
+    _print_planned([p for p in summary.planned if p.created], "planerad")
+    sent = [d for d in summary.deliveries if d.status == "sent"]
+    say(f"{summary.day.isoformat()}: {len(sent)} påminnelse(r) skickade.")
+    for d in summary.deliveries:
+        suffix = f" – {d.detail}" if d.detail else ""
+        say(f"  {d.case_id} [{d.step}]: {d.status}{suffix}")
+    for line in summary.attention:
+        say(f"  att kontrollera: {line}")
+
+
+def resolve_cmd(ctx: typer.Context, case_id: str = typer.Argument(..., metavar="CASE"),
+                step: str = typer.Argument(..., help="first | second | escalation"),
+                sent: bool = typer.Option(False, "--sent", help="Påminnelsen kom fram: markera som skickad."),
+                resend: bool = typer.Option(False, "--resend", help="Den kom inte fram: skicka igen.")) -> None:
+    """Avgör en påminnelse med status unknown/failed (efter att ha kontrollerat den skickade posten)."""
+    if sent == resend:
+        raise typer.BadParameter("ange exakt en av --sent och --resend")
+    try:
+        status = outbox.resolve(ctx.obj.db, case_id, step, sent, datetime.now(UTC))
+    except LookupError as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]")
+        raise typer.Exit(1) from None
+    say(f"{case_id.upper()} [{step}]: {status}")
+
+
+@dataclass
+class DigestResult:
+    digest: dg.Digest
+    out: Path | None
+    sent_to: tuple[str, ...]
+
+
+def send_digest(app: AppContext, as_of: date, out_path: Path | None = None, send: bool = True,
+                transport: Transport | None = None) -> DigestResult:
+    """Build the weekly digest as of `as_of`; write it to `out_path` (HTML, chart inline) and/or mail it."""
+    with app.db.session() as session:
+        digest = dg.collect(session, as_of)
+    if out_path is not None:
+        src = dg.data_uri(dg.chart_png(digest.year)) if digest.year else ""
+        out_path.write_text(dg.render_html(digest, src, app.settings.digest.templates_dir), encoding="utf-8")
+    sent_to: tuple[str, ...] = ()
+    if send:
+        msg = dg.build_mail(digest, app.settings, datetime.now(UTC), app.rules.own_message_id_domain)
+        result = (transport or transport_for(app)).send(
+            msg.as_bytes(), app.settings.smtp.from_address, list(app.settings.digest.recipients), lambda: True)
+        if result.status != "accepted":
+            raise RuntimeError(f"veckosammanfattningen kunde inte skickas: {result.status} {result.detail}")
+        sent_to = tuple(app.settings.digest.recipients)
+    return DigestResult(digest, out_path, sent_to)
+
+
+def digest_cmd(ctx: typer.Context,
+               as_of: str = typer.Option(..., "--as-of", help="Dag (ÅÅÅÅ-MM-DD); veckan är de 7 dagarna före."),
+               out_file: Annotated[Path | None, typer.Option("--out", help="Skriv HTML till filen.")] = None,
+               send: bool = typer.Option(False, "--send", help="Skicka till digest.recipients.")) -> None:
+    """Veckosammanfattning för sekretariatet (HTML med textalternativ)."""
+    app: AppContext = ctx.obj
+    if out_file is None and not send:
+        say(dg.render_text(_collect(app, _parse_day(as_of)), app.settings.digest.templates_dir))
+        return
+    try:
+        result = send_digest(app, _parse_day(as_of), out_file, send)
+    except RuntimeError as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]")
+        raise typer.Exit(1) from None
+    if result.out:
+        say(f"Skrev {result.out}")
+    if result.sent_to:
+        say(f"Skickade till {', '.join(result.sent_to)}")
+
+
+def _collect(app: AppContext, day: date) -> dg.Digest:
+    with app.db.session() as session:
+        return dg.collect(session, day)
+
+
+def _parse_day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"förväntade ett datum som 2026-03-01, fick {value!r}") from None
+
+
+def register(app: typer.Typer) -> None:
+    app.command("remind")(remind_cmd)
+    app.command("remind-resolve")(resolve_cmd)
+    app.command("digest")(digest_cmd)
+    app.add_typer(case_app, name="case")
