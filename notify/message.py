@@ -1,0 +1,109 @@
+"""The reminder email: Swedish text from Jinja2 templates an admin can override, in the deviation's thread.
+
+Every mail-derived string (subject, event type, units) goes through `parsers.pnr.redact` before it reaches a
+template, so a personnummer typed into a form or subject never leaves in a reminder.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from parsers.pnr import redact
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+
+def template_env(override_dir: str = "") -> jinja2.Environment:
+    """Templates from `override_dir` first (an admin's copies), then the shipped ones.
+
+    Autoescaping is on for every template whose name contains ".html"; text templates are not escaped.
+    """
+    dirs = [override_dir] if override_dir else []
+    loader = jinja2.FileSystemLoader([*dirs, str(TEMPLATES)])
+    return jinja2.Environment(loader=loader, autoescape=lambda name: bool(name) and ".html" in str(name),
+                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+
+
+@dataclass(frozen=True)
+class ReminderMail:
+    """Everything a reminder needs, taken from the store by the outbox."""
+    case_id: str
+    step: str
+    message_id: str                       # ours, with angle brackets
+    original_subject: str
+    original_message_id: str | None       # the deviation's Message-ID header, with angle brackets
+    received: date
+    response_due: date
+    days_late: int
+    from_address: str
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    secretariat: tuple[str, ...]
+    form: dict[str, Any] = field(default_factory=dict)
+
+    def envelope_recipients(self) -> list[str]:
+        return list(dict.fromkeys(a.lower() for a in (*self.to, *self.cc)))
+
+
+def _clean(text: object) -> str:
+    """Redacted, single-line text from mail-derived input."""
+    return " ".join(redact(str(text or "")).split())
+
+
+def context(mail: ReminderMail) -> dict[str, Any]:
+    units = mail.form.get("units_involved") or []
+    units = units if isinstance(units, list) else [units]
+    return {
+        "case_id": mail.case_id, "step": mail.step, "subject": _clean(mail.original_subject) or "(inget ämne)",
+        "received": mail.received.isoformat(), "response_due": mail.response_due.isoformat(),
+        "days_late": mail.days_late, "event_type": _clean(mail.form.get("event_type")),
+        "units_involved": [_clean(u) for u in units if u], "reporter_unit": _clean(mail.form.get("reporter_unit")),
+        "secretariat": list(mail.secretariat), "from_address": mail.from_address,
+    }
+
+
+def render(mail: ReminderMail, templates_dir: str = "") -> tuple[str, str]:
+    """(subject, body) in Swedish."""
+    env = template_env(templates_dir)
+    ctx = context(mail)
+    subject = " ".join(env.get_template("reminder_subject.txt.j2").render(ctx).split())
+    body = env.get_template("reminder.txt.j2").render(ctx)
+    return subject, body
+
+
+def build(mail: ReminderMail, now: datetime, templates_dir: str = "") -> EmailMessage:
+    subject, body = render(mail, templates_dir)
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = mail.from_address
+    msg["To"] = ", ".join(mail.to)
+    if mail.cc:
+        msg["Cc"] = ", ".join(mail.cc)
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = mail.message_id
+    if mail.original_message_id:
+        msg["In-Reply-To"] = mail.original_message_id
+        msg["References"] = mail.original_message_id
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["X-Auto-Response-Suppress"] = "OOF, AutoReply"
+    msg.set_content(body, charset="utf-8")
+    return msg
+
+
+def to_bytes(msg: EmailMessage) -> bytes:
+    return msg.as_bytes(policy=SMTP)
+
+
+def split_recipients(recipients: Sequence[Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The outbox stores [{"field": "to"|"cc", "address": ...}]; this returns (to, cc)."""
+    to = tuple(r["address"] for r in recipients if isinstance(r, dict) and r.get("field") == "to")
+    cc = tuple(r["address"] for r in recipients if isinstance(r, dict) and r.get("field") == "cc")
+    return to, cc

@@ -1,0 +1,276 @@
+"""The reminder outbox: "never twice".
+
+Life of a reminder row (`store.models.Reminder`, unique per (case, step)), each arrow its own committed
+transaction, each a compare-and-set UPDATE so two processes can never both win:
+
+    plan       (none)      -> pending     row created with our Message-ID and recipients, BEFORE any sending
+    claim      pending     -> sending     claimed_at = now, attempts + 1
+    deliver    sending     -> delivering  committed right before the message body is handed to the server
+               delivering  -> sent        the server answered 250 to the end of DATA
+               sending/delivering -> pending   a 4xx or connection error before the body was handed over
+               sending/delivering -> failed    a 5xx, or `MAX_ATTEMPTS` runs deferred
+               delivering  -> unknown     the connection broke after the body was handed over
+
+Crash recovery (`recover`, at the start of every run; a row is stale after `STALE_AFTER`):
+  * stale ``sending``:    the body was never handed over, so the server does not have it -> ``pending`` (resent).
+  * stale ``delivering``: the server may or may not have it.  It is NEVER resent automatically.  If the
+    secretariat's copy (the reminder is Cc'd to the secretariat mailboxes, which we ingest) is in the message
+    table under our Message-ID, the row becomes ``sent``; otherwise ``unknown``, listed by `busavvik remind` and
+    in the digest for a human, who resolves it with `busavvik remind-resolve CASE STEP --sent|--resend`.
+
+The one remaining window: a crash (or lost connection) after the server accepted the body and before the
+``sent`` commit.  It cannot cause a second copy; at worst a reminder waits in ``unknown`` for a human (or for
+its Cc copy to be ingested).  A resend decided by a human reuses the same Message-ID, so mail clients that
+deduplicate by Message-ID still show one copy.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from config.rules import Rules
+from config.settings import Settings
+from notify import message
+from notify.policy import CaseFacts, Decision, decide_all, local_day
+from notify.smtp import SendResult, Transport
+from parsers.headers import normalise_id
+from store.db import Database
+from store.models import Case, Message, Reminder
+
+STALE_AFTER = timedelta(minutes=15)
+MAX_ATTEMPTS = 8
+OPEN_STATES = ("pending", "sending", "delivering")
+
+
+@dataclass(frozen=True)
+class Planned:
+    case_id: str
+    step: str
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    created: bool              # False in a dry run or when another run created the row first
+
+
+@dataclass(frozen=True)
+class Delivery:
+    case_id: str
+    step: str
+    status: str                # sent | pending | failed | unknown | aborted
+    detail: str = ""
+
+
+def responded(case: Case) -> bool:
+    return bool((case.overrides or {}).get("responded", case.responded))
+
+
+def facts(case: Case, reminders: list[Reminder]) -> CaseFacts:
+    return CaseFacts(case.case_id, case.first_received, case.response_due, responded(case), case.status,
+                     tuple((r.step, r.due_on) for r in reminders))
+
+
+def recipients(case: Case, step: str, settings: Settings, rules: Rules) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(to, cc): the receivers, copy to the secretariat; an escalation goes to the escalation address."""
+    sec = tuple(rules.secretariat_addresses)
+    receivers = tuple(a for a in case.receivers or [] if not rules.is_secretariat(a))
+    if step == "escalation":
+        return (settings.reminders.escalation_address,), tuple(dict.fromkeys((*receivers, *sec)))
+    return receivers, sec
+
+
+def new_message_id(case_id: str, step: str, rules: Rules) -> str:
+    return f"<reminder.{case_id}.{step}.{secrets.token_hex(8)}@{rules.own_message_id_domain}>"
+
+
+def decisions(session: Session, day: date, settings: Settings) -> list[tuple[Case, Decision]]:
+    """The policy's decision for every open case that is due by `day`."""
+    cases = list(session.scalars(select(Case).where(Case.status == "open", Case.response_due <= day)
+                                 .order_by(Case.response_due, Case.id)))
+    rows = session.scalars(select(Reminder).where(Reminder.case_pk.in_([c.id for c in cases]))).all()
+    by_case: dict[int, list[Reminder]] = {}
+    for r in rows:
+        by_case.setdefault(r.case_pk, []).append(r)
+    found = decide_all([facts(c, by_case.get(c.id, [])) for c in cases], day, settings.reminders)
+    return list(zip(cases, found))
+
+
+def plan(db: Database, day: date, now: datetime, settings: Settings, rules: Rules,
+         dry_run: bool = False) -> list[Planned]:
+    """Create a pending row for every step due on `day` (committed before anything is sent)."""
+    out: list[Planned] = []
+    with db.session() as session:
+        for case, decision in decisions(session, day, settings):
+            if decision.step is None:
+                continue
+            to, cc = recipients(case, decision.step, settings, rules)
+            if not to:
+                continue  # no receiver known: nothing to remind (shown by `skipped`)
+            created = not dry_run and _create(session, case, decision, to, cc, now, rules)
+            out.append(Planned(case.case_id, decision.step, to, cc, created))
+    return out
+
+
+def skipped(db: Database, day: date, settings: Settings, rules: Rules) -> list[tuple[str, str]]:
+    """(case id, reason) for due cases that get no reminder today (for the dry run and the digest)."""
+    with db.session() as session:
+        out = []
+        for case, d in decisions(session, day, settings):
+            if d.step and not recipients(case, d.step, settings, rules)[0]:
+                out.append((case.case_id, "inga mottagare kända (To: saknar andra än sekretariatet)"))
+            elif d.step is None:
+                out.append((case.case_id, d.reason))
+        return out
+
+
+def _create(session: Session, case: Case, decision: Decision, to: tuple[str, ...], cc: tuple[str, ...],
+            now: datetime, rules: Rules) -> bool:
+    assert decision.step is not None and decision.due_on is not None
+    row = Reminder(case_pk=case.id, step=decision.step, status="pending", due_on=decision.due_on,
+                   message_id=new_message_id(case.case_id, decision.step, rules),
+                   recipients=[{"field": "to", "address": a} for a in to] +
+                   [{"field": "cc", "address": a} for a in cc],
+                   created_at=now, attempts=0)
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:  # another run created this (case, step) first
+        return False
+    return True
+
+
+def recover(db: Database, now: datetime) -> dict[str, int]:
+    """Deal with rows a crashed run left behind (see the module docstring)."""
+    counts = {"requeued": 0, "sent": 0, "unknown": 0}
+    cutoff = now - STALE_AFTER
+    with db.session() as session:
+        stale = session.scalars(select(Reminder).where(Reminder.status.in_(("sending", "delivering")),
+                                                       Reminder.claimed_at < cutoff)).all()
+        for row in stale:
+            if row.status == "sending":
+                new, note = "pending", "requeued after a crash before the message body was sent"
+            elif copy_arrived(session, row):
+                new, note = "sent", "confirmed by the copy in the secretariat mailbox"
+            else:
+                new, note = "unknown", "crash while the server had the message body: check before resending"
+            changed = session.execute(update(Reminder).where(
+                Reminder.id == row.id, Reminder.status == row.status, Reminder.claimed_at == row.claimed_at)
+                .values(status=new, last_error=note, sent_at=now if new == "sent" else None))
+            if changed.rowcount:  # type: ignore[attr-defined]
+                counts["requeued" if new == "pending" else new] += 1
+    return counts
+
+
+def copy_arrived(session: Session, row: Reminder) -> bool:
+    mid = normalise_id(row.message_id)
+    return session.scalar(select(Message.id).where(Message.message_id == mid).limit(1)) is not None
+
+
+def claim(db: Database, now: datetime, limit: int = 100) -> list[tuple[int, datetime]]:
+    """Claim pending rows: (id, claimed_at) of the rows this run now owns."""
+    with db.session() as session:
+        ids = session.scalars(select(Reminder.id).where(Reminder.status == "pending")
+                              .order_by(Reminder.id).limit(limit)).all()
+    owned = []
+    for rid in ids:
+        with db.session() as session:
+            done = session.execute(update(Reminder).where(Reminder.id == rid, Reminder.status == "pending")
+                                   .values(status="sending", claimed_at=now, attempts=Reminder.attempts + 1))
+            if done.rowcount:  # type: ignore[attr-defined]
+                owned.append((rid, now))
+    return owned
+
+
+def _mail_for(session: Session, row: Reminder, now: datetime, settings: Settings,
+              rules: Rules) -> message.ReminderMail:
+    case = session.get_one(Case, row.case_pk)
+    source = session.get(Message, case.source_message_id) if case.source_message_id else None
+    to, cc = message.split_recipients(row.recipients)
+    return message.ReminderMail(
+        case_id=case.case_id, step=row.step, message_id=row.message_id,
+        original_subject=source.subject if source else case.normalised_subject,
+        original_message_id=source.message_id_header if source and not source.synthetic_id else None,
+        received=local_day(case.first_received), response_due=case.response_due,
+        days_late=max(0, (local_day(now) - case.response_due).days), from_address=settings.smtp.from_address,
+        to=to, cc=cc, secretariat=tuple(rules.secretariat_addresses), form=dict(case.form or {}))
+
+
+def _move(db: Database, rid: int, claimed: datetime, src: tuple[str, ...], **values: object) -> bool:
+    with db.session() as session:
+        done = session.execute(update(Reminder).where(
+            Reminder.id == rid, Reminder.status.in_(src), Reminder.claimed_at == claimed).values(**values))
+        return bool(done.rowcount)  # type: ignore[attr-defined]
+
+
+def mark_sent(db: Database, rid: int, claimed: datetime, now: datetime, detail: str) -> bool:
+    return _move(db, rid, claimed, ("delivering",), status="sent", sent_at=now, last_error=detail or None)
+
+
+def _settle(db: Database, rid: int, claimed: datetime, result: SendResult, now: datetime,
+            attempts: int) -> str:
+    """Record a send result; returns the row's new status."""
+    if result.status == "accepted":
+        mark_sent(db, rid, claimed, now, result.detail)
+        return "sent"
+    if result.status == "aborted":
+        return "aborted"
+    new = {"deferred": "pending", "rejected": "failed", "unknown": "unknown"}[result.status]
+    if new == "pending" and attempts >= MAX_ATTEMPTS:
+        new = "failed"
+    detail = f"{result.code or ''} {result.detail}".strip()
+    _move(db, rid, claimed, ("sending", "delivering"), status=new, last_error=detail[:1000])
+    return new
+
+
+def deliver(db: Database, transport: Transport, rid: int, claimed: datetime, now: datetime,
+            settings: Settings, rules: Rules) -> Delivery:
+    """Send one claimed row and record the outcome."""
+    with db.session() as session:
+        row = session.get_one(Reminder, rid)
+        mail = _mail_for(session, row, now, settings, rules)
+        attempts = row.attempts
+    data = message.to_bytes(message.build(mail, now, settings.reminders.templates_dir))
+
+    def before() -> bool:  # committed right before the body goes to the server
+        return _move(db, rid, claimed, ("sending", "delivering"), status="delivering")
+
+    result = transport.send(data, settings.smtp.from_address, mail.envelope_recipients(), before)
+    status = _settle(db, rid, claimed, result, now, attempts)
+    return Delivery(mail.case_id, mail.step, status, result.detail)
+
+
+def send_pending(db: Database, transport: Transport, now: datetime, settings: Settings,
+                 rules: Rules) -> list[Delivery]:
+    """Claim and send every pending row; one failure never stops the others."""
+    out = []
+    for rid, claimed in claim(db, now):
+        try:
+            out.append(deliver(db, transport, rid, claimed, now, settings, rules))
+        except Exception as exc:  # noqa: BLE001 -- recorded, the loop goes on; `recover` handles the row
+            out.append(Delivery(str(rid), "?", "error", f"{type(exc).__name__}: {exc}"[:300]))
+    return out
+
+
+def attention(db: Database) -> list[Reminder]:
+    """Rows a human must look at: unknown (maybe sent) and failed."""
+    with db.session() as session:
+        return list(session.scalars(select(Reminder).where(Reminder.status.in_(("unknown", "failed")))
+                                    .order_by(Reminder.id)))
+
+
+def resolve(db: Database, case_id: str, step: str, sent: bool, now: datetime) -> str:
+    """A human's decision on an unknown/failed row: it was sent, or send it again (same Message-ID)."""
+    with db.session() as session:
+        row = session.scalars(select(Reminder).join(Case, Case.id == Reminder.case_pk)
+                              .where(Case.case_id == case_id.upper(), Reminder.step == step)).first()
+        if row is None:
+            raise LookupError(f"no {step!r} reminder for {case_id}")
+        if row.status not in ("unknown", "failed"):
+            raise LookupError(f"the {step!r} reminder for {case_id} is {row.status}, not unknown/failed")
+        row.status = "sent" if sent else "pending"
+        row.sent_at = now if sent else None
+        row.last_error = f"resolved by hand: {'sent' if sent else 'resend'}"
+        return row.status

@@ -1,0 +1,204 @@
+"""The SMTP seam: one message per call over STARTTLS/SSL (certificates verified), password or XOAUTH2.
+
+`SmtpSender.send()` never raises for SMTP trouble; it returns a `SendResult` whose status tells the outbox
+what is known about the message:
+
+* ``accepted`` — the server answered 250 to the end of DATA: the message is on its way;
+* ``deferred`` — a 4xx reply or a connection error *before* the message body was handed over: the server
+  certainly does not have it, so it is safe to try again later (the sender already retried with backoff);
+* ``rejected`` — a 5xx reply: permanent, do not retry;
+* ``unknown``  — the connection broke after the body was handed over and before the final reply: the server
+  may have accepted it.  The outbox never resends such a message automatically;
+* ``aborted``  — the `before_payload` callback refused (another process took the row over).
+
+Secrets (passwords, tokens) are never logged or put into results.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+import smtplib
+import ssl
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from config.settings import SmtpSettings, is_loopback
+
+log = logging.getLogger(__name__)
+O365_SCOPE = "https://outlook.office365.com/.default"
+
+
+@dataclass(frozen=True)
+class SendResult:
+    status: str                  # accepted | deferred | rejected | unknown | aborted
+    code: int | None = None
+    detail: str = ""
+
+
+class Transport(Protocol):
+    def send(self, data: bytes, sender: str, recipients: Sequence[str],
+             before_payload: Callable[[], bool]) -> SendResult: ...
+
+
+class _Refused(Exception):
+    """A definitive SMTP reply other than success."""
+
+    def __init__(self, code: int, detail: str) -> None:
+        super().__init__(f"{code} {detail}")
+        self.code, self.detail = code, detail
+
+
+class _Aborted(Exception):
+    pass
+
+
+def tls_context(settings: SmtpSettings) -> ssl.SSLContext:
+    ctx = ssl.create_default_context(cafile=settings.ca_file or None)
+    if settings.insecure_skip_verify:
+        log.warning("smtp: certificate verification is OFF (insecure_skip_verify = true)")
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+def xoauth2_token(settings: SmtpSettings) -> str:
+    """An app-only access token for SMTP AUTH XOAUTH2 (Microsoft 365, client credentials)."""
+    import msal  # imported here: only XOAUTH2 deployments need it
+
+    secret = os.environ.get(settings.oauth_client_secret_env, "") if settings.oauth_client_secret_env else ""
+    app = msal.ConfidentialClientApplication(
+        settings.oauth_client_id, client_credential=secret,
+        authority=f"https://login.microsoftonline.com/{settings.oauth_tenant}")
+    result = app.acquire_token_for_client(scopes=[O365_SCOPE])
+    if "access_token" not in result:
+        raise smtplib.SMTPAuthenticationError(535, f"XOAUTH2 token: {result.get('error', 'unknown error')}")
+    return str(result["access_token"])
+
+
+class SmtpSender:
+    """Sends through the configured server; retries transient failures with exponential backoff."""
+
+    def __init__(self, settings: SmtpSettings, backoff: float = 2.0,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        if settings.security == "none" and not is_loopback(settings.host):
+            raise ValueError("smtp.security = 'none' is allowed only for a loopback host")
+        self.settings, self.backoff, self.sleep = settings, backoff, sleep
+
+    def send(self, data: bytes, sender: str, recipients: Sequence[str],
+             before_payload: Callable[[], bool]) -> SendResult:
+        result = SendResult("deferred", None, "not tried")
+        for attempt in range(max(1, self.settings.retries + 1)):
+            if attempt:
+                self.sleep(self.backoff * 2 ** (attempt - 1))
+            result = self._attempt(data, sender, recipients, before_payload)
+            if result.status != "deferred":
+                return result
+            log.info("smtp: transient failure (attempt %d): %s", attempt + 1, result.detail)
+        return result
+
+    def _attempt(self, data: bytes, sender: str, recipients: Sequence[str],
+                 before_payload: Callable[[], bool]) -> SendResult:
+        conn: smtplib.SMTP | None = None
+        state = {"payload": False}
+        try:
+            conn = self._connect()
+            refused = self._envelope(conn, sender, recipients)
+            if not before_payload():
+                raise _Aborted()
+            _data(conn, data, state)
+            return SendResult("accepted", 250, "; ".join(refused)[:500])
+        except _Aborted:
+            return SendResult("aborted", None, "the reminder was taken over by another run")
+        except _Refused as exc:
+            return SendResult("deferred" if 400 <= exc.code < 500 else "rejected", exc.code, exc.detail[:500])
+        except (OSError, smtplib.SMTPException) as exc:
+            status = "unknown" if state["payload"] else "deferred"
+            return SendResult(status, None, f"{type(exc).__name__}: {exc}"[:500])
+        finally:
+            _quit(conn)
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        conn: smtplib.SMTP
+        if s.security == "ssl":
+            conn = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=tls_context(s))
+        else:
+            conn = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+        try:
+            conn.ehlo()
+            if s.security == "starttls":
+                conn.starttls(context=tls_context(s))
+                conn.ehlo()
+            self._login(conn)
+        except smtplib.SMTPResponseException as exc:
+            _quit(conn)
+            raise _Refused(exc.smtp_code, _text(exc.smtp_error)) from None
+        return conn
+
+    def _login(self, conn: smtplib.SMTP) -> None:
+        s = self.settings
+        if s.auth == "password":
+            secret = s.password()
+            if secret is None:
+                raise _Refused(530, "smtp password is not set (password_env / password_file)")
+            conn.login(s.username, secret.value)
+        elif s.auth == "xoauth2":
+            token = xoauth2_token(s)
+            conn.auth("XOAUTH2", lambda challenge=None: _xoauth2(s.username, token, challenge))
+
+    def _envelope(self, conn: smtplib.SMTP, sender: str, recipients: Sequence[str]) -> list[str]:
+        """MAIL and RCPT; the permanently refused recipients are returned (and left out).
+
+        A temporary refusal of any recipient defers the whole message: delivering to the others now
+        would make the later retry a second copy for them.
+        """
+        code, reply = conn.mail(sender)
+        if code != 250:
+            raise _Refused(code, _text(reply))
+        refused: list[tuple[int, str]] = []
+        for rcpt in recipients:
+            code, reply = conn.rcpt(rcpt)
+            if code not in (250, 251):
+                refused.append((code, f"{rcpt}: {code} {_text(reply)}"))
+        temporary = [d for c, d in refused if c < 500]
+        if temporary or len(refused) == len(recipients):
+            conn.rset()
+            code = 451 if temporary else max(c for c, _ in refused)
+            raise _Refused(code, "; ".join(d for _, d in refused))
+        return [d for _, d in refused]
+
+
+def _xoauth2(user: str, token: str, challenge: bytes | None) -> str:
+    return "" if challenge else f"user={user}\x01auth=Bearer {token}\x01\x01"
+
+
+def _data(conn: smtplib.SMTP, data: bytes, state: dict[str, bool]) -> None:
+    """DATA, with `state['payload']` set from the moment the body may have reached the server."""
+    conn.putcmd("data")
+    code, reply = conn.getreply()
+    if code != 354:
+        raise _Refused(code, _text(reply))
+    body = re.sub(rb"(?m)^\.", b"..", re.sub(rb"\r\n|\n|\r(?!\n)", b"\r\n", data))
+    if not body.endswith(b"\r\n"):
+        body += b"\r\n"
+    state["payload"] = True
+    conn.send(body + b".\r\n")
+    code, reply = conn.getreply()
+    if code != 250:
+        raise _Refused(code, _text(reply))
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+
+
+def _quit(conn: smtplib.SMTP | None) -> None:
+    if conn is None:
+        return
+    try:
+        conn.quit()
+    except (OSError, smtplib.SMTPException):
+        conn.close()

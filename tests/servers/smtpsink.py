@@ -1,0 +1,106 @@
+"""A real SMTP server for tests: aiosmtpd on a free loopback port, raw bytes into a Maildir.
+
+Each accepted message is written unchanged (`envelope.original_content`) to `<root>/Maildir/new/` and one
+JSON line (sender, recipients, file) to `<root>/envelopes.jsonl`.  `fail_next(n, code)` makes the next n
+transactions end with a temporary error at the end of DATA (e.g. 451), `drop_next(n)` closes the
+connection at that point instead (the client cannot know whether the message was accepted).
+"""
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import os
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Self
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Received:
+    sender: str
+    recipients: list[str]
+    data: bytes
+
+    def message(self) -> EmailMessage:
+        msg = email.message_from_bytes(self.data, policy=email.policy.default)
+        assert isinstance(msg, EmailMessage)
+        return msg
+
+
+class SinkHandler:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.maildir = root / "Maildir"
+        for sub in ("tmp", "new", "cur"):
+            (self.maildir / sub).mkdir(parents=True, exist_ok=True)
+        self.log = root / "envelopes.jsonl"
+        self.lock = threading.Lock()
+        self.failures: list[str] = []         # "451" | "drop", consumed one per transaction
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        with self.lock:
+            action = self.failures.pop(0) if self.failures else None
+        if action == "drop":
+            assert server.transport is not None
+            server.transport.abort()
+            return "250 dropped"              # never reaches the client
+        if action:
+            return f"{action} 4.3.0 Try again later (test sink)"
+        data = envelope.original_content or b""
+        with self.lock:
+            key = f"{time.time_ns()}.{uuid.uuid4().hex}.sink"
+            (self.maildir / "tmp" / key).write_bytes(data)
+            os.replace(self.maildir / "tmp" / key, self.maildir / "new" / key)
+            with self.log.open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps({"from": envelope.mail_from, "to": envelope.rcpt_tos, "key": key}) + "\n")
+        return "250 OK"
+
+
+class SmtpSink:
+    """Start/stop a sink; read back what arrived with `messages()`."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.handler = SinkHandler(root)
+        self.port = free_port()
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+
+    def __enter__(self) -> Self:
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.controller.stop()
+
+    def fail_next(self, n: int, code: int = 451) -> None:
+        with self.handler.lock:
+            self.handler.failures.extend([str(code)] * n)
+
+    def drop_next(self, n: int = 1) -> None:
+        with self.handler.lock:
+            self.handler.failures.extend(["drop"] * n)
+
+    def messages(self) -> list[Received]:
+        if not self.handler.log.exists():
+            return []
+        out = []
+        for line in self.handler.log.read_text(encoding="utf-8").splitlines():
+            entry = json.loads(line)
+            data = (self.handler.maildir / "new" / entry["key"]).read_bytes()
+            out.append(Received(entry["from"], entry["to"], data))
+        return out
