@@ -11,8 +11,16 @@ from typing import Any
 
 from config.errors import ConfigError
 from config.settings import (
-    SECURITY, DigestSettings, LoggingSettings, MailboxSettings, ReminderSettings, Settings, SmtpSettings,
-    WorkerSettings, is_loopback, valid_host,
+    SECURITY,
+    DigestSettings,
+    LoggingSettings,
+    MailboxSettings,
+    ReminderSettings,
+    Settings,
+    SmtpSettings,
+    WorkerSettings,
+    is_loopback,
+    valid_host,
 )
 
 CONFIG_ENV = "BUSAVVIK_CONFIG"
@@ -25,7 +33,7 @@ _SECTIONS = {"smtp": SmtpSettings, "reminders": ReminderSettings, "digest": Dige
 def _convert(value: Any, hint: Any, key: str) -> Any:
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
-    if origin in (typing.Union, getattr(__import__("types"), "UnionType")) and type(None) in args:
+    if origin in (typing.Union, __import__("types").UnionType) and type(None) in args:
         inner = [a for a in args if a is not type(None)][0]
         return None if value is None else _convert(value, inner, key)
     if hint is bool:

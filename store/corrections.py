@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from parsers.mail import parse_email
 from config.rules import Rules
+from parsers.mail import parse_email
 from store.cases import apply_answer
 from store.models import Case, Correction, Message, RawBlob
 from store.repo import now

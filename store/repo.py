@@ -4,11 +4,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from datetime import datetime, timezone
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-
-from typing import Any
 
 from ingest.types import FolderCursor, RawMessage
 from parsers import pnr
