@@ -1,0 +1,262 @@
+"""The weekly digest for the secretariat: what happened last week and what needs attention.
+
+`collect()` reads the store into frozen rows (every mail-derived string already redacted with
+`parsers.pnr.redact`); `render_html()`/`render_text()` fill the Jinja2 templates (HTML autoescaped);
+`build_mail()` makes a multipart/alternative mail with the chart as a CID image.
+
+The week of a digest "as of" a day D is the seven days before D (D-7 … D-1, Europe/Stockholm), so the
+Monday-morning run covers Monday–Sunday; overdue / due-soon are judged as of D.
+"""
+from __future__ import annotations
+
+import base64
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, make_msgid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from config.settings import Settings
+from notify.message import template_env
+from notify.policy import STOCKHOLM, local_day
+from parsers.pnr import redact
+from store.export import deviation_dict
+from store.models import Case, MailboxStatus, Message, Reminder
+
+PNR_FLAG = "personal_identity_number"
+PROBLEM_LABELS = {
+    "attachment_unreadable": "bilagan gick inte att läsa",
+    "attachment_encrypted": "lösenordsskyddad bilaga",
+    "attachment_legacy_doc": "gammalt Word-format (.doc)",
+    "attachment_too_large": "för stor bilaga",
+    "attachment_macro_enabled": "bilaga med makron",
+    "form_missing_required_fields": "blanketten saknar obligatoriska fält",
+    "form_bad_date": "oläsligt datum i blanketten",
+    "mail_unparseable": "mejlet gick inte att tolka",
+    "mail_malformed": "felaktigt formaterat mejl",
+    "mail_no_message_id": "mejlet saknar Message-ID",
+    "internal_error": "internt fel vid inläsning",
+}
+STEP_LABELS = {"first": "påminnelse 1", "second": "påminnelse 2", "escalation": "eskalering"}
+MONTHS = ("jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of a digest table; every string is safe to print (redacted) but not yet HTML-escaped."""
+    case_id: str
+    when: str = ""
+    cells: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class YearStats:
+    year: int
+    total: int
+    between: int
+    within: int
+    unknown: int
+    answered: int
+    by_month: tuple[tuple[int, int], ...]     # (new, answered) per month so far
+
+    @property
+    def answered_share(self) -> str:
+        return f"{round(100 * self.answered / self.total)} %" if self.total else "–"
+
+
+@dataclass(frozen=True)
+class Digest:
+    as_of: date
+    start: date
+    end: date                                  # inclusive
+    new: list[Row] = field(default_factory=list)
+    answers: list[Row] = field(default_factory=list)
+    overdue: list[Row] = field(default_factory=list)
+    due_soon: list[Row] = field(default_factory=list)
+    review: list[Row] = field(default_factory=list)
+    privacy: list[str] = field(default_factory=list)
+    year: YearStats | None = None
+
+
+def clean(text: object, limit: int = 200) -> str:
+    """Redacted, single-line, shortened text from mail-derived input."""
+    value = " ".join(redact(str(text or "")).split())
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def _bounds(day: date) -> datetime:
+    return datetime.combine(day, time(0), STOCKHOLM)
+
+
+def _in_period(msg: Message, start: datetime, end: datetime) -> bool:
+    moment = msg.first_seen if msg.date is None else msg.date
+    return start <= moment < end
+
+
+def _case_ids(session: Session) -> dict[int, str]:
+    return dict(session.execute(select(Case.id, Case.case_id)).tuples().all())
+
+
+def _new_rows(cases: list[Case], start: datetime, end: datetime) -> list[Row]:
+    out = []
+    for c in sorted(cases, key=lambda c: c.first_received):
+        if start <= c.first_received < end:
+            cl = deviation_dict(c, [])["classification"]
+            out.append(Row(c.case_id, local_day(c.first_received).isoformat(), (
+                clean((c.form or {}).get("event_type")), clean(cl.get("reporter_org_type") or "?"),
+                clean(", ".join(cl.get("receiver_org_types") or []) or "?"))))
+    return out
+
+
+def _answer_rows(msgs: list[Message], ids: dict[int, str], start: datetime, end: datetime) -> list[Row]:
+    found = [m for m in msgs if m.kind == "answer" and _in_period(m, start, end)]
+    return [Row(ids.get(m.case_pk or 0, "?"), local_day(m.date or m.first_seen).isoformat(),
+                (clean(m.sender), clean(m.subject))) for m in sorted(found, key=lambda m: m.date or m.first_seen)]
+
+
+def _open(c: Case) -> bool:
+    return c.status != "closed" and not deviation_dict(c, [])["responded"]
+
+
+def _overdue_rows(session: Session, cases: list[Case], as_of: date) -> list[Row]:
+    sent: dict[int, list[str]] = {}
+    for r in session.scalars(select(Reminder).where(Reminder.status == "sent").order_by(Reminder.id)):
+        when = local_day(r.sent_at).isoformat() if r.sent_at else ""
+        sent.setdefault(r.case_pk, []).append(f"{STEP_LABELS.get(r.step, r.step)} {when}")
+    late = sorted((c for c in cases if _open(c) and c.response_due < as_of), key=lambda c: c.response_due)
+    return [Row(c.case_id, c.response_due.isoformat(), (
+        str((as_of - c.response_due).days), {"open": "öppet", "paused": "pausat"}.get(c.status, c.status),
+        clean(", ".join(c.receivers or [])), ", ".join(sent.get(c.id, [])) or "inga")) for c in late]
+
+
+def _due_rows(cases: list[Case], as_of: date) -> list[Row]:
+    soon = sorted((c for c in cases if _open(c) and as_of <= c.response_due <= as_of + timedelta(days=14)),
+                  key=lambda c: c.response_due)
+    return [Row(c.case_id, c.response_due.isoformat(), (str((c.response_due - as_of).days),
+                                                        clean(", ".join(c.receivers or []))))
+            for c in soon]
+
+
+def _review_rows(session: Session, msgs: list[Message], ids: dict[int, str], start: datetime,
+                 end: datetime) -> list[Row]:
+    out = []
+    for m in msgs:
+        if not _in_period(m, start, end) or not (m.kind == "other" or m.problems):
+            continue
+        what = [PROBLEM_LABELS.get(p.get("code", ""), clean(p.get("code"))) for p in m.problems or []]
+        if m.kind == "other":
+            what.insert(0, "okopplat mejl")
+        out.append(Row(ids.get(m.case_pk or 0, "–"), local_day(m.date or m.first_seen).isoformat(),
+                       ("; ".join(what), clean(m.sender), clean(m.subject))))
+    for mb in session.scalars(select(MailboxStatus).where(MailboxStatus.last_error.is_not(None))):
+        out.append(Row("–", local_day(mb.last_poll_at).isoformat() if mb.last_poll_at else "",
+                       (f"brevlådan {clean(mb.mailbox)}: {clean(mb.last_error_code or 'fel')}",
+                        "", clean(mb.last_error, 120))))
+    for r in session.scalars(select(Reminder).where(Reminder.status.in_(("unknown", "failed")))):
+        label = "påminnelse kanske skickad (kontrollera)" if r.status == "unknown" else "påminnelse misslyckades"
+        step = f"{label}: {STEP_LABELS.get(r.step, r.step)}"
+        out.append(Row(ids.get(r.case_pk, "?"), r.due_on.isoformat(), (step, "", clean(r.last_error, 120))))
+    return out
+
+
+def _privacy(cases: list[Case], msgs: list[Message], ids: dict[int, str], year: int) -> list[str]:
+    flagged = {c.case_id for c in cases if PNR_FLAG in (c.flags or []) and c.year == year}
+    flagged |= {ids[m.case_pk] for m in msgs if m.case_pk in ids and PNR_FLAG in (m.flags or [])
+                and (m.date or m.first_seen).year == year}
+    return sorted(flagged)
+
+
+def year_stats(cases: list[Case], as_of: date) -> YearStats:
+    """The year so far as the annual report counts it: by receipt date, up to and including `as_of`."""
+    these = [c for c in cases if local_day(c.first_received).year == as_of.year
+             and local_day(c.first_received) <= as_of]
+    data = [deviation_dict(c, []) for c in these]
+    rel = [d["classification"]["principal_relation"] for d in data]
+    months = [[0, 0] for _ in range(as_of.month)]
+    for c, d in zip(these, data):
+        months[local_day(c.first_received).month - 1][0] += 1
+        months[local_day(c.first_received).month - 1][1] += int(d["responded"])
+    return YearStats(as_of.year, len(these), rel.count("between"), rel.count("within"),
+                     len(rel) - rel.count("between") - rel.count("within"), sum(d["responded"] for d in data),
+                     tuple((n, a) for n, a in months))
+
+
+def collect(session: Session, as_of: date) -> Digest:
+    start, end = _bounds(as_of - timedelta(days=7)), _bounds(as_of)
+    cases = list(session.scalars(select(Case).order_by(Case.year, Case.seq)))
+    msgs = list(session.scalars(select(Message).order_by(Message.id)))
+    ids = _case_ids(session)
+    return Digest(as_of, as_of - timedelta(days=7), as_of - timedelta(days=1),
+                  new=_new_rows(cases, start, end), answers=_answer_rows(msgs, ids, start, end),
+                  overdue=_overdue_rows(session, cases, as_of), due_soon=_due_rows(cases, as_of),
+                  review=_review_rows(session, msgs, ids, start, end),
+                  privacy=_privacy(cases, msgs, ids, as_of.year), year=year_stats(cases, as_of))
+
+
+def chart_png(stats: YearStats) -> bytes:
+    """A small bar chart: new deviations and answered ones per month of the year so far."""
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    fig, ax = plt.subplots(figsize=(5.6, 2.2), dpi=100)
+    xs = range(len(stats.by_month))
+    ax.bar([x - 0.2 for x in xs], [n for n, _ in stats.by_month], width=0.4, label="Nya", color="#1f5fa8")
+    ax.bar([x + 0.2 for x in xs], [a for _, a in stats.by_month], width=0.4, label="Besvarade", color="#6bb36b")
+    ax.set_xticks(list(xs), [MONTHS[i] for i in xs])
+    ax.set_title(f"Avvikelser {stats.year} per mottagningsmånad", fontsize=9)
+    ax.legend(fontsize=7, frameon=False)
+    ax.tick_params(labelsize=7)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _context(d: Digest, chart_src: str) -> dict[str, object]:
+    return {"d": d, "y": d.year, "chart_src": chart_src, "week": d.start.isocalendar().week}
+
+
+def render_html(d: Digest, chart_src: str, templates_dir: str = "") -> str:
+    return template_env(templates_dir).get_template("digest.html.j2").render(_context(d, chart_src))
+
+
+def render_text(d: Digest, templates_dir: str = "") -> str:
+    return template_env(templates_dir).get_template("digest.txt.j2").render(_context(d, ""))
+
+
+def data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def subject(d: Digest) -> str:
+    return f"BUS-avvikelser: veckosammanfattning v. {d.start.isocalendar().week} ({d.start} – {d.end})"
+
+
+def build_mail(d: Digest, settings: Settings, now: datetime, domain: str) -> EmailMessage:
+    """multipart/alternative: plain text, and HTML with the chart as a related CID image."""
+    png = chart_png(d.year) if d.year else b""
+    cid = make_msgid("chart", domain=domain)
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = settings.smtp.from_address
+    msg["To"] = ", ".join(settings.digest.recipients)
+    msg["Subject"] = subject(d)
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = make_msgid("digest", domain=domain)
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["X-Auto-Response-Suppress"] = "OOF, AutoReply"
+    msg.set_content(render_text(d, settings.digest.templates_dir), charset="utf-8")
+    msg.add_alternative(render_html(d, f"cid:{cid[1:-1]}", settings.digest.templates_dir), subtype="html",
+                        charset="utf-8")
+    html_part = msg.get_body(("html",))
+    if png and isinstance(html_part, EmailMessage):
+        html_part.add_related(png, "image", "png", cid=cid, filename="diagram.png")
+    return msg
