@@ -97,9 +97,7 @@ def split_typed_breaks(segments: list[Segment]) -> list[list[Segment]]:
 
 @dataclass
 class _Walker:
-    """Paragraphs come in document order from lxml's filtered iteration; each is placed by climbing to the
-    body (its table cell, its block control), and its text by climbing from each run to the paragraph
-    (its inline control).  Cheaper than visiting every element."""
+    """Controls and table cells met while walking, each made once (identity matters)."""
     controls: dict[Any, Control] = field(default_factory=dict)
     cells: dict[Any, int] = field(default_factory=dict)
 
@@ -124,52 +122,59 @@ class _Walker:
             node = node.getparent()
         return cell, block
 
-    def inline_control(self, p: Any, run_parent: Any) -> Control | None:
+    def inline_control(self, run_parent: Any) -> Control | None:
         """The inline control a run sits in (None: typed text); _LEAVE_OUT to leave the run out."""
         control = None
         node = run_parent
-        while node is not None and node is not p:
+        while node is not None and node.tag != P:
             tag = node.tag
             if tag == SDT_CONTENT:
                 control = control or self.control(node.getparent(), False)
-            elif tag in _LEFT_OUT or tag == P:
-                return _LEAVE_OUT        # deleted text, or a paragraph nested in this one (text box)
+            elif tag in _LEFT_OUT:
+                return _LEAVE_OUT        # deleted text, text box, fallback content
             node = node.getparent()
         return control
 
-    def segments(self, p: Any) -> list[Segment]:
-        out: list[Segment] = []
-        for item in p.iter(T, TAB, PTAB, BR, CR, NO_BREAK_HYPHEN):
-            run = item.getparent()
-            if run.tag != R:
-                continue                 # a tab stop definition, not text
-            parent = run.getparent()
-            control = None if parent is p else self.inline_control(p, parent)
-            if control is _LEAVE_OUT:
-                continue
-            tag = item.tag
-            text = _text_of(item) if tag == T else _SPECIAL.get(tag, "\t")
-            out.append(Segment(text, control))
-        return out
 
-
+_TEXT_TAGS = (P, T, TAB, PTAB, BR, CR, NO_BREAK_HYPHEN)
 _SPECIAL = {BR: "\n", CR: "\n", NO_BREAK_HYPHEN: "-"}
 _LEAVE_OUT = Control("", "", False, "", False)
 
 
+def _lines(where: tuple[int, Control | None], segments: list[Segment]) -> list[Line]:
+    out = []
+    for pieces in split_typed_breaks(merge_segments(segments)):
+        text = "".join(piece.text for piece in pieces)
+        if text.strip():
+            out.append(Line(tuple(pieces), text, where[0], where[1]))
+    return out
+
+
 def walk(root: Any) -> list[Line]:
-    """The document's lines in reading order; empty paragraphs are left out."""
+    """The document's lines in reading order; empty paragraphs are left out.
+
+    One filtered iteration over the body yields paragraphs and their texts in document order; a text
+    whose run sits directly in the last paragraph seen is typed text, else a climb finds its control."""
     body = root.find(W + "body")
     if body is None:
         return []
     walker = _Walker()
-    lines: list[Line] = []
-    for p in body.iter(P):
-        where = walker.place(p)
-        if where is None:
+    paragraphs: list[tuple[tuple[int, Control | None], list[Segment]]] = []
+    current: Any = None
+    segments: list[Segment] | None = None
+    for item in body.iter(*_TEXT_TAGS):
+        tag = item.tag
+        if tag == P:
+            where = walker.place(item)
+            current, segments = item, ([] if where is not None else None)
+            if where is not None and segments is not None:
+                paragraphs.append((where, segments))  # filled in as its texts come
             continue
-        for segments in split_typed_breaks(merge_segments(walker.segments(p))):
-            text = "".join(segment.text for segment in segments)
-            if text.strip():
-                lines.append(Line(tuple(segments), text, where[0], where[1]))
-    return lines
+        run = item.getparent()
+        if segments is None or run.tag != R:
+            continue                     # left out, or a tab stop definition rather than text
+        parent = run.getparent()
+        control = None if parent is current else walker.inline_control(parent)
+        if control is not _LEAVE_OUT:
+            segments.append(Segment(_text_of(item) if tag == T else _SPECIAL.get(tag, "\t"), control))
+    return [line for where, found in paragraphs if found for line in _lines(where, found)]
