@@ -18,8 +18,15 @@ def _luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+_PHONE_CONTEXT = re.compile(r"\b(tel|telefon|telefonnummer|mobil|mobilnummer|mob|tfn|telnr|ring|sms|fax|växel)\W{0,3}$",
+                            re.IGNORECASE)
+
+
 def _valid(match: re.Match[str]) -> bool:
-    year, month, day, _sep, tail = match.groups()
+    year, month, day, sep, tail = match.groups()
+    before = match.string[max(0, match.start() - 20):match.start()].rstrip(" :.")
+    if not sep and len(year) == 2 and _PHONE_CONTEXT.search(before):
+        return False  # "mobil 0701234567": a phone number, not a personnummer
     if not 1 <= int(month) <= 12:
         return False
     d = int(day)

@@ -4,12 +4,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from store.models import Case, Message, Reminder
 
+_WORDS = re.compile(r"\w+")
 CASE_ID_RE = re.compile(r"\bBUS-(\d{4})-(\d{4})\b", re.IGNORECASE)
 SUBJECT_WINDOW = timedelta(days=365)
 
@@ -48,6 +50,7 @@ class Probe:
     normalised_subject: str
     sender: str | None
     date: datetime | None
+    form: dict[str, Any] | None = None
 
 
 def _by_refs(session: Session, probe: Probe) -> tuple[int, ...]:
@@ -77,7 +80,30 @@ def _by_form(session: Session, probe: Probe) -> tuple[int, ...]:
             found = tuple(session.scalars(select(Case.id).where(column.in_(keys)).order_by(Case.id)))
             if found:
                 return found
-    return ()
+    return _by_similar_form(session, probe)
+
+
+def _tokens(text: Any) -> set[str]:
+    return set(_WORDS.findall(str(text or "").casefold()))
+
+
+def _similar(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Sections 1–3 retyped or edited a little: same report date and unit, or mostly the same description."""
+    same_unit = bool(a.get("reporter_unit")) and _tokens(a.get("reporter_unit")) == _tokens(b.get("reporter_unit"))
+    if a.get("reported_date") and a.get("reported_date") == b.get("reported_date") and same_unit:
+        return True
+    da, db = _tokens(a.get("description")), _tokens(b.get("description"))
+    return len(da) >= 4 and len(da & db) / len(da | db) >= 0.6
+
+
+def _by_similar_form(session: Session, probe: Probe) -> tuple[int, ...]:
+    if not probe.form or not (probe.form.get("description") or probe.form.get("reported_date")):
+        return ()
+    q = select(Case).order_by(Case.first_received)
+    if probe.date is not None:
+        q = q.where(Case.first_received <= probe.date + timedelta(days=1),
+                    Case.first_received >= probe.date - SUBJECT_WINDOW)
+    return tuple(c.id for c in session.scalars(q) if _similar(probe.form, c.form or {}))
 
 
 def _by_case_id(session: Session, probe: Probe) -> tuple[int, ...]:

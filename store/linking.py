@@ -33,7 +33,7 @@ def probe_for(msg: Message, parsed: ParsedEmail, form: dict[str, Any] | None) ->
         fingerprints=(fingerprint(form),) if form and reportish else (),
         text_fingerprints=(text_fingerprint(form),) if form and form.get("description") else (),
         subject=parsed.subject, normalised_subject=parsed.normalised_subject,
-        sender=parsed.sender.email if parsed.sender else None, date=parsed.date,
+        sender=parsed.sender.email if parsed.sender else None, date=parsed.date, form=form,
     )
 
 
@@ -73,6 +73,8 @@ def link_message(session: Session, msg: Message, parsed: ParsedEmail, form: dict
         case = open_case(session, msg, form, parsed, classification, rules.secretariat_addresses,
                          due_months, list(msg.flags or []))
         msg.case_pk, msg.kind, msg.link_rule = case.id, "deviation", "new_deviation"
+        if _has_response(form):  # a deviation we first see with its answer already filled in
+            apply_answer(case, msg, form, parsed)
         return
     msg.kind = "other"  # unlinked mail, automatic or not, goes to "needs review"
 
