@@ -19,6 +19,9 @@ import jinja2
 from parsers.pnr import redact
 
 TEMPLATES = Path(__file__).with_name("templates")
+# Never fold/encode header values below the RFC 5322 limit: the stdlib would otherwise turn a long
+# In-Reply-To/References (Exchange ids are ~70 characters) into RFC 2047 encoded words and break threading.
+POLICY = SMTP.clone(max_line_length=998)
 
 
 def template_env(override_dir: str = "") -> jinja2.Environment:
@@ -81,7 +84,7 @@ def render(mail: ReminderMail, templates_dir: str = "") -> tuple[str, str]:
 
 def build(mail: ReminderMail, now: datetime, templates_dir: str = "") -> EmailMessage:
     subject, body = render(mail, templates_dir)
-    msg = EmailMessage(policy=SMTP)
+    msg = EmailMessage(policy=POLICY)
     msg["From"] = mail.from_address
     msg["To"] = ", ".join(mail.to)
     if mail.cc:
@@ -94,12 +97,12 @@ def build(mail: ReminderMail, now: datetime, templates_dir: str = "") -> EmailMe
         msg["References"] = mail.original_message_id
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-Auto-Response-Suppress"] = "OOF, AutoReply"
-    msg.set_content(body, charset="utf-8")
+    msg.set_content(body, charset="utf-8", cte="quoted-printable")
     return msg
 
 
 def to_bytes(msg: EmailMessage) -> bytes:
-    return msg.as_bytes(policy=SMTP)
+    return msg.as_bytes(policy=POLICY)
 
 
 def split_recipients(recipients: Sequence[Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -121,7 +121,7 @@ def skipped(db: Database, day: date, settings: Settings, rules: Rules) -> list[t
         for case, d in decisions(session, day, settings):
             if d.step and not recipients(case, d.step, settings, rules)[0]:
                 out.append((case.case_id, "inga mottagare kända (To: saknar andra än sekretariatet)"))
-            elif d.step is None:
+            elif d.step is None and not responded(case):
                 out.append((case.case_id, d.reason))
         return out
 

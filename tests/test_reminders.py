@@ -28,7 +28,7 @@ from tests.servers.smtpsink import SmtpSink
 
 PNR = "19121212-1212"                    # a valid (Luhn) test personnummer
 RECEIVER = "chef.mottagare@socialtjanst.stockholm.se"
-SOURCE_ID = "<AM0PR01MB1234ABCD@AM0PR01MB1234.eurprd04.prod.outlook.com>"
+SOURCE_ID = "<AM0PR19MB5E0030FF820D35DE5BA8D2D76DC0ABCD@AM0PR7AMB1234.eurprd04.prod.outlook.com>"
 
 
 def at(day: date, hh: int = 9, mm: int = 0) -> datetime:
@@ -111,6 +111,7 @@ def test_first_reminder_recipients_headers_and_swedish_text(db: Database, rules:
     assert msg["Subject"] == "Påminnelse: Avvikelse BUS gällande [personnummer] [BUS-2026-0001]"
     assert msg["In-Reply-To"] == SOURCE_ID.replace("ABCD", "0001")
     assert msg["References"] == SOURCE_ID.replace("ABCD", "0001")
+    assert f"\r\nIn-Reply-To: {SOURCE_ID.replace('ABCD', '0001')}\r\n".encode() in got.data  # not encoded
     assert msg["Auto-Submitted"] == "auto-generated"
     assert msg["X-Auto-Response-Suppress"] == "OOF, AutoReply"
     assert re.fullmatch(rf"<reminder\.BUS-2026-0001\.first\.[0-9a-f]+@{re.escape(rules.own_message_id_domain)}>",
