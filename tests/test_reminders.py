@@ -24,7 +24,7 @@ from notify.smtp import SmtpSender
 from store.cases import add_months
 from store.db import Database
 from store.models import Case, Message, RawBlob, Reminder
-from tests.servers.smtpsink import SmtpSink
+from tests.servers.smtpsink import SmtpSink, self_signed, server_tls
 
 PNR = "19121212-1212"                    # a valid (Luhn) test personnummer
 RECEIVER = "chef.mottagare@socialtjanst.stockholm.se"
@@ -325,3 +325,20 @@ def test_policy_days_and_steps() -> None:
     done = replace(facts, existing_steps=(("first", date(2026, 3, 27)),))
     assert decide(done, date(2026, 3, 30), s).step is None           # less than 7 days since the first
     assert decide(done, date(2026, 4, 3), s).step == "second"
+
+
+# ---- TLS -----------------------------------------------------------------------------------------------
+
+def test_starttls_verifies_the_certificate(db: Database, rules: Rules, tmp_path: Path) -> None:
+    cert, key = self_signed(tmp_path)
+    with SmtpSink(tmp_path / "tls", tls=server_tls(cert, key)) as tls_sink:
+        app = make_app(db, rules, tls_sink)
+        add_case(db, 1, date(2026, 1, 16))
+        smtp = replace(app.settings.smtp, security="starttls", retries=0)
+        app.__dict__["settings"] = replace(app.settings, smtp=smtp)
+        summary = run(app, at(date(2026, 3, 16)))               # no ca_file: the self-signed cert is refused
+        assert [d.status for d in summary.deliveries] == ["pending"]
+        assert "CERTIFICATE_VERIFY_FAILED" in (rows(db)[0].last_error or "")
+        app.__dict__["settings"] = replace(app.settings, smtp=replace(smtp, ca_file=str(cert)))
+        assert [d.status for d in run(app, at(date(2026, 3, 16), 9, 5)).deliveries] == ["sent"]
+        assert len(tls_sink.messages()) == 1

@@ -12,6 +12,8 @@ import email.policy
 import json
 import os
 import socket
+import ssl
+import subprocess
 import threading
 import time
 import uuid
@@ -74,11 +76,13 @@ class SinkHandler:
 class SmtpSink:
     """Start/stop a sink; read back what arrived with `messages()`."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, tls: ssl.SSLContext | None = None) -> None:
+        """With `tls`, the server offers STARTTLS and requires it before MAIL."""
         self.root = root
         self.handler = SinkHandler(root)
         self.port = free_port()
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        extra = {"tls_context": tls, "require_starttls": True} if tls else {}
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **extra)
 
     def __enter__(self) -> Self:
         self.controller.start()
@@ -104,3 +108,18 @@ class SmtpSink:
             data = (self.handler.maildir / "new" / entry["key"]).read_bytes()
             out.append(Received(entry["from"], entry["to"], data))
         return out
+
+
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    """(cert, key) for localhost/127.0.0.1, made with openssl; the cert doubles as the client's ca_file."""
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+def server_tls(cert: Path, key: Path) -> ssl.SSLContext:
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    return ctx
