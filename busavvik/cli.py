@@ -9,7 +9,16 @@ import typer
 from rich.console import Console
 from sqlalchemy.exc import OperationalError
 
-from busavvik import cli_data, cli_import, cli_reparse, cli_report, cli_rules, cli_worker
+from busavvik import (
+    cli_corrections,
+    cli_data,
+    cli_import,
+    cli_notify,
+    cli_reparse,
+    cli_report,
+    cli_rules,
+    cli_worker,
+)
 from busavvik.context import AppContext
 from config.errors import ConfigError
 
@@ -35,6 +44,8 @@ cli_worker.register(app)
 cli_rules.register(app)
 cli_reparse.register(app)
 cli_report.register(app)
+cli_notify.register(app)
+cli_corrections.register(app)
 
 
 def main() -> None:

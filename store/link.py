@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from store.models import Case, Message, Reminder
@@ -58,8 +58,9 @@ def _by_refs(session: Session, probe: Probe) -> tuple[int, ...]:
         return ()
     rows = session.execute(select(Message.case_pk, Message.message_id)
                            .where(Message.message_id.in_(probe.refs), Message.case_pk.is_not(None))).all()
-    own = session.execute(select(Reminder.case_pk, Reminder.message_id)
-                          .where(Reminder.message_id.in_(probe.refs))).all()
+    own = [(pk, mid.strip("<>").lower()) for pk, mid in session.execute(
+        select(Reminder.case_pk, Reminder.message_id)
+        .where(func.lower(Reminder.message_id).in_([f"<{ref}>" for ref in probe.refs]))).all()]
     order = {ref: i for i, ref in enumerate(probe.refs)}
     found = sorted([*rows, *own], key=lambda r: order.get(r[1], -1))  # nearest ancestor last
     return tuple(r[0] for r in found if r[0] is not None)
