@@ -5,12 +5,14 @@ deleted, so the mirroring tool keeps sole ownership of the directory.
 
 Cursor: a Maildir has no UIDs, and file names are not stable (flags live in the name; a mail moves from new/
 to cur/). The cursor is therefore a *ctime high-water mark*: `FolderCursor(uidvalidity=0,
-last_uid=<ctime in ns>)`, and a sync yields every file whose ctime is at or above it. ctime (not mtime) is
-used because nobody can set it: delivering, copying with preserved times, or renaming a file all set it to
-"now", so no new file can appear below the mark. The mark is kept `SAFETY_NS` below the scan's start to
-allow for the file system's coarse clock. The price is duplicates: a file renamed after a flag change, and
-files near the mark, are delivered again. The pipeline deduplicates by Message-ID and content, so that
-is safe; missing a message is not. RawMessage.uid/uidvalidity are None (there are no IMAP UIDs here).
+last_uid=<ctime in ns>)` means "every file with ctime <= last_uid has been delivered", and a sync yields the
+files with a newer ctime. ctime (not mtime) because nobody can set it: delivering, copying with preserved
+times, or renaming a file all set it to "now", so no new file can appear below the mark. The mark never
+passes `SAFETY_NS` before the scan's start (the file system's clock is coarse), never splits files with
+the same ctime across two batches, and so nothing is missed even if the caller stops after any batch.
+The price is some duplicates: a file renamed by the mirror (flag change, new/ -> cur/) and files younger
+than `SAFETY_NS` come again. The pipeline deduplicates by Message-ID and content; missing a message would
+be the real harm. RawMessage.uid/uidvalidity are None (there are no IMAP UIDs here).
 """
 from __future__ import annotations
 
@@ -50,7 +52,7 @@ def maildir_folders(root: Path) -> list[tuple[str, Path]]:
     return [("INBOX", root), *subs]
 
 
-def _entries(folder: Path, since_ns: int) -> list[_Entry]:
+def _entries(folder: Path, after_ns: int) -> list[_Entry]:
     out = []
     for sub in ("cur", "new"):
         with os.scandir(folder / sub) as it:
@@ -61,7 +63,7 @@ def _entries(folder: Path, since_ns: int) -> list[_Entry]:
                     st = entry.stat(follow_symlinks=False)
                 except FileNotFoundError:
                     continue          # renamed meanwhile: the new name has a newer ctime, next sync has it
-                if entry.is_file(follow_symlinks=False) and st.st_ctime_ns >= since_ns:
+                if entry.is_file(follow_symlinks=False) and st.st_ctime_ns > after_ns:
                     out.append(_Entry(st.st_ctime_ns, Path(entry.path)))
     return sorted(out, key=lambda e: (e.ctime_ns, e.path.name))
 
@@ -81,19 +83,19 @@ def _read(path: Path) -> bytes | None:
 
 def sync_maildir_folder(mailbox_name: str, path: Path, folder: str, cursor: FolderCursor | None, *,
                         batch_size: int = 200, clock: Callable[[], int] = time.time_ns) -> Iterator[Batch]:
-    """Messages of one Maildir folder with ctime >= the cursor's mark, oldest first, in batches."""
+    """Messages of one Maildir folder with a ctime after the cursor's mark, oldest first, in batches."""
     started = clock()
     mark = cursor.last_uid if cursor is not None and cursor.uidvalidity == 0 else 0
     cap = max(mark, started - SAFETY_NS)
     entries = _entries(path, mark)
     for i in range(0, len(entries), batch_size):
         chunk = entries[i:i + batch_size]
-        messages = []
-        for entry in chunk:
-            data = _read(entry.path)
-            if data is not None:
-                messages.append(RawMessage(mailbox_name, folder, data))
-        yield Batch(tuple(messages), FolderCursor(0, max(mark, min(chunk[-1].ctime_ns, cap))))
+        done = chunk[-1].ctime_ns
+        if i + batch_size < len(entries) and entries[i + batch_size].ctime_ns == done:
+            done -= 1                 # files with this ctime continue in the next batch
+        messages = [RawMessage(mailbox_name, folder, data) for data in map(_read, (e.path for e in chunk))
+                    if data is not None]
+        yield Batch(tuple(messages), FolderCursor(0, max(mark, min(done, cap))))
 
 
 def sync_maildir(mailbox_name: str, root: Path, get_cursor: Callable[[str], FolderCursor | None], *,

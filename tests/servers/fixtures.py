@@ -39,8 +39,9 @@ class ImapAccount:
 
     def tls_settings(self, **overrides: Any) -> MailboxSettings:
         """IMAPS on the server's TLS port, verifying against the test CA."""
-        return self.settings(security="ssl", port=self.server.ssl_port, ca_file=str(self.server.ca_file),
-                             **overrides)
+        tls: dict[str, Any] = {"security": "ssl", "port": self.server.ssl_port,
+                               "ca_file": str(self.server.ca_file)}
+        return self.settings(**{**tls, **overrides})
 
 
 @pytest.fixture(scope="session")

@@ -59,7 +59,7 @@ class TcpProxy:
 
     def stop(self) -> None:
         self._stop.set()
-        self._listener.close()
+        _close(self._listener)            # shutdown() wakes the thread blocked in accept()
         with self._lock:
             for sock in self._sockets:
                 _close(sock)
