@@ -6,7 +6,6 @@ import sys
 from typing import Optional
 
 import typer
-from rich.console import Console
 from sqlalchemy.exc import OperationalError
 
 from busavvik import (
@@ -19,6 +18,7 @@ from busavvik import (
     cli_rules,
     cli_worker,
 )
+from busavvik.console import err
 from busavvik.context import AppContext
 from config.errors import ConfigError
 
@@ -26,7 +26,6 @@ app = typer.Typer(
     help="busavvik — tracks BUS deviation reports (Avvikelseblankett för BUS-samverkan) from the "
          "secretariat mailboxes: import, link answers, remind, digest and report.",
     no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
-err = Console(stderr=True)
 
 
 @app.callback()

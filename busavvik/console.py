@@ -11,4 +11,4 @@ def _width(stream: object) -> int | None:
 
 
 out = Console(width=_width(sys.stdout), soft_wrap=False)
-err = Console(stderr=True)
+err = Console(stderr=True, width=_width(sys.stderr), soft_wrap=True)

@@ -36,7 +36,7 @@ class FileSource:
             for root, dirs, files in os.walk(self.path):
                 dirs.sort()
                 for name in sorted(files):
-                    if name.lower().endswith(".eml"):
+                    if name.lower().endswith((".eml", ".msg")):
                         yield os.path.relpath(os.path.join(root, name), self.path), Path(root, name)
         elif self.kind == "maildir":
             for folder, path in _maildir_files(self.path):
@@ -50,7 +50,14 @@ class FileSource:
             return
         for label, path in _by_date(self._items()):
             folder = label if self.kind == "maildir" else "files"
-            yield RawMessage(self.mailbox, folder, Path(path).read_bytes())
+            yield RawMessage(self.mailbox, folder, _read(Path(path)))
+
+
+def _read(path: Path) -> bytes:
+    if path.suffix.lower() == ".msg":
+        from ingest.msgfile import msg_to_eml
+        return msg_to_eml(path)
+    return path.read_bytes()
 
 
 def _header_date(path: Path) -> float:
@@ -108,6 +115,6 @@ def open_source(path: Path, mailbox_name: str | None = None) -> FileSource:
     name = mailbox_name or path.resolve().parent.name
     if _looks_like_mbox(path):
         return FileSource(path, "mbox", mailbox_name or path.stem)
-    if path.suffix.lower() in (".eml", ".txt", ""):
+    if path.suffix.lower() in (".eml", ".msg", ".txt", ""):
         return FileSource(path, "eml-file", name)
-    raise SourceError(f"{path}: not an .eml file, an mbox file, a Maildir or a directory of .eml files")
+    raise SourceError(f"{path}: not an .eml or Outlook .msg file, an mbox file, a Maildir or a directory of mail files")

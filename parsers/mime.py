@@ -72,6 +72,26 @@ def _text_of(part: Message) -> str:
     return text
 
 
+def _is_tnef(part: Message, filename: str) -> bool:
+    return part.get_content_type() in ("application/ms-tnef", "application/vnd.ms-tnef") or \
+        filename.lower() == "winmail.dat"
+
+
+def tnef_attachments(data: bytes, forwarded: bool) -> tuple[list[Attachment], list[Problem]]:
+    """Word files inside an Outlook winmail.dat (TNEF) wrapper."""
+    from tnefparse import TNEF
+    try:
+        tnef = TNEF(data, do_checksum=False)
+        found = []
+        for att in tnef.attachments:
+            name = (att.long_filename() or att.name or "").strip("\x00 ")
+            if name.lower().endswith(_WORD_EXT):
+                found.append(Attachment(name, "application/octet-stream", bytes(att.data), forwarded))
+        return found, []
+    except Exception:  # noqa: BLE001 - tnefparse raises many kinds on bad input
+        return [], [Problem("attachment_unreadable", "winmail.dat (TNEF) could not be read")]
+
+
 def walk_parts(msg: Message) -> tuple[str, tuple[Attachment, ...], tuple[Problem, ...]]:
     """(body text of the message itself, Word attachments, problems met while decoding)."""
     plain: list[str] = []
@@ -83,7 +103,11 @@ def walk_parts(msg: Message) -> tuple[str, tuple[Attachment, ...], tuple[Problem
             continue
         filename = _filename(part)
         disposition = (part.get_content_disposition() or "").lower()
-        if _is_word(part, filename):
+        if _is_tnef(part, filename):
+            found, tnef_problems = tnef_attachments(_decoded(part) or b"", forwarded)
+            attachments.extend(found)
+            problems.extend(tnef_problems)
+        elif _is_word(part, filename):
             data = _decoded(part)
             if data is None:
                 problems.append(Problem("attachment_unreadable", f"cannot decode {filename or 'attachment'}"))

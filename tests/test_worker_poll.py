@@ -31,7 +31,7 @@ def _app(db_url: str, *accounts: tuple[str, ImapAccount, dict]) -> AppContext:
 def two_mailboxes(imap_account_factory: Callable[..., ImapAccount]) -> tuple[ImapAccount, ImapAccount, object]:
     corpus = build()
     storsthlm, hsf = imap_account_factory("storsthlm"), imap_account_factory("hsf")
-    for name, data, boxes in corpus.mails:
+    for _name, data, boxes in corpus.mails:
         for box in boxes:
             target = storsthlm if box.endswith("storsthlm.se") else hsf
             target.server.append(target.user, "INBOX", [data])
