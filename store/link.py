@@ -51,6 +51,7 @@ class Probe:
     sender: str | None
     date: datetime | None
     form: dict[str, Any] | None = None
+    new_report: bool = False   # a form with sections 1–3 and no answer: only exact evidence may link it
 
 
 def _by_refs(session: Session, probe: Probe) -> tuple[int, ...]:
@@ -76,12 +77,15 @@ def _by_thread(session: Session, probe: Probe) -> tuple[int, ...]:
 
 
 def _by_form(session: Session, probe: Probe) -> tuple[int, ...]:
-    for column, keys in ((Case.fingerprint, probe.fingerprints), (Case.text_fingerprint, probe.text_fingerprints)):
+    """Exact sections 1–3; for an answer form also the description alone, then a similar form."""
+    loose = not probe.new_report
+    for column, keys in ((Case.fingerprint, probe.fingerprints),
+                         (Case.text_fingerprint, probe.text_fingerprints if loose else ())):
         if keys:
             found = tuple(session.scalars(select(Case.id).where(column.in_(keys)).order_by(Case.id)))
             if found:
                 return found
-    return _by_similar_form(session, probe)
+    return _by_similar_form(session, probe) if loose else ()
 
 
 def _tokens(text: Any) -> set[str]:
@@ -131,10 +135,14 @@ def _by_subject(session: Session, probe: Probe) -> tuple[int, ...]:
 
 
 def gather(session: Session, probe: Probe) -> Evidence:
-    """Run the rule queries lazily: stop at the first rule that finds something."""
+    """Run the rule queries lazily: stop at the first rule that finds something.  A new report (a form
+    with sections 1–3 and no answer) is never tied to a case by its subject alone: reporters send many
+    deviations with the same subject."""
     found: dict[str, tuple[int, ...]] = {}
-    for rule, query in (("references", _by_refs), ("thread_index", _by_thread), ("form_content", _by_form),
-                        ("case_id", _by_case_id), ("subject", _by_subject)):
+    rules = [("references", _by_refs), ("thread_index", _by_thread), ("form_content", _by_form)]
+    if not probe.new_report:
+        rules += [("case_id", _by_case_id), ("subject", _by_subject)]
+    for rule, query in rules:
         found[rule] = query(session, probe)
         if found[rule]:
             break

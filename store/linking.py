@@ -34,6 +34,7 @@ def probe_for(msg: Message, parsed: ParsedEmail, form: dict[str, Any] | None) ->
         text_fingerprints=(text_fingerprint(form),) if form and form.get("description") else (),
         subject=parsed.subject, normalised_subject=parsed.normalised_subject,
         sender=parsed.sender.email if parsed.sender else None, date=parsed.date, form=form,
+        new_report=reportish and not _has_response(form),
     )
 
 

@@ -195,7 +195,16 @@ def build() -> Corpus:  # noqa: PLR0915 - a list of scenarios reads best as one 
     c.expect.append(Expect("d7", d7, False, "Socialtjänst", ["BUMM", "BUP"], "between", "Remisshantering",
                            flags=["personal_identity_number"]))
 
-    # 8. An unreadable attachment, and a mail that is no deviation at all.
+    # 8. The reporter of case 1 sends a second, different deviation with the same subject to the same
+    #    receiver: a new case, not a follow-up of the first.
+    v8 = _form("anna.berg@farsta.stockholm.se", "Farsta stadsdelsförvaltning, socialtjänsten",
+               ["BUP Farsta"], "Uteblivet deltagande vid SIP-möte",
+               "SIP-kallelse skickades tre veckor före mötet\nBUP kom inte och meddelade inget", date(2026, 10, 5))
+    d8 = deviation(c, "d8", sender="anna.berg@farsta.stockholm.se", receiver="per.lind@sll.se", values=v8,
+                   when=_t(10, 5))
+    c.expect.append(Expect("d8", d8, False, "Socialtjänst", ["BUP"], "between", "SIP"))
+
+    # 9. An unreadable attachment, and a mail that is no deviation at all.
     c.add("x1-unreadable", make_mail(subject="BUS-avvikelse", sender="ulf.berg@solna.se", to=list(SECRETARIAT),
                                      when=_t(6, 2), message_id=exchange_id("x1"),
                                      attachments=[("avvikelse.docx", build_broken("truncated"))]))
