@@ -4,6 +4,7 @@ No secret ever reaches a log line or an exception message.
 """
 from __future__ import annotations
 
+import imaplib
 import logging
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,13 @@ def _server_text(exc: Exception) -> str:
     return text
 
 
+def _reraise_network(exc: IMAPClientError) -> None:
+    """imapclient turns a dropped connection during LOGIN into LoginError: that is a network error."""
+    cause = exc.__context__
+    if isinstance(exc, imaplib.IMAP4.abort) or isinstance(cause, (imaplib.IMAP4.abort, OSError)):
+        raise cause or exc
+
+
 def login(client: IMAPClient, mb: MailboxSettings) -> None:
     """Log in with the mailbox's configured method; raise ImapAuthError when refused."""
     if mb.auth == "xoauth2":
@@ -48,6 +56,7 @@ def login(client: IMAPClient, mb: MailboxSettings) -> None:
         try:
             client.oauth2_login(mb.username, token)
         except IMAPClientError as exc:
+            _reraise_network(exc)
             raise ImapAuthError(f"mailbox {mb.name!r}: {mb.host}:{mb.port} refused the XOAUTH2 token for "
                                 f"{mb.username!r}: {_scrub(_server_text(exc), token)} (check that the app "
                                 "has IMAP.AccessAsApp and a service principal with access to the mailbox)"
@@ -60,6 +69,7 @@ def login(client: IMAPClient, mb: MailboxSettings) -> None:
     try:
         client.login(mb.username, secret.value)
     except IMAPClientError as exc:
+        _reraise_network(exc)
         raise ImapAuthError(f"mailbox {mb.name!r}: {mb.host}:{mb.port} refused the login of "
                             f"{mb.username!r}: {_scrub(_server_text(exc), secret.value)} (check the user "
                             f"name and the password in {_password_source(mb)})") from None

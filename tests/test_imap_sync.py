@@ -408,3 +408,77 @@ def test_poll_maildir_reports_a_missing_maildir(tmp_path: Path) -> None:
     report = poll_maildir(MailboxSettings(name="md", type="maildir", path=str(tmp_path / "nope")),
                           lambda _f: None, lambda _f, _b: None)
     assert not report.ok and "not a Maildir" in report.errors[0]
+
+
+# ---- XOAUTH2 token (msal replaced by a fake; no network) ----------------------------------------------------
+class FakeApp:
+    calls: list[dict[str, Any]] = []
+
+    def __init__(self, client_id: str, client_credential: Any, authority: str) -> None:
+        self.calls.append({"client_id": client_id, "credential": client_credential, "authority": authority})
+        self.result: dict[str, Any] = FakeApp.next_result
+
+    next_result: dict[str, Any] = {}
+
+    def acquire_token_for_client(self, scopes: list[str]) -> dict[str, Any]:
+        self.calls[-1]["scopes"] = scopes
+        return self.result
+
+
+def _oauth_mb(monkeypatch: pytest.MonkeyPatch, **kw: Any) -> Any:
+    from config.settings import MailboxSettings
+    monkeypatch.setenv("BUSAVVIK_TEST_OAUTH", "klient-hemlighet-42")
+    return MailboxSettings(name="hsf", host="outlook.office365.com", username="bus@sll.se", auth="xoauth2",
+                           oauth_tenant="contoso-tenant", oauth_client_id="app-123",
+                           oauth_client_secret_env="BUSAVVIK_TEST_OAUTH", **kw)
+
+
+def test_xoauth2_token_by_client_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ingest.imap_auth import xoauth2_token
+    FakeApp.calls, FakeApp.next_result = [], {"access_token": "tok-abc"}
+    assert xoauth2_token(_oauth_mb(monkeypatch), app_factory=FakeApp) == "tok-abc"
+    assert FakeApp.calls == [{"client_id": "app-123", "credential": "klient-hemlighet-42",
+                              "authority": "https://login.microsoftonline.com/contoso-tenant",
+                              "scopes": ["https://outlook.office365.com/.default"]}]
+
+
+def test_xoauth2_refused_token_is_a_clear_error_without_the_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ingest.imap_auth import xoauth2_token
+    FakeApp.next_result = {"error": "invalid_client",
+                           "error_description": "AADSTS7000215: Invalid client secret provided.\nTrace ID: x"}
+    with pytest.raises(ImapAuthError) as caught:
+        xoauth2_token(_oauth_mb(monkeypatch), app_factory=FakeApp)
+    text = str(caught.value)
+    assert "refused a token for client 'app-123' in tenant 'contoso-tenant': invalid_client" in text
+    assert "AADSTS7000215" in text and "Trace ID" not in text and "klient-hemlighet-42" not in text
+
+
+def test_xoauth2_certificate_needs_a_thumbprint(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from ingest.imap_auth import xoauth2_token
+    pem = tmp_path / "app.pem"
+    pem.write_text("-----BEGIN PRIVATE KEY-----\n...\n")
+    mb = _oauth_mb(monkeypatch, oauth_certificate_file=str(pem))
+    with pytest.raises(ImapAuthError, match="needs oauth_certificate_thumbprint"):
+        xoauth2_token(mb, app_factory=FakeApp)
+    FakeApp.calls, FakeApp.next_result = [], {"access_token": "tok"}
+    xoauth2_token(replace(mb, oauth_certificate_thumbprint="AB12"), app_factory=FakeApp)
+    assert FakeApp.calls[0]["credential"] == {"private_key": pem.read_text(), "thumbprint": "AB12"}
+
+
+def test_a_refused_xoauth2_login_is_an_auth_error(account: ImapAccount,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import ingest.imap_auth
+    monkeypatch.setattr(ingest.imap_auth, "xoauth2_token", lambda _mb: "token-that-must-not-leak")
+    with pytest.raises(ImapAuthError, match="refused the XOAUTH2 token") as caught:
+        connect(account.settings(auth="xoauth2"))
+    assert "token-that-must-not-leak" not in str(caught.value)
+
+
+def test_a_connection_cut_during_login_is_retried_not_an_auth_error(
+        account: ImapAccount, tcp_proxy_factory: Callable[[], TcpProxy]) -> None:
+    account.server.append(account.user, "INBOX", [mail(1)])
+    proxy = tcp_proxy_factory()
+    proxy.cut_before(b"Logged in")        # the answer to LOGIN never arrives
+    report = Store().poll(account.settings(port=proxy.port))
+    assert report.ok and report.fetched == 1 and report.folders[0].retries == 1, report.errors
+    assert proxy.cuts == 1

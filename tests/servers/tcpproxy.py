@@ -1,8 +1,8 @@
 """A small threaded TCP proxy on loopback that can misbehave on purpose.
 
 Each new connection takes the next queued `Plan` (or passes traffic through): cut the connection after N
-bytes of server→client traffic, stall (stop forwarding but keep the socket open) after N bytes, or slow
-every server→client chunk down.
+bytes of server→client traffic or before a given server answer, stall (stop forwarding but keep the socket
+open) after N bytes, or slow every server→client chunk down.
 
     with TcpProxy("127.0.0.1", server_port) as proxy:
         proxy.cut_after(50_000)          # the next connection dies after 50 kB from the server
@@ -23,6 +23,7 @@ class Plan:
     cut_after: int | None = None       # close both sides after this many server→client bytes
     stall_after: int | None = None     # stop forwarding server→client after this many bytes
     delay: float = 0.0                 # seconds to sleep before forwarding each server→client chunk
+    cut_before: bytes | None = None    # close both sides instead of forwarding a chunk holding this
 
 
 class TcpProxy:
@@ -46,6 +47,10 @@ class TcpProxy:
 
     def cut_after(self, nbytes: int, times: int = 1) -> None:
         self.queue(Plan(cut_after=nbytes), times)
+
+    def cut_before(self, pattern: bytes, times: int = 1) -> None:
+        """Cut when the server is about to send `pattern` (e.g. b"Logged in": the answer to LOGIN)."""
+        self.queue(Plan(cut_before=pattern), times)
 
     def stall_after(self, nbytes: int, times: int = 1) -> None:
         self.queue(Plan(stall_after=nbytes), times)
@@ -100,6 +105,10 @@ class TcpProxy:
                     break
                 if plan.delay:
                     time.sleep(plan.delay)
+                if plan.cut_before is not None and plan.cut_before in data:
+                    with self._lock:
+                        self.cuts += 1
+                    break
                 limit = plan.cut_after if plan.cut_after is not None else plan.stall_after
                 if limit is not None and sent + len(data) >= limit:
                     dst.sendall(data[:max(limit - sent, 0)])
