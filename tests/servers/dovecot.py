@@ -148,6 +148,15 @@ class DovecotServer:
 
     # ---- lifecycle -----------------------------------------------------------------------------------------
     def start(self, timeout: float = 20.0) -> DovecotServer:
+        """Configure and start; on any failure nothing is left running or on disk."""
+        try:
+            self._start(timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self, timeout: float) -> None:
         require_binaries()
         self.root.chmod(0o755)
         (self.root / "home").mkdir(exist_ok=True)
@@ -166,7 +175,6 @@ class DovecotServer:
         _run(["doveconf", "-c", str(self.config), "-n"])
         _run(["dovecot", "-c", str(self.config)])
         self._wait_ready(timeout)
-        return self
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
