@@ -9,7 +9,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from busavvik.console import err, out
 from busavvik.context import AppContext
-from busavvik.pipeline import IngestStats, Pipeline
+from busavvik.pipeline import Pipeline
+from busavvik.stats import IngestStats
 from ingest.files import SourceError, open_source
 
 
@@ -27,9 +28,9 @@ def import_cmd(ctx: typer.Context,
     except SourceError as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
-    pipeline = Pipeline(app.db, app.rules, app.settings.reminders.due_months)
     total = IngestStats()
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Pipeline(app.db, app.rules, app.settings.reminders.due_months) as pipeline, Progress(*columns,
                   console=err, disable=quiet, transient=True) as progress:
         for source in sources:
             task = progress.add_task(f"{source.path.name} ({source.kind})", total=source.count())

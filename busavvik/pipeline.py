@@ -1,75 +1,56 @@
-"""The pipeline: raw bytes → stored, parsed, linked message.  Reads as the list of its stages."""
+"""The pipeline: raw bytes → stored, parsed, linked message.  Reads as the list of its stages.
+
+A batch is handled in one pass: known bytes and known Message-IDs are looked up with one query each,
+the rest is parsed on all cores (parsers/pool.py) and stored and linked in the caller's transaction.
+Should anything fail, the batch is redone message by message, each in its own savepoint, so one bad
+message never stops the others and none is lost.
+"""
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from busavvik.stats import IngestStats
 from config.rules import Rules
 from ingest.types import RawMessage
-from parsers.mail import parse_email
-from parsers.mailform import best_form
+from parsers.pool import Parsed, ParserPool
 from store.db import Database
 from store.linking import link_message, relink_others
-from store.models import Message
+from store.models import Message, RawBlob
 from store.records import form_to_dict
 from store.repo import add_location, find_message, new_message, now, save_raw
 
 log = logging.getLogger("busavvik.pipeline")
+__all__ = ["IngestStats", "Pipeline"]
 
 
 @dataclass
-class IngestStats:
-    new: int = 0
-    duplicates: int = 0
-    with_problems: int = 0
-    deviations: int = 0
-    answers: int = 0
-    relinked: int = 0
-    problem_codes: dict[str, int] = field(default_factory=dict)
-
-    def count(self, msg: Message | None) -> None:
-        if msg is None:
-            self.duplicates += 1
-            return
-        self.new += 1
-        self.deviations += msg.kind == "deviation"
-        self.answers += msg.kind == "answer"
-        if msg.problems:
-            self.with_problems += 1
-        for problem in msg.problems or []:
-            self.problem_codes[problem["code"]] = self.problem_codes.get(problem["code"], 0) + 1
-
-    def add(self, other: IngestStats) -> None:
-        for name in ("new", "duplicates", "with_problems", "deviations", "answers", "relinked"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        for code, n in other.problem_codes.items():
-            self.problem_codes[code] = self.problem_codes.get(code, 0) + n
+class _Item:
+    raw: RawMessage
+    sha: str
 
 
-def process_message(session: Session, raw: RawMessage, rules: Rules, due_months: int) -> Message | None:
-    """Store, parse and link one message inside the caller's transaction; None for a duplicate."""
-    sha = save_raw(session, raw.data)
-    known = session.scalars(select(Message).where(Message.raw_sha256 == sha).limit(1)).first()
-    if known is not None:  # the very same bytes: no need to parse them again
-        add_location(session, known, raw)
-        return None
-    parsed = parse_email(raw.data, rules)
-    existing = find_message(session, parsed.message_id)
+def _store_parsed(session: Session, item: _Item, parsed: Parsed, rules: Rules, due_months: int,
+                  seen: dict[str, Message]) -> Message | None:
+    """Store and link one parsed message; None when its Message-ID is known (then only the place is added)."""
+    mail, form, problems = parsed
+    existing = seen.get(mail.message_id)
     if existing is not None:
-        add_location(session, existing, raw)
+        add_location(session, existing, item.raw)
         return None
-    form, problems = best_form(parsed, rules)
     form_dict = form_to_dict(form) if form else None
-    msg = new_message(parsed, sha, form_dict, [*parsed.problems, *problems])
+    msg = new_message(mail, item.sha, form_dict, [*mail.problems, *problems])
     session.add(msg)
     session.flush()
-    add_location(session, msg, raw)
-    link_message(session, msg, parsed, form_dict, rules, due_months)
+    seen[mail.message_id] = msg
+    add_location(session, msg, item.raw)
+    link_message(session, msg, mail, form_dict, rules, due_months)
     return msg
 
 
@@ -89,33 +70,89 @@ def _store_unparsed(session: Session, raw: RawMessage, error: Exception) -> Mess
 
 
 class Pipeline:
-    def __init__(self, db: Database, rules: Rules, due_months: int = 2) -> None:
+    def __init__(self, db: Database, rules: Rules, due_months: int = 2, workers: int | None = None) -> None:
         self.db, self.rules, self.due_months = db, rules, due_months
+        self.parser = ParserPool(rules, workers)
+
+    def close(self) -> None:
+        self.parser.close()
+
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
     def ingest_batch(self, session: Session, raws: Iterable[RawMessage]) -> IngestStats:
         """Process a batch in the caller's transaction; one message failing never stops the batch."""
+        batch = list(raws)
+        try:
+            with session.begin_nested():
+                stats = self._fast(session, batch)
+        except Exception as exc:  # noqa: BLE001 - redo one by one, each message in its own savepoint
+            log.warning("batch of %d redone message by message after %s", len(batch), type(exc).__name__)
+            stats = self._one_by_one(session, batch)
+        self._relink(session, stats)
+        return stats
+
+    def _fast(self, session: Session, batch: list[RawMessage]) -> IngestStats:
         stats = IngestStats()
-        earliest_new_case: datetime | None = None
-        for raw in raws:
+        items = [_Item(raw, hashlib.sha256(raw.data).hexdigest()) for raw in batch]
+        shas = {i.sha for i in items}
+        by_sha = {m.raw_sha256: m for m in session.scalars(select(Message).where(Message.raw_sha256.in_(shas)))}
+        blobs = set(session.scalars(select(RawBlob.sha256).where(RawBlob.sha256.in_(shas))))
+        todo = []
+        for item in items:
+            if item.sha in by_sha:  # the very same bytes: no need to parse them again
+                add_location(session, by_sha[item.sha], item.raw)
+                stats.count(None)
+                continue
+            if item.sha not in blobs:  # raw bytes first, content-addressed
+                session.add(RawBlob(sha256=item.sha, size=len(item.raw.data), data=item.raw.data, stored_at=now()))
+                blobs.add(item.sha)
+            todo.append(item)
+        parsed = list(self.parser.parse((i.raw.data for i in todo), len(todo)))
+        ids = {p[0].message_id for p in parsed}
+        seen = {m.message_id: m for m in session.scalars(select(Message).where(Message.message_id.in_(ids)))}
+        for item, result in zip(todo, parsed):
+            stats.count(_store_parsed(session, item, result, self.rules, self.due_months, seen))
+        return stats
+
+    def _one_by_one(self, session: Session, batch: list[RawMessage]) -> IngestStats:
+        stats = IngestStats()
+        for raw in batch:
             try:
                 with session.begin_nested():
-                    msg = process_message(session, raw, self.rules, self.due_months)
+                    stats.count(self._single(session, raw))
             except Exception as exc:  # noqa: BLE001 - recorded, never lost
                 log.error("message from %s/%s could not be processed: %s", raw.mailbox, raw.folder,
                           type(exc).__name__)
                 with session.begin_nested():
-                    msg = _store_unparsed(session, raw, exc)
-            stats.count(msg)
-            if msg is not None and msg.kind == "deviation" and msg.case is not None:
-                received = msg.case.first_received
-                earliest_new_case = min(earliest_new_case or received, received)
-        if earliest_new_case is not None:
-            with session.begin_nested():
-                stats.relinked += relink_others(session, earliest_new_case - timedelta(days=1), self.rules,
-                                                self.due_months)
+                    stats.count(_store_unparsed(session, raw, exc))
         return stats
 
-    def ingest(self, raws: Iterable[RawMessage], chunk: int = 100,
+    def _single(self, session: Session, raw: RawMessage) -> Message | None:
+        sha = save_raw(session, raw.data)
+        known = session.scalars(select(Message).where(Message.raw_sha256 == sha).limit(1)).first()
+        if known is not None:
+            add_location(session, known, raw)
+            return None
+        result = next(self.parser.parse([raw.data], 1))
+        seen: dict[str, Message] = {}
+        existing = find_message(session, result[0].message_id)
+        if existing is not None:
+            seen[existing.message_id] = existing
+        return _store_parsed(session, _Item(raw, sha), result, self.rules, self.due_months, seen)
+
+    def _relink(self, session: Session, stats: IngestStats) -> None:
+        """Mail stored before its deviation (out of order across folders and batches) gets another chance."""
+        if stats.new_cases:
+            with session.begin_nested():
+                since = min(c.first_received for c in stats.new_cases) - timedelta(days=1)
+                stats.relinked += relink_others(session, since, stats.new_cases, self.rules, self.due_months)
+            stats.new_cases = []
+
+    def ingest(self, raws: Iterable[RawMessage], chunk: int = 200,
                progress: Callable[[int], None] | None = None) -> IngestStats:
         """Commit every `chunk` messages; for file imports."""
         total = IngestStats()

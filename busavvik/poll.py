@@ -11,7 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from busavvik.context import AppContext
-from busavvik.pipeline import IngestStats, Pipeline
+from busavvik.pipeline import Pipeline
+from busavvik.stats import IngestStats
 from config.settings import MailboxSettings
 from ingest.types import Batch, FolderCursor
 from store.models import MailboxStatus
@@ -108,10 +109,10 @@ def poll_mailbox_once(app: AppContext, pipeline: Pipeline, mb: MailboxSettings,
 
 
 def poll_once(app: AppContext, stop: threading.Event | None = None) -> list[MailboxResult]:
-    pipeline = Pipeline(app.db, app.rules, app.settings.reminders.due_months)
     results = []
-    for mb in app.settings.mailboxes:
-        results.append(poll_mailbox_once(app, pipeline, mb, stop))
-        if stop is not None and stop.is_set():
-            break
+    with Pipeline(app.db, app.rules, app.settings.reminders.due_months) as pipeline:
+        for mb in app.settings.mailboxes:
+            results.append(poll_mailbox_once(app, pipeline, mb, stop))
+            if stop is not None and stop.is_set():
+                break
     return results

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from config.rules import Rules
@@ -80,14 +80,20 @@ def link_message(session: Session, msg: Message, parsed: ParsedEmail, form: dict
     msg.kind = "other"  # unlinked mail, automatic or not, goes to "needs review"
 
 
-def relink_others(session: Session, since: datetime, rules: Rules, due_months: int) -> int:
-    """Try again to link unlinked mail dated from `since`: an answer stored before its deviation
-    (mail arrives out of order across folders and batches) finds its case once the case exists."""
+def relink_others(session: Session, since: datetime, new_cases: list[Case], rules: Rules,
+                  due_months: int) -> int:
+    """Try again to link unlinked mail that may belong to cases just opened: mail stored before its
+    deviation (out of order across folders and batches).  Candidates share the case's Outlook
+    conversation or normalised subject, so the work stays proportional to what could match."""
     from parsers.mailform import parse_mail_and_form
     from store.models import RawBlob
     from store.records import form_to_dict
+    guids = {m.thread_index_guid for c in new_cases for m in session.scalars(
+        select(Message).where(Message.case_pk == c.id)) if m.thread_index_guid}
+    subjects = {c.normalised_subject for c in new_cases if c.normalised_subject}
     q = select(Message).where(Message.kind == "other", Message.case_pk.is_(None),
-                              Message.linked_by_human.is_(False), Message.date >= since)
+                              Message.linked_by_human.is_(False), Message.date >= since,
+                              or_(Message.thread_index_guid.in_(guids), Message.normalised_subject.in_(subjects)))
     linked = 0
     for msg in session.scalars(q).all():
         raw = session.get(RawBlob, msg.raw_sha256)

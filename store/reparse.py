@@ -5,9 +5,7 @@ commits, or rolls back for a dry run.  Human corrections (case overrides, hand-m
 """
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from typing import Any
@@ -15,17 +13,15 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from config.rules import Rules, load_rules
+from config.rules import Rules
 from parsers.classify import classify
-from parsers.mailform import parse_mail_and_form
+from parsers.pool import Parsed, ParserPool
 from parsers.types import FormData, ParsedEmail, Problem
 from store.cases import apply_answer, classification_dict
 from store.linking import _form_data, link_message
 from store.models import Case, Message, RawBlob
 from store.records import fingerprint, form_to_dict, text_fingerprint
 from store.repo import message_flags, problem_dicts
-
-Parsed = tuple[ParsedEmail, FormData | None, tuple[Problem, ...]]
 
 
 @dataclass(frozen=True)
@@ -34,29 +30,6 @@ class Change:
     field: str
     old: Any
     new: Any
-
-
-_RULES: Rules | None = None
-
-
-def _init(rules_path: str | None) -> None:
-    global _RULES
-    _RULES = load_rules(rules_path)
-
-
-def _parse(raw: bytes) -> Parsed:
-    assert _RULES is not None
-    return parse_mail_and_form(raw, _RULES)
-
-
-def parse_all(raws: list[bytes], rules_path: str | None, workers: int) -> Iterator[Parsed]:
-    """Parse in worker processes (parsing is pure and CPU-bound); in-process for small jobs."""
-    if workers <= 1 or len(raws) < 200:
-        _init(rules_path)
-        yield from map(_parse, raws)
-        return
-    with ProcessPoolExecutor(workers, initializer=_init, initargs=(rules_path,)) as pool:
-        yield from pool.map(_parse, raws, chunksize=64)
 
 
 def _set(changes: list[Change], obj: Any, target: str, field: str, new: Any) -> None:
@@ -115,26 +88,53 @@ def _messages(session: Session, since: date | None) -> list[Message]:
     return list(session.scalars(q))
 
 
+def _raw_bytes(session: Session, msgs: list[Message], chunk: int = 500) -> Iterator[bytes]:
+    """The stored bytes of each message, loaded a chunk at a time (bounded memory, few queries)."""
+    for i in range(0, len(msgs), chunk):
+        part = msgs[i:i + chunk]
+        shas = {m.raw_sha256 for m in part}
+        data = dict(session.execute(select(RawBlob.sha256, RawBlob.data).where(RawBlob.sha256.in_(shas))).all())
+        for m in part:
+            yield data.get(m.raw_sha256, b"")
+
+
 def reparse(session: Session, rules: Rules, *, since: date | None = None, due_months: int = 2,
             workers: int | None = None, progress: Callable[[int], None] | None = None) -> list[Change]:
     msgs = _messages(session, since)
-    raws = [session.get(RawBlob, m.raw_sha256).data for m in msgs]  # type: ignore[union-attr]
+    sources: dict[int, list[Case]] = {}
+    for case in session.scalars(select(Case).where(Case.source_message_id.is_not(None))):
+        sources.setdefault(case.source_message_id or 0, []).append(case)
     changes: list[Change] = []
-    rules_path = None if rules.source == "defaults" else rules.source
-    results = parse_all(raws, rules_path, workers if workers is not None else min(2, os.cpu_count() or 1))
-    for msg, (parsed, form, problems) in zip(msgs, results):
-        form_dict = _update_message(msg, parsed, form, problems, changes)
-        sources = session.scalars(select(Case).where(Case.source_message_id == msg.id)).all()
-        for case in sources:
-            if form_dict:
-                _update_case(case, form_dict, parsed, rules, changes, list(msg.flags or []))
-        if msg.kind == "answer" and msg.case is not None:
-            _refresh_response(msg.case, msg, form_dict, parsed, changes)
-        if msg.case_pk is None and not msg.linked_by_human:
-            session.flush()
-            link_message(session, msg, parsed, form_dict, rules, due_months)
-            if msg.case_pk is not None:
-                changes.append(Change(msg.message_id_header, "link", None, f"{msg.kind} ({msg.link_rule})"))
-        if progress:
-            progress(1)
+    pool = ParserPool(rules, workers, min_parallel=200)
+    results = pool.parse(_raw_bytes(session, msgs), len(msgs))
+    try:
+        _apply_all(session, msgs, results, sources, rules, due_months, changes, progress)
+    finally:
+        pool.close()
     return changes
+
+
+def _apply_all(session: Session, msgs: list[Message], results: Iterator[Parsed], sources: dict[int, list[Case]],
+               rules: Rules, due_months: int, changes: list[Change], progress: Callable[[int], None] | None) -> None:
+    with session.no_autoflush:
+        for msg, (parsed, form, problems) in zip(msgs, results):
+            _reparse_one(session, msg, parsed, form, problems, sources.get(msg.id, []), rules, due_months,
+                         changes)
+            if progress:
+                progress(1)
+
+
+def _reparse_one(session: Session, msg: Message, parsed: ParsedEmail, form: FormData | None,
+                 problems: tuple[Problem, ...], sources: list[Case], rules: Rules, due_months: int,
+                 changes: list[Change]) -> None:
+    form_dict = _update_message(msg, parsed, form, problems, changes)
+    for case in sources:
+        if form_dict:
+            _update_case(case, form_dict, parsed, rules, changes, list(msg.flags or []))
+    if msg.kind == "answer" and msg.case is not None:
+        _refresh_response(msg.case, msg, form_dict, parsed, changes)
+    if msg.case_pk is None and not msg.linked_by_human:
+        session.flush()
+        link_message(session, msg, parsed, form_dict, rules, due_months)
+        if msg.case_pk is not None:
+            changes.append(Change(msg.message_id_header, "link", None, f"{msg.kind} ({msg.link_rule})"))
