@@ -22,7 +22,7 @@ from ingest.types import RawMessage
 from parsers.pool import Parsed, ParserPool
 from store.db import Database
 from store.linking import link_message, relink_others
-from store.models import Message, RawBlob
+from store.models import Location, Message, RawBlob
 from store.records import form_to_dict
 from store.repo import add_location, find_message, new_message, now, save_raw
 
@@ -46,10 +46,12 @@ def _store_parsed(session: Session, item: _Item, parsed: Parsed, rules: Rules, d
         return None
     form_dict = form_to_dict(form) if form else None
     msg = new_message(mail, item.sha, form_dict, [*mail.problems, *problems])
+    raw = item.raw
+    msg.locations.append(Location(mailbox=raw.mailbox, folder=raw.folder, uidvalidity=raw.uidvalidity,
+                                  uid=raw.uid, seen_at=msg.first_seen))
     session.add(msg)
     session.flush()
     seen[mail.message_id] = msg
-    add_location(session, msg, item.raw)
     link_message(session, msg, mail, form_dict, rules, due_months)
     return msg
 

@@ -5,10 +5,12 @@ jobs run in-process.  Workers load the rules themselves (from the same file) at 
 """
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from config.rules import Rules, load_rules
 from parsers.mailform import parse_mail_and_form
@@ -16,6 +18,7 @@ from parsers.types import FormData, ParsedEmail, Problem
 
 Parsed = tuple[ParsedEmail, FormData | None, tuple[Problem, ...]]
 _RULES: Rules | None = None
+log = logging.getLogger(__name__)
 WINDOW = 512
 
 
@@ -50,13 +53,23 @@ class ParserPool:
             for raw in raws:
                 yield parse_mail_and_form(raw, self.rules)
             return
-        pool, window = self._executor(), []
+        window: list[bytes] = []
         for raw in raws:  # a window at a time: memory stays bounded however many messages there are
             window.append(raw)
             if len(window) == WINDOW:
-                yield from pool.map(_parse, window, chunksize=16)
+                yield from self._window(window)
                 window = []
-        yield from pool.map(_parse, window, chunksize=16)
+        yield from self._window(window)
+
+    def _window(self, window: list[bytes]) -> list[Parsed]:
+        if self.workers > 1:
+            try:
+                return list(self._executor().map(_parse, window, chunksize=16))
+            except BrokenProcessPool:
+                log.error("the parser processes died; parsing in this process from now on")
+                self.close()
+                self.workers = 1
+        return [parse_mail_and_form(raw, self.rules) for raw in window]
 
     def close(self) -> None:
         if self._pool is not None:
