@@ -1,11 +1,12 @@
 """`busavvik import`: backfill from .eml directories, mbox files and Maildirs."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 from busavvik.console import err, out
 from busavvik.context import AppContext
@@ -34,9 +35,14 @@ def import_cmd(ctx: typer.Context,
                   console=err, disable=quiet, transient=True) as progress:
         for source in sources:
             task = progress.add_task(f"{source.path.name} ({source.kind})", total=source.count())
-            total.add(pipeline.ingest(source.messages(),
-                                      progress=lambda n, t=task: progress.advance(t, n)))
+            total.add(pipeline.ingest(source.messages(), progress=_advance(progress, task)))
     _summary(total)
+
+
+def _advance(progress: Progress, task: TaskID) -> Callable[[int], None]:
+    def advance(n: int) -> None:
+        progress.advance(task, n)
+    return advance
 
 
 def _summary(stats: IngestStats) -> None:

@@ -83,8 +83,9 @@ def status_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json",
     for col in ("mailbox", "last success", "last error", "errors", "fetched", "cursors"):
         table.add_column(col)
     for r in rows:
-        table.add_row(r["mailbox"], r["last_success"] or "never", r["last_error"] or "-", str(r["errors"]),
-                      str(r["fetched"]), ", ".join(f"{k}={v}" for k, v in r["cursors"].items()) or "-")
+        folders: dict[str, str] = r["cursors"]  # type: ignore[assignment]
+        table.add_row(str(r["mailbox"]), str(r["last_success"] or "never"), str(r["last_error"] or "-"),
+                      str(r["errors"]), str(r["fetched"]), ", ".join(f"{k}={v}" for k, v in folders.items()) or "-")
     out.print(table)
 
 

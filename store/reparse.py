@@ -93,7 +93,8 @@ def _raw_bytes(session: Session, msgs: list[Message], chunk: int = 500) -> Itera
     for i in range(0, len(msgs), chunk):
         part = msgs[i:i + chunk]
         shas = {m.raw_sha256 for m in part}
-        data = dict(session.execute(select(RawBlob.sha256, RawBlob.data).where(RawBlob.sha256.in_(shas))).all())
+        rows = session.execute(select(RawBlob.sha256, RawBlob.data).where(RawBlob.sha256.in_(shas))).all()
+        data: dict[str, bytes] = {sha: blob for sha, blob in rows}
         for m in part:
             yield data.get(m.raw_sha256, b"")
 
