@@ -57,15 +57,15 @@ class Worker:
 
     def _start_scheduler(self) -> None:
         sched = BackgroundScheduler(timezone=self.tz, job_defaults={"coalesce": True, "max_instances": 1})
-        minutes = self.app.settings.worker.poll_minutes
-        sched.add_job(self._poll_job, "interval", minutes=minutes, id="poll", next_run_time=datetime.now(self.tz))
+        seconds = self.app.settings.worker.poll_minutes * 60
+        sched.add_job(self._poll_job, "interval", seconds=seconds, id="poll", next_run_time=datetime.now(self.tz))
         for name, (job, trigger) in self.notify_jobs.items():
             sched.add_job(self._notify(name, job), id=name, **trigger)  # type: ignore[arg-type]
         sched.start()
         self._scheduler = sched
 
     def wait_for_leadership(self) -> bool:
-        retry = min(60, self.app.settings.worker.poll_minutes * 60 // 2 or 1)
+        retry = max(1.0, min(60.0, self.app.settings.worker.poll_minutes * 60 / 2))
         while not self.stop.is_set():
             if self.lock.try_acquire():
                 log.info("this worker is the leader")
@@ -85,8 +85,9 @@ class Worker:
             if not self.wait_for_leadership():
                 break
             self._start_scheduler()
+            check = max(1.0, min(5.0, self.app.settings.worker.poll_minutes * 60 / 4))
             while not self.stop.is_set() and self.lock.still_held():
-                self.stop.wait(5)
+                self.stop.wait(check)
             self._shutdown()
             if not self.stop.is_set():
                 log.warning("lost leadership; trying to get it back")

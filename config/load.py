@@ -153,6 +153,8 @@ def parse_settings(data: dict[str, Any], source: str = "", check_secrets: bool =
         if not isinstance(table, dict) or set(table) - keys:
             raise ConfigError(f"{name}: unknown key(s); known: {', '.join(sorted(keys))}")
     sections = {k: _build(cls, data.get(k, {}), k) for k, cls in _SECTIONS.items()}
+    if sections["worker"].poll_minutes <= 0:
+        raise ConfigError("worker.poll_minutes: must be more than 0")
     if "smtp" in data:
         _check_endpoint(sections["smtp"], "smtp")
     return Settings(database_url=str(db.get("url", Settings.database_url)),

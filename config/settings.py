@@ -125,7 +125,7 @@ class DigestSettings:
 
 @dataclass(frozen=True)
 class WorkerSettings:
-    poll_minutes: int = 10
+    poll_minutes: float = 10.0                # fractions allowed (tests use a few seconds)
     timezone: str = "Europe/Stockholm"
     lock_id: int = 7_320_201
 

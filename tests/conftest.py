@@ -20,6 +20,16 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'busavvik.db'}"
         return
+    yield from _pg_schema()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """PostgreSQL only: for what SQLite cannot do (advisory locks, several workers)."""
+    yield from _pg_schema()
+
+
+def _pg_schema() -> Iterator[str]:
     schema = f"t_{uuid.uuid4().hex[:12]}"
     engine = sa.create_engine(PG_URL)
     try:
