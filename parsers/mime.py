@@ -92,7 +92,24 @@ def tnef_attachments(data: bytes, forwarded: bool) -> tuple[list[Attachment], li
         return [], [Problem("attachment_unreadable", "winmail.dat (TNEF) could not be read")]
 
 
-def walk_parts(msg: Message) -> tuple[str, tuple[Attachment, ...], tuple[Problem, ...]]:
+def _is_outlook_item(part: Message, filename: str) -> bool:
+    return part.get_content_type() == "application/vnd.ms-outlook" or filename.lower().endswith(".msg")
+
+
+def outlook_attachments(data: bytes, depth: int) -> tuple[list[Attachment], list[Problem]]:
+    """Word files inside a mail forwarded as an Outlook item (.msg): they count as forwarded."""
+    from email import message_from_bytes, policy
+
+    from parsers.outlook import OutlookError, msg_to_rfc822
+    try:
+        inner = message_from_bytes(msg_to_rfc822(data), policy=policy.compat32)
+    except OutlookError:
+        return [], [Problem("attachment_unreadable", "an attached Outlook item (.msg) could not be read")]
+    found = [a for a in walk_parts(inner, depth + 1)[1]]
+    return [Attachment(a.filename, a.content_type, a.data, True) for a in found], []
+
+
+def walk_parts(msg: Message, depth: int = 0) -> tuple[str, tuple[Attachment, ...], tuple[Problem, ...]]:
     """(body text of the message itself, Word attachments, problems met while decoding)."""
     plain: list[str] = []
     html_text: list[str] = []
@@ -103,7 +120,11 @@ def walk_parts(msg: Message) -> tuple[str, tuple[Attachment, ...], tuple[Problem
             continue
         filename = _filename(part)
         disposition = (part.get_content_disposition() or "").lower()
-        if _is_tnef(part, filename):
+        if _is_outlook_item(part, filename) and depth < 3:
+            found, item_problems = outlook_attachments(_decoded(part) or b"", depth)
+            attachments.extend(found)
+            problems.extend(item_problems)
+        elif _is_tnef(part, filename):
             found, tnef_problems = tnef_attachments(_decoded(part) or b"", forwarded)
             attachments.extend(found)
             problems.extend(tnef_problems)

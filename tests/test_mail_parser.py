@@ -86,3 +86,14 @@ def test_personnummer_luhn_and_redaction() -> None:
     red = redact(text)
     assert "1212-1212" not in red and "121212121212" not in red and "121212-1213" in red
     assert not contains("telefon 08-123 456 78") and not contains("2026-03-15")
+
+
+def test_unreadable_outlook_item_and_winmail_dat_are_problems_not_crashes(rules: Rules) -> None:
+    raw = make_mail(subject="VB: BUS", sender="a@b.se", to=["c@d.se"], when=WHEN,
+                    attachments=[("Originalmeddelande.msg", b"\xd0\xcf\x11\xe0 broken outlook item")])
+    p = parse_email(raw, rules)
+    assert [x.code for x in p.problems] == ["attachment_unreadable"] and p.attachments == ()
+
+
+def test_svar_prefix_is_stripped(rules: Rules) -> None:
+    assert normalise_subject("Svar: SV: BUS-avvikelse", rules.subject_prefixes) == "bus-avvikelse"
