@@ -92,7 +92,7 @@ def _tokens(text: Any) -> set[str]:
     return set(_WORDS.findall(str(text or "").casefold()))
 
 
-def _similar(a: dict[str, Any], b: dict[str, Any]) -> bool:
+def similar_forms(a: dict[str, Any], b: dict[str, Any]) -> bool:
     """Sections 1–3 retyped or edited a little: same report date and unit, or mostly the same description."""
     same_unit = bool(a.get("reporter_unit")) and _tokens(a.get("reporter_unit")) == _tokens(b.get("reporter_unit"))
     if a.get("reported_date") and a.get("reported_date") == b.get("reported_date") and same_unit:
@@ -108,7 +108,7 @@ def _by_similar_form(session: Session, probe: Probe) -> tuple[int, ...]:
     if probe.date is not None:
         q = q.where(Case.first_received <= probe.date + timedelta(days=1),
                     Case.first_received >= probe.date - SUBJECT_WINDOW)
-    return tuple(c.id for c in session.scalars(q) if _similar(probe.form, c.form or {}))
+    return tuple(c.id for c in session.scalars(q) if similar_forms(probe.form, c.form or {}))
 
 
 def _by_case_id(session: Session, probe: Probe) -> tuple[int, ...]:

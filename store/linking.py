@@ -11,7 +11,7 @@ from config.rules import Rules
 from parsers.classify import classify
 from parsers.types import FormData, ParsedEmail
 from store.cases import PNR_FLAG, apply_answer, note_participants, open_case
-from store.link import Probe, decide, gather
+from store.link import Probe, decide, gather, similar_forms
 from store.models import Case, Message
 from store.records import fingerprint, text_fingerprint
 from store.sides import kind_for
@@ -47,6 +47,14 @@ def _form_data(form: dict[str, Any]) -> FormData:
     return FormData(**values)
 
 
+def _another_report(probe: Probe, case: Case) -> bool:
+    """A new report in an old thread (Reply or Forward used to send another deviation): its sections 1–3
+    differ from the case's, so it is a deviation of its own."""
+    if not probe.new_report or probe.form is None:
+        return False
+    return case.fingerprint not in probe.fingerprints and not similar_forms(probe.form, case.form or {})
+
+
 def _attach(session: Session, msg: Message, case: Case, rule: str, parsed: ParsedEmail,
             form: dict[str, Any] | None, rules: Rules) -> None:
     msg.case_pk, msg.link_rule = case.id, rule
@@ -63,12 +71,12 @@ def _attach(session: Session, msg: Message, case: Case, rule: str, parsed: Parse
 
 def link_message(session: Session, msg: Message, parsed: ParsedEmail, form: dict[str, Any] | None,
                  rules: Rules, due_months: int) -> None:
-    case_pk, rule = decide(gather(session, probe_for(msg, parsed, form)))
-    if case_pk is not None and rule is not None:
-        case = session.get(Case, case_pk)
-        if case is not None:
-            _attach(session, msg, case, rule, parsed, form, rules)
-            return
+    probe = probe_for(msg, parsed, form)
+    case_pk, rule = decide(gather(session, probe))
+    case = session.get(Case, case_pk) if case_pk is not None else None
+    if case is not None and rule is not None and not _another_report(probe, case):
+        _attach(session, msg, case, rule, parsed, form, rules)
+        return
     if form is not None and _has_report(form) and not parsed.auto_reply:
         classification = classify(_form_data(form), parsed.sender, (*parsed.to, *parsed.cc), rules)
         case = open_case(session, msg, form, parsed, classification, rules.secretariat_addresses,

@@ -203,6 +203,16 @@ def build() -> Corpus:  # noqa: PLR0915 - a list of scenarios reads best as one 
     d8 = deviation(c, "d8", sender="anna.berg@farsta.stockholm.se", receiver="per.lind@sll.se", values=v8,
                    when=_t(10, 5))
     c.expect.append(Expect("d8", d8, False, "Socialtjänst", ["BUP"], "between", "SIP"))
+    # ... and a third one sent as a reply in the thread of the first (same Outlook conversation): new case.
+    v9 = _form("anna.berg@farsta.stockholm.se", "Farsta stadsdelsförvaltning, socialtjänsten",
+               ["BUP Farsta"], "Remiss besvarades inte", "Remissen om neuropsykiatrisk utredning blev obesvarad "
+               "i tre månader trots påminnelser", date(2026, 10, 19))
+    d9 = exchange_id("d9")
+    c.add("d9-1-deviation-in-old-thread", make_mail(
+        subject="SV: BUS-avvikelse", sender="anna.berg@farsta.stockholm.se", to=["per.lind@sll.se"],
+        cc=list(SECRETARIAT), when=_t(10, 19), message_id=d9, in_reply_to=a1, references=[d1, a1],
+        thread="d1:BUS-avvikelse", thread_replies=2, attachments=[("Ny avvikelse.docx", build_form(v9))]))
+    c.expect.append(Expect("d9", d9, False, "Socialtjänst", ["BUP"], "between", "Remisshantering"))
 
     # 9. An unreadable attachment, and a mail that is no deviation at all.
     c.add("x1-unreadable", make_mail(subject="BUS-avvikelse", sender="ulf.berg@solna.se", to=list(SECRETARIAT),
