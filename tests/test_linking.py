@@ -1,0 +1,81 @@
+"""Linking rules one by one: the order of DESIGN.md and the evidence each rule needs."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from busavvik.pipeline import Pipeline
+from config.rules import Rules
+from ingest.types import RawMessage
+from store import export
+from store.db import Database
+from store.link import Evidence, decide
+from store.models import Case, Reminder
+from store.repo import now
+from tests.formbuilder import build_form
+from tests.mailbuilder import SECRETARIAT, exchange_id, make_mail
+
+WHEN = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+VALUES = {"event_type": "Uteblivet SIP-möte", "units_involved": ["BUP Globen"], "description": "BUP kom inte",
+          "reporter_unit": "Socialtjänsten Farsta", "reporter_email": "rep@farsta.se"}
+
+
+def test_decide_takes_rules_in_order_and_the_nearest_candidate() -> None:
+    assert decide(Evidence()) == (None, None)
+    assert decide(Evidence(references=(1, 2), thread_index=(3,))) == (2, "references")
+    assert decide(Evidence(thread_index=(3,), subject=(4,))) == (3, "thread_index")
+    assert decide(Evidence(form_content=(5,), case_id=(6,), subject=(7,))) == (5, "form_content")
+    assert decide(Evidence(subject=(7, 8))) == (8, "subject")
+
+
+def _ingest(db: Database, rules: Rules, *mails: bytes) -> None:
+    with Pipeline(db, rules) as pipeline:
+        pipeline.ingest(RawMessage("storsthlm", "INBOX", m) for m in mails)
+
+
+def _kinds(db: Database) -> dict[str, tuple[str, str | None, str | None]]:
+    with db.session() as s:
+        return {m["message_id"]: (m["kind"], m["link_rule"], m["case_id"]) for m in export.messages(s)}
+
+
+def test_reply_to_our_reminder_case_id_in_subject_and_out_of_office(db: Database, rules: Rules) -> None:
+    dev = exchange_id("dev")
+    _ingest(db, rules, make_mail(subject="BUS-avvikelse", sender="rep@farsta.se", to=["chef@sll.se"],
+                                 cc=list(SECRETARIAT), when=WHEN, message_id=dev,
+                                 attachments=[("f.docx", build_form(VALUES))]))
+    with db.session() as s:
+        case = s.query(Case).one()
+        case_id = case.case_id
+        s.add(Reminder(case_pk=case.id, step="first", status="sent", due_on=case.response_due,
+                       message_id=f"<reminder.{case_id}.first.ab12@busavvik.invalid>", recipients=[],
+                       created_at=now()))
+    reply = exchange_id("reply-to-reminder")
+    by_id = exchange_id("case-id-in-subject")
+    ooo = exchange_id("ooo")
+    _ingest(db, rules,
+            make_mail(subject="SV: Påminnelse", sender="chef@sll.se", to=[SECRETARIAT[0]],
+                      when=WHEN.replace(month=5), message_id=reply,
+                      in_reply_to=f"<reminder.{case_id}.first.ab12@busavvik.invalid>",
+                      body="Vi har nu utrett händelsen och infört en ny rutin."),
+            make_mail(subject=f"Angående {case_id}", sender="rep@farsta.se", to=[SECRETARIAT[0]],
+                      when=WHEN.replace(month=6), message_id=by_id, body="Fortfarande inget svar."),
+            make_mail(subject="Automatiskt svar: BUS-avvikelse", sender="chef@sll.se", to=["rep@farsta.se"],
+                      when=WHEN.replace(hour=10), message_id=ooo, body="Jag är ledig.",
+                      extra_headers={"Auto-Submitted": "auto-replied"}))
+    kinds = _kinds(db)
+    assert kinds[reply] == ("answer", "references", case_id)
+    assert kinds[by_id] == ("follow_up", "case_id", case_id)
+    assert kinds[ooo] == ("auto_reply", "subject", case_id)
+    with db.session() as s:
+        dev_row = export.deviations(s)[0]
+    assert dev_row["responded"] and dev_row["response"]["description"].startswith("Vi har nu utrett")
+
+
+def test_subject_alone_needs_a_participant(db: Database, rules: Rules) -> None:
+    dev = exchange_id("dev2")
+    stranger = exchange_id("stranger")
+    _ingest(db, rules, make_mail(subject="BUS-avvikelse", sender="rep@farsta.se", to=["chef@sll.se"],
+                                 cc=list(SECRETARIAT), when=WHEN, message_id=dev,
+                                 attachments=[("f.docx", build_form(VALUES))]),
+            make_mail(subject="SV: BUS-avvikelse", sender="someone@else.se", to=[SECRETARIAT[0]],
+                      when=WHEN.replace(month=4), message_id=stranger, body="Hej"))
+    assert _kinds(db)[stranger] == ("other", None, None)
