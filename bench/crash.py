@@ -1,0 +1,276 @@
+"""Crash harness: kill -9 the real `busavvik` process at random points, restart, and count what went wrong.
+
+    .venv/bin/python bench/crash.py [--messages 2000] [--kills 50] [--reminder-kills 10] [--seed 1]
+
+1. Polls: loads a backfill into a fresh Dovecot, then runs `busavvik poll --once` and SIGKILLs it at a
+   random moment (startup, login, FETCH, parsing, commit; batches of 25): 30% at a random time before the
+   run's first commit, 70% a random time after one of its commits.  `--kills` times, restarting each time;
+   then one run to the end and one idle poll.  Compares the store with the mailbox: lost and duplicated
+   must be 0, and the mailbox fingerprint (UIDs, flags, HIGHESTMODSEQ) must be unchanged.
+2. Reminders: `busavvik remind --as-of DAY` against an SMTP sink that waits before its final 250, so a
+   SIGKILL lands between "the server has the message" and the mark-sent commit; half of the kills are
+   timed by the sink (k-th message arrived), half at random.  Each restart runs as of the next working
+   day (rows a killed run claimed are stale after 15 minutes; `recover` then requeues or parks them).
+   Counts reminders received twice (same case and step) — must be 0 — and rows left `unknown` for a human.
+Prints the figures; tests/test_reliability_crash.py calls the same functions with small numbers.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import signal
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    import sys
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from aiosmtpd.controller import Controller  # noqa: E402
+from aiosmtpd.smtp import SMTP, Envelope, Session  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
+
+from bench import harness  # noqa: E402
+from notify.policy import is_working_day  # noqa: E402
+from store.db import Database  # noqa: E402
+from store.models import Case, Message, Reminder  # noqa: E402
+from tests.servers.dovecot import DovecotServer  # noqa: E402
+from tests.servers.smtpsink import SinkHandler, SmtpSink, free_port  # noqa: E402
+
+STARTUP = 1.0          # seconds a `busavvik` process needs before it talks to a server (imports, migrations)
+
+
+# ---- an SMTP sink that holds its final answer back ------------------------------------------------------
+class SlowHandler(SinkHandler):
+    """Stores the message, then waits `delay` s before answering 250: the client's kill window."""
+
+    def __init__(self, root: Path, delay: float) -> None:
+        super().__init__(root)
+        self.delay = delay
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        answer = await super().handle_DATA(server, session, envelope)
+        await asyncio.sleep(self.delay)
+        return answer
+
+
+class SlowSink(SmtpSink):
+    def __init__(self, root: Path, delay: float = 0.1) -> None:  # noqa: D107 - SmtpSink's set-up, slow handler
+        self.root = root
+        self.handler = SlowHandler(root, delay)
+        self.port = free_port()
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+
+    def count(self) -> int:
+        return len(self.handler.log.read_text().splitlines()) if self.handler.log.exists() else 0
+
+
+# ---- polls ------------------------------------------------------------------------------------------------
+class StoreCounter:
+    """Counts stored messages while another process writes (no migrations, one engine)."""
+
+    def __init__(self, db_url: str) -> None:
+        self.db = Database(db_url)          # creates the schema once, before the first poll
+
+    def __call__(self) -> int:
+        with self.db.session() as s:
+            return int(s.scalar(select(func.count(Message.id))) or 0)
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+@dataclass
+class PollFigures:
+    messages: int = 0
+    kills: int = 0
+    kills_before_first_commit: int = 0   # startup, login, EXAMINE, first FETCH, first parse
+    kills_after_a_commit: int = 0        # a later FETCH, parse or commit of the same run
+    runs_finished_before_kill: int = 0
+    final_exit: int | None = None
+    lost: int = 0
+    duplicated: int = 0
+    extra: int = 0
+    stored: int = 0
+    flags_unchanged: bool = False
+    seconds: float = 0.0
+
+
+def _kill_poll(config: Path, stored: StoreCounter, rng: random.Random, batch_seconds: float) -> str:
+    """One `poll --once`, SIGKILLed either at a random moment before its first commit or a random time
+    after one of its commits; returns "before", "after" or "finished"."""
+    before = stored()
+    proc = harness.spawn(config, "poll", "--once")
+    if rng.random() < 0.3:
+        deadline = time.monotonic() + rng.uniform(0.1, STARTUP + batch_seconds)
+        while proc.poll() is None and time.monotonic() < deadline and stored() == before:
+            time.sleep(0.01)
+        kind = "before"
+    else:
+        while proc.poll() is None and stored() == before:
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0, 1.5 * batch_seconds))
+        kind = "after"
+    if proc.poll() is not None:
+        return "finished"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    return kind
+
+
+def crash_polls(server: DovecotServer, user: str, pwfile: Path, workdir: Path, *, messages: int, kills: int,
+                rng: random.Random, db_url: str | None = None, batch_size: int = 25) -> PollFigures:
+    started = time.monotonic()
+    figures = PollFigures(messages=messages)
+    harness.load_with_flags(server, user, harness.backfill(messages))
+    before, _count = harness.mailbox_fingerprint(server, user)
+    db_url = db_url or f"sqlite:///{workdir / 'crash.db'}"
+    config = harness.write_config(workdir / "crash.toml", db_url,
+                                  [harness.imap_mailbox(server, user, pwfile, batch_size=batch_size, timeout=20)],
+                                  logging={"level": "WARNING"})
+    stored = StoreCounter(db_url)
+    batch_seconds = batch_size / 150          # about 150 msg/s with a form in every third message
+    try:
+        for _ in range(kills):
+            outcome = _kill_poll(config, stored, rng, batch_seconds)
+            figures.kills += outcome != "finished"
+            figures.runs_finished_before_kill += outcome == "finished"
+            figures.kills_before_first_commit += outcome == "before"
+            figures.kills_after_a_commit += outcome == "after"
+    finally:
+        stored.close()
+    final = harness.busavvik(config, "poll", "--once")
+    idle = harness.busavvik(config, "poll", "--once")
+    figures.final_exit = final.returncode or idle.returncode
+    cmp = harness.store_vs_mailbox(db_url, server, user, "storsthlm")
+    figures.lost, figures.duplicated, figures.extra, figures.stored = cmp.lost, cmp.duplicated, cmp.extra, cmp.stored
+    figures.flags_unchanged = harness.mailbox_fingerprint(server, user)[0] == before
+    figures.seconds = round(time.monotonic() - started, 1)
+    return figures
+
+
+# ---- reminders --------------------------------------------------------------------------------------------
+@dataclass
+class ReminderFigures:
+    due: int = 0                     # reminders the policy wants to send (rows at the end)
+    kills: int = 0
+    kills_in_window: int = 0         # killed after the sink had the message, before the 250 reached us
+    received: int = 0
+    received_twice: int = 0          # same (case, step) more than once
+    sent: int = 0
+    unknown: int = 0                 # rows a human must resolve (the documented window), never resent
+    never_received: int = 0          # rows sent/pending whose message the sink does not have
+    seconds: float = 0.0
+
+
+def _next_working_day(day: date) -> date:
+    day += timedelta(days=1)
+    while not is_working_day(day):
+        day += timedelta(days=1)
+    return day
+
+
+def _as_of(db_url: str) -> date:
+    db = Database(db_url)
+    try:
+        with db.session() as s:
+            last_due = s.scalar(select(func.max(Case.response_due)))
+    finally:
+        db.dispose()
+    assert last_due is not None, "no case was opened: nothing to remind"
+    return _next_working_day(last_due)
+
+
+def _rows(db_url: str) -> list[tuple[str, str]]:
+    db = Database(db_url)
+    try:
+        with db.session() as s:
+            return [(r.message_id, r.status) for r in s.scalars(select(Reminder))]
+    finally:
+        db.dispose()
+
+
+def crash_reminders(db_url: str, workdir: Path, *, kills: int, rng: random.Random,
+                    sink_delay: float = 0.1) -> ReminderFigures:
+    started = time.monotonic()
+    figures = ReminderFigures()
+    with SlowSink(workdir / "sink", delay=sink_delay) as sink:
+        config = harness.write_config(
+            workdir / "remind.toml", db_url,
+            smtp={"host": "127.0.0.1", "port": sink.port, "security": "none", "timeout": 10, "retries": 1},
+            reminders={"enabled": True, "start_date": "2026-01-01"}, logging={"level": "WARNING"})
+        day = _as_of(db_url)
+        for k in range(kills):
+            proc = harness.spawn(config, "remind", "--as-of", day.isoformat())
+            target = sink.count() + rng.randint(1, 3)
+            deadline = time.monotonic() + (60 if k % 2 == 0 else STARTUP + rng.uniform(0, 2))
+            in_window = False
+            while proc.poll() is None and time.monotonic() < deadline:
+                if k % 2 == 0 and sink.count() >= target:
+                    in_window = True
+                    break
+                time.sleep(0.005)
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+                figures.kills += 1
+                figures.kills_in_window += in_window
+            proc.wait()
+            # The rows a killed run claimed are stale only after STALE_AFTER (15 min): restart as of the next
+            # working day, as the scheduled job would after that time, so that `recover` deals with them.
+            day = _next_working_day(day)
+        harness.busavvik(config, "remind", "--as-of", day.isoformat())
+        harness.busavvik(config, "remind", "--as-of", _next_working_day(day).isoformat())
+        got = Counter(m.message()["Message-ID"] for m in sink.messages())
+    per_step = Counter(mid.split(".")[1:3].__repr__() for mid in got.elements())   # <reminder.CASE.STEP.x@..>
+    rows = _rows(db_url)
+    figures.due = len(rows)
+    figures.received = sum(got.values())
+    figures.received_twice = sum(n - 1 for n in per_step.values() if n > 1)
+    figures.sent = sum(1 for _mid, status in rows if status == "sent")
+    figures.unknown = sum(1 for _mid, status in rows if status == "unknown")
+    figures.never_received = sum(1 for mid, status in rows if status == "sent" and mid not in got)
+    figures.seconds = round(time.monotonic() - started, 1)
+    return figures
+
+
+def run(server: DovecotServer, user: str, pwfile: Path, workdir: Path, *, messages: int, kills: int,
+        reminder_kills: int, seed: int = 1, db_url: str | None = None, sink_delay: float = 0.1) -> dict[str, Any]:
+    rng = random.Random(seed)
+    polls = crash_polls(server, user, pwfile, workdir, messages=messages, kills=kills, rng=rng, db_url=db_url)
+    db_url = db_url or f"sqlite:///{workdir / 'crash.db'}"
+    reminders = crash_reminders(db_url, workdir, kills=reminder_kills, rng=rng, sink_delay=sink_delay)
+    polls_dict = {f"poll_{k}": v for k, v in polls.__dict__.items()}
+    return {**polls_dict, **{f"reminder_{k}": v for k, v in reminders.__dict__.items()}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--kills", type=int, default=50)
+    parser.add_argument("--reminder-kills", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--sink-delay", type=float, default=0.1, help="seconds the sink holds back its 250")
+    parser.add_argument("--db", help="database URL (default: a fresh SQLite file)")
+    args = parser.parse_args()
+    server = DovecotServer(root=Path(tempfile.mkdtemp(prefix="busavvik-crash-", dir="/dev/shm"))).start()
+    try:
+        server.add_user("crash", "crash-password")
+        pwfile = harness.password_file(server, "crash", "crash-password")
+        with tempfile.TemporaryDirectory(prefix="busavvik-crash-") as tmp:
+            figures = run(server, "crash", pwfile, Path(tmp), messages=args.messages, kills=args.kills,
+                          reminder_kills=args.reminder_kills, seed=args.seed, db_url=args.db,
+                          sink_delay=args.sink_delay)
+    finally:
+        server.stop()
+    harness.print_figures(f"crash: {args.kills} kills over {args.messages} messages, "
+                          f"{args.reminder_kills} reminder-run kills (seed {args.seed})", figures)
+
+
+if __name__ == "__main__":
+    main()
