@@ -27,6 +27,7 @@ from imapclient.exceptions import CapabilityError, IMAPClientError
 
 from config.settings import MailboxSettings, is_loopback
 from ingest.imap_auth import ImapAuthError, ImapError, login
+from ingest.prefetch import prefetch
 from ingest.types import Batch, FolderCursor, RawMessage
 
 __all__ = ["NETWORK_ERRORS", "FolderReport", "ImapAuthError", "ImapError", "ImapTlsError", "PollReport",
@@ -260,8 +261,8 @@ def _poll_folder(session: _Session, folder: str, get_cursor: Callable[[str], Fol
     mb, report = session.mb, FolderReport(folder)
 
     def attempt() -> None:
-        for batch in sync_folder(session.get(), mb.name, folder, get_cursor(folder), since=mb.since,
-                                 batch_size=mb.batch_size):
+        for batch in prefetch(sync_folder(session.get(), mb.name, folder, get_cursor(folder), since=mb.since,
+                                          batch_size=mb.batch_size)):
             handle_batch(folder, batch)
             report.fetched += len(batch.messages)
             report.batches += 1
