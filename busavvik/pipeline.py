@@ -113,6 +113,7 @@ class Pipeline:
                 session.add(RawBlob(sha256=item.sha, size=len(item.raw.data), data=item.raw.data, stored_at=now()))
                 blobs.add(item.sha)
             todo.append(item)
+        session.flush()  # raw bytes are written before any message refers to them
         parsed = list(self.parser.parse((i.raw.data for i in todo), len(todo)))
         ids = {p[0].message_id for p in parsed}
         seen = {m.message_id: m for m in session.scalars(select(Message).where(Message.message_id.in_(ids)))}
