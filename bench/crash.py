@@ -224,8 +224,12 @@ def crash_reminders(db_url: str, workdir: Path, *, kills: int, rng: random.Rando
             # The rows a killed run claimed are stale only after STALE_AFTER (15 min): restart as of the next
             # working day, as the scheduled job would after that time, so that `recover` deals with them.
             day = _next_working_day(day)
-        harness.busavvik(config, "remind", "--as-of", day.isoformat())
-        harness.busavvik(config, "remind", "--as-of", _next_working_day(day).isoformat())
+        # Then run to the end: one run sends at most 100 (outbox.claim), the scheduled job runs hourly.
+        for _ in range(50):
+            harness.busavvik(config, "remind", "--as-of", day.isoformat())
+            if not any(status in ("pending", "sending", "delivering") for _mid, status in _rows(db_url)):
+                break
+            day = _next_working_day(day)
         got = Counter(m.message()["Message-ID"] for m in sink.messages())
     per_step = Counter(mid.split(".")[1:3].__repr__() for mid in got.elements())   # <reminder.CASE.STEP.x@..>
     rows = _rows(db_url)

@@ -1,0 +1,210 @@
+"""Network faults: a TCP proxy in front of Dovecot (and of the SMTP sink) cuts, stalls and slows connections.
+
+    .venv/bin/python bench/faults.py [--messages 2000] [--cuts 20] [--stalls 5] [--slow 3] [--timeout 3]
+                                     [--smtp-faults 10] [--seed 1]
+
+IMAP: the worker's poll cycle (`busavvik.poll.poll_once`, default retry policy: 4 attempts, backoff 1-2-4 s)
+runs through the proxy, which cuts connections after a random number of bytes inside FETCH responses, stalls
+them (socket open, nothing forwarded) for longer than the read timeout, or slows every chunk.  Polls repeat
+until all the planned faults were used and a poll ends clean.  Figures: cuts mid-FETCH, stalls, polls, the
+longest poll against its bound, lost, duplicated, mailbox fingerprint unchanged.
+
+SMTP: reminder runs through a proxy in front of the sink, with cuts at random byte offsets (before, during
+and after DATA), stalls past the SMTP timeout and 451 answers; each run as of the next working day until no
+reminder is left pending.  Figures: reminders received twice (must be 0), sent, unknown (parked for a human).
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from datetime import time as dtime
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    import sys
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import select  # noqa: E402
+
+from bench import harness  # noqa: E402
+from bench.crash import _as_of, _next_working_day  # noqa: E402
+from busavvik import cli_notify  # noqa: E402
+from busavvik.context import AppContext  # noqa: E402
+from busavvik.poll import poll_once  # noqa: E402
+from config.rules import default_rules  # noqa: E402
+from config.settings import MailboxSettings, ReminderSettings, Settings, SmtpSettings  # noqa: E402
+from notify.policy import STOCKHOLM  # noqa: E402
+from notify.smtp import SmtpSender  # noqa: E402
+from store.db import Database  # noqa: E402
+from store.models import Reminder  # noqa: E402
+from tests.servers.dovecot import DovecotServer  # noqa: E402
+from tests.servers.smtpsink import SmtpSink  # noqa: E402
+from tests.servers.tcpproxy import Plan, TcpProxy  # noqa: E402
+
+ATTEMPTS, BACKOFF = 4, (1 + 2 + 4)          # ingest.imap.RetryPolicy defaults
+
+
+@dataclass
+class ImapFigures:
+    messages: int = 0
+    cuts_planned: int = 0
+    cuts_done: int = 0
+    stalls_planned: int = 0
+    slow_connections: int = 0
+    connections: int = 0
+    polls: int = 0
+    polls_with_error: int = 0
+    longest_poll_s: float = 0.0
+    poll_bound_s: float = 0.0      # attempts x (read timeout + a clean batch) + backoff: never hang past it
+    lost: int = 0
+    duplicated: int = 0
+    stored: int = 0
+    flags_unchanged: bool = False
+    seconds: float = 0.0
+
+
+def _plans(rng: random.Random, cuts: int, stalls: int, slow: int) -> list[Plan]:
+    plans = [Plan(cut_after=rng.randint(4_000, 150_000)) for _ in range(cuts)]     # inside a FETCH answer
+    plans += [Plan(stall_after=rng.randint(4_000, 300_000)) for _ in range(stalls)]
+    plans += [Plan(delay=0.002) for _ in range(slow)]
+    rng.shuffle(plans)
+    return plans
+
+
+def imap_faults(server: DovecotServer, user: str, pwfile: Path, workdir: Path, *, messages: int, cuts: int,
+                stalls: int, slow: int = 0, timeout: float = 3.0, rng: random.Random,
+                db_url: str | None = None, load: bool = True) -> ImapFigures:
+    started = time.monotonic()
+    figures = ImapFigures(messages=messages, cuts_planned=cuts, stalls_planned=stalls, slow_connections=slow)
+    if load:
+        harness.load_with_flags(server, user, harness.backfill(messages, tag="nf"))
+    before, _n = harness.mailbox_fingerprint(server, user)
+    plans = _plans(rng, cuts, stalls, slow)
+    with TcpProxy("127.0.0.1", server.port) as proxy:
+        for plan in plans:
+            proxy.queue(plan)
+        mb = MailboxSettings(name="storsthlm", host="127.0.0.1", port=proxy.port, security="none", username=user,
+                             password_file=str(pwfile), timeout=timeout, batch_size=200)
+        app = AppContext()
+        app.settings = Settings(database_url=db_url or f"sqlite:///{workdir / 'faults.db'}", mailboxes=(mb,))
+        clean_batch = 15.0                         # generous: a 200-message batch takes ~1 s here
+        figures.poll_bound_s = ATTEMPTS * (timeout + clean_batch) + BACKOFF
+        while True:
+            t0 = time.monotonic()
+            [result] = poll_once(app)
+            figures.longest_poll_s = max(figures.longest_poll_s, round(time.monotonic() - t0, 2))
+            figures.polls += 1
+            figures.polls_with_error += result.error is not None
+            if result.error is None and proxy.connections >= len(plans):
+                break
+            if figures.polls > len(plans) + 5:
+                raise AssertionError(f"no clean poll after {figures.polls} polls: {result.error}")
+        figures.cuts_done, figures.connections = proxy.cuts, proxy.connections
+        app.db.dispose()
+    cmp = harness.store_vs_mailbox(app.settings.database_url, server, user, "storsthlm")
+    figures.lost, figures.duplicated, figures.stored = cmp.lost, cmp.duplicated, cmp.stored
+    figures.flags_unchanged = harness.mailbox_fingerprint(server, user)[0] == before
+    figures.seconds = round(time.monotonic() - started, 1)
+    return figures
+
+
+@dataclass
+class SmtpFigures:
+    faults: int = 0
+    runs: int = 0
+    due: int = 0
+    received: int = 0
+    received_twice: int = 0
+    sent: int = 0
+    unknown: int = 0
+    failed: int = 0
+    longest_run_s: float = 0.0
+
+
+def smtp_faults(db_url: str, workdir: Path, *, faults: int, rng: random.Random, timeout: float = 2.0
+                ) -> SmtpFigures:
+    """Reminder runs through a faulty proxy in front of the sink (needs cases in `db_url`)."""
+    figures = SmtpFigures(faults=faults)
+    with SmtpSink(workdir / "smtp-sink") as sink, TcpProxy("127.0.0.1", sink.port) as proxy:
+        for i in range(faults):
+            kind = i % 3
+            if kind == 0:
+                proxy.queue(Plan(cut_after=rng.randint(20, 400)))     # greeting .. final 250
+            elif kind == 1:
+                proxy.queue(Plan(stall_after=rng.randint(20, 400)))
+            else:
+                sink.fail_next(1, 451)
+        smtp = SmtpSettings(host="127.0.0.1", port=proxy.port, security="none", timeout=timeout, retries=2)
+        app = AppContext()
+        db = Database(db_url)
+        app.__dict__.update(settings=Settings(database_url=db_url, smtp=smtp, reminders=ReminderSettings(
+            enabled=True, start_date=datetime(2026, 1, 1).date())), db=db, rules=default_rules())
+        day = _as_of(db_url)
+        for _ in range(faults + 10):
+            t0 = time.monotonic()
+            now = datetime.combine(day, dtime(9, 0), STOCKHOLM).astimezone(UTC)
+            cli_notify.run_reminders(app, now, respect_window=False,
+                                     transport=SmtpSender(smtp, backoff=0.05))
+            figures.longest_run_s = max(figures.longest_run_s, round(time.monotonic() - t0, 2))
+            figures.runs += 1
+            with db.session() as s:
+                open_rows = s.scalars(select(Reminder).where(Reminder.status.in_(("pending", "sending",
+                                                                                   "delivering")))).all()
+            if not open_rows and figures.runs > 1:
+                break
+            day = _next_working_day(day)
+        with db.session() as s:
+            statuses = Counter(s.scalars(select(Reminder.status)))
+        db.dispose()
+        got = Counter(m.message()["Message-ID"].split(".")[1] + "." + m.message()["Message-ID"].split(".")[2]
+                      for m in sink.messages())
+    figures.due = sum(statuses.values())
+    figures.received = sum(got.values())
+    figures.received_twice = sum(n - 1 for n in got.values() if n > 1)
+    figures.sent, figures.unknown, figures.failed = statuses["sent"], statuses["unknown"], statuses["failed"]
+    return figures
+
+
+def run(server: DovecotServer, user: str, pwfile: Path, workdir: Path, *, messages: int, cuts: int, stalls: int,
+        slow: int, timeout: float, smtp: int, seed: int) -> dict[str, Any]:
+    rng = random.Random(seed)
+    imap = imap_faults(server, user, pwfile, workdir, messages=messages, cuts=cuts, stalls=stalls, slow=slow,
+                       timeout=timeout, rng=rng)
+    smtp_figures = smtp_faults(f"sqlite:///{workdir / 'faults.db'}", workdir, faults=smtp, rng=rng)
+    return {**{f"imap_{k}": v for k, v in imap.__dict__.items()},
+            **{f"smtp_{k}": v for k, v in smtp_figures.__dict__.items()}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--cuts", type=int, default=20)
+    parser.add_argument("--stalls", type=int, default=5)
+    parser.add_argument("--slow", type=int, default=3)
+    parser.add_argument("--timeout", type=float, default=3.0, help="IMAP connect/read timeout (s)")
+    parser.add_argument("--smtp-faults", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    server = DovecotServer(root=Path(tempfile.mkdtemp(prefix="busavvik-faults-", dir="/dev/shm"))).start()
+    try:
+        server.add_user("faults", "faults-password")
+        pwfile = harness.password_file(server, "faults", "faults-password")
+        with tempfile.TemporaryDirectory(prefix="busavvik-faults-") as tmp:
+            figures = run(server, "faults", pwfile, Path(tmp), messages=args.messages, cuts=args.cuts,
+                          stalls=args.stalls, slow=args.slow, timeout=args.timeout, smtp=args.smtp_faults,
+                          seed=args.seed)
+    finally:
+        server.stop()
+    harness.print_figures(f"faults: {args.cuts} cuts, {args.stalls} stalls, {args.slow} slowed connections over "
+                          f"{args.messages} messages; {args.smtp_faults} SMTP faults (seed {args.seed})", figures)
+
+
+
+if __name__ == "__main__":
+    main()
