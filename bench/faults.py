@@ -4,10 +4,11 @@
                                      [--smtp-faults 10] [--seed 1]
 
 IMAP: the worker's poll cycle (`busavvik.poll.poll_once`, default retry policy: 4 attempts, backoff 1-2-4 s)
-runs through the proxy, which cuts connections after a random number of bytes inside FETCH responses, stalls
-them (socket open, nothing forwarded) for longer than the read timeout, or slows every chunk.  Polls repeat
-until all the planned faults were used and a poll ends clean.  Figures: cuts mid-FETCH, stalls, polls, the
-longest poll against its bound, lost, duplicated, mailbox fingerprint unchanged.
+runs through the proxy, with mail arriving in waves (one before each poll).  The proxy cuts connections
+after a random number of bytes inside FETCH responses, stalls them (socket open, nothing forwarded) for
+longer than the read timeout, or slows every chunk.  Polls repeat until all the planned faults were used and
+a poll ends clean.  Figures: cuts mid-FETCH, stalls, polls, the longest poll against its bound, lost,
+duplicated, mailbox fingerprint unchanged by every poll.
 
 SMTP: reminder runs through a proxy in front of the sink, with cuts at random byte offsets (before, during
 and after DATA), stalls past the SMTP timeout and 451 answers; each run as of the next working day until no
@@ -79,13 +80,14 @@ def _plans(rng: random.Random, cuts: int, stalls: int, slow: int) -> list[Plan]:
 
 def imap_faults(server: DovecotServer, user: str, pwfile: Path, workdir: Path, *, messages: int, cuts: int,
                 stalls: int, slow: int = 0, timeout: float = 3.0, rng: random.Random,
-                db_url: str | None = None, load: bool = True) -> ImapFigures:
+                db_url: str | None = None) -> ImapFigures:
     started = time.monotonic()
     figures = ImapFigures(messages=messages, cuts_planned=cuts, stalls_planned=stalls, slow_connections=slow)
-    if load:
-        harness.load_with_flags(server, user, harness.backfill(messages, tag="nf"))
-    before, _n = harness.mailbox_fingerprint(server, user)
     plans = _plans(rng, cuts, stalls, slow)
+    mail = harness.backfill(messages, tag="nf")
+    # Mail arrives in waves, one before each poll, so that the faulty connections carry data to cut.
+    waves = [mail[i::len(plans) + 1] for i in range(len(plans) + 1)]
+    unchanged = True
     with TcpProxy("127.0.0.1", server.port) as proxy:
         for plan in plans:
             proxy.queue(plan)
@@ -96,20 +98,24 @@ def imap_faults(server: DovecotServer, user: str, pwfile: Path, workdir: Path, *
         clean_batch = 15.0                         # generous: a 200-message batch takes ~1 s here
         figures.poll_bound_s = ATTEMPTS * (timeout + clean_batch) + BACKOFF
         while True:
+            if waves:
+                harness.load_with_flags(server, user, waves.pop(0))
+            before, _n = harness.mailbox_fingerprint(server, user)
             t0 = time.monotonic()
             [result] = poll_once(app)
             figures.longest_poll_s = max(figures.longest_poll_s, round(time.monotonic() - t0, 2))
+            unchanged &= harness.mailbox_fingerprint(server, user)[0] == before
             figures.polls += 1
             figures.polls_with_error += result.error is not None
-            if result.error is None and proxy.connections >= len(plans):
+            if result.error is None and proxy.connections >= len(plans) and not waves:
                 break
-            if figures.polls > len(plans) + 5:
+            if figures.polls > 2 * len(plans) + 5:
                 raise AssertionError(f"no clean poll after {figures.polls} polls: {result.error}")
         figures.cuts_done, figures.connections = proxy.cuts, proxy.connections
         app.db.dispose()
     cmp = harness.store_vs_mailbox(app.settings.database_url, server, user, "storsthlm")
     figures.lost, figures.duplicated, figures.stored = cmp.lost, cmp.duplicated, cmp.stored
-    figures.flags_unchanged = harness.mailbox_fingerprint(server, user)[0] == before
+    figures.flags_unchanged = unchanged
     figures.seconds = round(time.monotonic() - started, 1)
     return figures
 
