@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import datetime, timezone
+from email.errors import MessageError
 from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
@@ -22,7 +23,7 @@ def header_text(msg: Message, name: str) -> str:
     raw = str(raw)
     try:
         text = str(make_header(decode_header(raw)))
-    except (UnicodeError, LookupError, ValueError, TypeError, AssertionError):
+    except (UnicodeError, LookupError, ValueError, TypeError, AssertionError, MessageError):  # CharsetError
         text = raw
     return _SPACE.sub(" ", text).strip()
 

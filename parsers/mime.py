@@ -4,6 +4,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
+from email.errors import MessageError
 from email.message import Message
 
 from parsers.headers import header_text
@@ -43,7 +44,7 @@ def _filename(part: Message) -> str:
     try:
         from email.header import decode_header, make_header
         name = str(make_header(decode_header(name)))
-    except (UnicodeError, LookupError, ValueError, TypeError, AssertionError):
+    except (UnicodeError, LookupError, ValueError, TypeError, AssertionError, MessageError):  # CharsetError
         pass
     return name.strip()
 
