@@ -1,7 +1,6 @@
 """The `busavvik` command line: the composition root that wires ingest, parsers, store and notify."""
 from __future__ import annotations
 
-import logging
 import sys
 from typing import Optional
 
@@ -20,6 +19,7 @@ from busavvik import (
 )
 from busavvik.console import err
 from busavvik.context import AppContext
+from busavvik.logs import setup_logging
 from config.errors import ConfigError
 
 app = typer.Typer(
@@ -48,7 +48,7 @@ cli_corrections.register(app)
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    setup_logging("text", "WARNING")  # redacting from the first line on; poll/run apply the config's settings
     try:
         app()
     except ConfigError as exc:
