@@ -97,9 +97,12 @@ def split_typed_breaks(segments: list[Segment]) -> list[list[Segment]]:
 
 @dataclass
 class _Walker:
-    """Controls and table cells met while walking, each made once (identity matters)."""
+    """Controls and table cells met while walking, each made once (identity matters).  Where a paragraph
+    or a run sits depends only on its parent's ancestors, so both climbs are remembered per parent."""
     controls: dict[Any, Control] = field(default_factory=dict)
     cells: dict[Any, int] = field(default_factory=dict)
+    places: dict[Any, tuple[int, Control | None] | None] = field(default_factory=dict)
+    inline: dict[Any, Control | None] = field(default_factory=dict)
 
     def control(self, sdt: Any, block: bool) -> Control:
         found = self.controls.get(sdt)
@@ -107,10 +110,12 @@ class _Walker:
             found = self.controls[sdt] = control_of(sdt, block)
         return found
 
-    def place(self, p: Any) -> tuple[int, Control | None] | None:
-        """A paragraph's table cell and innermost block control; None to leave it out."""
+    def place(self, parent: Any) -> tuple[int, Control | None] | None:
+        """The table cell and innermost block control of a paragraph in `parent`; None to leave it out."""
+        if parent in self.places:
+            return self.places[parent]
         cell, block = 0, None
-        node = p.getparent()
+        node = parent
         while node is not None:
             tag = node.tag
             if tag == SDT_CONTENT:
@@ -118,12 +123,16 @@ class _Walker:
             elif tag == TC:
                 cell = cell or self.cells.setdefault(node, len(self.cells) + 1)
             elif tag in _LEFT_OUT:
+                self.places[parent] = None
                 return None
             node = node.getparent()
-        return cell, block
+        found = self.places[parent] = (cell, block)
+        return found
 
     def inline_control(self, run_parent: Any) -> Control | None:
         """The inline control a run sits in (None: typed text); _LEAVE_OUT to leave the run out."""
+        if run_parent in self.inline:
+            return self.inline[run_parent]
         control = None
         node = run_parent
         while node is not None and node.tag != P:
@@ -131,8 +140,10 @@ class _Walker:
             if tag == SDT_CONTENT:
                 control = control or self.control(node.getparent(), False)
             elif tag in _LEFT_OUT:
-                return _LEAVE_OUT        # deleted text, text box, fallback content
+                control = _LEAVE_OUT     # deleted text, text box, fallback content
+                break
             node = node.getparent()
+        self.inline[run_parent] = control
         return control
 
 
@@ -141,12 +152,20 @@ _SPECIAL = {BR: "\n", CR: "\n", NO_BREAK_HYPHEN: "-"}
 _LEAVE_OUT = Control("", "", False, "", False)
 
 
+_new = tuple.__new__             # a NamedTuple made without its Python-level __new__: hot paths only
+
+
 def _lines(where: tuple[int, Control | None], segments: list[Segment]) -> list[Line]:
+    cell, block = where
+    if len(segments) == 1:           # the common case: one piece, no typed line break
+        only = segments[0]
+        if only.control is not None or "\n" not in only.text:
+            return [_new(Line, ((only,), only.text, cell, block))] if only.text.strip() else []
     out = []
     for pieces in split_typed_breaks(merge_segments(segments)):
         text = "".join(piece.text for piece in pieces)
         if text.strip():
-            out.append(Line(tuple(pieces), text, where[0], where[1]))
+            out.append(Line(tuple(pieces), text, cell, block))
     return out
 
 
@@ -165,16 +184,19 @@ def walk(root: Any) -> list[Line]:
     for item in body.iter(*_TEXT_TAGS):
         tag = item.tag
         if tag == P:
-            where = walker.place(item)
+            where = walker.place(item.getparent())
             current, segments = item, ([] if where is not None else None)
             if where is not None and segments is not None:
                 paragraphs.append((where, segments))  # filled in as its texts come
             continue
+        if segments is None:
+            continue                     # in a paragraph left out
         run = item.getparent()
-        if segments is None or run.tag != R:
-            continue                     # left out, or a tab stop definition rather than text
+        if run.tag != R:
+            continue                     # a tab stop definition rather than text
         parent = run.getparent()
         control = None if parent is current else walker.inline_control(parent)
         if control is not _LEAVE_OUT:
-            segments.append(Segment(_text_of(item) if tag == T else _SPECIAL.get(tag, "\t"), control))
+            text = (item.text or "" if not len(item) else _text_of(item)) if tag == T else _SPECIAL.get(tag, "\t")
+            segments.append(_new(Segment, (text, control)))
     return [line for where, found in paragraphs if found for line in _lines(where, found)]
