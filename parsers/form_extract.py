@@ -19,6 +19,7 @@ LONG_FIELDS = frozenset({"event_type", "description", "proposed_action", "person
                          "response_description", "response_improvements", "units_involved"})
 _FIELD_NAMES = frozenset(FORM_FIELDS)
 _TAGGED = "content_control_tagged"
+_new = tuple.__new__             # a NamedTuple made without its Python-level __new__: hot paths only
 
 
 class Found(NamedTuple):
@@ -49,6 +50,8 @@ class _Target(NamedTuple):
 
 def clean(text: str) -> str:
     """Each line's whitespace collapsed; empty lines dropped."""
+    if "\n" not in text:
+        return " ".join(text.split())
     lines = (" ".join(part.split()) for part in text.replace("\t", " ").split("\n"))
     return "\n".join(line for line in lines if line)
 
@@ -80,7 +83,7 @@ def annotate(lines: list[Line], compiled: CompiledForm) -> list[_Info]:
         if not placeholder:
             control = _line_control(line)
             placeholder = control is not None and control.placeholder
-        infos.append(_Info(section, heading, label, instruction, placeholder))
+        infos.append(_new(_Info, (section, heading, label, instruction, placeholder)))
     return infos
 
 
@@ -228,12 +231,15 @@ def extract(lines: list[Line], compiled: CompiledForm) -> tuple[list[Found], boo
     reader = Reader(lines, infos, compiled, tagged_controls(lines, infos, compiled))
     found: list[Found] = []
     seen: set[Control] = set()
-    for index, line in enumerate(lines):
-        controls = [s.control for s in line.segments if s.control is not None]
-        for control in [line.block, *controls]:
-            if control is not None and control in reader.targets and control not in seen:
-                seen.add(control)
-                found.append(reader.tagged(index, control))
+    for index, (line, info) in enumerate(zip(lines, infos)):
+        if reader.targets:
+            controls = [s.control for s in line.segments if s.control is not None]
+            for control in [line.block, *controls]:
+                if control is not None and control in reader.targets and control not in seen:
+                    seen.add(control)
+                    found.append(reader.tagged(index, control))
+        if info.label is None and info.heading is None:
+            continue                    # neither a label nor a heading: nothing read from here
         labelled = reader.labelled(index)
         if labelled is not None:
             found.append(labelled)
