@@ -56,11 +56,6 @@ def clean(text: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def _typed_prefix(line: Line) -> str:
-    first = line.segments[0]
-    return first.text if first.control is None else ""
-
-
 def _after(segments: tuple[Segment, ...], offset: int) -> tuple[Segment, ...]:
     """The segments from character `offset` of their joined text on."""
     out: list[Segment] = []
@@ -76,8 +71,11 @@ def _after(segments: tuple[Segment, ...], offset: int) -> tuple[Segment, ...]:
 def annotate(lines: list[Line], compiled: CompiledForm) -> list[_Info]:
     infos: list[_Info] = []
     section: str | None = None
+    classify = compiled.classify
     for line in lines:
-        heading, label, instruction, placeholder = compiled.classify(section, _typed_prefix(line), line.text)
+        first = line.segments[0]          # its typed prefix: the text before any control
+        prefix = first.text if first.control is None else ""
+        heading, label, instruction, placeholder = classify(section, prefix, line.text)
         if heading is not None:
             section = heading.key
         if not placeholder:
