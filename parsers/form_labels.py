@@ -19,8 +19,10 @@ _PLACEHOLDER_MAX = 200
 _NUMBERING = r"\s*(?:\d{1,2}\s*[.):]\s*|\d{1,2}\s+)?"
 
 
+@functools.lru_cache(maxsize=4096)
 def norm(text: str) -> str:
-    """Lower case, one space for each run of whitespace, one kind of dash, trimmed."""
+    """Lower case, one space for each run of whitespace, one kind of dash, trimmed.  Remembered: the
+    form's own texts (labels, headings, tags, placeholders) recur in every form."""
     for dash in _DASHES[1:]:
         if dash in text:
             text = text.replace(dash, "-")
