@@ -92,13 +92,17 @@ def _tokens(text: Any) -> set[str]:
     return set(_WORDS.findall(str(text or "").casefold()))
 
 
+def _same(a: dict[str, Any], b: dict[str, Any], key: str) -> bool:
+    return bool(a.get(key)) and _tokens(a.get(key)) == _tokens(b.get(key))
+
+
 def similar_forms(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """Sections 1–3 retyped or edited a little: same report date and unit, or mostly the same description."""
-    same_unit = bool(a.get("reporter_unit")) and _tokens(a.get("reporter_unit")) == _tokens(b.get("reporter_unit"))
-    if a.get("reported_date") and a.get("reported_date") == b.get("reported_date") and same_unit:
-        return True
+    """Sections 1–3 retyped or edited a little: at least two of a mostly equal description, the same
+    reporting unit, the same report date and the same event type (one alone is common to many cases)."""
     da, db = _tokens(a.get("description")), _tokens(b.get("description"))
-    return len(da) >= 4 and len(da & db) / len(da | db) >= 0.6
+    close_text = len(da) >= 4 and len(da & db) / len(da | db) >= 0.6
+    same_date = bool(a.get("reported_date")) and a.get("reported_date") == b.get("reported_date")
+    return close_text + _same(a, b, "reporter_unit") + same_date + _same(a, b, "event_type") >= 2
 
 
 def _by_similar_form(session: Session, probe: Probe) -> tuple[int, ...]:

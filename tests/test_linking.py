@@ -79,3 +79,15 @@ def test_subject_alone_needs_a_participant(db: Database, rules: Rules) -> None:
             make_mail(subject="SV: BUS-avvikelse", sender="someone@else.se", to=[SECRETARIAT[0]],
                       when=WHEN.replace(month=4), message_id=stranger, body="Hej"))
     assert _kinds(db)[stranger] == ("other", None, None)
+
+
+def test_similar_forms_need_two_kinds_of_agreement() -> None:
+    from store.link import similar_forms
+    base = {"description": "BUP uteblev från SIP-mötet utan att meddela förhinder", "reporter_unit": "Soc Farsta",
+            "reported_date": "2026-03-01", "event_type": "Uteblivet SIP-möte"}
+    retyped = {**base, "description": "BUP uteblev från SIP-mötet utan att meddela förhinder i förväg"}
+    other_case = {"description": base["description"], "reporter_unit": "BUP Globen", "reported_date": "2026-05-02",
+                  "event_type": "Annat"}
+    assert similar_forms(retyped, base)
+    assert not similar_forms(other_case, base)
+    assert similar_forms({**other_case, "reporter_unit": "Soc Farsta"}, base)
