@@ -54,7 +54,8 @@ class Row:
 
 
 @dataclass(frozen=True)
-class YearStats:
+class YearSoFar:
+    """The digest's "year so far": the annual report's headline counts up to a day (notify.report has the rest)."""
     year: int
     total: int
     between: int
@@ -79,7 +80,7 @@ class Digest:
     due_soon: list[Row] = field(default_factory=list)
     review: list[Row] = field(default_factory=list)
     privacy: list[str] = field(default_factory=list)
-    year: YearStats | None = None
+    year: YearSoFar | None = None
 
 
 def clean(text: object, limit: int = 200) -> str:
@@ -170,7 +171,7 @@ def _privacy(cases: list[Case], msgs: list[Message], ids: dict[int, str], year: 
     return sorted(flagged)
 
 
-def year_stats(cases: list[Case], as_of: date) -> YearStats:
+def year_stats(cases: list[Case], as_of: date) -> YearSoFar:
     """The year so far as the annual report counts it: by receipt date, up to and including `as_of`."""
     these = [c for c in cases if local_day(c.first_received).year == as_of.year
              and local_day(c.first_received) <= as_of]
@@ -180,7 +181,7 @@ def year_stats(cases: list[Case], as_of: date) -> YearStats:
     for c, d in zip(these, data):
         months[local_day(c.first_received).month - 1][0] += 1
         months[local_day(c.first_received).month - 1][1] += int(d["responded"])
-    return YearStats(as_of.year, len(these), rel.count("between"), rel.count("within"),
+    return YearSoFar(as_of.year, len(these), rel.count("between"), rel.count("within"),
                      len(rel) - rel.count("between") - rel.count("within"), sum(d["responded"] for d in data),
                      tuple((n, a) for n, a in months))
 
@@ -197,7 +198,7 @@ def collect(session: Session, as_of: date) -> Digest:
                   privacy=_privacy(cases, msgs, ids, as_of.year), year=year_stats(cases, as_of))
 
 
-def chart_png(stats: YearStats) -> bytes:
+def chart_png(stats: YearSoFar) -> bytes:
     """A small bar chart: new deviations and answered ones per month of the year so far."""
     import matplotlib
     matplotlib.use("Agg")
