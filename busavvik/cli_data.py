@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import Enum
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 from rich.table import Table
@@ -28,22 +28,39 @@ class ViewFormat(str, Enum):
     table = "table"
 
 
-def _emit(rows: list[dict[str, object]], fmt: Format) -> None:
+REDACT_HELP = ("Replace valid personnummer/samordningsnummer with [personnummer]. Without it an export is the "
+               "data as received (it is personal data: handle it so).")
+
+
+def _redacted(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list):
+        return [_redacted(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _redacted(v) for k, v in value.items()}
+    return value
+
+
+def _emit(rows: list[dict[str, Any]], fmt: Format, hide: bool = False) -> None:
+    rows = _redacted(rows) if hide else rows
     write_json(rows) if fmt == Format.json else write_csv(rows)
 
 
 @export_app.command("deviations")
-def export_deviations(ctx: typer.Context, fmt: Format = typer.Option(Format.json, "--format", "-f")) -> None:
+def export_deviations(ctx: typer.Context, fmt: Format = typer.Option(Format.json, "--format", "-f"),
+                      hide: bool = typer.Option(False, "--redact", help=REDACT_HELP)) -> None:
     """Every deviation (case) with its linked messages, response, flags and classification."""
     with ctx.obj.db.session() as session:
-        _emit(export.deviations(session), fmt)
+        _emit(export.deviations(session), fmt, hide)
 
 
 @export_app.command("messages")
-def export_messages(ctx: typer.Context, fmt: Format = typer.Option(Format.json, "--format", "-f")) -> None:
+def export_messages(ctx: typer.Context, fmt: Format = typer.Option(Format.json, "--format", "-f"),
+                    hide: bool = typer.Option(False, "--redact", help=REDACT_HELP)) -> None:
     """Every stored message: where it was seen, its kind, case, the rule that linked it, problems."""
     with ctx.obj.db.session() as session:
-        _emit(export.messages(session), fmt)
+        _emit(export.messages(session), fmt, hide)
 
 
 def parse_day(value: str | None) -> date:

@@ -67,7 +67,10 @@ def login(client: IMAPClient, mb: MailboxSettings) -> None:
         raise ImapAuthError(f"mailbox {mb.name!r}: no password: set the environment variable "
                             f"{mb.password_env or '(password_env)'} or password_file")
     try:
-        client.login(mb.username, secret.value)
+        if secret.value.isascii() and mb.username.isascii():
+            client.login(mb.username, secret.value)
+        else:  # LOGIN cannot carry non-ASCII; AUTHENTICATE PLAIN sends UTF-8
+            client.plain_login(mb.username, secret.value)
     except IMAPClientError as exc:
         _reraise_network(exc)
         raise ImapAuthError(f"mailbox {mb.name!r}: {mb.host}:{mb.port} refused the login of "

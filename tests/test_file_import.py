@@ -76,3 +76,16 @@ def test_cli_import_twice_and_bad_path(tmp_path: Path) -> None:
     cfg.write_text("[databse]\nurl = 'x'\n")
     broken = _cli("--config", str(cfg), "cases", env={**env, "BUSAVVIK_DATABASE_URL": ""})
     assert broken.returncode == 2 and "unknown table(s) databse" in broken.stderr
+
+
+def test_export_redact_hides_personnummer(tmp_path: Path) -> None:
+    import os
+
+    from tests.corpus import write_corpus
+    write_corpus(tmp_path / "mail")
+    env = {**os.environ, "BUSAVVIK_DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}"}
+    env.pop("BUSAVVIK_CONFIG", None)
+    assert _cli("import", "-q", str(tmp_path / "mail" / "storsthlm"), env=env).returncode == 0
+    plain = _cli("export", "deviations", env=env).stdout
+    hidden = _cli("export", "deviations", "--redact", env=env).stdout
+    assert "120101-2380" in plain and "120101-2380" not in hidden and "[personnummer]" in hidden

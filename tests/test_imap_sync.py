@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 from imapclient import IMAPClient
 
+from config.settings import MailboxSettings
 from ingest.imap import (
     ImapAuthError,
     ImapTlsError,
@@ -25,7 +27,7 @@ from ingest.imap import (
 from ingest.maildir import poll_maildir, sync_maildir, sync_maildir_folder
 from ingest.types import Batch, FolderCursor
 from tests.mailbuilder import make_mail
-from tests.servers.dovecot import Message
+from tests.servers.dovecot import DovecotServer, Message
 from tests.servers.fixtures import (  # noqa: F401 - fixtures
     ImapAccount,
     dovecot_server,
@@ -482,3 +484,13 @@ def test_a_connection_cut_during_login_is_retried_not_an_auth_error(
     report = Store().poll(account.settings(port=proxy.port))
     assert report.ok and report.fetched == 1 and report.folders[0].retries == 1, report.errors
     assert proxy.cuts == 1
+
+
+def test_non_ascii_password_logs_in(dovecot_server: DovecotServer, tmp_path: Path) -> None:
+    user, password = f"utf8-{uuid.uuid4().hex[:6]}", "hemlig-lösenÅrd-42"
+    dovecot_server.add_user(user, password)
+    secret = tmp_path / "pw"
+    secret.write_text(password, encoding="utf-8")
+    mb = MailboxSettings(name=user, host="127.0.0.1", port=dovecot_server.port, security="none", username=user,
+                         password_file=str(secret), timeout=10.0)
+    connect(mb).logout()

@@ -245,7 +245,11 @@ class DovecotServer:
 
     def login(self, user: str, password: str | None = None) -> IMAPClient:
         client = IMAPClient(self.host, port=self.port, ssl=False, timeout=10)
-        client.login(user, password if password is not None else self.users[user])
+        secret = password if password is not None else self.users[user]
+        if secret.isascii():
+            client.login(user, secret)
+        else:
+            client.plain_login(user, secret)
         return client
 
     def create_folder(self, user: str, folder: str) -> None:
