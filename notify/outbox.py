@@ -26,6 +26,7 @@ deduplicate by Message-ID still show one copy.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -169,11 +170,14 @@ def copy_arrived(session: Session, row: Reminder) -> bool:
     return session.scalar(select(Message.id).where(Message.message_id == mid).limit(1)) is not None
 
 
-def claim(db: Database, now: datetime, limit: int = 100) -> list[tuple[int, datetime]]:
+def claim(db: Database, now: datetime, limit: int = 100,
+          exclude: Collection[int] = ()) -> list[tuple[int, datetime]]:
     """Claim pending rows: (id, claimed_at) of the rows this run now owns."""
     with db.session() as session:
-        ids = session.scalars(select(Reminder.id).where(Reminder.status == "pending")
-                              .order_by(Reminder.id).limit(limit)).all()
+        q = select(Reminder.id).where(Reminder.status == "pending").order_by(Reminder.id).limit(limit)
+        if exclude:
+            q = q.where(Reminder.id.not_in(list(exclude)))
+        ids = session.scalars(q).all()
     owned = []
     for rid in ids:
         with db.session() as session:
@@ -244,14 +248,20 @@ def deliver(db: Database, transport: Transport, rid: int, claimed: datetime, now
 
 def send_pending(db: Database, transport: Transport, now: datetime, settings: Settings,
                  rules: Rules) -> list[Delivery]:
-    """Claim and send every pending row; one failure never stops the others."""
-    out = []
-    for rid, claimed in claim(db, now):
-        try:
-            out.append(deliver(db, transport, rid, claimed, now, settings, rules))
-        except Exception as exc:  # noqa: BLE001 -- recorded, the loop goes on; `recover` handles the row
-            out.append(Delivery(str(rid), "?", "error", f"{type(exc).__name__}: {exc}"[:300]))
-    return out
+    """Claim and send every pending row, 100 at a time, each row at most once per run; one failure never
+    stops the others."""
+    out: list[Delivery] = []
+    tried: set[int] = set()
+    while True:
+        batch = claim(db, now, exclude=tried)
+        if not batch:
+            return out
+        for rid, claimed in batch:
+            tried.add(rid)
+            try:
+                out.append(deliver(db, transport, rid, claimed, now, settings, rules))
+            except Exception as exc:  # noqa: BLE001 -- recorded, the loop goes on; `recover` handles the row
+                out.append(Delivery(str(rid), "?", "error", f"{type(exc).__name__}: {exc}"[:300]))
 
 
 def attention(db: Database) -> list[Reminder]:

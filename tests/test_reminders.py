@@ -342,3 +342,11 @@ def test_starttls_verifies_the_certificate(db: Database, rules: Rules, tmp_path:
         app.__dict__["settings"] = replace(app.settings, smtp=replace(smtp, ca_file=str(cert)))
         assert [d.status for d in run(app, at(date(2026, 3, 16), 9, 5)).deliveries] == ["sent"]
         assert len(tls_sink.messages()) == 1
+
+
+def test_a_backlog_beyond_one_claim_goes_out_in_one_run(db: Database, rules: Rules, sink: SmtpSink) -> None:
+    app = make_app(db, rules, sink)
+    for seq in range(1, 131):
+        add_case(db, seq, date(2026, 1, 16))
+    run(app, at(date(2026, 3, 16)))
+    assert len(sink.messages()) == 130 and {r.status for r in rows(db)} == {"sent"}
