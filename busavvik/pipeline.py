@@ -27,6 +27,7 @@ from store.records import form_to_dict
 from store.repo import add_location, find_message, new_message, now, save_raw
 
 log = logging.getLogger("busavvik.pipeline")
+CHUNK = 16  # messages whose known Message-IDs are looked up together
 __all__ = ["IngestStats", "Pipeline"]
 
 
@@ -114,11 +115,14 @@ class Pipeline:
                 blobs.add(item.sha)
             todo.append(item)
         session.flush()  # raw bytes are written before any message refers to them
-        parsed = list(self.parser.parse((i.raw.data for i in todo), len(todo)))
-        ids = {p[0].message_id for p in parsed}
-        seen = {m.message_id: m for m in session.scalars(select(Message).where(Message.message_id.in_(ids)))}
-        for item, result in zip(todo, parsed):
-            stats.count(_store_parsed(session, item, result, self.rules, self.due_months, seen))
+        results = self.parser.parse((i.raw.data for i in todo), len(todo))  # parsed while earlier ones are stored
+        seen: dict[str, Message] = {}
+        for start in range(0, len(todo), CHUNK):
+            chunk = list(zip(todo[start:start + CHUNK], results))
+            ids = {result[0].message_id for _, result in chunk} - set(seen)
+            seen.update((m.message_id, m) for m in session.scalars(select(Message).where(Message.message_id.in_(ids))))
+            for item, result in chunk:
+                stats.count(_store_parsed(session, item, result, self.rules, self.due_months, seen))
         return stats
 
     def _one_by_one(self, session: Session, batch: list[RawMessage]) -> IngestStats:

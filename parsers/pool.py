@@ -61,15 +61,21 @@ class ParserPool:
                 window = []
         yield from self._window(window)
 
-    def _window(self, window: list[bytes]) -> list[Parsed]:
+    def _window(self, window: list[bytes]) -> Iterator[Parsed]:
+        """Results in order as the workers finish them, so the caller can store while later ones parse."""
+        done = 0
         if self.workers > 1:
             try:
-                return list(self._executor().map(_parse, window, chunksize=16))
+                for result in self._executor().map(_parse, window, chunksize=8):
+                    yield result
+                    done += 1
+                return
             except BrokenProcessPool:
                 log.error("the parser processes died; parsing in this process from now on")
                 self.close()
                 self.workers = 1
-        return [parse_mail_and_form(raw, self.rules) for raw in window]
+        for raw in window[done:]:
+            yield parse_mail_and_form(raw, self.rules)
 
     def close(self) -> None:
         if self._pool is not None:
