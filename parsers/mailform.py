@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 
 from config.rules import Rules
+from parsers import pnr
 from parsers.form import parse_form
 from parsers.mail import parse_email
 from parsers.types import FormData, ParsedEmail, Problem
@@ -29,4 +30,13 @@ def parse_mail_and_form(raw: bytes, rules: Rules) -> tuple[ParsedEmail, FormData
     parsed = parse_email(raw, rules)
     form, problems = best_form(parsed, rules)
     slim = tuple(dataclasses.replace(a, data=b"") for a in parsed.attachments)
-    return dataclasses.replace(parsed, attachments=slim), form, problems
+    texts = [parsed.body_text, parsed.subject, *_form_texts(form)]
+    found = any(pnr.contains(t) for t in texts)
+    return dataclasses.replace(parsed, attachments=slim, personal_number=found), form, problems
+
+
+def _form_texts(form: FormData | None) -> list[str]:
+    if form is None:
+        return []
+    values = (getattr(form, f.name) for f in dataclasses.fields(form) if f.name != "trace")
+    return [" ".join(v) if isinstance(v, tuple) else str(v) for v in values if v]

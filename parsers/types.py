@@ -105,6 +105,7 @@ class ParsedEmail:
     auto_reply: bool
     attachments: tuple[Attachment, ...]
     problems: tuple[Problem, ...] = ()
+    personal_number: bool = False   # a valid personnummer in the subject, body or form (set by mailform)
 
 
 @dataclass(frozen=True)

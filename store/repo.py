@@ -10,7 +10,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ingest.types import FolderCursor, RawMessage
-from parsers import pnr
 from parsers.types import ParsedEmail, Problem
 from store.models import Cursor, Location, Message, RawBlob
 
@@ -69,8 +68,8 @@ def set_cursor(session: Session, mailbox: str, folder: str, cursor: FolderCursor
 
 
 def message_flags(parsed: ParsedEmail, form: dict[str, Any] | None) -> list[str]:
-    texts = [parsed.body_text, parsed.subject, *(str(v) for v in (form or {}).values() if v)]
-    return [PNR_FLAG] if any(pnr.contains(t) for t in texts) else []
+    """Flags of a message; the personnummer scan itself runs with the parsing (parsers.mailform)."""
+    return [PNR_FLAG] if parsed.personal_number else []
 
 
 def problem_dicts(problems: Iterable[Problem]) -> list[dict[str, str]]:
