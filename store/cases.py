@@ -65,8 +65,7 @@ def open_case(session: Session, msg: Message, form: dict[str, Any], parsed: Pars
         receivers=[a.email for a in parsed.to if a.email not in sec and a.email not in reporters],
         reporters=reporters, flags=list(flags), response=None, responded=False, status="open", overrides={},
     )
-    session.add(case)
-    session.flush()
+    session.add(case)  # flushed with the message's link (one flush less per new case)
     return case
 
 

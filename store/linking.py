@@ -81,7 +81,7 @@ def link_message(session: Session, msg: Message, parsed: ParsedEmail, form: dict
         classification = classify(_form_data(form), parsed.sender, (*parsed.to, *parsed.cc), rules)
         case = open_case(session, msg, form, parsed, classification, rules.secretariat_addresses,
                          due_months, list(msg.flags or []))
-        msg.case_pk, msg.kind, msg.link_rule = case.id, "deviation", "new_deviation"
+        msg.case, msg.kind, msg.link_rule = case, "deviation", "new_deviation"
         if _has_response(form):  # a deviation we first see with its answer already filled in
             apply_answer(case, msg, form, parsed)
         return
@@ -109,5 +109,5 @@ def relink_others(session: Session, since: datetime, new_cases: list[Case], rule
             continue
         parsed, form, _problems = parse_mail_and_form(raw.data, rules)
         link_message(session, msg, parsed, form_to_dict(form) if form else None, rules, due_months)
-        linked += msg.case_pk is not None
+        linked += msg.case is not None
     return linked

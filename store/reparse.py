@@ -137,5 +137,5 @@ def _reparse_one(session: Session, msg: Message, parsed: ParsedEmail, form: Form
     if msg.case_pk is None and not msg.linked_by_human:
         session.flush()
         link_message(session, msg, parsed, form_dict, rules, due_months)
-        if msg.case_pk is not None:
+        if msg.case is not None:
             changes.append(Change(msg.message_id_header, "link", None, f"{msg.kind} ({msg.link_rule})"))
