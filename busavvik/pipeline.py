@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,14 +21,17 @@ from busavvik.stats import IngestStats
 from config.rules import Rules
 from ingest.types import RawMessage
 from parsers.pool import Parsed, ParserPool
+from store.batchlink import BatchIndex
 from store.db import Database
-from store.linking import link_message, relink_others
+from store.link import Probe
+from store.linking import link_message, probe_for, relink_others
 from store.models import Location, Message, RawBlob
 from store.records import form_to_dict
 from store.repo import add_location, find_message, new_message, now, save_raw
 
 log = logging.getLogger("busavvik.pipeline")
-CHUNK = 16  # messages whose known Message-IDs are looked up together
+FormDict = dict[str, Any] | None
+CHUNK = 64  # messages whose known Message-IDs and link evidence are looked up together
 __all__ = ["IngestStats", "Pipeline"]
 
 
@@ -38,22 +42,25 @@ class _Item:
 
 
 def _store_parsed(session: Session, item: _Item, parsed: Parsed, rules: Rules, due_months: int,
-                  seen: dict[str, Message]) -> Message | None:
-    """Store and link one parsed message; None when its Message-ID is known (then only the place is added)."""
+                  seen: dict[str, Message], batch: tuple[BatchIndex, Probe, FormDict] | None = None
+                  ) -> Message | None:
+    """Store and link one parsed message; None when its Message-ID is known (then only the place is added).
+    With a `batch` (its index, the probe, the form), nothing is flushed here: the batch is written at its end."""
     mail, form, problems = parsed
     existing = seen.get(mail.message_id)
     if existing is not None:
         add_location(session, existing, item.raw)
         return None
-    form_dict = form_to_dict(form) if form else None
+    index, probe, form_dict = batch if batch else (None, None, form_to_dict(form) if form else None)
     msg = new_message(mail, item.sha, form_dict, [*mail.problems, *problems])
     raw = item.raw
     msg.locations.append(Location(mailbox=raw.mailbox, folder=raw.folder, uidvalidity=raw.uidvalidity,
                                   uid=raw.uid, seen_at=msg.first_seen))
     session.add(msg)
-    session.flush()
+    if index is None:
+        session.flush()
     seen[mail.message_id] = msg
-    link_message(session, msg, mail, form_dict, rules, due_months)
+    link_message(session, msg, mail, form_dict, rules, due_months, index, probe)
     return msg
 
 
@@ -117,12 +124,20 @@ class Pipeline:
         session.flush()  # raw bytes are written before any message refers to them
         results = self.parser.parse((i.raw.data for i in todo), len(todo))  # parsed while earlier ones are stored
         seen: dict[str, Message] = {}
+        index = BatchIndex(session)
         for start in range(0, len(todo), CHUNK):
             chunk = list(zip(todo[start:start + CHUNK], results))
             ids = {result[0].message_id for _, result in chunk} - set(seen)
-            seen.update((m.message_id, m) for m in session.scalars(select(Message).where(Message.message_id.in_(ids))))
-            for item, result in chunk:
-                stats.count(_store_parsed(session, item, result, self.rules, self.due_months, seen))
+            with session.no_autoflush:
+                seen.update((m.message_id, m) for m in
+                            session.scalars(select(Message).where(Message.message_id.in_(ids))))
+            forms = [form_to_dict(form) if form else None for _, (_m, form, _p) in chunk]
+            probes = [probe_for(None, mail, fd) for (_, (mail, _f, _p)), fd in zip(chunk, forms)]
+            index.prefetch(probes)
+            for (item, result), fd, probe in zip(chunk, forms, probes):
+                stats.count(_store_parsed(session, item, result, self.rules, self.due_months, seen,
+                                          (index, probe, fd)))
+        session.flush()  # the whole batch in a few statements; cases get their ids before relinking
         return stats
 
     def _one_by_one(self, session: Session, batch: list[RawMessage]) -> IngestStats:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -47,16 +48,17 @@ def classification_dict(c: Classification) -> dict[str, Any]:
 
 def open_case(session: Session, msg: Message, form: dict[str, Any], parsed: ParsedEmail,
               classification: Classification, secretariat: tuple[str, ...], due_months: int,
-              flags: list[str]) -> Case:
+              flags: list[str], seq: Callable[[int], int] | None = None) -> Case:
+    """A new case; `seq` numbers it (the batch's counter during an ingest, else a query)."""
     received = msg.date or msg.first_seen
     year = local_date(received).year
-    seq = _next_seq(session, year)
+    number = seq(year) if seq else _next_seq(session, year)
     sec = {a.lower() for a in secretariat}
     reporters = [e for e in dict.fromkeys([parsed.sender.email if parsed.sender else "",
                                            (form.get("reporter_email") or "").lower(),
                                            (form.get("reporter_manager_email") or "").lower()]) if e]
     case = Case(
-        case_id=f"BUS-{year}-{seq:04d}", year=year, seq=seq, source_message_id=msg.id,
+        case_id=f"BUS-{year}-{number:04d}", year=year, seq=number, source_message=msg,
         first_received=received, response_due=add_months(local_date(received), due_months),
         fingerprint=fingerprint(form), text_fingerprint=text_fingerprint(form),
         normalised_subject=parsed.normalised_subject, form=form,

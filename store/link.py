@@ -14,25 +14,26 @@ from store.models import Case, Message, Reminder
 _WORDS = re.compile(r"\w+")
 CASE_ID_RE = re.compile(r"\bBUS-(\d{4})-(\d{4})\b", re.IGNORECASE)
 SUBJECT_WINDOW = timedelta(days=365)
+CaseRef = int | Case  # a case's id, or the row itself
 
 
 @dataclass(frozen=True)
 class Evidence:
-    """Case ids each rule would link to, in rule order; gathered by `gather`."""
-    references: tuple[int, ...] = ()
-    thread_index: tuple[int, ...] = ()
-    form_content: tuple[int, ...] = ()
-    case_id: tuple[int, ...] = ()
-    subject: tuple[int, ...] = ()
+    """Cases each rule would link to, in rule order: ids from `gather`, Case rows from store/batchlink.py."""
+    references: tuple[CaseRef, ...] = ()
+    thread_index: tuple[CaseRef, ...] = ()
+    form_content: tuple[CaseRef, ...] = ()
+    case_id: tuple[CaseRef, ...] = ()
+    subject: tuple[CaseRef, ...] = ()
 
 
 RULE_ORDER = ("references", "thread_index", "form_content", "case_id", "subject")
 
 
-def decide(evidence: Evidence) -> tuple[int | None, str | None]:
+def decide(evidence: Evidence) -> tuple[CaseRef | None, str | None]:
     """The first rule with a candidate wins; within a rule, the most recent case (last listed)."""
     for rule in RULE_ORDER:
-        candidates: tuple[int, ...] = getattr(evidence, rule)
+        candidates: tuple[CaseRef, ...] = getattr(evidence, rule)
         if candidates:
             return candidates[-1], rule
     return None, None
@@ -127,15 +128,15 @@ def _by_subject(session: Session, probe: Probe) -> tuple[int, ...]:
         return ()
     cases = session.scalars(select(Case).where(Case.normalised_subject == probe.normalised_subject)
                             .order_by(Case.first_received)).all()
-    out = []
-    for case in cases:
-        if probe.sender not in (case.participants or []):
-            continue
-        if probe.date and not (case.first_received - timedelta(days=1) <= probe.date
-                               <= case.first_received + SUBJECT_WINDOW):
-            continue
-        out.append(case.id)
-    return tuple(out)
+    return tuple(case.id for case in cases if subject_matches(probe, case))
+
+
+def subject_matches(probe: Probe, case: Case) -> bool:
+    """The subject rule's participant and time check."""
+    if probe.sender not in (case.participants or []):
+        return False
+    return not probe.date or (case.first_received - timedelta(days=1) <= probe.date
+                              <= case.first_received + SUBJECT_WINDOW)
 
 
 def gather(session: Session, probe: Probe) -> Evidence:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from config.rules import Rules
 from parsers.classify import classify
 from parsers.types import FormData, ParsedEmail
+from store.batchlink import BatchIndex
 from store.cases import PNR_FLAG, apply_answer, note_participants, open_case
 from store.link import Probe, decide, gather, similar_forms
 from store.models import Case, Message
@@ -25,10 +26,10 @@ def _has_response(form: dict[str, Any] | None) -> bool:
     return bool(form and (form.get("response_description") or form.get("response_improvements")))
 
 
-def probe_for(msg: Message, parsed: ParsedEmail, form: dict[str, Any] | None) -> Probe:
+def probe_for(msg: Message | None, parsed: ParsedEmail, form: dict[str, Any] | None) -> Probe:
     reportish = _has_report(form)
     return Probe(
-        message_pk=msg.id, refs=(*parsed.references, *parsed.in_reply_to),
+        message_pk=msg.id if msg is not None else None, refs=(*parsed.references, *parsed.in_reply_to),
         thread_guid=parsed.thread_index_guid,
         fingerprints=(fingerprint(form),) if form and reportish else (),
         text_fingerprints=(text_fingerprint(form),) if form and form.get("description") else (),
@@ -57,7 +58,7 @@ def _another_report(probe: Probe, case: Case) -> bool:
 
 def _attach(session: Session, msg: Message, case: Case, rule: str, parsed: ParsedEmail,
             form: dict[str, Any] | None, rules: Rules) -> None:
-    msg.case_pk, msg.link_rule = case.id, rule
+    msg.case, msg.link_rule = case, rule
     receivers = [p for p in case.participants if p not in case.reporters]
     msg.kind = kind_for(auto_reply=parsed.auto_reply, sender=msg.sender, reporters=list(case.reporters),
                         receivers=receivers, secretariat=rules.secretariat_addresses,
@@ -70,20 +71,26 @@ def _attach(session: Session, msg: Message, case: Case, rule: str, parsed: Parse
 
 
 def link_message(session: Session, msg: Message, parsed: ParsedEmail, form: dict[str, Any] | None,
-                 rules: Rules, due_months: int) -> None:
-    probe = probe_for(msg, parsed, form)
-    case_pk, rule = decide(gather(session, probe))
-    case = session.get(Case, case_pk) if case_pk is not None else None
+                 rules: Rules, due_months: int, index: BatchIndex | None = None,
+                 probe: Probe | None = None) -> None:
+    """Link one message; during an ingest batch, `index` answers the rule queries (store/batchlink.py)."""
+    probe = probe or probe_for(msg, parsed, form)
+    found, rule = decide(index.gather(probe) if index else gather(session, probe))
+    case = session.get(Case, found) if isinstance(found, int) else found
     if case is not None and rule is not None and not _another_report(probe, case):
         _attach(session, msg, case, rule, parsed, form, rules)
+        if index:
+            index.record(probe, msg.message_id, case, opened=False)
         return
     if form is not None and _has_report(form) and not parsed.auto_reply:
         classification = classify(_form_data(form), parsed.sender, (*parsed.to, *parsed.cc), rules)
         case = open_case(session, msg, form, parsed, classification, rules.secretariat_addresses,
-                         due_months, list(msg.flags or []))
+                         due_months, list(msg.flags or []), seq=index.next_seq if index else None)
         msg.case, msg.kind, msg.link_rule = case, "deviation", "new_deviation"
         if _has_response(form):  # a deviation we first see with its answer already filled in
             apply_answer(case, msg, form, parsed)
+        if index:
+            index.record(probe, msg.message_id, case, opened=True)
         return
     msg.kind = "other"  # unlinked mail, automatic or not, goes to "needs review"
 
@@ -96,8 +103,8 @@ def relink_others(session: Session, since: datetime, new_cases: list[Case], rule
     from parsers.mailform import parse_mail_and_form
     from store.models import RawBlob
     from store.records import form_to_dict
-    guids = {m.thread_index_guid for c in new_cases for m in session.scalars(
-        select(Message).where(Message.case_pk == c.id)) if m.thread_index_guid}
+    guids = set(session.scalars(select(Message.thread_index_guid).where(
+        Message.case_pk.in_([c.id for c in new_cases]), Message.thread_index_guid.is_not(None))))
     subjects = {c.normalised_subject for c in new_cases if c.normalised_subject}
     q = select(Message).where(Message.kind == "other", Message.case_pk.is_(None),
                               Message.linked_by_human.is_(False), Message.date >= since,

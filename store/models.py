@@ -73,6 +73,8 @@ class Case(Base):
     responded: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(10), default="open")  # open | closed | paused
     overrides: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # set after both rows are inserted (the message refers to the case, the case to its first message)
+    source_message: Mapped[Message | None] = relationship(foreign_keys=[source_message_id], post_update=True)
     __table_args__ = (UniqueConstraint("year", "seq"),)
 
 

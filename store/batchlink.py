@@ -1,0 +1,155 @@
+"""Linking a batch without a query per message: evidence looked up once per chunk, plus the batch so far.
+
+`gather` in store/link.py runs up to six queries per message, and each query flushes the session first.
+During an ingest batch, `BatchIndex` answers the same questions from two sources that together hold the
+same rows those queries would see:
+- what the store held before the batch, fetched with one query per rule for a chunk of messages
+  (`prefetch`), without flushing;
+- what this batch added so far: messages linked and cases opened, recorded as they happen.
+The order within a rule is the order of `gather` (by row id, that is by insertion), so `decide` picks the
+same case.  The rare fuzzy rule (a retyped form, store/link.py `_by_similar_form`) still queries.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from store.link import CASE_ID_RE, Evidence, Probe, _by_similar_form, subject_matches
+from store.models import Case, Message, Reminder
+
+
+def _case_ids(subject: str) -> list[str]:
+    return list(dict.fromkeys(f"BUS-{y}-{n}" for y, n in CASE_ID_RE.findall(subject)))
+
+
+def _by_id(cases: Iterable[Case]) -> tuple[Case, ...]:
+    """Stored cases by id, then the batch's cases not yet flushed in the order they were opened."""
+    return tuple(sorted(cases, key=lambda c: (c.id is None, c.id or 0)))
+
+
+class BatchIndex:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.by_message: dict[str, Case] = {}              # Message-ID → case (stored and batch)
+        self.by_reminder: dict[str, Case] = {}             # our reminder's Message-ID → case
+        self.by_guid: dict[str, list[Case]] = defaultdict(list)
+        self.by_fp: dict[str, list[Case]] = defaultdict(list)
+        self.by_text_fp: dict[str, list[Case]] = defaultdict(list)
+        self.by_case_id: dict[str, Case] = {}
+        self.by_subject: dict[str, list[Case]] = defaultdict(list)
+        self._asked: set[tuple[str, str]] = set()          # (kind, key) already looked up in the store
+        self._seq: dict[int, int] = {}
+        with session.no_autoflush:  # rows above these ids are the batch's own, recorded as they are linked
+            self.max_message = session.scalar(select(func.max(Message.id))) or 0
+            self.max_case = session.scalar(select(func.max(Case.id))) or 0
+
+    # -- the store before the batch, one query per rule for a chunk --------------------------------------
+    def _new(self, kind: str, keys: Iterable[str]) -> list[str]:
+        fresh = [k for k in dict.fromkeys(keys) if k and (kind, k) not in self._asked]
+        self._asked.update((kind, k) for k in fresh)
+        return fresh
+
+    def prefetch(self, probes: Sequence[Probe]) -> None:
+        with self.session.no_autoflush:
+            self._prefetch_messages(probes)
+            self._prefetch_cases(probes)
+
+    def _prefetch_messages(self, probes: Sequence[Probe]) -> None:
+        s, refs = self.session, self._new("ref", (r for p in probes for r in p.refs))
+        if refs:
+            q = (select(Message.message_id, Case).join(Case, Message.case_pk == Case.id)
+                 .where(Message.message_id.in_(refs), Message.id <= self.max_message))
+            self.by_message.update(s.execute(q).tuples().all())
+            q2 = select(func.lower(Reminder.message_id), Case).join(Case, Reminder.case_pk == Case.id)
+            rows = s.execute(q2.where(func.lower(Reminder.message_id).in_([f"<{r}>" for r in refs]))).tuples()
+            self.by_reminder.update((mid.strip("<>"), case) for mid, case in rows)
+        guids = self._new("guid", (p.thread_guid or "" for p in probes))
+        if guids:
+            q3 = (select(Message.thread_index_guid, Case).join(Case, Message.case_pk == Case.id)
+                  .where(Message.thread_index_guid.in_(guids), Message.id <= self.max_message)
+                  .order_by(Message.id))
+            for guid, case in s.execute(q3).tuples():
+                self.by_guid[guid or ""].append(case)
+
+    def _prefetch_cases(self, probes: Sequence[Probe]) -> None:
+        s = self.session
+        for kind, column, index in (("fp", Case.fingerprint, self.by_fp),
+                                    ("tfp", Case.text_fingerprint, self.by_text_fp)):
+            keys = self._new(kind, (k for p in probes for k in
+                                    (p.fingerprints if kind == "fp" else p.text_fingerprints)))
+            if keys:
+                q = select(Case).where(column.in_(keys), Case.id <= self.max_case).order_by(Case.id)
+                for case in s.scalars(q):
+                    index[case.fingerprint if kind == "fp" else case.text_fingerprint].append(case)
+        ids = self._new("case_id", (c for p in probes if not p.new_report for c in _case_ids(p.subject)))
+        if ids:
+            q1 = select(Case).where(Case.case_id.in_(ids), Case.id <= self.max_case)
+            self.by_case_id.update((c.case_id, c) for c in s.scalars(q1))
+        subjects = self._new("subject", (p.normalised_subject for p in probes if not p.new_report and p.sender))
+        if subjects:
+            q2 = (select(Case).where(Case.normalised_subject.in_(subjects), Case.id <= self.max_case)
+                  .order_by(Case.first_received))
+            for case in s.scalars(q2):
+                self.by_subject[case.normalised_subject].append(case)
+
+    # -- what the batch adds ------------------------------------------------------------------------------
+    def next_seq(self, year: int) -> int:
+        if year not in self._seq:
+            with self.session.no_autoflush:
+                self._seq[year] = self.session.scalar(select(func.max(Case.seq)).where(Case.year == year)) or 0
+        self._seq[year] += 1
+        return self._seq[year]
+
+    def record(self, probe: Probe, message_id: str, case: Case | None, opened: bool) -> None:
+        """After linking a message: it (and the case it opened) can now be found by later messages."""
+        if case is None:
+            return
+        self.by_message[message_id] = case
+        if probe.thread_guid:
+            self.by_guid[probe.thread_guid].append(case)
+        if opened:
+            self.by_fp[case.fingerprint].append(case)
+            self.by_text_fp[case.text_fingerprint].append(case)
+            self.by_case_id[case.case_id] = case
+            self.by_subject[case.normalised_subject].append(case)
+
+    # -- the rules, in the order and with the results of store/link.py `gather` ---------------------------
+    def gather(self, probe: Probe) -> Evidence:
+        found: dict[str, tuple[Any, ...]] = {}
+        rules = [("references", self._refs), ("thread_index", self._thread), ("form_content", self._form)]
+        if not probe.new_report:
+            rules += [("case_id", self._case_id), ("subject", self._subject)]
+        for rule, lookup in rules:
+            found[rule] = lookup(probe)
+            if found[rule]:
+                break
+        return Evidence(**found)
+
+    def _refs(self, probe: Probe) -> tuple[Case, ...]:
+        out = []  # nearest ancestor last, as in store/link.py
+        for ref in probe.refs:
+            out += [c for c in (self.by_message.get(ref), self.by_reminder.get(ref)) if c is not None]
+        return tuple(out)
+
+    def _thread(self, probe: Probe) -> tuple[Case, ...]:
+        return tuple(self.by_guid.get(probe.thread_guid or "", ()))
+
+    def _form(self, probe: Probe) -> tuple[Any, ...]:
+        found = _by_id(c for k in probe.fingerprints for c in self.by_fp.get(k, ()))
+        if found or probe.new_report:
+            return found
+        found = _by_id(c for k in probe.text_fingerprints for c in self.by_text_fp.get(k, ()))
+        return found or _by_similar_form(self.session, probe)
+
+    def _case_id(self, probe: Probe) -> tuple[Case, ...]:
+        return _by_id(c for c in (self.by_case_id.get(i) for i in _case_ids(probe.subject)) if c is not None)
+
+    def _subject(self, probe: Probe) -> tuple[Case, ...]:
+        if not probe.normalised_subject or not probe.sender:
+            return ()
+        cases = sorted(self.by_subject.get(probe.normalised_subject, ()), key=lambda c: c.first_received)
+        return tuple(c for c in cases if subject_matches(probe, c))
