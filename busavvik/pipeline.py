@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -123,8 +123,13 @@ class Pipeline:
             todo.append(item)
         session.flush()  # raw bytes are written before any message refers to them
         results = self.parser.parse((i.raw.data for i in todo), len(todo))  # parsed while earlier ones are stored
+        with BatchIndex(session) as index:
+            self._store_all(session, todo, results, index, stats)
+        return stats
+
+    def _store_all(self, session: Session, todo: list[_Item], results: Iterator[Parsed], index: BatchIndex,
+                   stats: IngestStats) -> None:
         seen: dict[str, Message] = {}
-        index = BatchIndex(session)
         for start in range(0, len(todo), CHUNK):
             chunk = list(zip(todo[start:start + CHUNK], results))
             ids = {result[0].message_id for _, result in chunk} - set(seen)
@@ -138,7 +143,6 @@ class Pipeline:
                 stats.count(_store_parsed(session, item, result, self.rules, self.due_months, seen,
                                           (index, probe, fd)))
         session.flush()  # the whole batch in a few statements; cases get their ids before relinking
-        return stats
 
     def _one_by_one(self, session: Session, batch: list[RawMessage]) -> IngestStats:
         stats = IngestStats()

@@ -15,11 +15,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from store.link import CASE_ID_RE, Evidence, Probe, _by_similar_form, subject_matches
-from store.models import Case, Message, Reminder
+from store.models import Case, Location, Message, Reminder
 
 
 def _case_ids(subject: str) -> list[str]:
@@ -46,6 +46,29 @@ class BatchIndex:
         with session.no_autoflush:  # rows above these ids are the batch's own, recorded as they are linked
             self.max_message = session.scalar(select(func.max(Message.id))) or 0
             self.max_case = session.scalar(select(func.max(Case.id))) or 0
+            self._ids = {Message: self.max_message, Case: self.max_case,
+                         Location: session.scalar(select(func.max(Location.id))) or 0}
+
+    # -- ids given by the batch (SQLite) -----------------------------------------------------------------
+    def __enter__(self) -> BatchIndex:
+        if self.session.get_bind().dialect.name == "sqlite":
+            event.listen(self.session, "before_flush", self._assign_ids)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if event.contains(self.session, "before_flush", self._assign_ids):
+            event.remove(self.session, "before_flush", self._assign_ids)
+
+    def _assign_ids(self, session: Session, _context: object, _instances: object) -> None:
+        """SQLite cannot return the ids of a many-row INSERT in a known order, so SQLAlchemy would insert
+        the batch row by row; with ids given here it writes each table in one statement.  The ids follow
+        the highest one (an INTEGER PRIMARY KEY goes on from there), in the order the rows were added;
+        a concurrent writer taking one makes the batch fail and be redone message by message."""
+        for row in session.new:
+            kind = type(row)
+            if kind in self._ids and getattr(row, "id", None) is None:
+                self._ids[kind] += 1
+                row.id = self._ids[kind]
 
     # -- the store before the batch, one query per rule for a chunk --------------------------------------
     def _new(self, kind: str, keys: Iterable[str]) -> list[str]:

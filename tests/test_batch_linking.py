@@ -10,13 +10,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bench.imap_sync import realistic_bus_messages
 from busavvik.pipeline import Pipeline
 from config.rules import Rules
 from ingest.files import open_source
 from ingest.types import RawMessage
+from store.batchlink import BatchIndex
 from store.db import Database
 from store.models import Case, Message
 from tests.corpus import write_corpus
@@ -76,3 +79,29 @@ def test_one_batch_holding_a_deviation_and_its_answers(db: Database, rules: Rule
         assert answers and all(m.case_pk is not None for m in answers)
         seqs = sorted(c.seq for c in s.scalars(select(Case)))
         assert seqs == list(range(1, len(seqs) + 1))  # numbered without gaps or repeats
+
+
+def test_an_id_taken_by_another_writer_redoes_the_batch_without_loss(tmp_path: Path, rules: Rules,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite: the batch gives ids itself; if another writer took one meanwhile, the INSERT fails and the
+    batch is redone message by message, so nothing is lost and nothing is stored twice."""
+    write_corpus(tmp_path / "mail")
+    raws = _raws(tmp_path / "mail")
+    db = Database(f"sqlite:///{tmp_path / 'clash.db'}")
+    original = BatchIndex.__init__
+
+    def stale(self: BatchIndex, session: Session) -> None:
+        original(self, session)
+        self._ids[Message] = 0  # as if the highest id had been read before another writer's insert
+
+    try:
+        with Pipeline(db, rules, workers=1) as pipeline:
+            first = pipeline.ingest(raws[:8])
+            monkeypatch.setattr(BatchIndex, "__init__", stale)
+            second = pipeline.ingest(raws[8:])
+        with db.session() as s:
+            stored = s.scalars(select(Message.message_id)).all()
+    finally:
+        db.dispose()
+    assert first.new + second.new == len(stored) == len(set(stored))
+    assert second.new > 5
