@@ -81,6 +81,7 @@ def test_one_batch_holding_a_deviation_and_its_answers(db: Database, rules: Rule
         assert seqs == list(range(1, len(seqs) + 1))  # numbered without gaps or repeats
 
 
+@pytest.mark.filterwarnings("ignore:New instance .* conflicts with persistent instance")
 def test_an_id_taken_by_another_writer_redoes_the_batch_without_loss(tmp_path: Path, rules: Rules,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """SQLite: the batch gives ids itself; if another writer took one meanwhile, the INSERT fails and the
