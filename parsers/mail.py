@@ -1,11 +1,10 @@
 """Raw mail bytes → ParsedEmail.  Pure: no I/O, never raises on bad input (problems are recorded)."""
 from __future__ import annotations
 
-import email
-from email import policy
 from email.message import Message
 
 from config.rules import Rules
+from parsers import fastmime
 from parsers.autoreply import is_auto_reply
 from parsers.headers import addresses, header_text, message_date, message_ids, own_message_id
 from parsers.mime import walk_parts
@@ -15,7 +14,8 @@ from parsers.types import ParsedEmail, Problem
 
 
 def _load(raw: bytes) -> Message:
-    return email.message_from_bytes(raw, policy=policy.compat32)
+    """The stdlib's compat32 tree (fastmime builds the same tree faster for clean mail)."""
+    return fastmime.load(raw)
 
 
 def parse_email(raw: bytes, rules: Rules) -> ParsedEmail:

@@ -21,7 +21,7 @@ def _walk(part: Message, forwarded: bool, depth: int) -> Iterator[tuple[Message,
     yield part, forwarded
     if depth >= MAX_DEPTH:
         return
-    if part.get_content_type() == "message/rfc822" or part.get_content_maintype() == "message":
+    if part.get_content_maintype() == "message":  # message/rfc822 and every other message/* type
         payload = part.get_payload()
         children = payload if isinstance(payload, list) else []
         for child in children:
@@ -49,8 +49,8 @@ def _filename(part: Message) -> str:
     return name.strip()
 
 
-def _is_word(part: Message, filename: str) -> bool:
-    return part.get_content_type() in _WORD_TYPES or filename.lower().endswith(_WORD_EXT)
+def _is_word(ctype: str, filename: str) -> bool:
+    return ctype in _WORD_TYPES or filename.lower().endswith(_WORD_EXT)
 
 
 def _decoded(part: Message) -> bytes | None:
@@ -61,20 +61,20 @@ def _decoded(part: Message) -> bytes | None:
     return data if isinstance(data, bytes) else None
 
 
-def _text_of(part: Message) -> str:
+def _text_of(part: Message, ctype: str) -> str:
     data = _decoded(part) or b""
     charset = part.get_content_charset() or "utf-8"
     try:
         text = data.decode(charset, errors="replace")
     except LookupError:
         text = data.decode("utf-8", errors="replace")
-    if part.get_content_type() == "text/html":
+    if ctype == "text/html":
         text = html.unescape(_TAGS.sub(" ", text))
     return text
 
 
-def _is_tnef(part: Message, filename: str) -> bool:
-    return part.get_content_type() in ("application/ms-tnef", "application/vnd.ms-tnef") or \
+def _is_tnef(ctype: str, filename: str) -> bool:
+    return ctype in ("application/ms-tnef", "application/vnd.ms-tnef") or \
         filename.lower() == "winmail.dat"
 
 
@@ -93,8 +93,8 @@ def tnef_attachments(data: bytes, forwarded: bool) -> tuple[list[Attachment], li
         return [], [Problem("attachment_unreadable", "winmail.dat (TNEF) could not be read")]
 
 
-def _is_outlook_item(part: Message, filename: str) -> bool:
-    return part.get_content_type() == "application/vnd.ms-outlook" or filename.lower().endswith(".msg")
+def _is_outlook_item(ctype: str, filename: str) -> bool:
+    return ctype == "application/vnd.ms-outlook" or filename.lower().endswith(".msg")
 
 
 def outlook_attachments(data: bytes, depth: int) -> tuple[list[Attachment], list[Problem]]:
@@ -117,25 +117,29 @@ def walk_parts(msg: Message, depth: int = 0) -> tuple[str, tuple[Attachment, ...
     attachments: list[Attachment] = []
     problems: list[Problem] = []
     for part, forwarded in _walk(msg, False, 0):
-        if part.is_multipart() or part.get_content_maintype() == "message":
+        if part.is_multipart():
+            continue
+        ctype = part.get_content_type()  # parsed once per part: the header is read on every call
+        maintype = ctype.split("/")[0]
+        if maintype == "message":
             continue
         filename = _filename(part)
         disposition = (part.get_content_disposition() or "").lower()
-        if _is_outlook_item(part, filename) and depth < 3:
+        if _is_outlook_item(ctype, filename) and depth < 3:
             found, item_problems = outlook_attachments(_decoded(part) or b"", depth)
             attachments.extend(found)
             problems.extend(item_problems)
-        elif _is_tnef(part, filename):
+        elif _is_tnef(ctype, filename):
             found, tnef_problems = tnef_attachments(_decoded(part) or b"", forwarded)
             attachments.extend(found)
             problems.extend(tnef_problems)
-        elif _is_word(part, filename):
+        elif _is_word(ctype, filename):
             data = _decoded(part)
             if data is None:
                 problems.append(Problem("attachment_unreadable", f"cannot decode {filename or 'attachment'}"))
                 continue
-            attachments.append(Attachment(filename, part.get_content_type(), data, forwarded))
-        elif not forwarded and disposition != "attachment" and part.get_content_maintype() == "text":
-            (plain if part.get_content_type() == "text/plain" else html_text).append(_text_of(part))
+            attachments.append(Attachment(filename, ctype, data, forwarded))
+        elif not forwarded and disposition != "attachment" and maintype == "text":
+            (plain if ctype == "text/plain" else html_text).append(_text_of(part, ctype))
     body = "\n".join(plain) if any(p.strip() for p in plain) else "\n".join(html_text)
     return body.strip(), tuple(attachments), tuple(problems)
