@@ -5,6 +5,7 @@ jobs run in-process.  Workers load the rules themselves (from the same file) at 
 """
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -25,6 +26,8 @@ WINDOW = 512
 def _init(rules_path: str | None) -> None:
     global _RULES
     _RULES = load_rules(rules_path)
+    gc.freeze()  # as busavvik/tuning.py does for the main process: parsing makes many short-lived objects
+    gc.set_threshold(50_000, 20, 100)
 
 
 def _parse(raw: bytes) -> Parsed:
