@@ -15,10 +15,11 @@ from store.models import Case, Correction
 
 out = Console()
 err = Console(stderr=True)
-case_app = typer.Typer(help="Ändra ett ärendes status: stänga, pausa, öppna igen.", no_args_is_help=True)
+case_app = typer.Typer(help="An admin's decisions on a case: close, pause, reopen, set a field, link a message.",
+                       no_args_is_help=True)
 
-CASE_ARG = typer.Argument(..., metavar="CASE", help="Ärende, t.ex. BUS-2026-0007")
-WHO_OPT = typer.Option(None, "--who", help="Vem som gör ändringen (standard: inloggad användare).")
+CASE_ARG = typer.Argument(..., metavar="CASE", help="Case id, e.g. BUS-2026-0007")
+WHO_OPT = typer.Option(None, "--who", help="Who makes the change (default: the logged-in user).")
 LABELS = {"open": "öppet", "closed": "stängt", "paused": "pausat"}
 
 
@@ -40,17 +41,17 @@ def set_status(ctx: typer.Context, case_id: str, status: str, who: str | None) -
 
 @case_app.command("close")
 def close_cmd(ctx: typer.Context, case_id: str = CASE_ARG, who: str | None = WHO_OPT) -> None:
-    """Stäng ärendet: inga fler påminnelser, räknas inte som försenat."""
+    """Close the case: no more reminders, no longer counted as overdue."""
     set_status(ctx, case_id, "closed", who)
 
 
 @case_app.command("pause")
 def pause_cmd(ctx: typer.Context, case_id: str = CASE_ARG, who: str | None = WHO_OPT) -> None:
-    """Pausa ärendet: inga påminnelser tills det öppnas igen."""
+    """Pause the case: no reminders until it is reopened."""
     set_status(ctx, case_id, "paused", who)
 
 
 @case_app.command("reopen")
 def reopen_cmd(ctx: typer.Context, case_id: str = CASE_ARG, who: str | None = WHO_OPT) -> None:
-    """Öppna ett stängt eller pausat ärende igen."""
+    """Reopen a closed or paused case."""
     set_status(ctx, case_id, "open", who)

@@ -95,10 +95,10 @@ def _dry_run(app: AppContext, day: date) -> None:
 
 
 def remind_cmd(ctx: typer.Context,
-               as_of: str = typer.Option(..., "--as-of", help="Dag (ÅÅÅÅ-MM-DD) att skicka för."),
-               dry_run: bool = typer.Option(False, "--dry-run", help="Visa vad som skulle skickas och till vem.")
+               as_of: str = typer.Option(..., "--as-of", help="Day (YYYY-MM-DD) to send for."),
+               dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be sent and to whom.")
                ) -> None:
-    """Skicka de påminnelser som förfaller den dagen (som om inom sändningsfönstret)."""
+    """Send the reminders due on that day (as if inside the sending window). Needs reminders.enabled."""
     app: AppContext = ctx.obj
     day = _parse_day(as_of)
     if dry_run:
@@ -131,9 +131,9 @@ def _print_summary(summary: RemindSummary) -> None:
 
 def resolve_cmd(ctx: typer.Context, case_id: str = typer.Argument(..., metavar="CASE"),
                 step: str = typer.Argument(..., help="first | second | escalation"),
-                sent: bool = typer.Option(False, "--sent", help="Påminnelsen kom fram: markera som skickad."),
-                resend: bool = typer.Option(False, "--resend", help="Den kom inte fram: skicka igen.")) -> None:
-    """Avgör en påminnelse med status unknown/failed (efter att ha kontrollerat den skickade posten)."""
+                sent: bool = typer.Option(False, "--sent", help="The reminder did arrive: mark it sent."),
+                resend: bool = typer.Option(False, "--resend", help="It did not arrive: send it again.")) -> None:
+    """Settle a reminder left unknown/failed (after checking the sent mail): --sent or --resend."""
     if sent == resend:
         raise typer.BadParameter("ange exakt en av --sent och --resend")
     try:
@@ -171,10 +171,10 @@ def send_digest(app: AppContext, as_of: date, out_path: Path | None = None, send
 
 
 def digest_cmd(ctx: typer.Context,
-               as_of: str = typer.Option(..., "--as-of", help="Dag (ÅÅÅÅ-MM-DD); veckan är de 7 dagarna före."),
-               out_file: Annotated[Path | None, typer.Option("--out", help="Skriv HTML till filen.")] = None,
-               send: bool = typer.Option(False, "--send", help="Skicka till digest.recipients.")) -> None:
-    """Veckosammanfattning för sekretariatet (HTML med textalternativ)."""
+               as_of: str = typer.Option(..., "--as-of", help="Day (YYYY-MM-DD); the week is the 7 days before it."),
+               out_file: Annotated[Path | None, typer.Option("--out", help="Write the HTML to this file.")] = None,
+               send: bool = typer.Option(False, "--send", help="Mail it to digest.recipients.")) -> None:
+    """The weekly digest for the secretariat (Swedish HTML with a plain-text alternative)."""
     app: AppContext = ctx.obj
     if out_file is None and not send:
         say(dg.render_text(_collect(app, _parse_day(as_of)), app.settings.digest.templates_dir))
