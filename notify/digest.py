@@ -79,6 +79,7 @@ class Digest:
     overdue: list[Row] = field(default_factory=list)
     due_soon: list[Row] = field(default_factory=list)
     review: list[Row] = field(default_factory=list)
+    review_older: int = 0                      # unlinked mail of this year received before the week
     privacy: list[str] = field(default_factory=list)
     year: YearSoFar | None = None
 
@@ -164,6 +165,12 @@ def _review_rows(session: Session, msgs: list[Message], ids: dict[int, str], sta
     return out
 
 
+def _older_unlinked(msgs: list[Message], start: datetime) -> int:
+    """Unlinked mail of the year that arrived before the week and is still waiting for a human."""
+    return sum(1 for m in msgs if m.kind == "other" and m.case_pk is None
+               and (m.date or m.first_seen) < start and (m.date or m.first_seen).year == start.year)
+
+
 def _privacy(cases: list[Case], msgs: list[Message], ids: dict[int, str], year: int) -> list[str]:
     flagged = {c.case_id for c in cases if PNR_FLAG in (c.flags or []) and c.year == year}
     flagged |= {ids[m.case_pk] for m in msgs if m.case_pk in ids and PNR_FLAG in (m.flags or [])
@@ -194,7 +201,7 @@ def collect(session: Session, as_of: date) -> Digest:
     return Digest(as_of, as_of - timedelta(days=7), as_of - timedelta(days=1),
                   new=_new_rows(cases, start, end), answers=_answer_rows(msgs, ids, start, end),
                   overdue=_overdue_rows(session, cases, as_of), due_soon=_due_rows(cases, as_of),
-                  review=_review_rows(session, msgs, ids, start, end),
+                  review=_review_rows(session, msgs, ids, start, end), review_older=_older_unlinked(msgs, start),
                   privacy=_privacy(cases, msgs, ids, as_of.year), year=year_stats(cases, as_of))
 
 

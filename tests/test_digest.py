@@ -76,6 +76,7 @@ def test_digest_content_escaping_and_privacy(db: Database) -> None:
     for needle in ("okopplat mejl", "bilagan gick inte att läsa", "saknar obligatoriska fält", "auth_failed"):
         assert needle in what
     assert "Gammalt" not in " ".join(r.cells[-1] for r in d.review)
+    assert d.review_older == 1  # the older unlinked mail is counted, not listed
     assert d.privacy == ["BUS-2026-0003"]
     assert d.year is not None
     assert (d.year.total, d.year.between, d.year.within, d.year.answered) == (4, 3, 1, 1)
@@ -86,6 +87,7 @@ def test_digest_content_escaping_and_privacy(db: Database) -> None:
         assert "12-1212" not in out and "121212" not in out
         assert "Nya avvikelser" in out or "NYA AVVIKELSER" in out
         assert "BUS-2026-0003" in out and "25 %" in out
+        assert "Dessutom 1 äldre okopplade mejl" in out
     assert re.search(r'<img src="data:image/png;base64,[A-Za-z0-9+/=]{200,}"', html)
 
 
