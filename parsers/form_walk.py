@@ -169,6 +169,13 @@ def _lines(where: tuple[int, Control | None], segments: list[Segment]) -> list[L
     return out
 
 
+def _paragraph_of(node: Any) -> Any:
+    """The nearest paragraph around a node (text after a text box goes back to the box's paragraph)."""
+    while node is not None and node.tag != P:
+        node = node.getparent()
+    return node
+
+
 def walk(root: Any) -> list[Line]:
     """The document's lines in reading order; empty paragraphs are left out.
 
@@ -181,6 +188,7 @@ def walk(root: Any) -> list[Line]:
     paragraphs: list[tuple[tuple[int, Control | None], list[Segment]]] = []
     current: Any = None
     segments: list[Segment] | None = None
+    placed: dict[Any, list[Segment]] = {}
     for item in body.iter(*_TEXT_TAGS):
         tag = item.tag
         if tag == P:
@@ -188,10 +196,14 @@ def walk(root: Any) -> list[Line]:
             current, segments = item, ([] if where is not None else None)
             if where is not None and segments is not None:
                 paragraphs.append((where, segments))  # filled in as its texts come
+                placed[item] = segments
             continue
-        if segments is None:
-            continue                     # in a paragraph left out
         run = item.getparent()
+        if segments is None:             # in a paragraph left out, or back in the one around it
+            current = _paragraph_of(run)
+            segments = placed.get(current)
+            if segments is None:
+                continue
         if run.tag != R:
             continue                     # a tab stop definition rather than text
         parent = run.getparent()

@@ -483,3 +483,18 @@ def test_mutated_docx_never_raises(changes: list[tuple[int, int]], keep: int) ->
 def test_mutated_document_xml_never_raises(junk: str) -> None:
     data = rezip(_VALID, lambda xml: xml.replace("Eva Exempel", junk.replace("<", "&lt;").replace("&", "&amp;")))
     assert isinstance(parse_form(data, default_rules().form), FormResult)
+
+
+def test_text_after_a_text_box_in_the_same_paragraph_is_kept() -> None:
+    """A text box (w:txbxContent) sits inside a run of the paragraph around it: its own text is left out,
+    the paragraph's text before and after it is one line."""
+    from docx.oxml.parser import parse_xml
+
+    from parsers.form_walk import walk
+    from tests.formbuilder import document_xml
+    box = ('<w:r><w:pict><v:shape xmlns:v="urn:schemas-microsoft-com:vml"><v:textbox><w:txbxContent>'
+           '<w:p><w:r><w:t>Rutans text</w:t></w:r></w:p></w:txbxContent></v:textbox></v:shape></w:pict></w:r>')
+    body = (f'<w:p><w:r><w:t xml:space="preserve">Före rutan, </w:t></w:r>{box}'
+            '<w:r><w:t>efter rutan.</w:t></w:r></w:p><w:p><w:r><w:t>Nästa stycke</w:t></w:r></w:p>')
+    lines = [line.text for line in walk(parse_xml(document_xml(body)))]
+    assert lines == ["Före rutan, efter rutan.", "Nästa stycke"]
