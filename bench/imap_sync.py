@@ -275,9 +275,7 @@ def _app(db_url: str, *mailboxes: MailboxSettings) -> AppContext:
 def child_sync(spec: dict[str, object]) -> None:
     """The sync process: one `poll_once` into a fresh store; writes its figures as JSON to spec["out"]."""
     from busavvik.poll import poll_once
-    from busavvik.tuning import for_bulk_work
     from config.settings import MailboxSettings
-    for_bulk_work()                                     # as the CLI (busavvik poll/run) does at start
     mb = MailboxSettings(**spec["mailbox"])  # type: ignore[arg-type]
     app = _app(str(spec["db_url"]), mb)
     _ = app.db, app.rules                               # schema migration and rules outside the timing

@@ -20,7 +20,6 @@ from busavvik import (
 from busavvik.console import err
 from busavvik.context import AppContext
 from busavvik.logs import setup_logging
-from busavvik.tuning import for_bulk_work
 from config.errors import ConfigError
 
 app = typer.Typer(
@@ -50,7 +49,6 @@ cli_corrections.register(app)
 
 def main() -> None:
     setup_logging("text", "WARNING")  # redacting from the first line on; poll/run apply the config's settings
-    for_bulk_work()
     try:
         app()
     except ConfigError as exc:
