@@ -24,7 +24,8 @@ def main() -> None:
             shutil.rmtree(maildir, ignore_errors=True)
             for sub in ("cur", "new", "tmp"):
                 (maildir / sub).mkdir(parents=True)
-            (maildir / "tmp" / ".keep").touch()
+            for sub in ("new", "tmp"):  # git keeps no empty directory, and a Maildir needs all three
+                (maildir / sub / ".keep").touch()
             for i, eml in enumerate(sorted((Path(tmp) / box).glob("*.eml"))):
                 (maildir / "cur" / f"1767225600.{i:04d}.{eml.stem}.sample:2,S").write_bytes(eml.read_bytes())
     print(f"sample written to {target}")
