@@ -135,7 +135,7 @@ def crash_polls(server: DovecotServer, user: str, pwfile: Path, workdir: Path, *
                                   [harness.imap_mailbox(server, user, pwfile, batch_size=batch_size, timeout=20)],
                                   logging={"level": "WARNING"})
     stored = StoreCounter(db_url)
-    batch_seconds = batch_size / 150          # about 150 msg/s with a form in every third message
+    batch_seconds = batch_size / 400          # about 400 msg/s with a form in every third message
     try:
         for _ in range(kills):
             outcome = _kill_poll(config, stored, rng, batch_seconds)
