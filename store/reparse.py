@@ -45,7 +45,7 @@ def _update_message(msg: Message, parsed: ParsedEmail, form: FormData | None, pr
     target = msg.message_id_header
     _set(changes, msg, target, "form", form_dict)
     _set(changes, msg, target, "problems", problem_dicts((*parsed.problems, *problems)))
-    _set(changes, msg, target, "flags", message_flags(parsed, form_dict))
+    _set(changes, msg, target, "flags", message_flags(parsed))
     _set(changes, msg, target, "auto_reply", parsed.auto_reply)
     _set(changes, msg, target, "normalised_subject", parsed.normalised_subject[:2000])
     return form_dict

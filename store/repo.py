@@ -67,7 +67,7 @@ def set_cursor(session: Session, mailbox: str, folder: str, cursor: FolderCursor
         row.uidvalidity, row.last_uid, row.updated_at = cursor.uidvalidity, cursor.last_uid, now()
 
 
-def message_flags(parsed: ParsedEmail, form: dict[str, Any] | None) -> list[str]:
+def message_flags(parsed: ParsedEmail) -> list[str]:
     """Flags of a message; the personnummer scan itself runs with the parsing (parsers.mailform)."""
     return [PNR_FLAG] if parsed.personal_number else []
 
@@ -87,5 +87,5 @@ def new_message(parsed: ParsedEmail, sha: str, form: dict[str, Any] | None, prob
         date=parsed.date, first_seen=now(), in_reply_to=list(parsed.in_reply_to),
         references=list(parsed.references)[-50:], thread_index_guid=parsed.thread_index_guid,
         auto_reply=parsed.auto_reply, kind="other", problems=problem_dicts(problems),
-        flags=message_flags(parsed, form), form=form, body_excerpt=parsed.body_text[:20000],
+        flags=message_flags(parsed), form=form, body_excerpt=parsed.body_text[:20000],
     )
