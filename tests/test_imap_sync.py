@@ -133,6 +133,26 @@ def test_incremental_sync_gets_only_new_messages(account: ImapAccount, client: I
     assert batches[-1].cursor.last_uid == 7
 
 
+def test_imaplib_trace_is_built_only_when_its_logger_shows_it(account: ImapAccount,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    """imapclient turns on imaplib's trace, which formats every fetched message even when nobody logs it."""
+    account.server.append(account.user, "INBOX", [mail(1, body_kb=50)])
+    quiet = connect(account.settings())
+    try:
+        assert quiet._imap.debug == 0
+        assert len(collect(quiet, "INBOX", None)[0].messages[0].data) > 50_000
+    finally:
+        quiet.logout()
+    with caplog.at_level(logging.DEBUG, logger="imapclient.imaplib"):
+        traced = connect(account.settings())
+        try:
+            assert traced._imap.debug == 5
+            collect(traced, "INBOX", None)
+        finally:
+            traced.logout()
+    assert any("FETCH" in r.getMessage() for r in caplog.records if r.name == "imapclient.imaplib")
+
+
 def test_idle_poll_sends_only_examine(account: ImapAccount, client: IMAPClient) -> None:
     account.server.append(account.user, "INBOX", [mail(i) for i in range(5)])
     cursor = collect(client, "INBOX", None)[-1].cursor
