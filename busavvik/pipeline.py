@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from busavvik.stats import IngestStats
 from config.rules import Rules
 from ingest.types import RawMessage
-from parsers.pool import Parsed, ParserPool
+from parsers.pool import Parsed, ParserPool, Pending
 from store.batchlink import BatchIndex
 from store.db import Database
 from store.link import Probe
@@ -39,6 +39,31 @@ __all__ = ["IngestStats", "Pipeline"]
 class _Item:
     raw: RawMessage
     sha: str
+    pos: int = -1        # the message's place in its batch
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A fetched batch whose parsing was started at once (`Pipeline.prepare`), before it is stored."""
+    raws: tuple[RawMessage, ...]
+    shas: tuple[str, ...]
+    slots: dict[int, int]          # place in the batch -> place in `pending` (bytes not stored yet)
+    pending: Pending
+
+    def results(self, todo: Sequence[_Item], parse: Callable[[bytes], Parsed]) -> Iterator[Parsed]:
+        """The parse of each of `todo` (a subset of the batch, in order); parsed here if it was not ahead."""
+        ahead = enumerate(self.pending.results())
+        for item in todo:
+            slot = self.slots.get(item.pos)
+            if slot is None:
+                yield parse(item.raw.data)
+                continue
+            for at, result in ahead:
+                if at == slot:
+                    yield result
+                    break
+            else:  # cannot happen (slots rise with the batch); never let a message go without its parse
+                yield parse(item.raw.data)
 
 
 def _store_parsed(session: Session, item: _Item, parsed: Parsed, rules: Rules, due_months: int,
@@ -93,21 +118,50 @@ class Pipeline:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    def ingest_batch(self, session: Session, raws: Iterable[RawMessage]) -> IngestStats:
-        """Process a batch in the caller's transaction; one message failing never stops the batch."""
+    def prepare(self, raws: Sequence[RawMessage]) -> Prepared | None:
+        """Start parsing a fetched batch now, from the fetching thread, so that the parser processes work
+        while the batch before is stored; bytes already stored are not parsed. Never raises: on any
+        failure the batch is simply parsed when it is stored."""
+        if not raws:
+            return None
+        try:
+            raws = tuple(raws)
+            shas = tuple(hashlib.sha256(raw.data).hexdigest() for raw in raws)   # releases the GIL
+            with self.db.session() as session:
+                known = set(session.scalars(select(RawBlob.sha256).where(RawBlob.sha256.in_(set(shas)))))
+            todo = [i for i, sha in enumerate(shas) if sha not in known]
+            pending = self.parser.submit([raws[i].data for i in todo])
+            if pending is None:
+                return None
+            return Prepared(raws, shas, {pos: slot for slot, pos in enumerate(todo)}, pending)
+        except Exception:  # noqa: BLE001 - only a head start; storing parses whatever is missing
+            log.warning("parsing ahead failed; the batch is parsed when it is stored", exc_info=True)
+            return None
+
+    def ingest_batch(self, session: Session, raws: Iterable[RawMessage],
+                     prepared: Prepared | None = None) -> IngestStats:
+        """Process a batch in the caller's transaction; one message failing never stops the batch.
+        `prepared` is what `prepare` returned for these very messages."""
         batch = list(raws)
+        if prepared is not None and prepared.raws != tuple(batch):
+            prepared.pending.cancel()
+            prepared = None
         try:
             with session.begin_nested():
-                stats = self._fast(session, batch)
+                stats = self._fast(session, batch, prepared)
         except Exception as exc:  # noqa: BLE001 - redo one by one, each message in its own savepoint
             log.warning("batch of %d redone message by message after %s", len(batch), type(exc).__name__)
+            if prepared is not None:
+                prepared.pending.cancel()
             stats = self._one_by_one(session, batch)
         self._relink(session, stats)
         return stats
 
-    def _fast(self, session: Session, batch: list[RawMessage]) -> IngestStats:
+    def _fast(self, session: Session, batch: list[RawMessage], prepared: Prepared | None = None
+              ) -> IngestStats:
         stats = IngestStats()
-        items = [_Item(raw, hashlib.sha256(raw.data).hexdigest()) for raw in batch]
+        digests = prepared.shas if prepared else (hashlib.sha256(raw.data).hexdigest() for raw in batch)
+        items = [_Item(raw, sha, pos) for pos, (raw, sha) in enumerate(zip(batch, digests))]
         shas = {i.sha for i in items}
         by_sha = {m.raw_sha256: m for m in session.scalars(select(Message).where(Message.raw_sha256.in_(shas)))}
         blobs = set(session.scalars(select(RawBlob.sha256).where(RawBlob.sha256.in_(shas))))
@@ -122,7 +176,10 @@ class Pipeline:
                 blobs.add(item.sha)
             todo.append(item)
         session.flush()  # raw bytes are written before any message refers to them
-        results = self.parser.parse((i.raw.data for i in todo), len(todo))  # parsed while earlier ones are stored
+        if prepared is not None:
+            results = prepared.results(todo, lambda data: next(self.parser.parse([data], 1)))
+        else:  # parsed while the earlier ones are stored
+            results = self.parser.parse((i.raw.data for i in todo), len(todo))
         with BatchIndex(session) as index:
             self._store_all(session, todo, results, index, stats)
         return stats
@@ -132,6 +189,8 @@ class Pipeline:
         seen: dict[str, Message] = {}
         for start in range(0, len(todo), CHUNK):
             chunk = list(zip(todo[start:start + CHUNK], results))
+            if len(chunk) != len(todo[start:start + CHUNK]):
+                raise RuntimeError("fewer parse results than messages")  # the batch is redone one by one
             ids = {result[0].message_id for _, result in chunk} - set(seen)
             with session.no_autoflush:
                 seen.update((m.message_id, m) for m in

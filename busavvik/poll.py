@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from busavvik.context import AppContext
 from busavvik.pipeline import Pipeline
@@ -64,7 +64,7 @@ def _batch_handler(app: AppContext, pipeline: Pipeline, mb: MailboxSettings, res
                    stop: threading.Event | None) -> Callable[[str, Batch], None]:
     def handle(folder: str, batch: Batch) -> None:
         with app.db.session() as session:
-            result.stats.add(pipeline.ingest_batch(session, batch.messages))
+            result.stats.add(pipeline.ingest_batch(session, batch.messages, batch.prepared))
             set_cursor(session, mb.name, folder, batch.cursor)
         if stop is not None and stop.is_set():
             raise StopRequested
@@ -78,13 +78,16 @@ def _cursor_reader(app: AppContext, mb: MailboxSettings) -> Callable[[str], Fold
     return read
 
 
-def _run_source(app: AppContext, mb: MailboxSettings, handle: Callable[[str, Batch], None]) -> None:
+def _run_source(app: AppContext, pipeline: Pipeline, mb: MailboxSettings,
+                handle: Callable[[str, Batch], None]) -> None:
     from ingest.imap import poll_mailbox
     from ingest.maildir import poll_maildir
     if mb.type == "maildir":
         report = poll_maildir(mb, _cursor_reader(app, mb), handle)
     else:
-        report = poll_mailbox(mb, _cursor_reader(app, mb), handle)
+        def prepare(batch: Batch) -> Batch:  # in the fetching thread: parsing starts before storing
+            return replace(batch, prepared=pipeline.prepare(batch.messages))
+        report = poll_mailbox(mb, _cursor_reader(app, mb), handle, prepare=prepare)
     if report.errors:
         raise MailboxError("; ".join(report.errors))
 
@@ -98,7 +101,7 @@ def poll_mailbox_once(app: AppContext, pipeline: Pipeline, mb: MailboxSettings,
     result = MailboxResult(mb.name)
     handle = _batch_handler(app, pipeline, mb, result, stop)
     try:
-        _run_source(app, mb, handle)
+        _run_source(app, pipeline, mb, handle)
     except StopRequested:
         raise
     except Exception as exc:  # noqa: BLE001 - one mailbox failing never stops the others

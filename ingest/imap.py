@@ -274,12 +274,14 @@ class _Session:
 
 
 def _poll_folder(session: _Session, folder: str, get_cursor: Callable[[str], FolderCursor | None],
-                 handle_batch: Callable[[str, Batch], None], policy: RetryPolicy) -> FolderReport:
+                 handle_batch: Callable[[str, Batch], None], policy: RetryPolicy,
+                 prepare: Callable[[Batch], Batch] | None = None) -> FolderReport:
     mb, report = session.mb, FolderReport(folder)
 
     def attempt() -> None:
-        for batch in prefetch(sync_folder(session.get(), mb.name, folder, get_cursor(folder), since=mb.since,
-                                          batch_size=mb.batch_size)):
+        batches = sync_folder(session.get(), mb.name, folder, get_cursor(folder), since=mb.since,
+                              batch_size=mb.batch_size)
+        for batch in prefetch(map(prepare, batches) if prepare else batches):
             handle_batch(folder, batch)
             report.fetched += len(batch.messages)
             report.batches += 1
@@ -310,13 +312,15 @@ def _poll_folder(session: _Session, folder: str, get_cursor: Callable[[str], Fol
 def poll_mailbox(mb: MailboxSettings, get_cursor: Callable[[str], FolderCursor | None],
                  handle_batch: Callable[[str, Batch], None], *,
                  connect: Callable[[MailboxSettings], IMAPClient] = connect,
-                 policy: RetryPolicy = RetryPolicy()) -> PollReport:
-    """Sync every configured folder of `mb`; failures are in the report, never raised."""
+                 policy: RetryPolicy = RetryPolicy(),
+                 prepare: Callable[[Batch], Batch] | None = None) -> PollReport:
+    """Sync every configured folder of `mb`; failures are in the report, never raised.
+    `prepare(batch)`, when given, runs in the fetching thread on each batch before it is handed over."""
     report = PollReport(mb.name)
     session = _Session(mb, connect)
     try:
         for i, folder in enumerate(mb.folders):
-            folder_report = _poll_folder(session, folder, get_cursor, handle_batch, policy)
+            folder_report = _poll_folder(session, folder, get_cursor, handle_batch, policy, prepare)
             report.folders.append(folder_report)
             if folder_report.fatal:
                 report.folders += [FolderReport(f, error=f"not polled: {folder_report.error}", fatal=True)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -26,3 +27,5 @@ class Batch:
     messages: tuple[RawMessage, ...]
     cursor: FolderCursor
     folder: str = ""             # the folder the cursor belongs to (a batch may be empty)
+    # work a later stage started on these messages as soon as they were fetched (the pipeline's parse-ahead)
+    prepared: Any = field(default=None, compare=False, repr=False)
