@@ -8,6 +8,7 @@ from email.errors import MessageError
 from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
+from functools import lru_cache
 
 from parsers.types import Address
 
@@ -21,11 +22,17 @@ def header_text(msg: Message, name: str) -> str:
     if raw is None:
         return ""
     raw = str(raw)
+    if raw.isascii() and "=?" not in raw:
+        return _SPACE.sub(" ", raw).strip()    # nothing to decode: what decoded() would give back
+    return _SPACE.sub(" ", decoded(raw)).strip()
+
+
+def decoded(raw: str) -> str:
+    """RFC 2047 words decoded; the value as it is when they cannot be."""
     try:
-        text = str(make_header(decode_header(raw)))
+        return str(make_header(decode_header(raw)))
     except (UnicodeError, LookupError, ValueError, TypeError, AssertionError, MessageError):  # CharsetError
-        text = raw
-    return _SPACE.sub(" ", text).strip()
+        return raw
 
 
 def normalise_id(value: str) -> str:
@@ -59,17 +66,22 @@ def own_message_id(msg: Message, raw: bytes) -> tuple[str, str, bool]:
 
 
 def addresses(msg: Message, *names: str) -> tuple[Address, ...]:
-    values = [header_text(msg, n) for n in names]
+    pairs = _address_pairs(tuple(v for v in (header_text(msg, n) for n in names) if v))
     out: list[Address] = []
-    try:
-        pairs = getaddresses([v for v in values if v])
-    except (ValueError, TypeError, IndexError):
-        return ()
     for name, email in pairs:
         email = email.strip().lower()
         if "@" in email and all(a.email != email for a in out):
             out.append(Address(name.strip(), email))
     return tuple(out)
+
+
+@lru_cache(maxsize=4096)
+def _address_pairs(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """getaddresses, remembered: the same To and Cc lines come back in message after message."""
+    try:
+        return tuple(getaddresses(list(values)))
+    except (ValueError, TypeError, IndexError):
+        return ()
 
 
 def message_date(msg: Message) -> datetime | None:

@@ -4,8 +4,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from config.rules import Rules
+from parsers.headers import decoded, header_text
 from parsers.mail import parse_email
 from parsers.pnr import contains, find_count, redact
 from parsers.subject import normalise_subject
@@ -97,3 +100,24 @@ def test_unreadable_outlook_item_and_winmail_dat_are_problems_not_crashes(rules:
 
 def test_svar_prefix_is_stripped(rules: Rules) -> None:
     assert normalise_subject("Svar: SV: BUS-avvikelse", rules.subject_prefixes) == "bus-avvikelse"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126) | st.sampled_from("\t"),
+               max_size=120))
+def test_plain_ascii_headers_skip_the_decoder_with_the_same_text(value: str) -> None:
+    """header_text's shortcut for ASCII without encoded words gives what the RFC 2047 decoder gives."""
+    from email import message_from_string
+    msg = message_from_string(f"Subject: {value}\n\nbody\n")
+    raw = msg.get("Subject")
+    if raw is None:
+        return
+    assert header_text(msg, "Subject") == " ".join(decoded(str(raw)).split())
+
+
+def test_encoded_and_eight_bit_headers_are_still_decoded() -> None:
+    from email import message_from_bytes
+    msg = message_from_bytes("Subject: =?utf-8?q?Avvikelse_fr=C3=A5n_BUP?= del 2\nTo: Åsa <asa@x.se>\n\n"
+                             .encode())
+    assert header_text(msg, "Subject") == "Avvikelse från BUP del 2"
+    assert "sa <asa@x.se>" in header_text(msg, "To")
