@@ -495,21 +495,24 @@ def _met(ok: bool) -> str:
     return "met" if ok else "NOT met"
 
 
-def report(loaded: int, size_mb: float, load_s: float, raw: FetchResult, sync: SyncResult,
-           idle: list[IdleResult], forms: int, profile: str | None) -> None:
+def report(loaded: int, size_mb: float, load_s: float, raw: FetchResult, untraced: FetchResult,
+           sync: SyncResult, idle: list[IdleResult], forms: int, profile: str | None) -> None:
     ratio = sync.per_second / raw.per_second
     print("\n" + "=" * 100)
     print(f"messages: {loaded:,} ({size_mb * 1e6 / loaded / 1024:.1f} kB average, {size_mb:.0f} MB; {forms:,} "
           f"with a filled-in form), written in {load_s:.1f} s")
     print(f"raw fetch (imapclient, BODY.PEEK[], {BATCH} UIDs a batch): {raw.messages:,} msg in "
           f"{raw.seconds:.2f} s = {raw.per_second:,.0f} msg/s ({raw.mb_per_second:.0f} MB/s)")
+    print(f"raw fetch as above, imaplib's trace off (as the worker fetches): {untraced.messages:,} msg in "
+          f"{untraced.seconds:.2f} s = {untraced.per_second:,.0f} msg/s ({untraced.mb_per_second:.0f} MB/s)")
     print(f"sync (poll_once into a fresh SQLite store): {sync.messages:,} msg in {sync.seconds:.2f} s = "
           f"{sync.per_second:,.0f} msg/s; error: {sync.error}")
     print(f"  stored: {sync.deviations:,} deviations (of {forms:,} forms), {sync.stats.get('answers', 0):,} answers, "
           f"{sync.stats.get('with_problems', 0):,} with problems {sync.stats.get('problem_codes') or ''}")
     print(f"  CPU: sync process {sync.cpu_main_s:.1f} s, parser processes {sync.cpu_workers_s:.1f} s "
           f"(wall {sync.seconds:.1f} s)")
-    print(f"  ratio sync/raw: {ratio:.2f} (target ≥ {RATIO_TARGET}: {_met(ratio >= RATIO_TARGET)})")
+    print(f"  ratio sync/raw: {ratio:.2f} (target ≥ {RATIO_TARGET}: {_met(ratio >= RATIO_TARGET)}); "
+          f"against the fetch with the trace off: {sync.per_second / untraced.per_second:.2f}")
     print(f"peak RSS: {sync.rss_peak_mb:.0f} MB (target ≤ {RSS_TARGET_MB}: "
           f"{_met(sync.rss_peak_mb <= RSS_TARGET_MB)}) = max of sync process {sync.rss_main_mb:.0f} MB and "
           f"largest parser process {sync.rss_workers_mb:.0f} MB")
@@ -565,6 +568,8 @@ def main(argv: list[str] | None = None) -> int:
               f"(mail {server.root}, store {work})", flush=True)
         raw = raw_fetch(server, BATCH)
         print(f"raw fetch: {raw.per_second:,.0f} msg/s", flush=True)
+        untraced = raw_fetch(server, BATCH, traced=False)
+        print(f"raw fetch, imaplib trace off: {untraced.per_second:,.0f} msg/s", flush=True)
         mb = _mailbox(server, USER, PASSWORD, name="bench")
         db_url = f"sqlite:///{work / 'sync.sqlite'}"
         sync = run_sync(mb, db_url, work)
@@ -582,7 +587,7 @@ def main(argv: list[str] | None = None) -> int:
         for size in (1_000, 100_000) if args.big else (1_000,):
             idle.append(idle_folder(server, work, size, args.repeats))
             print(f"idle poll on {size:,} messages: {idle[-1].poll_ms:.1f} ms", flush=True)
-        report(loaded, sum(sizes) / 1e6, load_s, raw, sync, idle, forms, profile)
+        report(loaded, sum(sizes) / 1e6, load_s, raw, untraced, sync, idle, forms, profile)
         keep = args.keep
         if keep:
             print(f"\nkept: Dovecot on 127.0.0.1:{server.port} (user {USER}, password {PASSWORD}), mail in "
