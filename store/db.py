@@ -1,6 +1,8 @@
 """Engine, sessions and migrations.  Short transactions are owned by the code that runs a stage."""
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,6 +13,11 @@ from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# A commit copies nothing into the database file itself: a background thread does (`Checkpointer`). Should it
+# fall behind or stop, SQLite checkpoints in the committing connection again once the WAL holds this many pages.
+WAL_BACKSTOP_PAGES = 16_384
+IDLE_SECONDS = 5.0
+log = logging.getLogger(__name__)
 
 
 def make_engine(url: str) -> Engine:
@@ -28,7 +35,60 @@ def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute(f"PRAGMA wal_autocheckpoint={WAL_BACKSTOP_PAGES}")
     cur.close()
+
+
+class Checkpointer:
+    """SQLite WAL checkpoints off the committing thread.
+
+    With the default autocheckpoint, the commit that pushes the WAL past 1,000 pages copies the whole WAL
+    into the database file and syncs it before it returns: ~25 ms for a batch of 200 mails of 50 kB, on the
+    path every batch waits for. Here a commit only wakes this thread, which runs a PASSIVE checkpoint on a
+    connection of its own (it never blocks a writer; SQLite releases the GIL meanwhile). Crash safety is
+    SQLite's own either way: a checkpoint interrupted at any point is redone from the WAL.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._wake = threading.Event()
+        self._stop = False
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def poke(self) -> None:
+        with self._lock:
+            if self._stop:
+                return
+            self._wake.set()
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        """Checkpoint after each poke; after IDLE_SECONDS without one the thread ends (and lets go of the
+        engine: a Database nobody disposes is still collected)."""
+        while True:
+            if not self._wake.wait(IDLE_SECONDS):
+                with self._lock:
+                    if not self._wake.is_set():
+                        self._thread = None
+                        return
+            self._wake.clear()
+            if self._stop:
+                return
+            try:
+                with self.engine.connect() as conn:
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            except Exception:  # noqa: BLE001 - the backstop autocheckpoint takes over
+                log.warning("background WAL checkpoint failed", exc_info=True)
+
+    def close(self) -> None:
+        with self._lock:
+            self._stop, thread = True, self._thread
+        self._wake.set()
+        if thread is not None:
+            thread.join(timeout=30)
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -59,11 +119,17 @@ class Database:
         if auto_migrate:
             migrate(self.engine)
         self.factory = sessionmaker(self.engine, expire_on_commit=False)
+        on_file = self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:")
+        self.checkpointer = Checkpointer(self.engine) if on_file else None
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         with self.factory() as session, session.begin():
             yield session
+        if self.checkpointer is not None:
+            self.checkpointer.poke()
 
     def dispose(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.close()
         self.engine.dispose()
