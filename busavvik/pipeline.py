@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from busavvik.stats import IngestStats
@@ -70,17 +70,23 @@ def _store_parsed(session: Session, item: _Item, parsed: Parsed, rules: Rules, d
                   seen: dict[str, Message], batch: tuple[BatchIndex, Probe, FormDict] | None = None
                   ) -> Message | None:
     """Store and link one parsed message; None when its Message-ID is known (then only the place is added).
-    With a `batch` (its index, the probe, the form), nothing is flushed here: the batch is written at its end."""
+    With a `batch` (its index, the probe, the form), nothing is flushed here: the batch is written at its end,
+    the message's place with it (`BatchIndex.add_place`)."""
     mail, form, problems = parsed
     existing = seen.get(mail.message_id)
     if existing is not None:
+        if batch:
+            batch[0].write_places()   # places still held by the index are in the table before it is asked
         add_location(session, existing, item.raw)
         return None
     index, probe, form_dict = batch if batch else (None, None, form_to_dict(form) if form else None)
     msg = new_message(mail, item.sha, form_dict, [*mail.problems, *problems])
     raw = item.raw
-    msg.locations.append(Location(mailbox=raw.mailbox, folder=raw.folder, uidvalidity=raw.uidvalidity,
-                                  uid=raw.uid, seen_at=msg.first_seen))
+    if index is not None:
+        index.add_place(msg, raw)
+    else:
+        msg.locations.append(Location(mailbox=raw.mailbox, folder=raw.folder, uidvalidity=raw.uidvalidity,
+                                      uid=raw.uid, seen_at=msg.first_seen))
     session.add(msg)
     if index is None:
         session.flush()
@@ -165,17 +171,20 @@ class Pipeline:
         shas = {i.sha for i in items}
         by_sha = {m.raw_sha256: m for m in session.scalars(select(Message).where(Message.raw_sha256.in_(shas)))}
         blobs = set(session.scalars(select(RawBlob.sha256).where(RawBlob.sha256.in_(shas))))
-        todo = []
+        todo, rows, stored_at = [], [], now()
         for item in items:
             if item.sha in by_sha:  # the very same bytes: no need to parse them again
                 add_location(session, by_sha[item.sha], item.raw)
                 stats.count(None)
                 continue
             if item.sha not in blobs:  # raw bytes first, content-addressed
-                session.add(RawBlob(sha256=item.sha, size=len(item.raw.data), data=item.raw.data, stored_at=now()))
+                rows.append({"sha256": item.sha, "size": len(item.raw.data), "data": item.raw.data,
+                             "stored_at": stored_at})
                 blobs.add(item.sha)
             todo.append(item)
-        session.flush()  # raw bytes are written before any message refers to them
+        session.flush()
+        if rows:  # raw bytes are written before any message refers to them; one statement, no ORM objects
+            session.connection().execute(insert(RawBlob), rows)
         if prepared is not None:
             results = prepared.results(todo, lambda data: next(self.parser.parse([data], 1)))
         else:  # parsed while the earlier ones are stored
@@ -202,6 +211,7 @@ class Pipeline:
                 stats.count(_store_parsed(session, item, result, self.rules, self.due_months, seen,
                                           (index, probe, fd)))
         session.flush()  # the whole batch in a few statements; cases get their ids before relinking
+        index.write_places()
 
     def _one_by_one(self, session: Session, batch: list[RawMessage]) -> IngestStats:
         stats = IngestStats()

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, insert, select
 from sqlalchemy.orm import Session
 
+from ingest.types import RawMessage
 from store.link import CASE_ID_RE, Evidence, Probe, _by_similar_form, subject_matches
 from store.models import Case, Location, Message, Reminder
 
@@ -43,6 +45,8 @@ class BatchIndex:
         self.by_subject: dict[str, list[Case]] = defaultdict(list)
         self._asked: set[tuple[str, str]] = set()          # (kind, key) already looked up in the store
         self._seq: dict[int, int] = {}
+        self._places: list[tuple[Message, RawMessage, datetime]] = []   # new messages' places, not yet written
+        self._sqlite = session.get_bind().dialect.name == "sqlite"
         with session.no_autoflush:  # rows above these ids are the batch's own, recorded as they are linked
             self.max_message = session.scalar(select(func.max(Message.id))) or 0
             self.max_case = session.scalar(select(func.max(Case.id))) or 0
@@ -51,7 +55,7 @@ class BatchIndex:
 
     # -- ids given by the batch (SQLite) -----------------------------------------------------------------
     def __enter__(self) -> BatchIndex:
-        if self.session.get_bind().dialect.name == "sqlite":
+        if self._sqlite:
             event.listen(self.session, "before_flush", self._assign_ids)
         return self
 
@@ -69,6 +73,26 @@ class BatchIndex:
             if kind in self._ids and getattr(row, "id", None) is None:
                 self._ids[kind] += 1
                 row.id = self._ids[kind]
+
+    # -- where new messages were seen, written in one statement --------------------------------------------
+    def add_place(self, msg: Message, raw: RawMessage) -> None:
+        """The place a message new in this batch was seen; written by `write_places` once it has its id.
+        A Location row per message made through the ORM cost more than storing the message itself."""
+        self._places.append((msg, raw, msg.first_seen))
+
+    def write_places(self) -> None:
+        """Insert the places held so far (after a flush, so that every message has its id)."""
+        if not self._places:
+            return
+        self.session.flush()
+        places, self._places = self._places, []
+        rows = [{"message_pk": msg.id, "mailbox": raw.mailbox, "folder": raw.folder,
+                 "uidvalidity": raw.uidvalidity, "uid": raw.uid, "seen_at": seen_at} for msg, raw, seen_at in places]
+        if self._sqlite:  # the ids the ORM would have given (see _assign_ids), so the two never collide
+            for row in rows:
+                self._ids[Location] += 1
+                row["id"] = self._ids[Location]
+        self.session.connection().execute(insert(Location), rows)
 
     # -- the store before the batch, one query per rule for a chunk --------------------------------------
     def _new(self, kind: str, keys: Iterable[str]) -> list[str]:
