@@ -5,6 +5,7 @@ import dataclasses
 
 from config.rules import Rules
 from parsers import pnr
+from parsers.classify import classify
 from parsers.form import parse_form
 from parsers.mail import parse_email
 from parsers.types import FormData, ParsedEmail, Problem
@@ -32,7 +33,11 @@ def parse_mail_and_form(raw: bytes, rules: Rules) -> tuple[ParsedEmail, FormData
     slim = tuple(dataclasses.replace(a, data=b"") for a in parsed.attachments)
     texts = [parsed.body_text, parsed.subject, *_form_texts(form)]
     found = any(pnr.contains(t) for t in texts)
-    return dataclasses.replace(parsed, attachments=slim, personal_number=found), form, problems
+    classification = None
+    if form is not None and (form.event_type or form.description) and not parsed.auto_reply:
+        classification = classify(form, parsed.sender, (*parsed.to, *parsed.cc), rules)
+    return dataclasses.replace(parsed, attachments=slim, personal_number=found,
+                               classification=classification), form, problems
 
 
 def _form_texts(form: FormData | None) -> list[str]:

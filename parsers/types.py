@@ -106,6 +106,9 @@ class ParsedEmail:
     attachments: tuple[Attachment, ...]
     problems: tuple[Problem, ...] = ()
     personal_number: bool = False   # a valid personnummer in the subject, body or form (set by mailform)
+    # the rules' classification of the mail's form when it reports a deviation (set by mailform, so that
+    # it is worked out in the parser processes rather than by the one process that stores)
+    classification: Classification | None = None
 
 
 @dataclass(frozen=True)

@@ -83,7 +83,8 @@ def link_message(session: Session, msg: Message, parsed: ParsedEmail, form: dict
             index.record(probe, msg.message_id, case, opened=False)
         return
     if form is not None and _has_report(form) and not parsed.auto_reply:
-        classification = classify(_form_data(form), parsed.sender, (*parsed.to, *parsed.cc), rules)
+        classification = parsed.classification or classify(_form_data(form), parsed.sender,
+                                                            (*parsed.to, *parsed.cc), rules)
         case = open_case(session, msg, form, parsed, classification, rules.secretariat_addresses,
                          due_months, list(msg.flags or []), seq=index.next_seq if index else None)
         msg.case, msg.kind, msg.link_rule = case, "deviation", "new_deviation"
