@@ -175,3 +175,6 @@ class Correction(Base):
 
 
 Index("ix_message_norm_subject", Message.normalised_subject)
+# The subject rule looks cases up by normalised subject; a hash index on PostgreSQL (subjects can be longer
+# than a btree entry may be).
+Index("ix_bus_case_norm_subject", Case.normalised_subject, postgresql_using="hash")
