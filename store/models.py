@@ -174,7 +174,7 @@ class Correction(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-Index("ix_message_norm_subject", Message.normalised_subject)
-# The subject rule looks cases up by normalised subject; a hash index on PostgreSQL (subjects can be longer
-# than a btree entry may be).
+# Subjects are looked up by equality only. On PostgreSQL these are hash indexes: a btree entry may not exceed
+# ~2.7 kB, and a long non-ASCII subject would make its message's row impossible to insert.
+Index("ix_message_norm_subject", Message.normalised_subject, postgresql_using="hash")
 Index("ix_bus_case_norm_subject", Case.normalised_subject, postgresql_using="hash")

@@ -91,3 +91,20 @@ def test_similar_forms_need_two_kinds_of_agreement() -> None:
     assert similar_forms(retyped, base)
     assert not similar_forms(other_case, base)
     assert similar_forms({**other_case, "reporter_unit": "Soc Farsta"}, base)
+
+
+def test_a_long_non_ascii_subject_is_stored_and_links_by_subject(db: Database, rules: Rules) -> None:
+    """~6 kB of subject: more than a PostgreSQL btree entry may hold (the subject indexes are hash indexes
+    there); the deviation must be parsed and opened, and the out-of-office reply found by its subject."""
+    subject = "".join(chr(0x4E00 + (n * 7919) % 3000) for n in range(1990))
+    dev, ooo = exchange_id("long-subject"), exchange_id("long-subject-ooo")
+    _ingest(db, rules, make_mail(subject=subject, sender="rep@farsta.se", to=["chef@sll.se"],
+                                 cc=list(SECRETARIAT), when=WHEN, message_id=dev,
+                                 attachments=[("f.docx", build_form(VALUES))]))
+    _ingest(db, rules, make_mail(subject=f"Automatiskt svar: {subject}", sender="chef@sll.se",
+                                 to=["rep@farsta.se"], when=WHEN.replace(hour=10), message_id=ooo,
+                                 body="Jag är ledig.", extra_headers={"Auto-Submitted": "auto-replied"}))
+    kinds = _kinds(db)
+    case_id = kinds[dev][2]
+    assert kinds[dev][:2] == ("deviation", "new_deviation") and case_id
+    assert kinds[ooo] == ("auto_reply", "subject", case_id)
