@@ -39,6 +39,7 @@ PROBLEM_LABELS = {
     "mail_unparseable": "mejlet gick inte att tolka",
     "mail_malformed": "felaktigt formaterat mejl",
     "mail_no_message_id": "mejlet saknar Message-ID",
+    "mail_bad_message_id": "mejlets Message-ID är orimligt långt",
     "internal_error": "internt fel vid inläsning",
 }
 STEP_LABELS = {"first": "påminnelse 1", "second": "påminnelse 2", "escalation": "eskalering"}

@@ -13,6 +13,9 @@ from functools import lru_cache
 from parsers.types import Address
 
 _ID = re.compile(r"<([^<>\s]+)>")
+# Real Message-IDs are far shorter; a longer one cannot be a key in the store (a PostgreSQL btree entry holds
+# ~2.7 kB, and bytes that are not ASCII take up to three characters each), so it is replaced, as a missing one.
+MAX_ID_CHARS = 500
 _SPACE = re.compile(r"\s+")
 
 
@@ -56,7 +59,7 @@ def message_ids(value: str) -> tuple[str, ...]:
 def own_message_id(msg: Message, raw: bytes) -> tuple[str, str, bool]:
     """(normalised id, header form with brackets, synthetic?) — a stable synthetic id from the bytes."""
     ids = message_ids(header_text(msg, "Message-ID"))
-    if ids:
+    if ids and len(ids[0]) <= MAX_ID_CHARS:
         original = _ID.search(header_text(msg, "Message-ID"))
         shown = f"<{original.group(1)}>" if original else f"<{ids[0]}>"
         return ids[0], shown, False

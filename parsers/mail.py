@@ -6,7 +6,7 @@ from email.message import Message
 from config.rules import Rules
 from parsers import fastmime
 from parsers.autoreply import is_auto_reply
-from parsers.headers import addresses, header_text, message_date, message_ids, own_message_id
+from parsers.headers import MAX_ID_CHARS, addresses, header_text, message_date, message_ids, own_message_id
 from parsers.mime import walk_parts
 from parsers.subject import normalise_subject
 from parsers.threadindex import conversation_guid
@@ -22,7 +22,10 @@ def parse_email(raw: bytes, rules: Rules) -> ParsedEmail:
     msg = _load(raw)
     problems: list[Problem] = []
     norm_id, shown_id, synthetic = own_message_id(msg, raw)
-    if synthetic:
+    if synthetic and message_ids(header_text(msg, "Message-ID")):
+        problems.append(Problem("mail_bad_message_id",
+                                f"Message-ID longer than {MAX_ID_CHARS} characters; a synthetic id was given"))
+    elif synthetic:
         problems.append(Problem("mail_no_message_id", "no Message-ID; a synthetic id was given"))
     if msg.defects:
         kinds = sorted({type(d).__name__ for d in msg.defects})

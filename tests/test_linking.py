@@ -108,3 +108,14 @@ def test_a_long_non_ascii_subject_is_stored_and_links_by_subject(db: Database, r
     case_id = kinds[dev][2]
     assert kinds[dev][:2] == ("deviation", "new_deviation") and case_id
     assert kinds[ooo] == ("auto_reply", "subject", case_id)
+
+
+def test_a_mail_with_an_overlong_message_id_is_stored_parsed(db: Database, rules: Rules) -> None:
+    long_id = "".join(chr(0x4E00 + n % 3000) for n in range(900)) + "@solna.se"
+    raw = (f"From: rep@farsta.se\r\nTo: chef@sll.se\r\nSubject: BUS-avvikelse\r\n"
+           f"Message-ID: <{long_id}>\r\n\r\nHej\r\n").encode()
+    _ingest(db, rules, raw)
+    with db.session() as s:
+        (row,) = export.messages(s)
+    assert row["message_id"].endswith("@synthetic.busavvik.invalid>")
+    assert "mail_bad_message_id" in str(row["problems"])

@@ -52,6 +52,18 @@ def test_missing_message_id_gets_a_stable_synthetic_id(rules: Rules) -> None:
     assert [p.code for p in one.problems] == ["mail_no_message_id"]
 
 
+def test_an_overlong_message_id_is_replaced_and_recorded(rules: Rules) -> None:
+    """Over 500 characters (here 900 CJK characters, 2,700 once their bytes are escaped) it could not be a
+    key in the store; the mail gets a synthetic id and a problem instead of being kept unparsed."""
+    long_id = "".join(chr(0x4E00 + n % 3000) for n in range(900)) + "@solna.se"
+    raw = f"From: a@b.se\r\nSubject: hej\r\nMessage-ID: <{long_id}>\r\n\r\nbody\r\n".encode()
+    parsed = parse_email(raw, rules)
+    assert parsed.synthetic_id and parsed.message_id.endswith("@synthetic.busavvik.invalid")
+    assert [p.code for p in parsed.problems] == ["mail_bad_message_id"]
+    fine = parse_email(raw.replace(long_id.encode(), b"x" * 490 + b"@solna.se"), rules)
+    assert not fine.synthetic_id and fine.message_id == "x" * 490 + "@solna.se" and not fine.problems
+
+
 @pytest.mark.parametrize("headers", [
     {"Auto-Submitted": "auto-replied"}, {"X-Autoreply": "yes"}, {"Precedence": "bulk"},
     {"X-Autorespond": "1"},
