@@ -40,6 +40,7 @@ PROBLEM_LABELS = {
     "mail_malformed": "felaktigt formaterat mejl",
     "mail_no_message_id": "mejlet saknar Message-ID",
     "mail_bad_message_id": "mejlets Message-ID är orimligt långt",
+    "mail_bad_address": "en orimligt lång e-postadress utelämnades",
     "internal_error": "internt fel vid inläsning",
 }
 STEP_LABELS = {"first": "påminnelse 1", "second": "påminnelse 2", "escalation": "eskalering"}

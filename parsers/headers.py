@@ -16,6 +16,9 @@ _ID = re.compile(r"<([^<>\s]+)>")
 # Real Message-IDs are far shorter; a longer one cannot be a key in the store (a PostgreSQL btree entry holds
 # ~2.7 kB, and bytes that are not ASCII take up to three characters each), so it is replaced, as a missing one.
 MAX_ID_CHARS = 500
+# An e-mail address is at most 254 characters (RFC 5321's path limit); a longer one is left out, as the store
+# could not hold it as a sender on PostgreSQL either.
+MAX_ADDRESS_CHARS = 254
 _SPACE = re.compile(r"\s+")
 
 
@@ -73,9 +76,15 @@ def addresses(msg: Message, *names: str) -> tuple[Address, ...]:
     out: list[Address] = []
     for name, email in pairs:
         email = email.strip().lower()
-        if "@" in email and all(a.email != email for a in out):
+        if "@" in email and len(email) <= MAX_ADDRESS_CHARS and all(a.email != email for a in out):
             out.append(Address(name.strip(), email))
     return tuple(out)
+
+
+def overlong_addresses(msg: Message, *names: str) -> bool:
+    """Whether these headers hold an address that `addresses` leaves out for its length."""
+    pairs = _address_pairs(tuple(v for v in (header_text(msg, n) for n in names) if v))
+    return any("@" in email and len(email.strip()) > MAX_ADDRESS_CHARS for _, email in pairs)
 
 
 @lru_cache(maxsize=4096)

@@ -6,7 +6,16 @@ from email.message import Message
 from config.rules import Rules
 from parsers import fastmime
 from parsers.autoreply import is_auto_reply
-from parsers.headers import MAX_ID_CHARS, addresses, header_text, message_date, message_ids, own_message_id
+from parsers.headers import (
+    MAX_ADDRESS_CHARS,
+    MAX_ID_CHARS,
+    addresses,
+    header_text,
+    message_date,
+    message_ids,
+    overlong_addresses,
+    own_message_id,
+)
 from parsers.mime import walk_parts
 from parsers.subject import normalise_subject
 from parsers.threadindex import conversation_guid
@@ -18,15 +27,23 @@ def _load(raw: bytes) -> Message:
     return fastmime.load(raw)
 
 
-def parse_email(raw: bytes, rules: Rules) -> ParsedEmail:
-    msg = _load(raw)
-    problems: list[Problem] = []
-    norm_id, shown_id, synthetic = own_message_id(msg, raw)
-    if synthetic and message_ids(header_text(msg, "Message-ID")):
+def _header_problems(msg: Message, synthetic_id: bool) -> list[Problem]:
+    """A Message-ID missing or too long to keep, an address too long to keep."""
+    problems = []
+    if synthetic_id and message_ids(header_text(msg, "Message-ID")):
         problems.append(Problem("mail_bad_message_id",
                                 f"Message-ID longer than {MAX_ID_CHARS} characters; a synthetic id was given"))
-    elif synthetic:
+    elif synthetic_id:
         problems.append(Problem("mail_no_message_id", "no Message-ID; a synthetic id was given"))
+    if overlong_addresses(msg, "From", "Sender", "To", "Cc"):
+        problems.append(Problem("mail_bad_address", f"an address over {MAX_ADDRESS_CHARS} characters was left out"))
+    return problems
+
+
+def parse_email(raw: bytes, rules: Rules) -> ParsedEmail:
+    msg = _load(raw)
+    norm_id, shown_id, synthetic = own_message_id(msg, raw)
+    problems = _header_problems(msg, synthetic)
     if msg.defects:
         kinds = sorted({type(d).__name__ for d in msg.defects})
         problems.append(Problem("mail_malformed", ", ".join(kinds)[:200]))

@@ -119,3 +119,12 @@ def test_a_mail_with_an_overlong_message_id_is_stored_parsed(db: Database, rules
         (row,) = export.messages(s)
     assert row["message_id"].endswith("@synthetic.busavvik.invalid>")
     assert "mail_bad_message_id" in str(row["problems"])
+
+
+def test_a_mail_with_an_overlong_sender_is_stored_parsed(db: Database, rules: Rules) -> None:
+    mid = exchange_id("long-sender")
+    _ingest(db, rules, make_mail(subject="BUS-avvikelse", sender="a" * 400 + "@farsta.se", to=["chef@sll.se"],
+                                 when=WHEN, message_id=mid, body="Hej"))
+    with db.session() as s:
+        (row,) = export.messages(s)
+    assert row["message_id"] == mid and "mail_bad_address" in str(row["problems"])

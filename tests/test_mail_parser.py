@@ -64,6 +64,16 @@ def test_an_overlong_message_id_is_replaced_and_recorded(rules: Rules) -> None:
     assert not fine.synthetic_id and fine.message_id == "x" * 490 + "@solna.se" and not fine.problems
 
 
+def test_an_overlong_address_is_left_out_and_recorded(rules: Rules) -> None:
+    sender = "a" * 300 + "@solna.se"
+    raw = make_mail(subject="BUS", sender=sender, to=["chef@sll.se", "b" * 260 + "@sll.se"], when=WHEN)
+    parsed = parse_email(raw, rules)
+    assert parsed.sender is None and [a.email for a in parsed.to] == ["chef@sll.se"]
+    assert [p.code for p in parsed.problems] == ["mail_bad_address"]
+    ok = parse_email(make_mail(subject="BUS", sender="a" * 240 + "@solna.se", to=["chef@sll.se"], when=WHEN), rules)
+    assert ok.sender is not None and not ok.problems
+
+
 @pytest.mark.parametrize("headers", [
     {"Auto-Submitted": "auto-replied"}, {"X-Autoreply": "yes"}, {"Precedence": "bulk"},
     {"X-Autorespond": "1"},
