@@ -83,8 +83,9 @@ def addresses(msg: Message, *names: str) -> tuple[Address, ...]:
 
 def overlong_addresses(msg: Message, *names: str) -> bool:
     """Whether these headers hold an address that `addresses` leaves out for its length."""
-    pairs = _address_pairs(tuple(v for v in (header_text(msg, n) for n in names) if v))
-    return any("@" in email and len(email.strip()) > MAX_ADDRESS_CHARS for _, email in pairs)
+    values = (header_text(msg, n) for n in names)   # one header a key: the ones `addresses` parsed already
+    return any("@" in email and len(email.strip()) > MAX_ADDRESS_CHARS
+               for value in values if value for _, email in _address_pairs((value,)))
 
 
 @lru_cache(maxsize=4096)
