@@ -29,8 +29,8 @@ def header_text(msg: Message, name: str) -> str:
         return ""
     raw = str(raw)
     if raw.isascii() and "=?" not in raw:
-        return _SPACE.sub(" ", raw).strip()    # nothing to decode: what decoded() would give back
-    return _SPACE.sub(" ", decoded(raw)).strip()
+        return _SPACE.sub(" ", raw).strip().replace("\x00", "")    # nothing to decode: as decoded() gives it
+    return _SPACE.sub(" ", decoded(raw)).strip().replace("\x00", "")   # NUL: no text, and PostgreSQL refuses it
 
 
 def decoded(raw: str) -> str:

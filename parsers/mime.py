@@ -70,7 +70,7 @@ def _text_of(part: Message, ctype: str) -> str:
         text = data.decode("utf-8", errors="replace")
     if ctype == "text/html":
         text = html.unescape(_TAGS.sub(" ", text))
-    return text
+    return text.replace("\x00", "")   # a binary part sent as text: NUL is no text, and PostgreSQL refuses it
 
 
 def _is_tnef(ctype: str, filename: str) -> bool:

@@ -143,3 +143,12 @@ def test_encoded_and_eight_bit_headers_are_still_decoded() -> None:
                              .encode())
     assert header_text(msg, "Subject") == "Avvikelse från BUP del 2"
     assert "sa <asa@x.se>" in header_text(msg, "To")
+
+
+def test_nul_characters_are_dropped_from_headers_and_body(rules: Rules) -> None:
+    """NUL is no text (a binary part sent as text/plain) and PostgreSQL's text columns refuse it."""
+    raw = (b"From: An\x00na <a@b.se>\r\nSubject: BUS\x00-avvikelse\r\nMessage-ID: <n@b.se>\r\n"
+           b"Content-Type: text/plain\r\n\r\nhej\x00 d\xc3\xa5\r\n")
+    parsed = parse_email(raw, rules)
+    assert parsed.subject == "BUS-avvikelse" and "\x00" not in parsed.body_text
+    assert parsed.body_text.startswith("hej") and parsed.sender is not None and "\x00" not in parsed.sender.name

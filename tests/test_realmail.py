@@ -22,6 +22,7 @@ def test_realmail_all_kept_none_a_deviation(db: Database, rules: Rules) -> None:
     assert devs == []
     assert stats.new + stats.duplicates == len(files)
     assert {m["kind"] for m in msgs} == {"other"}
+    assert [m["message_id"] for m in msgs if "internal_error" in m["problems"]] == []   # every one parsed
     synthetic = [m for m in msgs if "mail_no_message_id" in m["problems"]]
     assert synthetic and all(m["message_id"].endswith("@synthetic.busavvik.invalid>") for m in synthetic)
     again = Pipeline(db, rules).ingest(open_source(REALMAIL, "realmail").messages())
