@@ -28,9 +28,8 @@ def header_text(msg: Message, name: str) -> str:
     if raw is None:
         return ""
     raw = str(raw)
-    if raw.isascii() and "=?" not in raw:
-        return _SPACE.sub(" ", raw).strip().replace("\x00", "")    # nothing to decode: as decoded() gives it
-    return _SPACE.sub(" ", decoded(raw)).strip().replace("\x00", "")   # NUL: no text, and PostgreSQL refuses it
+    text = raw if raw.isascii() and "=?" not in raw else decoded(raw)   # nothing to decode: as decoded() gives it
+    return _SPACE.sub(" ", text).strip().replace("\x00", "")   # NUL: no text, and PostgreSQL refuses it
 
 
 def decoded(raw: str) -> str:

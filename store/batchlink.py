@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event, func, insert, select
@@ -45,7 +44,7 @@ class BatchIndex:
         self.by_subject: dict[str, list[Case]] = defaultdict(list)
         self._asked: set[tuple[str, str]] = set()          # (kind, key) already looked up in the store
         self._seq: dict[int, int] = {}
-        self._places: list[tuple[Message, RawMessage, datetime]] = []   # new messages' places, not yet written
+        self._places: list[tuple[Message, RawMessage]] = []   # new messages' places, not yet written
         self._sqlite = session.get_bind().dialect.name == "sqlite"
         with session.no_autoflush:  # rows above these ids are the batch's own, recorded as they are linked
             self.max_message = session.scalar(select(func.max(Message.id))) or 0
@@ -78,7 +77,7 @@ class BatchIndex:
     def add_place(self, msg: Message, raw: RawMessage) -> None:
         """The place a message new in this batch was seen; written by `write_places` once it has its id.
         A Location row per message made through the ORM cost more than storing the message itself."""
-        self._places.append((msg, raw, msg.first_seen))
+        self._places.append((msg, raw))
 
     def write_places(self) -> None:
         """Insert the places held so far (after a flush, so that every message has its id)."""
@@ -87,7 +86,7 @@ class BatchIndex:
         self.session.flush()
         places, self._places = self._places, []
         rows = [{"message_pk": msg.id, "mailbox": raw.mailbox, "folder": raw.folder,
-                 "uidvalidity": raw.uidvalidity, "uid": raw.uid, "seen_at": seen_at} for msg, raw, seen_at in places]
+                 "uidvalidity": raw.uidvalidity, "uid": raw.uid, "seen_at": msg.first_seen} for msg, raw in places]
         if self._sqlite:  # the ids the ORM would have given (see _assign_ids), so the two never collide
             for row in rows:
                 self._ids[Location] += 1
