@@ -83,8 +83,8 @@ def addresses(msg: Message, *names: str) -> tuple[Address, ...]:
 def overlong_addresses(msg: Message, *names: str) -> bool:
     """Whether these headers hold an address that `addresses` leaves out for its length."""
     values = (header_text(msg, n) for n in names)   # one header a key: the ones `addresses` parsed already
-    return any("@" in email and len(email.strip()) > MAX_ADDRESS_CHARS
-               for value in values if value for _, email in _address_pairs((value,)))
+    return any("@" in email and len(email.strip()) > MAX_ADDRESS_CHARS      # short headers hold no long address
+               for value in values if len(value) > MAX_ADDRESS_CHARS for _, email in _address_pairs((value,)))
 
 
 @lru_cache(maxsize=4096)

@@ -5,6 +5,7 @@ import html
 import re
 from collections.abc import Iterator
 from email.errors import MessageError
+from email.header import decode_header, make_header
 from email.message import Message
 
 from parsers.headers import header_text
@@ -41,8 +42,9 @@ def _filename(part: Message) -> str:
         name = ""
     if not name:
         name = header_text(part, "Content-Description")
+    if "=?" not in name:   # no RFC 2047 word: decoding would give the very same text back
+        return name.strip()
     try:
-        from email.header import decode_header, make_header
         name = str(make_header(decode_header(name)))
     except (UnicodeError, LookupError, ValueError, TypeError, AssertionError, MessageError):  # CharsetError
         pass

@@ -137,6 +137,37 @@ def test_plain_ascii_headers_skip_the_decoder_with_the_same_text(value: str) -> 
     assert header_text(msg, "Subject") == " ".join(decoded(str(raw)).split())
 
 
+@given(st.text(max_size=80).filter(lambda s: "=?" not in s), st.booleans())
+def test_attachment_names_without_encoded_words_skip_the_decoder_with_the_same_text(name: str, param: bool) -> None:
+    """_filename returns a name without RFC 2047 words as the decoder would give it back."""
+    from email.header import decode_header, make_header
+    from email.message import Message
+
+    from parsers.headers import header_text
+    from parsers.mime import _filename
+    part = Message()
+    if param:
+        part.add_header("Content-Disposition", "attachment", filename=name)
+    else:
+        part["Content-Description"] = "x"
+        part.replace_header("Content-Description", name)
+    found = part.get_filename() or header_text(part, "Content-Description")
+    try:
+        expected = str(make_header(decode_header(found))).strip()
+    except Exception:  # noqa: BLE001 - the decoder refusing: the name as it is
+        expected = found.strip()
+    assert _filename(part) == expected
+
+
+def test_encoded_attachment_names_are_decoded() -> None:
+    from email.message import Message
+
+    from parsers.mime import _filename
+    part = Message()
+    part["Content-Disposition"] = 'attachment; filename="=?utf-8?q?Avvikelse_fr=C3=A5n_BUP.docx?="'
+    assert _filename(part) == "Avvikelse från BUP.docx"
+
+
 def test_encoded_and_eight_bit_headers_are_still_decoded() -> None:
     from email import message_from_bytes
     msg = message_from_bytes("Subject: =?utf-8?q?Avvikelse_fr=C3=A5n_BUP?= del 2\nTo: Åsa <asa@x.se>\n\n"
