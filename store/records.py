@@ -5,6 +5,7 @@ import dataclasses
 import hashlib
 import re
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from parsers.types import FormData
@@ -26,7 +27,10 @@ def form_to_dict(form: FormData) -> dict[str, Any]:
     return out
 
 
+@lru_cache(maxsize=256)
 def _norm(text: str | None) -> str:
+    """Words, case-folded; remembered, as a form's description is normalised for both fingerprints, when
+    the message is linked and again when its case is opened."""
     return " ".join(_WORD.findall((text or "").casefold()))
 
 
