@@ -9,7 +9,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -17,14 +17,18 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 # fall behind or stop, SQLite checkpoints in the committing connection again once the WAL holds this many pages.
 WAL_BACKSTOP_PAGES = 16_384
 IDLE_SECONDS = 5.0
+# Only a transaction that changed this many rows wakes the checkpointer (a batch of mail changes four or more
+# per message); smaller ones (a poll's status, a cursor, a reminder) leave their few pages to the next one.
+CHECKPOINT_ROWS = 20
 log = logging.getLogger(__name__)
 
 
 def make_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    engine = create_engine(url, future=True, pool_pre_ping=True)
-    if engine.dialect.name == "sqlite":
+    sqlite = url.startswith("sqlite")
+    engine = create_engine(url, future=True, pool_pre_ping=not sqlite)  # a database file never goes stale
+    if sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 
@@ -46,15 +50,40 @@ class Checkpointer:
     into the database file and syncs it before it returns: ~25 ms for a batch of 200 mails of 50 kB, on the
     path every batch waits for. Here a commit only wakes this thread, which runs a PASSIVE checkpoint on a
     connection of its own (it never blocks a writer; SQLite releases the GIL meanwhile). Crash safety is
-    SQLite's own either way: a checkpoint interrupted at any point is redone from the WAL.
+    SQLite's own either way: a checkpoint interrupted at any point is redone from the WAL. Only commits of
+    CHECKPOINT_ROWS changed rows or more wake it: an idle poll's reads and status row never do.
     """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._wrote = threading.local()     # this thread committed rows since it last asked (`wrote`)
+        self._listens = engine
+        event.listen(engine, "begin", self._on_begin)
+        event.listen(engine, "commit", self._on_commit)
         self._wake = threading.Event()
         self._stop = False
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+
+    @staticmethod
+    def _changes(conn: Connection) -> int | None:
+        """SQLite's running count of rows changed through this connection."""
+        return getattr(conn.connection.dbapi_connection, "total_changes", None)
+
+    def _on_begin(self, conn: Connection) -> None:
+        conn.connection.info["changes_at_begin"] = self._changes(conn)
+
+    def _on_commit(self, conn: Connection) -> None:
+        """Before a COMMIT: whether the transaction changed enough rows to be worth a checkpoint."""
+        before, after = conn.connection.info.get("changes_at_begin"), self._changes(conn)
+        if before is not None and after is not None and after - before >= CHECKPOINT_ROWS:
+            self._wrote.value = True
+
+    def wrote(self) -> bool:
+        """Whether this thread committed changed rows since it last asked; asking clears it."""
+        found = getattr(self._wrote, "value", False)
+        self._wrote.value = False
+        return found
 
     def poke(self) -> None:
         with self._lock:
@@ -84,6 +113,9 @@ class Checkpointer:
                 log.warning("background WAL checkpoint failed", exc_info=True)
 
     def close(self) -> None:
+        for name, listener in (("begin", self._on_begin), ("commit", self._on_commit)):
+            if event.contains(self._listens, name, listener):
+                event.remove(self._listens, name, listener)
         with self._lock:
             self._stop, thread = True, self._thread
         self._wake.set()
@@ -126,7 +158,7 @@ class Database:
     def session(self) -> Iterator[Session]:
         with self.factory() as session, session.begin():
             yield session
-        if self.checkpointer is not None:
+        if self.checkpointer is not None and self.checkpointer.wrote():  # a read (an idle poll) wakes nothing
             self.checkpointer.poke()
 
     def dispose(self) -> None:

@@ -11,7 +11,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from store.db import WAL_BACKSTOP_PAGES, Database
+from store.db import CHECKPOINT_ROWS, WAL_BACKSTOP_PAGES, Database
 from store.models import RawBlob
 from store.repo import now
 
@@ -48,6 +48,24 @@ def test_commit_leaves_the_copy_to_the_checkpointer(tmp_path: Path) -> None:
         assert plain.execute("SELECT count(*), sum(size) FROM raw_blob").fetchone() == (80, 80 * 50_000)
 
 
+def test_only_sessions_that_wrote_many_rows_wake_the_checkpointer(tmp_path: Path) -> None:
+    """An idle poll reads and writes its status row: neither starts the thread; a batch of mail does."""
+    from sqlalchemy import func, select
+    db = Database(f"sqlite:///{tmp_path / 'store.db'}")
+    try:
+        assert db.checkpointer is not None
+        db.checkpointer.wrote()                      # what the migration committed
+        with db.session() as session:
+            assert session.scalar(select(func.count()).select_from(RawBlob)) == 0
+        assert db.checkpointer._thread is None, "a read-only session woke the checkpointer"
+        _write(db, CHECKPOINT_ROWS - 1)
+        assert db.checkpointer._thread is None, "a small write woke the checkpointer"
+        _write(db, CHECKPOINT_ROWS, first=CHECKPOINT_ROWS)
+        assert db.checkpointer._thread is not None, "a large write did not wake the checkpointer"
+    finally:
+        db.dispose()
+
+
 def test_no_checkpointer_on_postgresql(pg_url: str) -> None:
     db = Database(pg_url)
     try:
@@ -65,10 +83,11 @@ def test_checkpointer_failing_never_fails_a_commit(tmp_path: Path) -> None:
             raise sqlite3.OperationalError("disk I/O error")
 
     db.checkpointer.engine = Broken()  # type: ignore[assignment]
-    _write(db, 3)
-    _write(db, 3, first=3)                           # the second commit pokes a thread that has failed once
+    _write(db, CHECKPOINT_ROWS)
+    _write(db, 3, first=CHECKPOINT_ROWS)
+    _write(db, CHECKPOINT_ROWS, first=100)           # this commit pokes a thread that has failed once
     db.dispose()
     db2 = Database(f"sqlite:///{tmp_path / 'store.db'}")
     with db2.session() as session:
-        assert session.query(RawBlob).count() == 6   # type: ignore[attr-defined]
+        assert session.query(RawBlob).count() == 2 * CHECKPOINT_ROWS + 3   # type: ignore[attr-defined]
     db2.dispose()
