@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
@@ -15,6 +17,13 @@ from busavvik.logs import setup_logging
 from busavvik.poll import poll_once
 from busavvik.worker import Worker
 from store.models import Cursor, MailboxStatus
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+def _local(moment: datetime | None) -> str:
+    """A time as the secretariat reads it: Stockholm time, to the second ("never" when there is none)."""
+    return moment.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M:%S") if moment else "never"
 
 
 def _validated(ctx: typer.Context) -> AppContext:
@@ -29,7 +38,10 @@ def _validated(ctx: typer.Context) -> AppContext:
 
 def poll_cmd(ctx: typer.Context, once: bool = typer.Option(True, "--once/--no-once",
                                                             help="Run one poll cycle and exit (for cron).")) -> None:
-    """Poll every configured mailbox once: fetch new mail read-only, store, parse and link it."""
+    """Poll every configured mailbox once: fetch new mail read-only, store, parse and link it.
+
+    Exit status: 0 all polled; 1 one or more failed (the others still polled); 2 bad configuration; 3 database error.
+    """
     app = _validated(ctx)
     results = poll_once(app)
     failed = 0
@@ -40,7 +52,7 @@ def poll_cmd(ctx: typer.Context, once: bool = typer.Option(True, "--once/--no-on
             failed += 1
             line += f"  [red]ERROR {r.error_code}: {r.error}[/red]"
         out.print(line)
-    if failed and failed == len(results):
+    if failed:   # visible to cron and to a systemd timer, even when the other mailboxes went well
         raise typer.Exit(1)
 
 
@@ -69,23 +81,23 @@ def status_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json",
             st = statuses.get(mb.name)
             rows.append({
                 "mailbox": mb.name, "type": mb.type,
-                "last_poll": st.last_poll_at.isoformat() if st and st.last_poll_at else None,
-                "last_success": st.last_success_at.isoformat() if st and st.last_success_at else None,
+                "last_poll": st.last_poll_at if st else None, "last_success": st.last_success_at if st else None,
                 "last_error": st.last_error if st else None, "errors": st.error_count if st else 0,
                 "fetched": st.fetched_total if st else 0,
                 "cursors": {c.folder: f"{c.uidvalidity}:{c.last_uid}" for c in cursors if c.mailbox == mb.name},
             })
-    if as_json:
-        json.dump(rows, sys.stdout, indent=2)
+    if as_json:   # times in UTC, ISO 8601
+        json.dump(rows, sys.stdout, indent=2, default=lambda t: t.isoformat())
         sys.stdout.write("\n")
         return
-    table = Table(title="Mailboxes")
-    for col in ("mailbox", "last success", "last error", "errors", "fetched", "cursors"):
+    table = Table(title="Mailboxes (times in Stockholm)")
+    for col in ("mailbox", "last success", "last poll", "last error", "errors", "fetched", "cursors"):
         table.add_column(col)
     for r in rows:
         folders: dict[str, str] = r["cursors"]  # type: ignore[assignment]
-        table.add_row(str(r["mailbox"]), str(r["last_success"] or "never"), str(r["last_error"] or "-"),
-                      str(r["errors"]), str(r["fetched"]), ", ".join(f"{k}={v}" for k, v in folders.items()) or "-")
+        table.add_row(str(r["mailbox"]), _local(r["last_success"]), _local(r["last_poll"]),  # type: ignore[arg-type]
+                      str(r["last_error"] or "-"), str(r["errors"]), str(r["fetched"]),
+                      ", ".join(f"{k}={v}" for k, v in folders.items()) or "-")
     out.print(table)
 
 

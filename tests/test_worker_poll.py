@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -76,3 +80,36 @@ def test_a_failing_mailbox_never_stops_the_other(db_url: str, two_mailboxes: tup
     app.settings = dataclasses.replace(app.settings, mailboxes=(fixed, app.settings.mailboxes[1]))
     again = poll_once(app)
     assert again[0].error is None and again[0].stats.duplicates > 0  # the mail already seen via hsf
+
+
+def _cli(cfg: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BUSAVVIK_")}
+    return subprocess.run([sys.executable, "-m", "busavvik", "--config", str(cfg), *args], env=env,
+                          cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=300)
+
+
+def test_status_shows_each_mailbox_after_a_poll(imap_account_factory: Callable[..., ImapAccount],
+                                                tmp_path: Path) -> None:
+    """`busavvik status`: last success, last poll, the error of a mailbox that failed, counts and cursors."""
+    good, bad = imap_account_factory("status-good"), imap_account_factory("status-bad")
+    good.server.append(good.user, "INBOX", [data for _n, data, _b in build().mails[:3]])
+    wrong = tmp_path / "wrong"
+    wrong.write_text("not-the-password")
+    cfg = tmp_path / "busavvik.toml"
+    box = '[[mailboxes]]\nname = "{}"\nhost = "127.0.0.1"\nport = {}\nsecurity = "none"\nusername = "{}"\n' \
+          'password_file = "{}"\n'
+    cfg.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "status.db"}"\n'
+                   + box.format("storsthlm", good.server.port, good.user, good.password_file)
+                   + box.format("hsf", bad.server.port, bad.user, wrong))
+    never = _cli(cfg, "status")
+    assert never.returncode == 0, never.stderr
+    assert never.stdout.count("never") == 4               # no poll yet: neither success nor poll, both boxes
+    assert _cli(cfg, "poll", "--once").returncode != 0    # one mailbox failed
+    rows = {r["mailbox"]: r for r in json.loads(_cli(cfg, "status", "--json").stdout)}
+    assert rows["storsthlm"]["fetched"] == 3 and rows["storsthlm"]["errors"] == 0
+    assert rows["storsthlm"]["last_success"] == rows["storsthlm"]["last_poll"] is not None
+    assert rows["storsthlm"]["cursors"]["INBOX"].endswith(":3")
+    assert rows["hsf"]["last_success"] is None and rows["hsf"]["errors"] == 1 and rows["hsf"]["last_error"]
+    assert "not-the-password" not in json.dumps(rows)
+    table = _cli(cfg, "status").stdout
+    assert "times in Stockholm" in table and "never" in table and "INBOX=" in table
