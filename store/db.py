@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,9 +18,10 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 # fall behind or stop, SQLite checkpoints in the committing connection again once the WAL holds this many pages.
 WAL_BACKSTOP_PAGES = 16_384
 IDLE_SECONDS = 5.0
-# Only a transaction that changed this many rows wakes the checkpointer (a batch of mail changes four or more
-# per message); smaller ones (a poll's status, a cursor, a reminder) leave their few pages to the next one.
+# A transaction that changed this many rows wakes the checkpointer (a batch of mail changes four or more per
+# message); smaller ones (a poll's status, a cursor, a reminder) do only when it last ran CATCH_UP_SECONDS ago.
 CHECKPOINT_ROWS = 20
+CATCH_UP_SECONDS = 600.0
 log = logging.getLogger(__name__)
 
 
@@ -50,8 +52,9 @@ class Checkpointer:
     into the database file and syncs it before it returns: ~25 ms for a batch of 200 mails of 50 kB, on the
     path every batch waits for. Here a commit only wakes this thread, which runs a PASSIVE checkpoint on a
     connection of its own (it never blocks a writer; SQLite releases the GIL meanwhile). Crash safety is
-    SQLite's own either way: a checkpoint interrupted at any point is redone from the WAL. Only commits of
-    CHECKPOINT_ROWS changed rows or more wake it: an idle poll's reads and status row never do.
+    SQLite's own either way: a checkpoint interrupted at any point is redone from the WAL. Commits of
+    CHECKPOINT_ROWS changed rows or more wake it; smaller ones (an idle poll's status row) only once it has
+    slept CATCH_UP_SECONDS, so a quiet store's WAL stays small too.
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -64,6 +67,7 @@ class Checkpointer:
         self._stop = False
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._last_poke = float("-inf")     # a process's first commit that changed rows wakes the thread
 
     @staticmethod
     def _changes(conn: Connection) -> int | None:
@@ -74,18 +78,19 @@ class Checkpointer:
         conn.connection.info["changes_at_begin"] = self._changes(conn)
 
     def _on_commit(self, conn: Connection) -> None:
-        """Before a COMMIT: whether the transaction changed enough rows to be worth a checkpoint."""
+        """Before a COMMIT: count the rows the transaction changed, for `after_session`."""
         before, after = conn.connection.info.get("changes_at_begin"), self._changes(conn)
-        if before is not None and after is not None and after - before >= CHECKPOINT_ROWS:
-            self._wrote.value = True
+        if before is not None and after is not None:
+            self._wrote.rows = getattr(self._wrote, "rows", 0) + after - before
 
-    def wrote(self) -> bool:
-        """Whether this thread committed changed rows since it last asked; asking clears it."""
-        found = getattr(self._wrote, "value", False)
-        self._wrote.value = False
-        return found
+    def after_session(self) -> None:
+        """After this thread's session committed: wake the thread if the rows it changed are worth it."""
+        rows, self._wrote.rows = getattr(self._wrote, "rows", 0), 0
+        if rows >= CHECKPOINT_ROWS or (rows and time.monotonic() - self._last_poke >= CATCH_UP_SECONDS):
+            self.poke()
 
     def poke(self) -> None:
+        self._last_poke = time.monotonic()
         with self._lock:
             if self._stop:
                 return
@@ -158,8 +163,8 @@ class Database:
     def session(self) -> Iterator[Session]:
         with self.factory() as session, session.begin():
             yield session
-        if self.checkpointer is not None and self.checkpointer.wrote():  # a read (an idle poll) wakes nothing
-            self.checkpointer.poke()
+        if self.checkpointer is not None:   # a read wakes nothing; an idle poll's status row rarely does
+            self.checkpointer.after_session()
 
     def dispose(self) -> None:
         if self.checkpointer is not None:

@@ -11,7 +11,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from store.db import CHECKPOINT_ROWS, WAL_BACKSTOP_PAGES, Database
+from store.db import CATCH_UP_SECONDS, CHECKPOINT_ROWS, WAL_BACKSTOP_PAGES, Database
 from store.models import RawBlob
 from store.repo import now
 
@@ -54,7 +54,7 @@ def test_only_sessions_that_wrote_many_rows_wake_the_checkpointer(tmp_path: Path
     db = Database(f"sqlite:///{tmp_path / 'store.db'}")
     try:
         assert db.checkpointer is not None
-        db.checkpointer.wrote()                      # what the migration committed
+        db.checkpointer._last_poke = time.monotonic()      # as if it had just run
         with db.session() as session:
             assert session.scalar(select(func.count()).select_from(RawBlob)) == 0
         assert db.checkpointer._thread is None, "a read-only session woke the checkpointer"
@@ -62,6 +62,18 @@ def test_only_sessions_that_wrote_many_rows_wake_the_checkpointer(tmp_path: Path
         assert db.checkpointer._thread is None, "a small write woke the checkpointer"
         _write(db, CHECKPOINT_ROWS, first=CHECKPOINT_ROWS)
         assert db.checkpointer._thread is not None, "a large write did not wake the checkpointer"
+    finally:
+        db.dispose()
+
+
+def test_a_small_write_wakes_the_checkpointer_when_it_has_long_slept(tmp_path: Path) -> None:
+    """A quiet store (only status rows and cursors) still gets its WAL copied now and then."""
+    db = Database(f"sqlite:///{tmp_path / 'store.db'}")
+    try:
+        assert db.checkpointer is not None
+        db.checkpointer._last_poke = time.monotonic() - CATCH_UP_SECONDS - 1
+        _write(db, 1)
+        assert db.checkpointer._thread is not None, "a small write after a long sleep did not wake it"
     finally:
         db.dispose()
 
