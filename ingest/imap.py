@@ -13,20 +13,19 @@ from __future__ import annotations
 
 import imaplib
 import logging
-import os
 import socket
-import ssl
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TypeVar
 
-from imapclient import IMAPClient, SocketTimeout
-from imapclient.exceptions import CapabilityError, IMAPClientError
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError
 
-from config.settings import MailboxSettings, is_loopback
-from ingest.imap_auth import ImapAuthError, ImapError, login
+from config.settings import MailboxSettings
+from ingest.imap_auth import ImapAuthError, ImapError
+from ingest.imap_connect import ImapTlsError, close_quietly, connect, tls_context, untraced
 from ingest.prefetch import prefetch
 from ingest.types import Batch, FolderCursor, RawMessage
 
@@ -40,93 +39,6 @@ MAX_FETCH = 5000     # Dovecot answers "Too long argument" to much longer UID li
 # imaplib.IMAP4.abort covers EOF, BYE and socket errors inside a command; OSError covers connect, timeouts
 NETWORK_ERRORS: tuple[type[BaseException], ...] = (OSError, imaplib.IMAP4.abort, EOFError)
 T = TypeVar("T")
-
-
-class ImapTlsError(ImapError):
-    """TLS could not be set up as configured (certificate not trusted, no STARTTLS, bad ca_file)."""
-
-
-# ---- connecting ------------------------------------------------------------------------------------------
-def tls_context(mb: MailboxSettings) -> ssl.SSLContext:
-    """Verification on (system CAs, or `ca_file`); off only with insecure_skip_verify, and then logged."""
-    if mb.ca_file and not os.access(mb.ca_file, os.R_OK):
-        raise ImapTlsError(f"mailbox {mb.name!r}: ca_file {mb.ca_file} does not exist or is not readable")
-    try:
-        context = ssl.create_default_context(cafile=mb.ca_file or None)
-    except ssl.SSLError as exc:
-        raise ImapTlsError(f"mailbox {mb.name!r}: ca_file {mb.ca_file} holds no usable certificate: {exc}"
-                           ) from None
-    if mb.insecure_skip_verify:
-        log.warning("mailbox %s: TLS certificate verification is OFF for %s:%s (insecure_skip_verify); "
-                    "anyone on the path can read the mailbox password and mail", mb.name, mb.host, mb.port)
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
-
-
-def untraced(client: IMAPClient) -> IMAPClient:
-    """Switch off imaplib's protocol trace unless the `imapclient.imaplib` logger would show it.
-
-    imapclient sets imaplib's debug level to 5 and routes the trace to that logger; imaplib then builds the
-    repr() of every fetched message, and of each whole FETCH answer, before the logger drops it: ~0.6 ms of
-    CPU per 50 kB message, four fifths of what a fetch costs the client.
-    """
-    if not logging.getLogger("imapclient.imaplib").isEnabledFor(logging.DEBUG):
-        client._imap.debug = 0
-    return client
-
-
-def _open(mb: MailboxSettings) -> IMAPClient:
-    return untraced(_open_traced(mb))
-
-
-def _open_traced(mb: MailboxSettings) -> IMAPClient:
-    timeout = SocketTimeout(connect=mb.timeout, read=mb.timeout)
-    if mb.security == "none":
-        if not is_loopback(mb.host):
-            raise ImapTlsError(f"mailbox {mb.name!r}: security 'none' is allowed only for a loopback host, "
-                               f"not {mb.host!r}")
-        return IMAPClient(mb.host, port=mb.port, ssl=False, timeout=timeout)
-    if mb.security not in ("ssl", "starttls"):
-        raise ImapTlsError(f"mailbox {mb.name!r}: unknown security {mb.security!r}")
-    context = tls_context(mb)
-    try:
-        if mb.security == "ssl":
-            return IMAPClient(mb.host, port=mb.port, ssl=True, ssl_context=context, timeout=timeout)
-        client = IMAPClient(mb.host, port=mb.port, ssl=False, timeout=timeout)
-        try:
-            client.starttls(context)
-        except BaseException:
-            _quietly(client.shutdown)
-            raise
-        return client
-    except ssl.SSLCertVerificationError as exc:
-        raise ImapTlsError(f"mailbox {mb.name!r}: the TLS certificate of {mb.host}:{mb.port} was not "
-                           f"accepted ({exc.verify_message}); set ca_file to the CA that signed it or fix "
-                           "the server's certificate") from None
-    except CapabilityError:
-        raise ImapTlsError(f"mailbox {mb.name!r}: {mb.host}:{mb.port} does not offer STARTTLS; refusing "
-                           "to log in without TLS (use security = \"ssl\" and port 993?)") from None
-
-
-def connect(mb: MailboxSettings) -> IMAPClient:
-    """A logged-in client; raises ImapTlsError / ImapAuthError (final) or a NETWORK_ERRORS (retry)."""
-    client = _open(mb)
-    try:
-        login(client, mb)
-    except BaseException:
-        _quietly(client.shutdown)
-        raise
-    log.info("mailbox %s: logged in to %s:%s as %s (%s, %s)", mb.name, mb.host, mb.port, mb.username,
-             mb.security, mb.auth)
-    return client
-
-
-def _quietly(fn: Callable[[], object]) -> None:
-    try:
-        fn()
-    except Exception:  # closing a broken connection may fail in any way
-        log.debug("ignored while closing the connection", exc_info=True)
 
 
 # ---- one folder ------------------------------------------------------------------------------------------
@@ -264,12 +176,12 @@ class _Session:
 
     def drop(self) -> None:
         if self.client is not None:
-            _quietly(self.client.shutdown)
+            close_quietly(self.client.shutdown)
         self.client = None
 
     def close(self) -> None:
         if self.client is not None:
-            _quietly(self.client.logout)
+            close_quietly(self.client.logout)
         self.client = None
 
 
