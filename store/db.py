@@ -59,7 +59,7 @@ class Checkpointer:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._wrote = threading.local()     # this thread committed rows since it last asked (`wrote`)
+        self._wrote = threading.local()     # .rows: rows changed by this thread's commits, for after_session
         self._listens = engine
         event.listen(engine, "begin", self._on_begin)
         event.listen(engine, "commit", self._on_commit)
