@@ -278,7 +278,7 @@ class Pipeline:
         return total
 
     def _commit(self, batch: list[RawMessage], progress: Callable[[int], None] | None) -> IngestStats:
-        with self.db.session() as session:
+        with self.db.session(write=True) as session:
             stats = self.ingest_batch(session, batch)
         if progress:
             progress(len(batch))

@@ -63,7 +63,7 @@ def _record_status(app: AppContext, result: MailboxResult) -> None:
 def _batch_handler(app: AppContext, pipeline: Pipeline, mb: MailboxSettings, result: MailboxResult,
                    stop: threading.Event | None) -> Callable[[str, Batch], None]:
     def handle(folder: str, batch: Batch) -> None:
-        with app.db.session() as session:
+        with app.db.session(write=True) as session:   # the batch and its cursor: one transaction
             result.stats.add(pipeline.ingest_batch(session, batch.messages, batch.prepared))
             set_cursor(session, mb.name, folder, batch.cursor)
         if stop is not None and stop.is_set():

@@ -156,12 +156,20 @@ class Database:
         if auto_migrate:
             migrate(self.engine)
         self.factory = sessionmaker(self.engine, expire_on_commit=False)
-        on_file = self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:")
+        self.sqlite = self.engine.dialect.name == "sqlite"
+        on_file = self.sqlite and self.engine.url.database not in (None, "", ":memory:")
         self.checkpointer = Checkpointer(self.engine) if on_file else None
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
+    def session(self, write: bool = False) -> Iterator[Session]:
+        """A transaction. `write=True` for one that must commit as a whole (a batch of mail and its cursor):
+        on SQLite it then begins at once, holding the write lock. (pysqlite begins a transaction only before
+        a write statement; begun by a SAVEPOINT instead, the transaction was committed by its RELEASE.)"""
         with self.factory() as session, session.begin():
+            if write and self.sqlite:
+                connection = session.connection()
+                if not connection.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+                    connection.exec_driver_sql("BEGIN IMMEDIATE")
             yield session
         if self.checkpointer is not None:   # a read wakes nothing; an idle poll's status row rarely does
             self.checkpointer.after_session()
