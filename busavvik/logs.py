@@ -28,8 +28,12 @@ def setup_logging(fmt: str = "text", level: str = "INFO") -> None:
     handler = logging.StreamHandler()
     handler.addFilter(RedactingFilter())
     handler.setFormatter(JsonFormatter() if fmt == "json" else
-                         logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+                         logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s",
+                                           "%Y-%m-%d %H:%M:%S%z"))   # local time with its UTC offset
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # The scheduler's own INFO lines ("Running job", "executed successfully") would repeat every poll beside
+    # busavvik's own; its warnings and errors (a missed or failed run) still show, and all of it at DEBUG.
+    logging.getLogger("apscheduler").setLevel(logging.DEBUG if root.level <= logging.DEBUG else logging.WARNING)

@@ -78,9 +78,14 @@ class Worker:
             self.stop.wait(retry)
         return False
 
+    def _on_signal(self, signum: int, _frame: object) -> None:
+        if not self.stop.is_set():
+            log.info("%s received: finishing the batch in hand, then stopping", signal.Signals(signum).name)
+        self.stop.set()
+
     def run(self) -> None:
-        signal.signal(signal.SIGTERM, lambda *_: self.stop.set())
-        signal.signal(signal.SIGINT, lambda *_: self.stop.set())
+        signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGINT, self._on_signal)
         while not self.stop.is_set():
             if not self.wait_for_leadership():
                 break
@@ -92,6 +97,7 @@ class Worker:
             if not self.stop.is_set():
                 log.warning("lost leadership; trying to get it back")
         self.lock.release()
+        log.info("worker stopped")
 
     def _shutdown(self) -> None:
         if self._scheduler is not None:

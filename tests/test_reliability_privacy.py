@@ -19,3 +19,29 @@ def test_no_valid_number_in_any_output_and_the_digest_escapes_mail_text(tmp_path
     assert f["invalid_numbers_shown_in_exports"] > 0                  # invalid ones are left alone
     assert f["digest_unescaped_payloads"] == 0, f
     assert f["digest_escaped_payloads"] >= 6, f                       # the payloads are there, escaped
+
+
+def test_text_log_lines_carry_the_utc_offset_and_no_scheduler_chatter() -> None:
+    import io
+    import logging
+    import re
+
+    from busavvik.logs import setup_logging
+    root = logging.getLogger()
+    handlers, level, scheduler_level = root.handlers[:], root.level, logging.getLogger("apscheduler").level
+    try:
+        setup_logging("text", "INFO")
+        stream = io.StringIO()
+        root.handlers[0].setStream(stream)  # type: ignore[attr-defined]
+        logging.getLogger("busavvik.worker").info("polled")
+        logging.getLogger("apscheduler.scheduler").info("Running job")
+        logging.getLogger("apscheduler.scheduler").warning("Run time of job was missed")
+        lines = stream.getvalue().splitlines()
+        assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[+-]\d{4} INFO busavvik.worker: polled$", lines[0])
+        assert len(lines) == 2 and "missed" in lines[1]
+        setup_logging("text", "DEBUG")
+        assert logging.getLogger("apscheduler").isEnabledFor(logging.INFO)
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        logging.getLogger("apscheduler").setLevel(scheduler_level)

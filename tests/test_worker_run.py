@@ -75,6 +75,8 @@ def test_sqlite_second_worker_refuses_and_sigterm_stops_cleanly(tmp_path: Path, 
     assert first.wait(60) == 0
     log = (tmp_path / "first.log").read_text()
     assert '"level": "INFO"' in log and "leader" in log
+    assert "SIGTERM received: finishing the batch in hand" in log and "worker stopped" in log
+    assert '"logger": "apscheduler' not in log      # the scheduler's INFO chatter stays out at level INFO
 
 
 def test_postgres_standby_takes_over_when_the_leader_dies(pg_url: str, tmp_path: Path, procs: list) -> None:
