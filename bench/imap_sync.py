@@ -274,6 +274,7 @@ def _app(db_url: str, *mailboxes: MailboxSettings) -> AppContext:
 
 def child_sync(spec: dict[str, object]) -> None:
     """The sync process: one `poll_once` into a fresh store; writes its figures as JSON to spec["out"]."""
+    from bench.threadcpu import ThreadCpu
     from busavvik.poll import poll_once
     from config.settings import MailboxSettings
     mb = MailboxSettings(**spec["mailbox"])  # type: ignore[arg-type]
@@ -281,10 +282,8 @@ def child_sync(spec: dict[str, object]) -> None:
     _ = app.db, app.rules                               # schema migration and rules outside the timing
     profiler = cProfile.Profile() if spec.get("profile") else None
     started = time.perf_counter()
-    if profiler is not None:
-        results = profiler.runcall(poll_once, app)
-    else:
-        results = poll_once(app)
+    with ThreadCpu() as threads:
+        results = profiler.runcall(poll_once, app) if profiler is not None else poll_once(app)
     seconds = time.perf_counter() - started
     if profiler is not None:
         profiler.dump_stats(str(spec["profile"]))
@@ -294,7 +293,8 @@ def child_sync(spec: dict[str, object]) -> None:
            "deviations": stats.deviations,
            "stats": {k: getattr(stats, k) for k in ("answers", "with_problems", "problem_codes")},
            "rss_main_kb": own.ru_maxrss, "rss_workers_kb": workers.ru_maxrss,
-           "cpu_main_s": own.ru_utime + own.ru_stime, "cpu_workers_s": workers.ru_utime + workers.ru_stime}
+           "cpu_main_s": own.ru_utime + own.ru_stime, "cpu_workers_s": workers.ru_utime + workers.ru_stime,
+           "cpu_threads_s": threads.seconds()}
     Path(str(spec["out"])).write_text(json.dumps(out, default=str))
 
 
@@ -331,6 +331,7 @@ class SyncResult:
     cpu_main_s: float
     cpu_workers_s: float
     stats: dict[str, object] = field(default_factory=dict)
+    cpu_threads_s: dict[str, float] = field(default_factory=dict)   # the sync process's CPU by thread
 
     @property
     def per_second(self) -> float:
@@ -360,7 +361,7 @@ def run_sync(mb: MailboxSettings, db_url: str, work: Path, profile: Path | None 
                       deviations=data["deviations"], error=data["error"], rss_main_mb=data["rss_main_kb"] / 1024,
                       rss_workers_mb=data["rss_workers_kb"] / 1024, rss_sum_peak_mb=peak_sum / 1024,
                       rss_children_parent_mb=children / 1024, cpu_main_s=data["cpu_main_s"],
-                      cpu_workers_s=data["cpu_workers_s"], stats=data["stats"])
+                      cpu_workers_s=data["cpu_workers_s"], stats=data["stats"], cpu_threads_s=data["cpu_threads_s"])
 
 
 def profile_summary(path: Path, top: int = 25) -> str:
@@ -511,6 +512,9 @@ def report(loaded: int, size_mb: float, load_s: float, raw: FetchResult, untrace
           f"{sync.stats.get('with_problems', 0):,} with problems {sync.stats.get('problem_codes') or ''}")
     print(f"  CPU: sync process {sync.cpu_main_s:.1f} s, parser processes {sync.cpu_workers_s:.1f} s "
           f"(wall {sync.seconds:.1f} s)")
+    per_msg = 1000 / max(sync.messages, 1)
+    print("  sync process by thread: " + "; ".join(f"{name} {cpu:.1f} s ({cpu * per_msg:.2f} ms/msg)"
+                                                  for name, cpu in sync.cpu_threads_s.items() if cpu >= 0.05))
     print(f"  ratio sync/raw: {ratio:.2f} (target ≥ {RATIO_TARGET}: {_met(ratio >= RATIO_TARGET)}); "
           f"against the fetch with the trace off: {sync.per_second / untraced.per_second:.2f}")
     print(f"peak RSS: {sync.rss_peak_mb:.0f} MB (target ≤ {RSS_TARGET_MB}: "
