@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bench.imap_sync import realistic_bus_messages
+from bench.busmail import realistic_bus_messages
 from busavvik.pipeline import Pipeline
 from config.rules import Rules
 from ingest.files import open_source

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench import fuzz
-from bench.imap_sync import realistic_bus_messages
+from bench.busmail import realistic_bus_messages
 from config.rules import default_rules
 from parsers import fastmime, pnr
 from parsers.mail import parse_email

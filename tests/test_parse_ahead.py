@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bench.imap_sync import realistic_bus_messages
+from bench.busmail import realistic_bus_messages
 from busavvik.pipeline import Pipeline
 from config.rules import Rules
 from ingest.types import RawMessage
