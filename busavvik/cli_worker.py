@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import sys
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
@@ -16,9 +15,8 @@ from busavvik.leader import AlreadyRunning
 from busavvik.logs import setup_logging
 from busavvik.poll import poll_once
 from busavvik.worker import Worker
+from store.cases import STOCKHOLM
 from store.models import Cursor, MailboxStatus
-
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
 def _local(moment: datetime | None) -> str:

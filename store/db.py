@@ -60,7 +60,7 @@ class Checkpointer:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._wrote = threading.local()     # .rows: rows changed by this thread's commits, for after_session
-        self._listens = engine
+        self._listens = engine              # where the listeners sit (close() removes them there)
         event.listen(engine, "begin", self._on_begin)
         event.listen(engine, "commit", self._on_commit)
         self._wake = threading.Event()
