@@ -14,6 +14,7 @@ from busavvik.render import write_csv, write_json
 from parsers.pnr import redact
 from store import export
 from store.models import Case, Message
+from store.setaside import set_aside_rows
 
 export_app = typer.Typer(help="Export data as JSON or CSV on standard output.", no_args_is_help=True)
 
@@ -120,12 +121,15 @@ def show_cmd(ctx: typer.Context, case_id: str = typer.Argument(..., metavar="CAS
 
 
 def problems_cmd(ctx: typer.Context, fmt: ViewFormat = typer.Option(ViewFormat.table, "--format", "-f")) -> None:
-    """Messages with problems and unlinked mail that needs review."""
+    """Messages with problems, unlinked mail that needs review, and mail the server would not deliver."""
     with ctx.obj.db.session() as session:
         rows = [export.message_dict(m) for m in session.scalars(select(Message).order_by(Message.id))
                 if m.problems or m.kind == "other"]
+        aside = [{"kind": "set_aside", "mailbox": a.mailbox, "folder": a.folder, "uidvalidity": a.uidvalidity,
+                  "uid": a.uid, "reason": a.reason, "since": a.first_at.isoformat(), "attempts": a.attempts}
+                 for a in set_aside_rows(session)]
     if fmt == ViewFormat.json:
-        write_json(rows)
+        write_json(rows + aside)
         return
     table = Table(title=f"Needs review: {len(rows)}")
     for col in ("date", "kind", "problems", "from", "subject"):
@@ -133,6 +137,17 @@ def problems_cmd(ctx: typer.Context, fmt: ViewFormat = typer.Option(ViewFormat.t
     for r in rows:
         table.add_row((r["date"] or "?")[:16], r["kind"], ", ".join(r["problems"]) or "-", r["from"] or "?",
                       redact(r["subject"] or "")[:60])
+    out.print(table)
+    if aside:
+        _print_set_aside(aside)
+
+
+def _print_set_aside(aside: list[dict[str, Any]]) -> None:
+    table = Table(title=f"Set aside: {len(aside)} (the server would not deliver them; asked for again daily)")
+    for col in ("mailbox", "folder", "uid", "since", "attempts", "reason"):
+        table.add_column(col)
+    for a in aside:
+        table.add_row(a["mailbox"], a["folder"], str(a["uid"]), a["since"][:16], str(a["attempts"]), a["reason"])
     out.print(table)
 
 

@@ -17,6 +17,7 @@ from busavvik.poll import poll_once
 from busavvik.worker import Worker
 from store.cases import STOCKHOLM
 from store.models import Cursor, MailboxStatus
+from store.setaside import set_aside_counts
 
 
 def _local(moment: datetime | None) -> str:
@@ -46,6 +47,8 @@ def poll_cmd(ctx: typer.Context, once: bool = typer.Option(True, "--once/--no-on
     for r in results:
         s = r.stats
         line = f"{r.mailbox}: new {s.new}, duplicates {s.duplicates}, deviations {s.deviations}, answers {s.answers}"
+        if r.set_aside:
+            line += f", set aside {r.set_aside} (the server would not deliver them; see `busavvik problems`)"
         if r.error:
             failed += 1
             line += f"  [red]ERROR {r.error_code}: {r.error}[/red]"
@@ -74,6 +77,7 @@ def status_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json",
     with app.db.session() as session:
         statuses = {s.mailbox: s for s in session.scalars(select(MailboxStatus))}
         cursors = session.scalars(select(Cursor).order_by(Cursor.mailbox, Cursor.folder)).all()
+        aside = set_aside_counts(session)
         rows = []
         for mb in app.settings.mailboxes:
             st = statuses.get(mb.name)
@@ -81,7 +85,7 @@ def status_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json",
                 "mailbox": mb.name, "type": mb.type,
                 "last_poll": st.last_poll_at if st else None, "last_success": st.last_success_at if st else None,
                 "last_error": st.last_error if st else None, "errors": st.error_count if st else 0,
-                "fetched": st.fetched_total if st else 0,
+                "fetched": st.fetched_total if st else 0, "set_aside": aside.get(mb.name, 0),
                 "cursors": {c.folder: f"{c.uidvalidity}:{c.last_uid}" for c in cursors if c.mailbox == mb.name},
             })
     if as_json:   # times in UTC, ISO 8601
@@ -89,12 +93,12 @@ def status_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json",
         sys.stdout.write("\n")
         return
     table = Table(title="Mailboxes (times in Stockholm)")
-    for col in ("mailbox", "last success", "last poll", "last error", "errors", "fetched", "cursors"):
+    for col in ("mailbox", "last success", "last poll", "last error", "errors", "fetched", "set aside", "cursors"):
         table.add_column(col)
     for r in rows:
         folders: dict[str, str] = r["cursors"]  # type: ignore[assignment]
         table.add_row(str(r["mailbox"]), _local(r["last_success"]), _local(r["last_poll"]),  # type: ignore[arg-type]
-                      str(r["last_error"] or "-"), str(r["errors"]), str(r["fetched"]),
+                      str(r["last_error"] or "-"), str(r["errors"]), str(r["fetched"]), str(r["set_aside"]),
                       ", ".join(f"{k}={v}" for k, v in folders.items()) or "-")
     out.print(table)
 

@@ -17,6 +17,7 @@ from config.settings import MailboxSettings
 from ingest.types import Batch, FolderCursor
 from store.models import MailboxStatus
 from store.repo import get_cursor, now, set_cursor
+from store.setaside import due_for_retry, record_set_aside
 
 log = logging.getLogger("busavvik.poll")
 
@@ -32,6 +33,7 @@ class MailboxResult:
     stats: IngestStats = field(default_factory=IngestStats)
     error: str | None = None
     error_code: str | None = None
+    set_aside: int = 0           # messages the server would not deliver in this poll (store/setaside.py)
 
 
 def _error_code(exc: BaseException) -> str:
@@ -65,7 +67,9 @@ def _batch_handler(app: AppContext, pipeline: Pipeline, mb: MailboxSettings, res
     def handle(folder: str, batch: Batch) -> None:
         with app.db.session(write=True) as session:   # the batch and its cursor: one transaction
             result.stats.add(pipeline.ingest_batch(session, batch.messages, batch.prepared))
+            record_set_aside(session, mb.name, folder, batch)
             set_cursor(session, mb.name, folder, batch.cursor)
+        result.set_aside += len(batch.set_aside)
         if stop is not None and stop.is_set():
             raise StopRequested
     return handle
@@ -78,6 +82,13 @@ def _cursor_reader(app: AppContext, mb: MailboxSettings) -> Callable[[str], Fold
     return read
 
 
+def _retry_reader(app: AppContext, mb: MailboxSettings) -> Callable[[str], list[tuple[int, int]]]:
+    def read(folder: str) -> list[tuple[int, int]]:
+        with app.db.session() as session:
+            return due_for_retry(session, mb.name, folder)
+    return read
+
+
 def _run_source(app: AppContext, pipeline: Pipeline, mb: MailboxSettings,
                 handle: Callable[[str, Batch], None]) -> None:
     from ingest.imap import poll_mailbox
@@ -87,7 +98,8 @@ def _run_source(app: AppContext, pipeline: Pipeline, mb: MailboxSettings,
     else:
         def prepare(batch: Batch) -> Batch:  # in the fetching thread: parsing starts before storing
             return replace(batch, prepared=pipeline.prepare(batch.messages))
-        report = poll_mailbox(mb, _cursor_reader(app, mb), handle, prepare=prepare)
+        report = poll_mailbox(mb, _cursor_reader(app, mb), handle, prepare=prepare,
+                              get_retry=_retry_reader(app, mb))
     if report.errors:
         raise MailboxError("; ".join(report.errors))
 

@@ -42,8 +42,8 @@ class Worker:
             log.info("stop requested: the batch in hand was committed")
             return
         for r in results:
-            log.info("polled %s: new=%d duplicates=%d error=%s", r.mailbox, r.stats.new, r.stats.duplicates,
-                     r.error_code or "-")
+            log.info("polled %s: new=%d duplicates=%d set_aside=%d error=%s", r.mailbox, r.stats.new,
+                     r.stats.duplicates, r.set_aside, r.error_code or "-")
 
     def _notify(self, name: str, job: NotifyJob) -> Callable[[], None]:
         def run() -> None:

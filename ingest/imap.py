@@ -26,8 +26,9 @@ from imapclient.exceptions import IMAPClientError
 from config.settings import MailboxSettings
 from ingest.imap_auth import ImapAuthError, ImapError
 from ingest.imap_connect import ImapTlsError, close_quietly, connect, tls_context, untraced
+from ingest.imap_fetch import FetchState, fetch_chunk
 from ingest.prefetch import prefetch
-from ingest.types import Batch, FolderCursor, RawMessage
+from ingest.types import Batch, FolderCursor
 
 __all__ = ["NETWORK_ERRORS", "FolderReport", "ImapAuthError", "ImapError", "ImapTlsError", "PollReport",
            "RetryPolicy", "connect", "poll_mailbox", "sync_folder", "tls_context", "untraced",
@@ -43,8 +44,12 @@ T = TypeVar("T")
 
 # ---- one folder ------------------------------------------------------------------------------------------
 def sync_folder(client: IMAPClient, mailbox_name: str, folder: str, cursor: FolderCursor | None, *,
-                since: date | None = None, batch_size: int = 200) -> Iterator[Batch]:
+                since: date | None = None, batch_size: int = 200, state: FetchState | None = None,
+                retry: Sequence[tuple[int, int]] = ()) -> Iterator[Batch]:
     """New messages of `folder` after `cursor`, oldest UID first, `batch_size` per Batch.
+
+    `retry`: (uidvalidity, uid) of messages set aside before (ingest/imap_fetch.py); those of the folder's
+    current UIDVALIDITY are asked for again first, in a batch that leaves the cursor where it is.
 
     Without a cursor, or when UIDVALIDITY changed, the whole folder is scanned again (messages since `since`
     when set). Each Batch's cursor is the highest UID it covers; the last one is raised to UIDNEXT-1, as
@@ -60,14 +65,20 @@ def sync_folder(client: IMAPClient, mailbox_name: str, folder: str, cursor: Fold
         log.warning("mailbox %s folder %s: UIDVALIDITY changed from %d to %d; scanning the folder again",
                     mailbox_name, folder, cursor.uidvalidity, uidvalidity)
         cursor = None
+    state = state or FetchState()
     start = cursor.last_uid if cursor else 0
+    again = sorted(uid for valid, uid in retry if valid == uidvalidity and uid <= start) if cursor else []
+    for i in range(0, len(again), batch_size):
+        chunk = again[i:i + batch_size]
+        messages, aside = fetch_chunk(client, mailbox_name, folder, uidvalidity, chunk, state)
+        yield Batch(messages, FolderCursor(uidvalidity, start), set_aside=aside, retried=tuple(chunk))
     floor = max(start, uidnext - 1 if uidnext else 0)
     uids = _full_scan(client, since) if cursor is None else _new_uids(client, start, uidnext)
     chunks = [uids[i:i + batch_size] for i in range(0, len(uids), batch_size)]
     for n, chunk in enumerate(chunks, 1):
-        messages = _fetch(client, mailbox_name, folder, uidvalidity, chunk)
+        messages, aside = fetch_chunk(client, mailbox_name, folder, uidvalidity, chunk, state)
         last = max(chunk[-1], floor) if n == len(chunks) else chunk[-1]
-        yield Batch(messages, FolderCursor(uidvalidity, last))
+        yield Batch(messages, FolderCursor(uidvalidity, last), set_aside=aside)
     if not chunks and (cursor is None or floor > start):
         yield Batch((), FolderCursor(uidvalidity, floor))
 
@@ -81,21 +92,6 @@ def _new_uids(client: IMAPClient, last_uid: int, uidnext: int | None) -> list[in
         return []                     # idle: nothing new, no SEARCH
     found = client.search(["UID", f"{last_uid + 1}:*"])
     return sorted(uid for uid in found if uid > last_uid)   # n:* always matches the highest UID
-
-
-def _fetch(client: IMAPClient, mailbox_name: str, folder: str, uidvalidity: int,
-           uids: Sequence[int]) -> tuple[RawMessage, ...]:
-    response = client.fetch(list(uids), [b"BODY.PEEK[]"])
-    out = []
-    for uid in uids:
-        item = response.get(uid)
-        data = item.get(b"BODY[]") if item else None
-        if data is None:
-            log.warning("mailbox %s folder %s: UID %d %s; skipped", mailbox_name, folder, uid,
-                        "came back without a body" if item else "was not returned (expunged meanwhile?)")
-            continue
-        out.append(RawMessage(mailbox_name, folder, bytes(data), uidvalidity, uid))
-    return tuple(out)
 
 
 # ---- retries and the poller ------------------------------------------------------------------------------
@@ -114,13 +110,19 @@ def describe(exc: BaseException) -> str:
 
 
 def with_retries(fn: Callable[[], T], policy: RetryPolicy = RetryPolicy(),
-                 on_retry: Callable[[BaseException], None] | None = None) -> T:
-    """Call `fn`; on a network error call `on_retry`, wait (exponential backoff) and call again."""
-    for attempt in range(1, policy.attempts + 1):
+                 on_retry: Callable[[BaseException], None] | None = None,
+                 progress: Callable[[], int] | None = None) -> T:
+    """Call `fn`; on a network error call `on_retry`, wait (exponential backoff) and call again.
+    Whenever `progress()` rose since the last failure, the failed attempt got further: the count restarts."""
+    attempt, seen = 0, progress() if progress else 0
+    while True:
+        attempt += 1
         try:
             return fn()
         except NETWORK_ERRORS as exc:
-            if attempt == policy.attempts:
+            if progress is not None and progress() > seen:
+                attempt, seen = 1, progress()
+            if attempt >= policy.attempts:
                 raise
             delay = min(policy.base_delay * 2 ** (attempt - 1), policy.max_delay)
             log.warning("IMAP network error (%s); retry %d of %d in %.1f s", describe(exc), attempt,
@@ -128,7 +130,6 @@ def with_retries(fn: Callable[[], T], policy: RetryPolicy = RetryPolicy(),
             if on_retry is not None:
                 on_retry(exc)
             policy.sleep(delay)
-    raise AssertionError("unreachable")
 
 
 @dataclass
@@ -137,6 +138,7 @@ class FolderReport:
     fetched: int = 0
     batches: int = 0
     retries: int = 0
+    set_aside: int = 0
     uidvalidity: int | None = None
     error: str | None = None
     fatal: bool = False           # auth/TLS/connection: the other folders would fail the same way
@@ -187,24 +189,34 @@ class _Session:
 
 def _poll_folder(session: _Session, folder: str, get_cursor: Callable[[str], FolderCursor | None],
                  handle_batch: Callable[[str, Batch], None], policy: RetryPolicy,
-                 prepare: Callable[[Batch], Batch] | None = None) -> FolderReport:
-    mb, report = session.mb, FolderReport(folder)
+                 prepare: Callable[[Batch], Batch] | None = None,
+                 get_retry: Callable[[str], Sequence[tuple[int, int]]] | None = None) -> FolderReport:
+    mb, report, state = session.mb, FolderReport(folder), FetchState()
+    retry = list(get_retry(folder)) if get_retry else []
 
     def attempt() -> None:
         batches = sync_folder(session.get(), mb.name, folder, get_cursor(folder), since=mb.since,
-                              batch_size=mb.batch_size)
-        for batch in prefetch(map(prepare, batches) if prepare else batches):
-            handle_batch(folder, batch)
-            report.fetched += len(batch.messages)
-            report.batches += 1
-            report.uidvalidity = batch.cursor.uidvalidity
+                              batch_size=mb.batch_size, state=state, retry=retry)
+        try:
+            for batch in prefetch(map(prepare, batches) if prepare else batches):
+                handle_batch(folder, batch)
+                report.fetched += len(batch.messages)
+                report.set_aside += len(batch.set_aside)
+                report.batches += 1
+                report.uidvalidity = batch.cursor.uidvalidity
+                state.progress += 1
+                if batch.retried:
+                    retry.clear()   # asked for again once per poll; what is still refused stays set aside
+        except NETWORK_ERRORS as exc:
+            state.lost_connection(exc)
+            raise
 
     def on_retry(_exc: BaseException) -> None:
         report.retries += 1
         session.drop()
 
     try:
-        with_retries(attempt, policy, on_retry)
+        with_retries(attempt, policy, on_retry, progress=lambda: state.progress)
     except ImapError as exc:
         report.error, report.fatal = str(exc), True
     except NETWORK_ERRORS as exc:
@@ -225,14 +237,16 @@ def poll_mailbox(mb: MailboxSettings, get_cursor: Callable[[str], FolderCursor |
                  handle_batch: Callable[[str, Batch], None], *,
                  connect: Callable[[MailboxSettings], IMAPClient] = connect,
                  policy: RetryPolicy = RetryPolicy(),
-                 prepare: Callable[[Batch], Batch] | None = None) -> PollReport:
+                 prepare: Callable[[Batch], Batch] | None = None,
+                 get_retry: Callable[[str], Sequence[tuple[int, int]]] | None = None) -> PollReport:
     """Sync every configured folder of `mb`; failures are in the report, never raised.
-    `prepare(batch)`, when given, runs in the fetching thread on each batch before it is handed over."""
+    `prepare(batch)`, when given, runs in the fetching thread on each batch before it is handed over.
+    `get_retry(folder)`: (uidvalidity, uid) of the folder's set-aside messages due to be asked for again."""
     report = PollReport(mb.name)
     session = _Session(mb, connect)
     try:
         for i, folder in enumerate(mb.folders):
-            folder_report = _poll_folder(session, folder, get_cursor, handle_batch, policy, prepare)
+            folder_report = _poll_folder(session, folder, get_cursor, handle_batch, policy, prepare, get_retry)
             report.folders.append(folder_report)
             if folder_report.fatal:
                 report.folders += [FolderReport(f, error=f"not polled: {folder_report.error}", fatal=True)

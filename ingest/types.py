@@ -22,6 +22,13 @@ class FolderCursor:
 
 
 @dataclass(frozen=True)
+class SetAside:
+    """A message the server would not deliver: the sync goes on past it; it is tried again later."""
+    uid: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class Batch:
     """A batch of fetched messages and the cursor to save once they are committed."""
     messages: tuple[RawMessage, ...]
@@ -29,3 +36,5 @@ class Batch:
     folder: str = ""             # the folder the cursor belongs to (a batch may be empty)
     # work a later stage started on these messages as soon as they were fetched (the pipeline's parse-ahead)
     prepared: Any = field(default=None, compare=False, repr=False)
+    set_aside: tuple[SetAside, ...] = ()   # UIDs at or below the cursor the server would not deliver
+    retried: tuple[int, ...] = ()          # set-aside UIDs asked for again in this batch

@@ -25,7 +25,7 @@ from notify.message import template_env
 from notify.policy import STOCKHOLM, local_day
 from parsers.pnr import redact
 from store.export import deviation_dict
-from store.models import Case, MailboxStatus, Message, Reminder
+from store.models import Case, MailboxStatus, Message, Reminder, SetAsideMail
 
 PNR_FLAG = "personal_identity_number"
 PROBLEM_LABELS = {
@@ -160,6 +160,10 @@ def _review_rows(session: Session, msgs: list[Message], ids: dict[int, str], sta
         out.append(Row("–", local_day(mb.last_poll_at).isoformat() if mb.last_poll_at else "",
                        (f"brevlådan {clean(mb.mailbox)}: {clean(mb.last_error_code or 'fel')}",
                         "", clean(mb.last_error, 120))))
+    for a in session.scalars(select(SetAsideMail).order_by(SetAsideMail.mailbox, SetAsideMail.uid)):
+        out.append(Row("–", local_day(a.first_at).isoformat(),
+                       (f"brevlådan {clean(a.mailbox)}: servern lämnar inte ut ett mejl ({clean(a.folder)}, "
+                        f"UID {a.uid}); nytt försök varje dygn", "", clean(a.reason, 120))))
     for r in session.scalars(select(Reminder).where(Reminder.status.in_(("unknown", "failed")))):
         label = "påminnelse kanske skickad (kontrollera)" if r.status == "unknown" else "påminnelse misslyckades"
         step = f"{label}: {STEP_LABELS.get(r.step, r.step)}"

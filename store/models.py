@@ -143,6 +143,22 @@ class MailboxStatus(Base):
     fetched_total: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class SetAsideMail(Base):
+    """A message the IMAP server would not deliver (a refused FETCH, or a connection closed each time it was
+    asked for): the folder's sync went on past it, and it is tried again (`ingest.imap`, RETRY_SET_ASIDE)."""
+    __tablename__ = "set_aside"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mailbox: Mapped[str] = mapped_column(String(200))
+    folder: Mapped[str] = mapped_column(String(1000))
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    uid: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(Text)
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_tried_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    __table_args__ = (UniqueConstraint("mailbox", "folder", "uidvalidity", "uid"),)
+
+
 class Reminder(Base):
     """One row per (case, step), created before sending: the guard against sending twice."""
     __tablename__ = "reminder"

@@ -1,0 +1,110 @@
+"""Fetching a chunk of UIDs so that a message the server will not deliver never stops its folder.
+
+Servers refuse single messages for good: Exchange Online answers NO to a FETCH of a message it cannot
+convert to RFC 822, Dovecot closes the connection (BYE) when it cannot read a message's file. Either way the
+same batch used to fail at every poll, and the folder's cursor never moved again. Here:
+- a FETCH the server refuses (NO or BAD; the connection stays) is split in halves until the refused UIDs
+  are found; each is set aside (`SetAside`), the others are delivered;
+- after the server hung up (BYE) during a FETCH, the next attempt (ingest.imap.with_retries) asks for those
+  UIDs one at a time; a UID during whose FETCH it hung up STRIKES times is set aside. A connection lost
+  without a BYE (EOF, reset, timeout) is the network's doing: the FETCH is simply tried again;
+- a message that comes back without its content is set aside too; one not returned at all was expunged
+  meanwhile, and is skipped.
+A set-aside UID goes to the store with the batch whose cursor passes it, and is asked for again later.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
+
+from ingest.types import RawMessage, SetAside
+
+log = logging.getLogger("ingest.imap")
+STRIKES = 2
+LOST = "the server hung up (BYE) each time it was asked for it"
+EMPTY = "the server sent it without its content"
+
+
+@dataclass
+class FetchState:
+    """What one folder's poll learnt across its connection attempts."""
+    careful: set[int] = field(default_factory=set)      # UIDs to ask for one at a time
+    strikes: dict[int, int] = field(default_factory=dict)
+    in_flight: tuple[int, ...] = ()
+    progress: int = 0                                   # rises whenever a retry would get further
+
+    def lost_connection(self, exc: BaseException) -> None:
+        """After a network error: when the server hung up during a FETCH, learn from it."""
+        uids, self.in_flight = self.in_flight, ()
+        if not hung_up(exc):
+            return
+        if len(uids) > 1:
+            self.careful.update(uids)
+            self.progress += 1
+        elif uids:
+            self.strikes[uids[0]] = self.strikes.get(uids[0], 0) + 1
+            self.progress += 1
+
+    def struck_out(self, uid: int) -> bool:
+        return self.strikes.get(uid, 0) >= STRIKES
+
+
+def hung_up(exc: BaseException) -> bool:
+    """The server said BYE (imaplib raises abort with its text); imaplib's own aborts for EOF and socket
+    errors say "socket error", and timeouts are OSErrors."""
+    return isinstance(exc, IMAPClientAbortError) and "socket error" not in str(exc)
+
+
+Fetched = tuple[dict[int, bytes], list[SetAside]]
+
+
+def fetch_chunk(client: IMAPClient, mailbox: str, folder: str, uidvalidity: int, uids: Sequence[int],
+                state: FetchState) -> tuple[tuple[RawMessage, ...], tuple[SetAside, ...]]:
+    """The messages of `uids` (in UID order) and the UIDs set aside."""
+    aside = [SetAside(uid, LOST) for uid in uids if state.struck_out(uid)]
+    wanted = [uid for uid in uids if not state.struck_out(uid)]
+    groups = [[uid for uid in wanted if uid not in state.careful]]
+    groups += [[uid] for uid in wanted if uid in state.careful]
+    bodies: dict[int, bytes] = {}
+    for group in groups:
+        if group:
+            got, refused = _fetch(client, group, state)
+            bodies.update(got)
+            aside += refused
+    for item in aside:
+        log.warning("mailbox %s folder %s: UID %d set aside (%s); it will be asked for again later",
+                    mailbox, folder, item.uid, item.reason)
+    messages = tuple(RawMessage(mailbox, folder, data, uidvalidity, uid) for uid, data in sorted(bodies.items()))
+    return messages, tuple(sorted(aside, key=lambda a: a.uid))
+
+
+def _fetch(client: IMAPClient, uids: list[int], state: FetchState) -> Fetched:
+    state.in_flight = tuple(uids)
+    try:
+        response = client.fetch(uids, [b"BODY.PEEK[]"])
+    except IMAPClientAbortError:
+        raise                       # the connection is gone: ingest.imap reconnects (and state learns)
+    except IMAPClientError as exc:  # NO or BAD: this connection still works
+        state.in_flight = ()
+        if len(uids) == 1:
+            return {}, [SetAside(uids[0], f"the server refused it: {exc}"[:500])]
+        half = len(uids) // 2
+        first, second = _fetch(client, uids[:half], state), _fetch(client, uids[half:], state)
+        return {**first[0], **second[0]}, first[1] + second[1]
+    state.in_flight = ()
+    bodies: dict[int, bytes] = {}
+    aside: list[SetAside] = []
+    for uid in uids:
+        item = response.get(uid)
+        data = item.get(b"BODY[]") if item else None
+        if data is not None:
+            bodies[uid] = bytes(data)
+        elif item:
+            aside.append(SetAside(uid, EMPTY))
+        else:
+            log.info("UID %d was not returned (expunged meanwhile); skipped", uid)
+    return bodies, aside

@@ -1,0 +1,158 @@
+"""A message the server will not deliver is set aside, and never stops its folder (ingest/imap_fetch.py).
+
+Dovecot closes the connection (BYE) when it cannot read a message's file (here: a file made unreadable);
+Exchange Online answers NO to a FETCH of a message it cannot convert. Before, either failed the same batch
+at every poll and the folder's cursor never moved again.
+"""
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from imapclient.exceptions import IMAPClientError
+from sqlalchemy import update
+from typer.testing import CliRunner
+
+from busavvik.cli import app as cli
+from busavvik.context import AppContext
+from busavvik.poll import poll_once
+from config.settings import Settings
+from ingest.imap_fetch import EMPTY, LOST, FetchState, fetch_chunk
+from ingest.types import SetAside
+from store.models import Message, SetAsideMail
+from store.repo import now
+from tests.servers.fixtures import (  # noqa: F401 - fixtures
+    ImapAccount,
+    dovecot_server,
+    imap_account,
+    imap_account_factory,
+)
+from tests.test_imap_sync import Store, mail, message_id
+
+
+def _file_of(account: ImapAccount, data: bytes) -> Path:
+    """The Maildir file holding the message with data's Message-ID."""
+    wanted = message_id(data).encode()
+    for sub in ("cur", "new"):
+        for path in (account.server.maildir(account.user) / sub).iterdir():
+            if wanted in path.read_bytes():
+                return path
+    raise AssertionError(f"no file holds {wanted!r}")
+
+
+@contextmanager
+def unreadable(path: Path) -> Iterator[None]:
+    os.chmod(path, 0)                 # the mail processes (user `mail`) can no longer read it
+    try:
+        yield
+    finally:
+        os.chmod(path, 0o600)
+
+
+def _uid_of(account: ImapAccount, data: bytes) -> int:
+    client = account.server.login(account.user)
+    try:
+        client.select_folder("INBOX", readonly=True)
+        return int(client.search(["HEADER", "Message-ID", message_id(data)])[0])
+    finally:
+        client.logout()
+
+
+def test_messages_dovecot_cannot_read_are_set_aside_and_the_folder_goes_on(imap_account: ImapAccount) -> None:
+    loaded = [mail(i, "aside") for i in range(12)]
+    imap_account.server.append(imap_account.user, "INBOX", loaded)
+    bad = [loaded[3], loaded[9]]
+    bad_uids = [_uid_of(imap_account, m) for m in bad]
+    store = Store()
+    with unreadable(_file_of(imap_account, bad[0])), unreadable(_file_of(imap_account, bad[1])):
+        report = store.poll(imap_account.settings(batch_size=5))
+    # two hang-ups per message, more than the 4 attempts allow in all: each one that got further counts anew
+    assert report.ok, report.errors
+    assert report.folders[0].retries >= 6
+    assert sorted(store.ids()) == sorted(message_id(m) for m in loaded if m not in bad)
+    aside = [item for _f, batch in store.batches for item in batch.set_aside]
+    assert aside == [SetAside(uid, LOST) for uid in bad_uids] and report.folders[0].set_aside == 2
+    assert store.cursors["INBOX"].last_uid == 12
+    # readable again: asked for again, delivered, and the cursor stays where it was
+    cursor = store.cursors["INBOX"]
+    again = store.poll(imap_account.settings(batch_size=5),
+                       get_retry=lambda _folder: [(cursor.uidvalidity, uid) for uid in bad_uids])
+    assert again.ok, again.errors
+    last = store.batches[-1][1]
+    assert sorted(message_id(m.data) for m in last.messages) == sorted(message_id(m) for m in bad)
+    assert last.retried == tuple(bad_uids) and last.set_aside == () and last.cursor == cursor
+
+
+class RefusingClient:
+    """Answers like Exchange Online for a message it cannot convert: NO to any FETCH that names it."""
+
+    def __init__(self, refused: set[int], empty: set[int] = frozenset()) -> None:  # type: ignore[assignment]
+        self.refused, self.empty, self.calls = refused, empty, 0
+
+    def fetch(self, uids: list[int], _items: Any) -> dict[int, dict[bytes, Any]]:
+        self.calls += 1
+        if self.refused & set(uids):
+            raise IMAPClientError("FETCH failed: The requested message could not be converted to an RFC-822 "
+                                  "compatible format.")
+        body = b"Subject: x\r\n\r\nx\r\n"
+        return {uid: ({b"SEQ": uid} if uid in self.empty else {b"SEQ": uid, b"BODY[]": body}) for uid in uids}
+
+
+def test_a_refused_fetch_is_split_until_the_refused_messages_are_found() -> None:
+    client = RefusingClient(refused={37, 150}, empty={90})
+    uids = list(range(1, 201))
+    messages, aside = fetch_chunk(client, "mb", "INBOX", 7, uids, FetchState())  # type: ignore[arg-type]
+    assert [m.uid for m in messages] == [u for u in uids if u not in (37, 90, 150)]
+    assert [(a.uid, a.reason == EMPTY) for a in aside] == [(37, False), (90, True), (150, False)]
+    assert "could not be converted" in aside[0].reason
+    assert client.calls <= 1 + 2 * 2 * 8        # halves down to each refused UID, not one FETCH per UID
+
+
+def _app(db_url: str, account: ImapAccount) -> AppContext:
+    app = AppContext()
+    app.settings = Settings(database_url=db_url, mailboxes=(account.settings(name="storsthlm", batch_size=4),))
+    return app
+
+
+def test_set_aside_mail_is_recorded_shown_and_fetched_once_readable(
+        db_url: str, imap_account: ImapAccount, tmp_path: Path) -> None:
+    loaded = [mail(i, "rec") for i in range(9)]
+    imap_account.server.append(imap_account.user, "INBOX", loaded)
+    app = _app(db_url, imap_account)
+    with unreadable(_file_of(imap_account, loaded[5])):
+        first = poll_once(app)
+        again_too_soon = poll_once(app)       # asked for again only a day later
+    assert first[0].error is None and first[0].stats.new == 8 and first[0].set_aside == 1
+    assert again_too_soon[0].set_aside == 0 and again_too_soon[0].stats.new == 0
+    with app.db.session() as s:
+        rows = s.query(SetAsideMail).all()
+        assert [(r.mailbox, r.folder, r.uid, r.attempts) for r in rows] == [("storsthlm", "INBOX", 6, 1)]
+    _assert_shown(app, db_url, tmp_path)
+    with app.db.session() as s:              # a day has passed
+        s.execute(update(SetAsideMail).values(last_tried_at=now() - timedelta(days=1, minutes=1)))
+    retried = poll_once(app)
+    assert retried[0].error is None and retried[0].stats.new == 1 and retried[0].set_aside == 0
+    with app.db.session() as s:
+        assert s.query(SetAsideMail).count() == 0
+        assert s.query(Message).count() == 9
+
+
+def _assert_shown(app: AppContext, db_url: str, tmp_path: Path) -> None:
+    config = tmp_path / "busavvik.toml"
+    mb = app.settings.mailboxes[0]
+    config.write_text(f'[database]\nurl = "{db_url}"\n[[mailboxes]]\nname = "storsthlm"\nhost = "127.0.0.1"\n'
+                      f'port = {mb.port}\nsecurity = "none"\nusername = "{mb.username}"\n'
+                      f'password_file = "{mb.password_file}"\n')
+    run: Callable[..., Any] = CliRunner().invoke
+    status = run(cli, ["--config", str(config), "status", "--json"])
+    assert status.exit_code == 0, status.output
+    assert json.loads(status.output)[0]["set_aside"] == 1
+    problems = run(cli, ["--config", str(config), "problems", "--format", "json"])
+    assert problems.exit_code == 0, problems.output
+    aside = [p for p in json.loads(problems.output) if p.get("kind") == "set_aside"]
+    assert [(a["mailbox"], a["uid"], a["reason"]) for a in aside] == [("storsthlm", 6, LOST)]
