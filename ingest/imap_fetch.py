@@ -65,7 +65,7 @@ Fetched = tuple[dict[int, bytes], list[SetAside]]
 def fetch_chunk(client: IMAPClient, mailbox: str, folder: str, uidvalidity: int, uids: Sequence[int],
                 state: FetchState) -> tuple[tuple[RawMessage, ...], tuple[SetAside, ...]]:
     """The messages of `uids` (in UID order) and the UIDs set aside."""
-    aside = [SetAside(uid, LOST) for uid in uids if state.struck_out(uid)]
+    aside = [SetAside(uid, "hung_up", LOST) for uid in uids if state.struck_out(uid)]
     wanted = [uid for uid in uids if not state.struck_out(uid)]
     groups = [[uid for uid in wanted if uid not in state.careful]]
     groups += [[uid] for uid in wanted if uid in state.careful]
@@ -91,7 +91,7 @@ def _fetch(client: IMAPClient, uids: list[int], state: FetchState) -> Fetched:
     except IMAPClientError as exc:  # NO or BAD: this connection still works
         state.in_flight = ()
         if len(uids) == 1:
-            return {}, [SetAside(uids[0], f"the server refused it: {exc}"[:500])]
+            return {}, [SetAside(uids[0], "refused", f"the server refused it: {exc}"[:500])]
         half = len(uids) // 2
         first, second = _fetch(client, uids[:half], state), _fetch(client, uids[half:], state)
         return {**first[0], **second[0]}, first[1] + second[1]
@@ -104,7 +104,7 @@ def _fetch(client: IMAPClient, uids: list[int], state: FetchState) -> Fetched:
         if data is not None:
             bodies[uid] = bytes(data)
         elif item:
-            aside.append(SetAside(uid, EMPTY))
+            aside.append(SetAside(uid, "empty", EMPTY))
         else:
             log.info("UID %d was not returned (expunged meanwhile); skipped", uid)
     return bodies, aside

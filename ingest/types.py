@@ -25,6 +25,7 @@ class FolderCursor:
 class SetAside:
     """A message the server would not deliver: the sync goes on past it; it is tried again later."""
     uid: int
+    code: str                    # refused | hung_up | empty
     reason: str
 
 

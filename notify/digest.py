@@ -145,6 +145,10 @@ def _due_rows(cases: list[Case], as_of: date) -> list[Row]:
             for c in soon]
 
 
+SET_ASIDE_LABELS = {"refused": "servern vägrar lämna ut det", "hung_up": "servern kopplar ned när det begärs",
+                    "empty": "servern skickar det utan innehåll"}
+
+
 def _review_rows(session: Session, msgs: list[Message], ids: dict[int, str], start: datetime,
                  end: datetime) -> list[Row]:
     out = []
@@ -163,7 +167,8 @@ def _review_rows(session: Session, msgs: list[Message], ids: dict[int, str], sta
     for a in session.scalars(select(SetAsideMail).order_by(SetAsideMail.mailbox, SetAsideMail.uid)):
         out.append(Row("–", local_day(a.first_at).isoformat(),
                        (f"brevlådan {clean(a.mailbox)}: servern lämnar inte ut ett mejl ({clean(a.folder)}, "
-                        f"UID {a.uid}); nytt försök varje dygn", "", clean(a.reason, 120))))
+                        f"UID {a.uid}); nytt försök varje dygn", "",
+                        SET_ASIDE_LABELS.get(a.code, "okänt fel") + f" ({a.attempts} försök)")))
     for r in session.scalars(select(Reminder).where(Reminder.status.in_(("unknown", "failed")))):
         label = "påminnelse kanske skickad (kontrollera)" if r.status == "unknown" else "påminnelse misslyckades"
         step = f"{label}: {STEP_LABELS.get(r.step, r.step)}"

@@ -152,6 +152,7 @@ class SetAsideMail(Base):
     folder: Mapped[str] = mapped_column(String(1000))
     uidvalidity: Mapped[int] = mapped_column(BigInteger)
     uid: Mapped[int] = mapped_column(BigInteger)
+    code: Mapped[str] = mapped_column(String(20))              # refused | hung_up | empty
     reason: Mapped[str] = mapped_column(Text)
     first_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_tried_at: Mapped[datetime] = mapped_column(UTCDateTime())

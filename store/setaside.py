@@ -34,9 +34,10 @@ def record_set_aside(session: Session, mailbox: str, folder: str, batch: Batch) 
         row = known.get(item.uid)
         if row is None:
             session.add(SetAsideMail(mailbox=mailbox, folder=folder, uidvalidity=uidvalidity, uid=item.uid,
-                                     reason=item.reason, first_at=stamp, last_tried_at=stamp, attempts=1))
+                                     code=item.code, reason=item.reason, first_at=stamp, last_tried_at=stamp,
+                                     attempts=1))
         else:
-            row.reason, row.last_tried_at, row.attempts = item.reason, stamp, row.attempts + 1
+            row.code, row.reason, row.last_tried_at, row.attempts = item.code, item.reason, stamp, row.attempts + 1
 
 
 def due_for_retry(session: Session, mailbox: str, folder: str, hours: float = RETRY_HOURS) -> list[tuple[int, int]]:

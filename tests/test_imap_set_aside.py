@@ -24,6 +24,7 @@ from busavvik.poll import poll_once
 from config.settings import Settings
 from ingest.imap_fetch import EMPTY, LOST, FetchState, fetch_chunk
 from ingest.types import SetAside
+from notify import digest as dg
 from store.models import Message, SetAsideMail
 from store.repo import now
 from tests.servers.fixtures import (  # noqa: F401 - fixtures
@@ -76,7 +77,7 @@ def test_messages_dovecot_cannot_read_are_set_aside_and_the_folder_goes_on(imap_
     assert report.folders[0].retries >= 6
     assert sorted(store.ids()) == sorted(message_id(m) for m in loaded if m not in bad)
     aside = [item for _f, batch in store.batches for item in batch.set_aside]
-    assert aside == [SetAside(uid, LOST) for uid in bad_uids] and report.folders[0].set_aside == 2
+    assert aside == [SetAside(uid, "hung_up", LOST) for uid in bad_uids] and report.folders[0].set_aside == 2
     assert store.cursors["INBOX"].last_uid == 12
     # readable again: asked for again, delivered, and the cursor stays where it was
     cursor = store.cursors["INBOX"]
@@ -108,7 +109,8 @@ def test_a_refused_fetch_is_split_until_the_refused_messages_are_found() -> None
     uids = list(range(1, 201))
     messages, aside = fetch_chunk(client, "mb", "INBOX", 7, uids, FetchState())  # type: ignore[arg-type]
     assert [m.uid for m in messages] == [u for u in uids if u not in (37, 90, 150)]
-    assert [(a.uid, a.reason == EMPTY) for a in aside] == [(37, False), (90, True), (150, False)]
+    assert [(a.uid, a.code, a.reason == EMPTY) for a in aside] == [
+        (37, "refused", False), (90, "empty", True), (150, "refused", False)]
     assert "could not be converted" in aside[0].reason
     assert client.calls <= 1 + 2 * 2 * 8        # halves down to each refused UID, not one FETCH per UID
 
@@ -133,6 +135,10 @@ def test_set_aside_mail_is_recorded_shown_and_fetched_once_readable(
         rows = s.query(SetAsideMail).all()
         assert [(r.mailbox, r.folder, r.uid, r.attempts) for r in rows] == [("storsthlm", "INBOX", 6, 1)]
     _assert_shown(app, db_url, tmp_path)
+    with app.db.session() as s:
+        review = " ".join(" ".join(r.cells) for r in dg.collect(s, now().date()).review)
+    assert "brevlådan storsthlm: servern lämnar inte ut ett mejl (INBOX, UID 6)" in review
+    assert "servern kopplar ned när det begärs (1 försök)" in review
     with app.db.session() as s:              # a day has passed
         s.execute(update(SetAsideMail).values(last_tried_at=now() - timedelta(days=1, minutes=1)))
     retried = poll_once(app)

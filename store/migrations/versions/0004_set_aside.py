@@ -21,6 +21,7 @@ def upgrade() -> None:
         sa.Column('folder', sa.String(length=1000), nullable=False),
         sa.Column('uidvalidity', sa.BigInteger(), nullable=False),
         sa.Column('uid', sa.BigInteger(), nullable=False),
+        sa.Column('code', sa.String(length=20), nullable=False),
         sa.Column('reason', sa.Text(), nullable=False),
         sa.Column('first_at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('last_tried_at', sa.DateTime(timezone=True), nullable=False),
