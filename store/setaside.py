@@ -19,6 +19,8 @@ def record_set_aside(session: Session, mailbox: str, folder: str, batch: Batch) 
     """In the batch's transaction: what it set aside, and what it asked for again and got."""
     uidvalidity = batch.cursor.uidvalidity
     place = (SetAsideMail.mailbox == mailbox, SetAsideMail.folder == folder)
+    # UIDs of an earlier UIDVALIDITY mean nothing now: the folder is read again from the start
+    session.execute(delete(SetAsideMail).where(*place, SetAsideMail.uidvalidity != uidvalidity))
     still = {item.uid for item in batch.set_aside}
     delivered = [uid for uid in batch.retried if uid not in still]
     if delivered:
@@ -26,7 +28,6 @@ def record_set_aside(session: Session, mailbox: str, folder: str, batch: Batch) 
                                                    SetAsideMail.uid.in_(delivered)))
     if not batch.set_aside:
         return
-    session.execute(delete(SetAsideMail).where(*place, SetAsideMail.uidvalidity != uidvalidity))
     known = {row.uid: row for row in session.scalars(select(SetAsideMail).where(
         *place, SetAsideMail.uidvalidity == uidvalidity, SetAsideMail.uid.in_(still)))}
     stamp = now()

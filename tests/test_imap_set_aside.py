@@ -23,10 +23,12 @@ from busavvik.context import AppContext
 from busavvik.poll import poll_once
 from config.settings import Settings
 from ingest.imap_fetch import EMPTY, LOST, FetchState, fetch_chunk
-from ingest.types import SetAside
+from ingest.types import Batch, FolderCursor, SetAside
 from notify import digest as dg
+from store.db import Database
 from store.models import Message, SetAsideMail
 from store.repo import now
+from store.setaside import due_for_retry, record_set_aside
 from tests.servers.fixtures import (  # noqa: F401 - fixtures
     ImapAccount,
     dovecot_server,
@@ -162,3 +164,23 @@ def _assert_shown(app: AppContext, db_url: str, tmp_path: Path) -> None:
     assert problems.exit_code == 0, problems.output
     aside = [p for p in json.loads(problems.output) if p.get("kind") == "set_aside"]
     assert [(a["mailbox"], a["uid"], a["reason"]) for a in aside] == [("storsthlm", 6, LOST)]
+
+
+def test_set_aside_rows_are_kept_per_uidvalidity_and_dropped_when_it_changes(db: Database) -> None:
+    def batch(uidvalidity: int, aside: tuple[int, ...] = (), retried: tuple[int, ...] = ()) -> Batch:
+        return Batch((), FolderCursor(uidvalidity, 100), set_aside=tuple(SetAside(u, "refused", "NO") for u in aside),
+                     retried=retried)
+
+    def rows() -> list[tuple[str, int, int, int]]:
+        with db.session() as s:
+            return sorted((r.folder, r.uidvalidity, r.uid, r.attempts) for r in s.query(SetAsideMail))
+    with db.session() as s:
+        record_set_aside(s, "mb", "INBOX", batch(7, aside=(5, 9)))
+        record_set_aside(s, "mb", "Arkiv", batch(3, aside=(1,)))
+    with db.session() as s:
+        record_set_aside(s, "mb", "INBOX", batch(7, aside=(9,), retried=(5, 9)))   # 5 delivered, 9 still refused
+    assert rows() == [("Arkiv", 3, 1, 1), ("INBOX", 7, 9, 2)]
+    with db.session() as s:
+        assert due_for_retry(s, "mb", "INBOX") == [] and due_for_retry(s, "mb", "INBOX", hours=0) == [(7, 9)]
+        record_set_aside(s, "mb", "INBOX", batch(8))     # a new UIDVALIDITY: the folder is read again
+    assert rows() == [("Arkiv", 3, 1, 1)]
