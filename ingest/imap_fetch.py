@@ -10,7 +10,10 @@ same batch used to fail at every poll, and the folder's cursor never moved again
   without a BYE (EOF, reset, timeout) is the network's doing: the FETCH is simply tried again;
 - a message that comes back without its content is set aside too; one not returned at all was expunged
   meanwhile, and is skipped.
-A set-aside UID goes to the store with the batch whose cursor passes it, and is asked for again later.
+A set-aside UID goes to the store with the batch whose cursor passes it, and is asked for again later
+(store/setaside.py). When a chunk's first REFUSED_IN_A_ROW UIDs are all refused one by one and none was
+delivered, the server refuses the folder rather than the messages (throttling, say): the error is raised
+as before (the folder's poll fails and is tried again) and nothing is set aside.
 """
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ from ingest.types import RawMessage, SetAside
 
 log = logging.getLogger("ingest.imap")
 STRIKES = 2
+REFUSED_IN_A_ROW = 8
 LOST = "the server hung up (BYE) each time it was asked for it"
 EMPTY = "the server sent it without its content"
 
@@ -62,6 +66,18 @@ def hung_up(exc: BaseException) -> bool:
 Fetched = tuple[dict[int, bytes], list[SetAside]]
 
 
+@dataclass
+class _Tally:
+    delivered: int = 0
+    refused: int = 0
+
+    def refuse(self, uid: int, exc: IMAPClientError) -> SetAside:
+        self.refused += 1
+        if self.refused >= REFUSED_IN_A_ROW and not self.delivered:
+            raise IMAPClientError(f"{self.refused} messages refused one by one and none delivered: {exc}")
+        return SetAside(uid, "refused", f"the server refused it: {exc}"[:500])
+
+
 def fetch_chunk(client: IMAPClient, mailbox: str, folder: str, uidvalidity: int, uids: Sequence[int],
                 state: FetchState) -> tuple[tuple[RawMessage, ...], tuple[SetAside, ...]]:
     """The messages of `uids` (in UID order) and the UIDs set aside."""
@@ -70,9 +86,10 @@ def fetch_chunk(client: IMAPClient, mailbox: str, folder: str, uidvalidity: int,
     groups = [[uid for uid in wanted if uid not in state.careful]]
     groups += [[uid] for uid in wanted if uid in state.careful]
     bodies: dict[int, bytes] = {}
+    tally = _Tally()
     for group in groups:
         if group:
-            got, refused = _fetch(client, group, state)
+            got, refused = _fetch(client, group, state, tally)
             bodies.update(got)
             aside += refused
     for item in aside:
@@ -82,7 +99,7 @@ def fetch_chunk(client: IMAPClient, mailbox: str, folder: str, uidvalidity: int,
     return messages, tuple(sorted(aside, key=lambda a: a.uid))
 
 
-def _fetch(client: IMAPClient, uids: list[int], state: FetchState) -> Fetched:
+def _fetch(client: IMAPClient, uids: list[int], state: FetchState, tally: _Tally) -> Fetched:
     state.in_flight = tuple(uids)
     try:
         response = client.fetch(uids, [b"BODY.PEEK[]"])
@@ -91,9 +108,9 @@ def _fetch(client: IMAPClient, uids: list[int], state: FetchState) -> Fetched:
     except IMAPClientError as exc:  # NO or BAD: this connection still works
         state.in_flight = ()
         if len(uids) == 1:
-            return {}, [SetAside(uids[0], "refused", f"the server refused it: {exc}"[:500])]
+            return {}, [tally.refuse(uids[0], exc)]
         half = len(uids) // 2
-        first, second = _fetch(client, uids[:half], state), _fetch(client, uids[half:], state)
+        first, second = _fetch(client, uids[:half], state, tally), _fetch(client, uids[half:], state, tally)
         return {**first[0], **second[0]}, first[1] + second[1]
     state.in_flight = ()
     bodies: dict[int, bytes] = {}
@@ -107,4 +124,5 @@ def _fetch(client: IMAPClient, uids: list[int], state: FetchState) -> Fetched:
             aside.append(SetAside(uid, "empty", EMPTY))
         else:
             log.info("UID %d was not returned (expunged meanwhile); skipped", uid)
+    tally.delivered += len(bodies)
     return bodies, aside

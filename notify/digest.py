@@ -167,7 +167,7 @@ def _review_rows(session: Session, msgs: list[Message], ids: dict[int, str], sta
     for a in session.scalars(select(SetAsideMail).order_by(SetAsideMail.mailbox, SetAsideMail.uid)):
         out.append(Row("–", local_day(a.first_at).isoformat(),
                        (f"brevlådan {clean(a.mailbox)}: servern lämnar inte ut ett mejl ({clean(a.folder)}, "
-                        f"UID {a.uid}); nytt försök varje dygn", "",
+                        f"UID {a.uid}); nya försök med växande mellanrum, minst ett per dygn", "",
                         SET_ASIDE_LABELS.get(a.code, "okänt fel") + f" ({a.attempts} försök)")))
     for r in session.scalars(select(Reminder).where(Reminder.status.in_(("unknown", "failed")))):
         label = "påminnelse kanske skickad (kontrollera)" if r.status == "unknown" else "påminnelse misslyckades"

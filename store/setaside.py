@@ -1,6 +1,6 @@
 """Messages the IMAP server would not deliver (ingest/imap_fetch.py): recorded with the batch whose cursor
-passes them, asked for again once RETRY_HOURS have passed, and forgotten once delivered (or once the folder's
-UIDVALIDITY changed: the folder is then read again from the start)."""
+passes them, asked for again after 1 hour, then 2, 4, 8 and 16 hours, then every MAX_RETRY_HOURS, and
+forgotten once delivered (or once the folder's UIDVALIDITY changed: the folder is then read again)."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -12,7 +12,7 @@ from ingest.types import Batch
 from store.models import SetAsideMail
 from store.repo import now
 
-RETRY_HOURS = 24
+MAX_RETRY_HOURS = 24
 
 
 def record_set_aside(session: Session, mailbox: str, folder: str, batch: Batch) -> None:
@@ -41,12 +41,18 @@ def record_set_aside(session: Session, mailbox: str, folder: str, batch: Batch) 
             row.code, row.reason, row.last_tried_at, row.attempts = item.code, item.reason, stamp, row.attempts + 1
 
 
-def due_for_retry(session: Session, mailbox: str, folder: str, hours: float = RETRY_HOURS) -> list[tuple[int, int]]:
-    """(uidvalidity, uid) of the folder's set-aside messages last asked for `hours` ago or earlier."""
-    cutoff = now() - timedelta(hours=hours)
-    rows = session.execute(select(SetAsideMail.uidvalidity, SetAsideMail.uid).where(
-        SetAsideMail.mailbox == mailbox, SetAsideMail.folder == folder, SetAsideMail.last_tried_at <= cutoff))
-    return [(int(valid), int(uid)) for valid, uid in rows]
+def retry_after(attempts: int) -> timedelta:
+    """How long after its last attempt a set-aside message is asked for again."""
+    return timedelta(hours=min(2 ** (max(attempts, 1) - 1), MAX_RETRY_HOURS))
+
+
+def due_for_retry(session: Session, mailbox: str, folder: str) -> list[tuple[int, int]]:
+    """(uidvalidity, uid) of the folder's set-aside messages due to be asked for again."""
+    moment = now()
+    rows = session.execute(select(SetAsideMail.uidvalidity, SetAsideMail.uid, SetAsideMail.attempts,
+                                  SetAsideMail.last_tried_at).where(SetAsideMail.mailbox == mailbox,
+                                                                    SetAsideMail.folder == folder))
+    return [(int(valid), int(uid)) for valid, uid, attempts, last in rows if last + retry_after(attempts) <= moment]
 
 
 def set_aside_counts(session: Session) -> dict[str, int]:

@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from imapclient.exceptions import IMAPClientError
 from sqlalchemy import update
 from typer.testing import CliRunner
@@ -28,7 +29,7 @@ from notify import digest as dg
 from store.db import Database
 from store.models import Message, SetAsideMail
 from store.repo import now
-from store.setaside import due_for_retry, record_set_aside
+from store.setaside import due_for_retry, record_set_aside, retry_after
 from tests.servers.fixtures import (  # noqa: F401 - fixtures
     ImapAccount,
     dovecot_server,
@@ -130,7 +131,7 @@ def test_set_aside_mail_is_recorded_shown_and_fetched_once_readable(
     app = _app(db_url, imap_account)
     with unreadable(_file_of(imap_account, loaded[5])):
         first = poll_once(app)
-        again_too_soon = poll_once(app)       # asked for again only a day later
+        again_too_soon = poll_once(app)       # asked for again only an hour later
     assert first[0].error is None and first[0].stats.new == 8 and first[0].set_aside == 1
     assert again_too_soon[0].set_aside == 0 and again_too_soon[0].stats.new == 0
     with app.db.session() as s:
@@ -141,8 +142,8 @@ def test_set_aside_mail_is_recorded_shown_and_fetched_once_readable(
         review = " ".join(" ".join(r.cells) for r in dg.collect(s, now().date()).review)
     assert "brevlådan storsthlm: servern lämnar inte ut ett mejl (INBOX, UID 6)" in review
     assert "servern kopplar ned när det begärs (1 försök)" in review
-    with app.db.session() as s:              # a day has passed
-        s.execute(update(SetAsideMail).values(last_tried_at=now() - timedelta(days=1, minutes=1)))
+    with app.db.session() as s:              # an hour has passed
+        s.execute(update(SetAsideMail).values(last_tried_at=now() - timedelta(hours=1, minutes=1)))
     retried = poll_once(app)
     assert retried[0].error is None and retried[0].stats.new == 1 and retried[0].set_aside == 0
     with app.db.session() as s:
@@ -181,6 +182,16 @@ def test_set_aside_rows_are_kept_per_uidvalidity_and_dropped_when_it_changes(db:
         record_set_aside(s, "mb", "INBOX", batch(7, aside=(9,), retried=(5, 9)))   # 5 delivered, 9 still refused
     assert rows() == [("Arkiv", 3, 1, 1), ("INBOX", 7, 9, 2)]
     with db.session() as s:
-        assert due_for_retry(s, "mb", "INBOX") == [] and due_for_retry(s, "mb", "INBOX", hours=0) == [(7, 9)]
+        assert due_for_retry(s, "mb", "INBOX") == []                  # tried twice: again after 2 hours
+        s.execute(update(SetAsideMail).values(last_tried_at=now() - timedelta(hours=2, minutes=1)))
+        assert due_for_retry(s, "mb", "INBOX") == [(7, 9)]
+        assert [retry_after(n).total_seconds() / 3600 for n in (1, 2, 3, 5, 6, 40)] == [1, 2, 4, 16, 24, 24]
         record_set_aside(s, "mb", "INBOX", batch(8))     # a new UIDVALIDITY: the folder is read again
     assert rows() == [("Arkiv", 3, 1, 1)]
+
+
+def test_a_server_that_refuses_everything_fails_the_folder_and_sets_nothing_aside() -> None:
+    client = RefusingClient(refused=set(range(1, 201)))
+    with pytest.raises(IMAPClientError, match="8 messages refused one by one and none delivered"):
+        fetch_chunk(client, "mb", "INBOX", 7, list(range(1, 201)), FetchState())  # type: ignore[arg-type]
+    assert client.calls <= 24                  # found out early, not after 399 FETCHes
