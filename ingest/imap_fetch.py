@@ -58,9 +58,14 @@ class FetchState:
 
 
 def hung_up(exc: BaseException) -> bool:
-    """The server said BYE (imaplib raises abort with its text); imaplib's own aborts for EOF and socket
-    errors say "socket error", and timeouts are OSErrors."""
-    return isinstance(exc, IMAPClientAbortError) and "socket error" not in str(exc)
+    """The server said BYE blaming the FETCH (Dovecot: "BYE FETCH failed: Internal error occurred").
+    imaplib raises abort with the BYE's text after "command: FETCH => "; its own aborts for EOF and socket
+    errors say "socket error"; timeouts are OSErrors. A BYE for the session (an expired token, a shutdown,
+    inactivity) does not name the FETCH, and blames no message."""
+    if not isinstance(exc, IMAPClientAbortError):
+        return False
+    said = str(exc).split(" => ", 1)[-1]
+    return "socket error" not in said and "fetch" in said.lower()
 
 
 Fetched = tuple[dict[int, bytes], list[SetAside]]

@@ -6,6 +6,7 @@ at every poll and the folder's cursor never moved again.
 """
 from __future__ import annotations
 
+import imaplib
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -23,7 +24,7 @@ from busavvik.cli import app as cli
 from busavvik.context import AppContext
 from busavvik.poll import poll_once
 from config.settings import Settings
-from ingest.imap_fetch import EMPTY, LOST, FetchState, fetch_chunk
+from ingest.imap_fetch import EMPTY, LOST, FetchState, fetch_chunk, hung_up
 from ingest.types import Batch, FolderCursor, SetAside
 from notify import digest as dg
 from store.db import Database
@@ -195,3 +196,12 @@ def test_a_server_that_refuses_everything_fails_the_folder_and_sets_nothing_asid
     with pytest.raises(IMAPClientError, match="8 messages refused one by one and none delivered"):
         fetch_chunk(client, "mb", "INBOX", 7, list(range(1, 201)), FetchState())  # type: ignore[arg-type]
     assert client.calls <= 24                  # found out early, not after 399 FETCHes
+
+
+def test_only_a_bye_that_blames_the_fetch_counts_against_a_message() -> None:
+    abort = imaplib.IMAP4.abort
+    assert hung_up(abort("command: FETCH => FETCH failed: Internal error occurred. Refer to server log"))
+    for exc in (abort("command: FETCH => socket error: EOF"), TimeoutError("timed out"), OSError("reset"),
+                abort("command: FETCH => Session invalidated - AccessTokenExpired"),
+                abort("command: FETCH => Server shutting down.")):
+        assert not hung_up(exc), exc
