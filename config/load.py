@@ -97,6 +97,10 @@ def _check_endpoint(obj: Any, prefix: str) -> None:
 
 
 def _check_mailbox(mb: MailboxSettings, prefix: str, check_secrets: bool) -> None:
+    if not 1 <= mb.batch_size <= 5000:
+        raise ConfigError(f"{prefix}.batch_size: must be 1..5000 (UIDs per FETCH), got {mb.batch_size}")
+    if not mb.batch_mb > 0:
+        raise ConfigError(f"{prefix}.batch_mb: must be more than 0 (MB of mail per batch), got {mb.batch_mb}")
     if mb.type == "maildir":
         if not mb.path:
             raise ConfigError(f"{prefix}.path: a maildir mailbox needs the path of the Maildir")

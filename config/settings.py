@@ -71,6 +71,7 @@ class MailboxSettings:
     path: str = ""                           # Maildir root for type = "maildir"
     timeout: float = 60.0
     batch_size: int = 200
+    batch_mb: float = 32.0                   # at most this much mail per batch (a bigger mail goes alone)
 
     def password(self) -> Secret | None:
         return _read_secret(self.password_env, self.password_file)

@@ -26,7 +26,7 @@ from imapclient.exceptions import IMAPClientError
 from config.settings import MailboxSettings
 from ingest.imap_auth import ImapAuthError, ImapError
 from ingest.imap_connect import ImapTlsError, close_quietly, connect, tls_context, untraced
-from ingest.imap_fetch import FetchState, fetch_chunk
+from ingest.imap_fetch import FetchState, fetch_chunk, plan_batches
 from ingest.prefetch import prefetch
 from ingest.types import Batch, FolderCursor
 
@@ -37,6 +37,7 @@ __all__ = ["NETWORK_ERRORS", "FolderReport", "ImapAuthError", "ImapError", "Imap
 log = logging.getLogger(__name__)
 
 MAX_FETCH = 5000     # Dovecot answers "Too long argument" to much longer UID lists
+MB = 1024 * 1024
 # imaplib.IMAP4.abort covers EOF, BYE and socket errors inside a command; OSError covers connect, timeouts
 NETWORK_ERRORS: tuple[type[BaseException], ...] = (OSError, imaplib.IMAP4.abort, EOFError)
 T = TypeVar("T")
@@ -44,9 +45,10 @@ T = TypeVar("T")
 
 # ---- one folder ------------------------------------------------------------------------------------------
 def sync_folder(client: IMAPClient, mailbox_name: str, folder: str, cursor: FolderCursor | None, *,
-                since: date | None = None, batch_size: int = 200, state: FetchState | None = None,
-                retry: Sequence[tuple[int, int]] = ()) -> Iterator[Batch]:
-    """New messages of `folder` after `cursor`, oldest UID first, `batch_size` per Batch.
+                since: date | None = None, batch_size: int = 200, batch_bytes: int = 32 * MB,
+                state: FetchState | None = None, retry: Sequence[tuple[int, int]] = ()) -> Iterator[Batch]:
+    """New messages of `folder` after `cursor`, oldest UID first, at most `batch_size` and `batch_bytes`
+    (one mail bigger than that alone) per Batch.
 
     `retry`: (uidvalidity, uid) of messages set aside before (ingest/imap_fetch.py); those of the folder's
     current UIDVALIDITY are asked for again first, in a batch that leaves the cursor where it is.
@@ -74,7 +76,7 @@ def sync_folder(client: IMAPClient, mailbox_name: str, folder: str, cursor: Fold
         yield Batch(messages, FolderCursor(uidvalidity, start), set_aside=aside, retried=tuple(chunk))
     floor = max(start, uidnext - 1 if uidnext else 0)
     uids = _full_scan(client, since) if cursor is None else _new_uids(client, start, uidnext)
-    chunks = [uids[i:i + batch_size] for i in range(0, len(uids), batch_size)]
+    chunks = plan_batches(client, uids, batch_size, batch_bytes)
     for n, chunk in enumerate(chunks, 1):
         messages, aside = fetch_chunk(client, mailbox_name, folder, uidvalidity, chunk, state)
         last = max(chunk[-1], floor) if n == len(chunks) else chunk[-1]
@@ -196,7 +198,8 @@ def _poll_folder(session: _Session, folder: str, get_cursor: Callable[[str], Fol
 
     def attempt() -> None:
         batches = sync_folder(session.get(), mb.name, folder, get_cursor(folder), since=mb.since,
-                              batch_size=mb.batch_size, state=state, retry=retry)
+                              batch_size=mb.batch_size, batch_bytes=int(mb.batch_mb * MB), state=state,
+                              retry=retry)
         try:
             for batch in prefetch(map(prepare, batches) if prepare else batches):
                 handle_batch(folder, batch)

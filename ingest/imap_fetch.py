@@ -69,6 +69,31 @@ def hung_up(exc: BaseException) -> bool:
 
 
 Fetched = tuple[dict[int, bytes], list[SetAside]]
+SIZES_PER_FETCH = 5000       # Dovecot answers "Too long argument" to much longer UID lists
+
+
+def plan_batches(client: IMAPClient, uids: Sequence[int], batch_size: int, batch_bytes: int) -> list[list[int]]:
+    """`uids` cut into batches of at most `batch_size` UIDs and `batch_bytes` (by RFC822.SIZE, asked for in
+    one FETCH per SIZES_PER_FETCH UIDs), so that a run of big mails never holds hundreds of MB; a mail
+    bigger than `batch_bytes` is a batch of its own."""
+    if len(uids) <= 1:
+        return [list(uids)] if uids else []
+    sizes: dict[int, int] = {}
+    for i in range(0, len(uids), SIZES_PER_FETCH):
+        for uid, item in client.fetch(list(uids[i:i + SIZES_PER_FETCH]), [b"RFC822.SIZE"]).items():
+            sizes[uid] = int(item.get(b"RFC822.SIZE") or 0)
+    batches: list[list[int]] = []
+    current: list[int] = []
+    total = 0
+    for uid in uids:
+        size = sizes.get(uid, 0)
+        if current and (len(current) >= batch_size or total + size > batch_bytes):
+            batches.append(current)
+            current, total = [], 0
+        current.append(uid)
+        total += size
+    batches.append(current)
+    return batches
 
 
 @dataclass
