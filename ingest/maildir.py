@@ -37,6 +37,7 @@ _NOATIME = getattr(os, "O_NOATIME", 0)
 class _Entry:
     ctime_ns: int
     path: Path
+    size: int = 0
 
 
 def is_maildir(path: Path) -> bool:
@@ -64,7 +65,7 @@ def _entries(folder: Path, after_ns: int) -> list[_Entry]:
                 except FileNotFoundError:
                     continue          # renamed meanwhile: the new name has a newer ctime, next sync has it
                 if entry.is_file(follow_symlinks=False) and st.st_ctime_ns > after_ns:
-                    out.append(_Entry(st.st_ctime_ns, Path(entry.path)))
+                    out.append(_Entry(st.st_ctime_ns, Path(entry.path), st.st_size))
     return sorted(out, key=lambda e: (e.ctime_ns, e.path.name))
 
 
@@ -81,17 +82,31 @@ def _read(path: Path) -> bytes | None:
         return None
 
 
+def _cuts(entries: list[_Entry], batch_size: int, batch_bytes: int) -> Iterator[tuple[int, int]]:
+    """(start, end) of each batch: at most batch_size files and batch_bytes (a bigger file alone)."""
+    start, total = 0, 0
+    for i, entry in enumerate(entries):
+        if i > start and (i - start >= batch_size or total + entry.size > batch_bytes):
+            yield start, i
+            start, total = i, 0
+        total += entry.size
+    if start < len(entries):
+        yield start, len(entries)
+
+
 def sync_maildir_folder(mailbox_name: str, path: Path, folder: str, cursor: FolderCursor | None, *,
-                        batch_size: int = 200, clock: Callable[[], int] = time.time_ns) -> Iterator[Batch]:
-    """Messages of one Maildir folder with a ctime after the cursor's mark, oldest first, in batches."""
+                        batch_size: int = 200, batch_bytes: int = 32 * 1024 * 1024,
+                        clock: Callable[[], int] = time.time_ns) -> Iterator[Batch]:
+    """Messages of one Maildir folder with a ctime after the cursor's mark, oldest first, in batches of at
+    most `batch_size` files and `batch_bytes` (a bigger file alone)."""
     started = clock()
     mark = cursor.last_uid if cursor is not None and cursor.uidvalidity == 0 else 0
     cap = max(mark, started - SAFETY_NS)
     entries = _entries(path, mark)
-    for i in range(0, len(entries), batch_size):
-        chunk = entries[i:i + batch_size]
+    for i, end in _cuts(entries, batch_size, batch_bytes):
+        chunk = entries[i:end]
         done = chunk[-1].ctime_ns
-        if i + batch_size < len(entries) and entries[i + batch_size].ctime_ns == done:
+        if end < len(entries) and entries[end].ctime_ns == done:
             done -= 1                 # files with this ctime continue in the next batch
         messages = [RawMessage(mailbox_name, folder, data) for data in map(_read, (e.path for e in chunk))
                     if data is not None]
@@ -120,7 +135,7 @@ def poll_maildir(mb: MailboxSettings, get_cursor: Callable[[str], FolderCursor |
         folder_report = FolderReport(folder, uidvalidity=0)
         try:
             for batch in sync_maildir_folder(mb.name, path, folder, get_cursor(folder),
-                                             batch_size=mb.batch_size):
+                                             batch_size=mb.batch_size, batch_bytes=int(mb.batch_mb * 1024 * 1024)):
                 handle_batch(folder, batch)
                 folder_report.fetched += len(batch.messages)
                 folder_report.batches += 1
