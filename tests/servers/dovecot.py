@@ -299,7 +299,9 @@ class DovecotServer:
         client = self.login(user)
         try:
             out: dict[str, dict[int, tuple[bytes, ...]]] = {}
-            for _flags, _delim, name in client.list_folders():
+            for flags, _delim, name in client.list_folders():
+                if b"\\Noselect" in flags or b"\\NonExistent" in flags:
+                    continue                  # a parent made by a folder below it: holds no mail
                 client.select_folder(name, readonly=True)
                 uids = client.search(["ALL"])
                 data = client.fetch(uids, ["FLAGS"]) if uids else {}
