@@ -77,12 +77,15 @@ def sync_folder(client: IMAPClient, mailbox_name: str, folder: str, cursor: Fold
     floor = max(start, uidnext - 1 if uidnext else 0)
     uids = _full_scan(client, since) if cursor is None else _new_uids(client, start, uidnext)
     chunks = plan_batches(client, uids, batch_size, batch_bytes)
-    for n, chunk in enumerate(chunks, 1):
-        messages, aside = fetch_chunk(client, mailbox_name, folder, uidvalidity, chunk, state)
-        last = max(chunk[-1], floor) if n == len(chunks) else chunk[-1]
-        yield Batch(messages, FolderCursor(uidvalidity, last), set_aside=aside)
-    if not chunks and (cursor is None or floor > start):
+    upcoming = next(chunks, None)
+    if upcoming is None and (cursor is None or floor > start):
         yield Batch((), FolderCursor(uidvalidity, floor))
+    while upcoming is not None:
+        chunk, upcoming = upcoming, None
+        messages, aside = fetch_chunk(client, mailbox_name, folder, uidvalidity, chunk, state)
+        upcoming = next(chunks, None)      # the sizes of the next window are asked for before it is due
+        last = max(chunk[-1], floor) if upcoming is None else chunk[-1]
+        yield Batch(messages, FolderCursor(uidvalidity, last), set_aside=aside)
 
 
 def _full_scan(client: IMAPClient, since: date | None) -> list[int]:

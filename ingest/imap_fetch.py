@@ -18,7 +18,7 @@ as before (the folder's poll fails and is tried again) and nothing is set aside.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from imapclient import IMAPClient
@@ -72,28 +72,27 @@ Fetched = tuple[dict[int, bytes], list[SetAside]]
 SIZES_PER_FETCH = 5000       # Dovecot answers "Too long argument" to much longer UID lists
 
 
-def plan_batches(client: IMAPClient, uids: Sequence[int], batch_size: int, batch_bytes: int) -> list[list[int]]:
-    """`uids` cut into batches of at most `batch_size` UIDs and `batch_bytes` (by RFC822.SIZE, asked for in
-    one FETCH per SIZES_PER_FETCH UIDs), so that a run of big mails never holds hundreds of MB; a mail
-    bigger than `batch_bytes` is a batch of its own."""
-    if len(uids) <= 1:
-        return [list(uids)] if uids else []
-    sizes: dict[int, int] = {}
+def plan_batches(client: IMAPClient, uids: Sequence[int], batch_size: int, batch_bytes: int
+                 ) -> Iterator[list[int]]:
+    """`uids` cut into batches of at most `batch_size` UIDs and `batch_bytes` (by RFC822.SIZE), so that a
+    run of big mails never holds hundreds of MB; a mail bigger than `batch_bytes` is a batch of its own.
+    Sizes are asked for by SIZES_PER_FETCH UIDs at a time, as the batches are needed (none for one UID)."""
     for i in range(0, len(uids), SIZES_PER_FETCH):
-        for uid, item in client.fetch(list(uids[i:i + SIZES_PER_FETCH]), [b"RFC822.SIZE"]).items():
-            sizes[uid] = int(item.get(b"RFC822.SIZE") or 0)
-    batches: list[list[int]] = []
-    current: list[int] = []
-    total = 0
-    for uid in uids:
-        size = sizes.get(uid, 0)
-        if current and (len(current) >= batch_size or total + size > batch_bytes):
-            batches.append(current)
-            current, total = [], 0
-        current.append(uid)
-        total += size
-    batches.append(current)
-    return batches
+        window = list(uids[i:i + SIZES_PER_FETCH])
+        sizes: dict[int, int] = {}
+        if len(uids) > 1:
+            for uid, item in client.fetch(window, [b"RFC822.SIZE"]).items():
+                sizes[uid] = int(item.get(b"RFC822.SIZE") or 0)
+        current: list[int] = []
+        total = 0
+        for uid in window:
+            size = sizes.get(uid, 0)
+            if current and (len(current) >= batch_size or total + size > batch_bytes):
+                yield current
+                current, total = [], 0
+            current.append(uid)
+            total += size
+        yield current
 
 
 @dataclass
