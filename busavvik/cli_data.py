@@ -144,7 +144,7 @@ def problems_cmd(ctx: typer.Context, fmt: ViewFormat = typer.Option(ViewFormat.t
 
 def _print_set_aside(aside: list[dict[str, Any]]) -> None:
     table = Table(title=f"Set aside: {len(aside)} (the server would not deliver them; asked for again "
-                        "after 1, 2, 4… hours, at least daily)")
+                        "after 1, 2, 4… hours, at least daily, or now with `poll --once --retry-set-aside`)")
     for col in ("mailbox", "folder", "uid", "since", "attempts", "reason"):
         table.add_column(col)
     for a in aside:

@@ -36,13 +36,17 @@ def _validated(ctx: typer.Context) -> AppContext:
 
 
 def poll_cmd(ctx: typer.Context, once: bool = typer.Option(True, "--once/--no-once",
-                                                            help="Run one poll cycle and exit (for cron).")) -> None:
+                                                            help="Run one poll cycle and exit (for cron)."),
+             retry_set_aside: bool = typer.Option(
+                 False, "--retry-set-aside",
+                 help="Ask for every set-aside message again now (after fixing what the server refused), "
+                      "not only those due.")) -> None:
     """Poll every configured mailbox once: fetch new mail read-only, store, parse and link it.
 
     Exit status: 0 all polled; 1 one or more failed (the others still polled); 2 bad configuration; 3 database error.
     """
     app = _validated(ctx)
-    results = poll_once(app)
+    results = poll_once(app, retry_now=retry_set_aside)
     failed = 0
     for r in results:
         s = r.stats

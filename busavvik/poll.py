@@ -82,15 +82,15 @@ def _cursor_reader(app: AppContext, mb: MailboxSettings) -> Callable[[str], Fold
     return read
 
 
-def _retry_reader(app: AppContext, mb: MailboxSettings) -> Callable[[str], list[tuple[int, int]]]:
+def _retry_reader(app: AppContext, mb: MailboxSettings, now: bool) -> Callable[[str], list[tuple[int, int]]]:
     def read(folder: str) -> list[tuple[int, int]]:
         with app.db.session() as session:
-            return due_for_retry(session, mb.name, folder)
+            return due_for_retry(session, mb.name, folder, every=now)
     return read
 
 
 def _run_source(app: AppContext, pipeline: Pipeline, mb: MailboxSettings,
-                handle: Callable[[str, Batch], None]) -> None:
+                handle: Callable[[str, Batch], None], retry_now: bool = False) -> None:
     from ingest.imap import poll_mailbox
     from ingest.maildir import poll_maildir
     if mb.type == "maildir":
@@ -99,7 +99,7 @@ def _run_source(app: AppContext, pipeline: Pipeline, mb: MailboxSettings,
         def prepare(batch: Batch) -> Batch:  # in the fetching thread: parsing starts before storing
             return replace(batch, prepared=pipeline.prepare(batch.messages))
         report = poll_mailbox(mb, _cursor_reader(app, mb), handle, prepare=prepare,
-                              get_retry=_retry_reader(app, mb))
+                              get_retry=_retry_reader(app, mb, retry_now))
     if report.errors:
         raise MailboxError("; ".join(report.errors))
 
@@ -109,11 +109,12 @@ class MailboxError(Exception):
 
 
 def poll_mailbox_once(app: AppContext, pipeline: Pipeline, mb: MailboxSettings,
-                      stop: threading.Event | None = None) -> MailboxResult:
+                      stop: threading.Event | None = None, retry_now: bool = False) -> MailboxResult:
+    """`retry_now`: ask for every set-aside message again now, not only those due (store/setaside.py)."""
     result = MailboxResult(mb.name)
     handle = _batch_handler(app, pipeline, mb, result, stop)
     try:
-        _run_source(app, pipeline, mb, handle)
+        _run_source(app, pipeline, mb, handle, retry_now)
     except StopRequested:
         raise
     except Exception as exc:  # noqa: BLE001 - one mailbox failing never stops the others
@@ -123,11 +124,12 @@ def poll_mailbox_once(app: AppContext, pipeline: Pipeline, mb: MailboxSettings,
     return result
 
 
-def poll_once(app: AppContext, stop: threading.Event | None = None) -> list[MailboxResult]:
+def poll_once(app: AppContext, stop: threading.Event | None = None, retry_now: bool = False
+              ) -> list[MailboxResult]:
     results = []
     with Pipeline(app.db, app.rules, app.settings.reminders.due_months) as pipeline:
         for mb in app.settings.mailboxes:
-            results.append(poll_mailbox_once(app, pipeline, mb, stop))
+            results.append(poll_mailbox_once(app, pipeline, mb, stop, retry_now))
             if stop is not None and stop.is_set():
                 break
     return results

@@ -125,13 +125,15 @@ def with_retries(fn: Callable[[], T], policy: RetryPolicy = RetryPolicy(),
         try:
             return fn()
         except NETWORK_ERRORS as exc:
-            if progress is not None and progress() > seen:
-                attempt, seen = 1, progress()
+            reached = progress() if progress is not None else seen
+            further = reached > seen
+            if further:
+                attempt, seen = 1, reached
             if attempt >= policy.attempts:
                 raise
             delay = min(policy.base_delay * 2 ** (attempt - 1), policy.max_delay)
-            log.warning("IMAP network error (%s); retry %d of %d in %.1f s", describe(exc), attempt,
-                        policy.attempts - 1, delay)
+            log.warning("IMAP network error (%s); retry %d of %d in %.1f s%s", describe(exc), attempt,
+                        policy.attempts - 1, delay, " (the last attempt got further: counting anew)" if further else "")
             if on_retry is not None:
                 on_retry(exc)
             policy.sleep(delay)

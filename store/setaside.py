@@ -46,13 +46,14 @@ def retry_after(attempts: int) -> timedelta:
     return timedelta(hours=min(2 ** (max(attempts, 1) - 1), MAX_RETRY_HOURS))
 
 
-def due_for_retry(session: Session, mailbox: str, folder: str) -> list[tuple[int, int]]:
-    """(uidvalidity, uid) of the folder's set-aside messages due to be asked for again."""
+def due_for_retry(session: Session, mailbox: str, folder: str, every: bool = False) -> list[tuple[int, int]]:
+    """(uidvalidity, uid) of the folder's set-aside messages due to be asked for again (`every`: all)."""
     moment = now()
     rows = session.execute(select(SetAsideMail.uidvalidity, SetAsideMail.uid, SetAsideMail.attempts,
                                   SetAsideMail.last_tried_at).where(SetAsideMail.mailbox == mailbox,
                                                                     SetAsideMail.folder == folder))
-    return [(int(valid), int(uid)) for valid, uid, attempts, last in rows if last + retry_after(attempts) <= moment]
+    return [(int(valid), int(uid)) for valid, uid, attempts, last in rows
+            if every or last + retry_after(attempts) <= moment]
 
 
 def set_aside_counts(session: Session) -> dict[str, int]:

@@ -152,12 +152,17 @@ def test_set_aside_mail_is_recorded_shown_and_fetched_once_readable(
         assert s.query(Message).count() == 9
 
 
-def _assert_shown(app: AppContext, db_url: str, tmp_path: Path) -> None:
+def _config(app: AppContext, db_url: str, tmp_path: Path) -> Path:
     config = tmp_path / "busavvik.toml"
     mb = app.settings.mailboxes[0]
     config.write_text(f'[database]\nurl = "{db_url}"\n[[mailboxes]]\nname = "storsthlm"\nhost = "127.0.0.1"\n'
                       f'port = {mb.port}\nsecurity = "none"\nusername = "{mb.username}"\n'
-                      f'password_file = "{mb.password_file}"\n')
+                      f'password_file = "{mb.password_file}"\nbatch_size = 4\n')
+    return config
+
+
+def _assert_shown(app: AppContext, db_url: str, tmp_path: Path) -> None:
+    config = _config(app, db_url, tmp_path)
     run: Callable[..., Any] = CliRunner().invoke
     status = run(cli, ["--config", str(config), "status", "--json"])
     assert status.exit_code == 0, status.output
@@ -205,3 +210,20 @@ def test_only_a_bye_that_blames_the_fetch_counts_against_a_message() -> None:
                 abort("command: FETCH => Session invalidated - AccessTokenExpired"),
                 abort("command: FETCH => Server shutting down.")):
         assert not hung_up(exc), exc
+
+
+def test_poll_retry_set_aside_asks_for_every_set_aside_message_at_once(imap_account: ImapAccount,
+                                                                         tmp_path: Path) -> None:
+    loaded = [mail(i, "now") for i in range(5)]
+    imap_account.server.append(imap_account.user, "INBOX", loaded)
+    db_url = f"sqlite:///{tmp_path / 'busavvik.db'}"
+    config = str(_config(_app(db_url, imap_account), db_url, tmp_path))
+    run: Callable[..., Any] = CliRunner().invoke
+    with unreadable(_file_of(imap_account, loaded[2])):
+        first = run(cli, ["--config", config, "poll", "--once"])
+    assert first.exit_code == 0 and "new 4" in first.output and "set aside 1" in first.output, first.output
+    not_due = run(cli, ["--config", config, "poll", "--once"])
+    assert not_due.exit_code == 0 and "new 0" in not_due.output, not_due.output
+    now_please = run(cli, ["--config", config, "poll", "--once", "--retry-set-aside"])
+    assert now_please.exit_code == 0 and "new 1" in now_please.output, now_please.output
+    assert "set aside" not in now_please.output
