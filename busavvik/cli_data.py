@@ -126,7 +126,8 @@ def problems_cmd(ctx: typer.Context, fmt: ViewFormat = typer.Option(ViewFormat.t
         rows = [export.message_dict(m) for m in session.scalars(select(Message).order_by(Message.id))
                 if m.problems or m.kind == "other"]
         aside = [{"kind": "set_aside", "mailbox": a.mailbox, "folder": a.folder, "uidvalidity": a.uidvalidity,
-                  "uid": a.uid, "reason": a.reason, "since": a.first_at.isoformat(), "attempts": a.attempts}
+                  "uid": a.uid, "reason": a.reason, "since": a.first_at.isoformat(), "attempts": a.attempts,
+                  "summary": redact(a.summary)}
                  for a in set_aside_rows(session)]
     if fmt == ViewFormat.json:
         write_json(rows + aside)
@@ -145,10 +146,11 @@ def problems_cmd(ctx: typer.Context, fmt: ViewFormat = typer.Option(ViewFormat.t
 def _print_set_aside(aside: list[dict[str, Any]]) -> None:
     table = Table(title=f"Set aside: {len(aside)} (the server would not deliver them; asked for again "
                         "after 1, 2, 4… hours, at least daily, or now with `poll --once --retry-set-aside`)")
-    for col in ("mailbox", "folder", "uid", "since", "attempts", "reason"):
+    for col in ("mailbox", "folder", "uid", "since", "attempts", "message", "reason"):
         table.add_column(col)
     for a in aside:
-        table.add_row(a["mailbox"], a["folder"], str(a["uid"]), a["since"][:16], str(a["attempts"]), a["reason"])
+        table.add_row(a["mailbox"], a["folder"], str(a["uid"]), a["since"][:16], str(a["attempts"]),
+                      a["summary"][:80] or "?", a["reason"])
     out.print(table)
 
 

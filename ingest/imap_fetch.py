@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
@@ -40,6 +40,7 @@ class FetchState:
     strikes: dict[int, int] = field(default_factory=dict)
     in_flight: tuple[int, ...] = ()
     progress: int = 0                                   # rises whenever a retry would get further
+    describe: bool = True                               # off once asking for headers cost a connection
 
     def lost_connection(self, exc: BaseException) -> None:
         """After a network error: when the server hung up during a FETCH, learn from it."""
@@ -121,6 +122,7 @@ def fetch_chunk(client: IMAPClient, mailbox: str, folder: str, uidvalidity: int,
             got, refused = _fetch(client, group, state, tally)
             bodies.update(got)
             aside += refused
+    aside = _described(client, aside, state)
     for item in aside:
         log.warning("mailbox %s folder %s: UID %d set aside (%s); it will be asked for again later",
                     mailbox, folder, item.uid, item.reason)
@@ -155,3 +157,25 @@ def _fetch(client: IMAPClient, uids: list[int], state: FetchState, tally: _Tally
             log.info("UID %d was not returned (expunged meanwhile); skipped", uid)
     tally.delivered += len(bodies)
     return bodies, aside
+
+
+HEADERS = b"BODY.PEEK[HEADER.FIELDS (FROM SUBJECT DATE MESSAGE-ID)]"
+
+
+def _described(client: IMAPClient, aside: list[SetAside], state: FetchState) -> list[SetAside]:
+    """The set-aside messages with their From, Subject, Date and Message-ID, so that a person can find them,
+    when the server gives those (not asked after a hang-up: that message may end the connection again)."""
+    uids = [item.uid for item in aside if item.code != "hung_up"]
+    if not uids or not state.describe:
+        return aside
+    state.describe = False          # should this cost the connection, the next attempt does without
+    try:
+        response = client.fetch(uids, [HEADERS])
+    except IMAPClientAbortError:
+        raise
+    except IMAPClientError:
+        return aside                # refused too: the UID is all there is
+    state.describe = True
+    found = {uid: bytes(next((v for k, v in item.items() if k.startswith(b"BODY[HEADER")), b"") or b"")
+             for uid, item in response.items()}
+    return [replace(item, headers=found.get(item.uid, b"")[:4000]) for item in aside]

@@ -27,6 +27,7 @@ class SetAside:
     uid: int
     code: str                    # refused | hung_up | empty
     reason: str
+    headers: bytes = field(default=b"", repr=False)   # From, Subject, Date, Message-ID, when the server gave them
 
 
 @dataclass(frozen=True)

@@ -164,15 +164,23 @@ def _review_rows(session: Session, msgs: list[Message], ids: dict[int, str], sta
         out.append(Row("–", local_day(mb.last_poll_at).isoformat() if mb.last_poll_at else "",
                        (f"brevlådan {clean(mb.mailbox)}: {clean(mb.last_error_code or 'fel')}",
                         "", clean(mb.last_error, 120))))
-    for a in session.scalars(select(SetAsideMail).order_by(SetAsideMail.mailbox, SetAsideMail.uid)):
-        out.append(Row("–", local_day(a.first_at).isoformat(),
-                       (f"brevlådan {clean(a.mailbox)}: servern lämnar inte ut ett mejl ({clean(a.folder)}, "
-                        f"UID {a.uid}); nya försök med växande mellanrum, minst ett per dygn", "",
-                        SET_ASIDE_LABELS.get(a.code, "okänt fel") + f" ({a.attempts} försök)")))
+    out += _set_aside_rows(session)
     for r in session.scalars(select(Reminder).where(Reminder.status.in_(("unknown", "failed")))):
         label = "påminnelse kanske skickad (kontrollera)" if r.status == "unknown" else "påminnelse misslyckades"
         step = f"{label}: {STEP_LABELS.get(r.step, r.step)}"
         out.append(Row(ids.get(r.case_pk, "?"), r.due_on.isoformat(), (step, "", clean(r.last_error, 120))))
+    return out
+
+
+def _set_aside_rows(session: Session) -> list[Row]:
+    """Mail the server would not deliver (store/setaside.py), with what it gave of the message."""
+    out = []
+    for a in session.scalars(select(SetAsideMail).order_by(SetAsideMail.mailbox, SetAsideMail.uid)):
+        what = (f"brevlådan {clean(a.mailbox)}: servern lämnar inte ut ett mejl ({clean(a.folder)}, UID {a.uid}); "
+                "nya försök med växande mellanrum, minst ett per dygn")
+        why = f"{SET_ASIDE_LABELS.get(a.code, 'okänt fel')} ({a.attempts} försök)"
+        out.append(Row("–", local_day(a.first_at).isoformat(),
+                       (what, "", clean(f"{why} – {a.summary}" if a.summary else why))))
     return out
 
 

@@ -154,6 +154,7 @@ class SetAsideMail(Base):
     uid: Mapped[int] = mapped_column(BigInteger)
     code: Mapped[str] = mapped_column(String(20))              # refused | hung_up | empty
     reason: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(Text, default="")     # "From · Subject · Date" when the server gave them
     first_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_tried_at: Mapped[datetime] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(Integer, default=1)

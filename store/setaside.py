@@ -4,11 +4,14 @@ forgotten once delivered (or once the folder's UIDVALIDITY changed: the folder i
 from __future__ import annotations
 
 from datetime import timedelta
+from email.parser import HeaderParser
+from email.policy import compat32
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from ingest.types import Batch
+from parsers.headers import header_text
 from store.models import SetAsideMail
 from store.repo import now
 
@@ -35,10 +38,20 @@ def record_set_aside(session: Session, mailbox: str, folder: str, batch: Batch) 
         row = known.get(item.uid)
         if row is None:
             session.add(SetAsideMail(mailbox=mailbox, folder=folder, uidvalidity=uidvalidity, uid=item.uid,
-                                     code=item.code, reason=item.reason, first_at=stamp, last_tried_at=stamp,
-                                     attempts=1))
+                                     code=item.code, reason=item.reason, summary=summary(item.headers),
+                                     first_at=stamp, last_tried_at=stamp, attempts=1))
         else:
             row.code, row.reason, row.last_tried_at, row.attempts = item.code, item.reason, stamp, row.attempts + 1
+            row.summary = summary(item.headers) or row.summary
+
+
+def summary(headers: bytes) -> str:
+    """"From · Subject · Date" of a set-aside message's header fields ("" when there are none)."""
+    if not headers.strip():
+        return ""
+    msg = HeaderParser(policy=compat32).parsestr(headers.decode("utf-8", "replace"))   # 8-bit: mostly UTF-8
+    parts = [header_text(msg, name) for name in ("From", "Subject", "Date")]
+    return " · ".join(p for p in parts if p)[:1000]
 
 
 def retry_after(attempts: int) -> timedelta:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import imaplib
 import json
+import logging
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,13 +25,13 @@ from busavvik.cli import app as cli
 from busavvik.context import AppContext
 from busavvik.poll import poll_once
 from config.settings import Settings
-from ingest.imap_fetch import EMPTY, LOST, FetchState, fetch_chunk, hung_up
+from ingest.imap_fetch import EMPTY, HEADERS, LOST, FetchState, fetch_chunk, hung_up
 from ingest.types import Batch, FolderCursor, SetAside
 from notify import digest as dg
 from store.db import Database
 from store.models import Message, SetAsideMail
 from store.repo import now
-from store.setaside import due_for_retry, record_set_aside, retry_after
+from store.setaside import due_for_retry, record_set_aside, retry_after, summary
 from tests.servers.fixtures import (  # noqa: F401 - fixtures
     ImapAccount,
     dovecot_server,
@@ -99,8 +100,12 @@ class RefusingClient:
     def __init__(self, refused: set[int], empty: set[int] = frozenset()) -> None:  # type: ignore[assignment]
         self.refused, self.empty, self.calls = refused, empty, 0
 
-    def fetch(self, uids: list[int], _items: Any) -> dict[int, dict[bytes, Any]]:
+    def fetch(self, uids: list[int], items: Any) -> dict[int, dict[bytes, Any]]:
         self.calls += 1
+        if items == [HEADERS]:        # the headers it can give: enough for a person to find the message
+            return {uid: {b"SEQ": uid, b"BODY[HEADER.FIELDS (FROM SUBJECT DATE MESSAGE-ID)]":
+                          f"From: =?utf-8?q?=C3=85sa?= <asa@example.se>\r\nSubject: Avvikelse {uid}\r\n"
+                          f"Date: Mon, 30 Nov 2026 09:00:00 +0100\r\n\r\n".encode()} for uid in uids}
         if self.refused & set(uids):
             raise IMAPClientError("FETCH failed: The requested message could not be converted to an RFC-822 "
                                   "compatible format.")
@@ -116,7 +121,8 @@ def test_a_refused_fetch_is_split_until_the_refused_messages_are_found() -> None
     assert [(a.uid, a.code, a.reason == EMPTY) for a in aside] == [
         (37, "refused", False), (90, "empty", True), (150, "refused", False)]
     assert "could not be converted" in aside[0].reason
-    assert client.calls <= 1 + 2 * 2 * 8        # halves down to each refused UID, not one FETCH per UID
+    assert summary(aside[0].headers) == "Åsa <asa@example.se> · Avvikelse 37 · Mon, 30 Nov 2026 09:00:00 +0100"
+    assert client.calls <= 2 + 2 * 2 * 8        # halves down to each refused UID, then their headers at once
 
 
 def _app(db_url: str, account: ImapAccount) -> AppContext:
@@ -181,9 +187,12 @@ def test_set_aside_rows_are_kept_per_uidvalidity_and_dropped_when_it_changes(db:
     def rows() -> list[tuple[str, int, int, int]]:
         with db.session() as s:
             return sorted((r.folder, r.uidvalidity, r.uid, r.attempts) for r in s.query(SetAsideMail))
+    described = SetAside(1, "refused", "NO", headers=b"From: a@example.se\r\nSubject: S\xc3\xa4kert\r\n\r\n")
     with db.session() as s:
         record_set_aside(s, "mb", "INBOX", batch(7, aside=(5, 9)))
-        record_set_aside(s, "mb", "Arkiv", batch(3, aside=(1,)))
+        record_set_aside(s, "mb", "Arkiv", Batch((), FolderCursor(3, 100), set_aside=(described,)))
+        s.flush()
+        assert [r.summary for r in s.query(SetAsideMail).filter_by(folder="Arkiv")] == ["a@example.se · Säkert"]
     with db.session() as s:
         record_set_aside(s, "mb", "INBOX", batch(7, aside=(9,), retried=(5, 9)))   # 5 delivered, 9 still refused
     assert rows() == [("Arkiv", 3, 1, 1), ("INBOX", 7, 9, 2)]
@@ -212,6 +221,17 @@ def test_only_a_bye_that_blames_the_fetch_counts_against_a_message() -> None:
         assert not hung_up(exc), exc
 
 
+@pytest.fixture
+def own_logging() -> Iterator[None]:
+    """`busavvik poll` sets up logging on the root logger (to the runner's stream, closed afterwards)."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+@pytest.mark.usefixtures("own_logging")
 def test_poll_retry_set_aside_asks_for_every_set_aside_message_at_once(imap_account: ImapAccount,
                                                                          tmp_path: Path) -> None:
     loaded = [mail(i, "now") for i in range(5)]

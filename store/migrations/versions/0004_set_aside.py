@@ -23,6 +23,7 @@ def upgrade() -> None:
         sa.Column('uid', sa.BigInteger(), nullable=False),
         sa.Column('code', sa.String(length=20), nullable=False),
         sa.Column('reason', sa.Text(), nullable=False),
+        sa.Column('summary', sa.Text(), nullable=False),
         sa.Column('first_at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('last_tried_at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('attempts', sa.Integer(), nullable=False),
