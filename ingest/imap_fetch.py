@@ -174,7 +174,8 @@ def _described(client: IMAPClient, aside: list[SetAside], state: FetchState) -> 
     except IMAPClientAbortError:
         raise
     except IMAPClientError:
-        return aside                # refused too: the UID is all there is
+        state.describe = True       # refused too (the connection stays): the UID is all there is
+        return aside
     state.describe = True
     found = {uid: bytes(next((v for k, v in item.items() if k.startswith(b"BODY[HEADER")), b"") or b"")
              for uid, item in response.items()}
