@@ -5,15 +5,17 @@ convert to RFC 822, Dovecot closes the connection (BYE) when it cannot read a me
 same batch used to fail at every poll, and the folder's cursor never moved again. Here:
 - a FETCH the server refuses (NO or BAD; the connection stays) is split in halves until the refused UIDs
   are found; each is set aside (`SetAside`), the others are delivered;
-- after the server hung up (BYE) during a FETCH, the next attempt (ingest.imap.with_retries) asks for those
-  UIDs one at a time; a UID during whose FETCH it hung up STRIKES times is set aside. A connection lost
-  without a BYE (EOF, reset, timeout) is the network's doing: the FETCH is simply tried again;
+- after the server hung up with a BYE that blames the FETCH, the next attempt (ingest.imap.with_retries) asks
+  for those UIDs one at a time; a UID during whose FETCH it hung up STRIKES times is set aside. A connection
+  lost otherwise (EOF, reset, timeout, a BYE for the session) is not the message's doing: the FETCH is
+  simply tried again;
 - a message that comes back without its content is set aside too; one not returned at all was expunged
   meanwhile, and is skipped.
-A set-aside UID goes to the store with the batch whose cursor passes it, and is asked for again later
-(store/setaside.py). When a chunk's first REFUSED_IN_A_ROW UIDs are all refused one by one and none was
-delivered, the server refuses the folder rather than the messages (throttling, say): the error is raised
-as before (the folder's poll fails and is tried again) and nothing is set aside.
+A set-aside UID goes to the store with the batch whose cursor passes it, with its From, Subject and Date
+when the server gives them, and is asked for again later (store/setaside.py).
+When a chunk's first REFUSED_IN_A_ROW UIDs are all refused one by one and none was delivered, the server
+refuses the folder rather than the messages (throttling, say): the error is raised as before (the folder's
+poll fails and is tried again) and nothing is set aside.
 """
 from __future__ import annotations
 
