@@ -24,6 +24,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
 from config.settings import MailboxSettings
+from ingest.batches import DEFAULT_BATCH_BYTES, MAX_UIDS, MB
 from ingest.imap_auth import ImapAuthError, ImapError
 from ingest.imap_connect import ImapTlsError, close_quietly, connect, tls_context, untraced
 from ingest.imap_fetch import FetchState, fetch_chunk, plan_batches
@@ -36,8 +37,6 @@ __all__ = ["NETWORK_ERRORS", "FolderReport", "ImapAuthError", "ImapError", "Imap
 
 log = logging.getLogger(__name__)
 
-MAX_FETCH = 5000     # Dovecot answers "Too long argument" to much longer UID lists
-MB = 1024 * 1024
 # imaplib.IMAP4.abort covers EOF, BYE and socket errors inside a command; OSError covers connect, timeouts
 NETWORK_ERRORS: tuple[type[BaseException], ...] = (OSError, imaplib.IMAP4.abort, EOFError)
 T = TypeVar("T")
@@ -45,7 +44,7 @@ T = TypeVar("T")
 
 # ---- one folder ------------------------------------------------------------------------------------------
 def sync_folder(client: IMAPClient, mailbox_name: str, folder: str, cursor: FolderCursor | None, *,
-                since: date | None = None, batch_size: int = 200, batch_bytes: int = 32 * MB,
+                since: date | None = None, batch_size: int = 200, batch_bytes: int = DEFAULT_BATCH_BYTES,
                 state: FetchState | None = None, retry: Sequence[tuple[int, int]] = ()) -> Iterator[Batch]:
     """New messages of `folder` after `cursor`, oldest UID first, at most `batch_size` and `batch_bytes`
     (one mail bigger than that alone) per Batch.
@@ -58,8 +57,8 @@ def sync_folder(client: IMAPClient, mailbox_name: str, folder: str, cursor: Fold
     everything below UIDNEXT was looked at. A Batch with no messages may come to move the cursor only
     (a new UIDVALIDITY of an empty folder, expunged UIDs). An idle poll costs one EXAMINE and no SEARCH.
     """
-    if not 0 < batch_size <= MAX_FETCH:
-        raise ValueError(f"batch_size must be 1..{MAX_FETCH}, got {batch_size}")
+    if not 0 < batch_size <= MAX_UIDS:
+        raise ValueError(f"batch_size must be 1..{MAX_UIDS}, got {batch_size}")
     info = client.select_folder(folder, readonly=True)
     uidvalidity = int(info[b"UIDVALIDITY"])
     uidnext = int(info[b"UIDNEXT"]) if info.get(b"UIDNEXT") else None

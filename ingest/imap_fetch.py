@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 
+from ingest.batches import MAX_UIDS, cuts
 from ingest.types import RawMessage, SetAside
 
 log = logging.getLogger("ingest.imap")
@@ -72,30 +73,21 @@ def hung_up(exc: BaseException) -> bool:
 
 
 Fetched = tuple[dict[int, bytes], list[SetAside]]
-SIZES_PER_FETCH = 5000       # Dovecot answers "Too long argument" to much longer UID lists
 
 
 def plan_batches(client: IMAPClient, uids: Sequence[int], batch_size: int, batch_bytes: int
                  ) -> Iterator[list[int]]:
     """`uids` cut into batches of at most `batch_size` UIDs and `batch_bytes` (by RFC822.SIZE), so that a
     run of big mails never holds hundreds of MB; a mail bigger than `batch_bytes` is a batch of its own.
-    Sizes are asked for by SIZES_PER_FETCH UIDs at a time, as the batches are needed (none for one UID)."""
-    for i in range(0, len(uids), SIZES_PER_FETCH):
-        window = list(uids[i:i + SIZES_PER_FETCH])
+    Sizes are asked for by MAX_UIDS UIDs at a time, as the batches are needed (none for one UID)."""
+    for i in range(0, len(uids), MAX_UIDS):
+        window = list(uids[i:i + MAX_UIDS])
         sizes: dict[int, int] = {}
         if len(uids) > 1:
             for uid, item in client.fetch(window, [b"RFC822.SIZE"]).items():
                 sizes[uid] = int(item.get(b"RFC822.SIZE") or 0)
-        current: list[int] = []
-        total = 0
-        for uid in window:
-            size = sizes.get(uid, 0)
-            if current and (len(current) >= batch_size or total + size > batch_bytes):
-                yield current
-                current, total = [], 0
-            current.append(uid)
-            total += size
-        yield current
+        for start, end in cuts([sizes.get(uid, 0) for uid in window], batch_size, batch_bytes):
+            yield window[start:end]
 
 
 @dataclass
@@ -175,9 +167,8 @@ def _described(client: IMAPClient, aside: list[SetAside], state: FetchState) -> 
         response = client.fetch(uids, [HEADERS])
     except IMAPClientAbortError:
         raise
-    except IMAPClientError:
-        state.describe = True       # refused too (the connection stays): the UID is all there is
-        return aside
+    except IMAPClientError:         # refused too (the connection stays): the UID is all there is
+        response = {}
     state.describe = True
     found = {uid: bytes(next((v for k, v in item.items() if k.startswith(b"BODY[HEADER")), b"") or b"")
              for uid, item in response.items()}

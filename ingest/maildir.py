@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from config.settings import MailboxSettings
+from ingest.batches import DEFAULT_BATCH_BYTES, MB, cuts
 from ingest.imap import FolderReport, PollReport
 from ingest.types import Batch, FolderCursor, RawMessage
 
@@ -82,20 +83,8 @@ def _read(path: Path) -> bytes | None:
         return None
 
 
-def _cuts(entries: list[_Entry], batch_size: int, batch_bytes: int) -> Iterator[tuple[int, int]]:
-    """(start, end) of each batch: at most batch_size files and batch_bytes (a bigger file alone)."""
-    start, total = 0, 0
-    for i, entry in enumerate(entries):
-        if i > start and (i - start >= batch_size or total + entry.size > batch_bytes):
-            yield start, i
-            start, total = i, 0
-        total += entry.size
-    if start < len(entries):
-        yield start, len(entries)
-
-
 def sync_maildir_folder(mailbox_name: str, path: Path, folder: str, cursor: FolderCursor | None, *,
-                        batch_size: int = 200, batch_bytes: int = 32 * 1024 * 1024,
+                        batch_size: int = 200, batch_bytes: int = DEFAULT_BATCH_BYTES,
                         clock: Callable[[], int] = time.time_ns) -> Iterator[Batch]:
     """Messages of one Maildir folder with a ctime after the cursor's mark, oldest first, in batches of at
     most `batch_size` files and `batch_bytes` (a bigger file alone)."""
@@ -103,7 +92,7 @@ def sync_maildir_folder(mailbox_name: str, path: Path, folder: str, cursor: Fold
     mark = cursor.last_uid if cursor is not None and cursor.uidvalidity == 0 else 0
     cap = max(mark, started - SAFETY_NS)
     entries = _entries(path, mark)
-    for i, end in _cuts(entries, batch_size, batch_bytes):
+    for i, end in cuts([e.size for e in entries], batch_size, batch_bytes):
         chunk = entries[i:end]
         done = chunk[-1].ctime_ns
         if end < len(entries) and entries[end].ctime_ns == done:
@@ -135,7 +124,7 @@ def poll_maildir(mb: MailboxSettings, get_cursor: Callable[[str], FolderCursor |
         folder_report = FolderReport(folder, uidvalidity=0)
         try:
             for batch in sync_maildir_folder(mb.name, path, folder, get_cursor(folder),
-                                             batch_size=mb.batch_size, batch_bytes=int(mb.batch_mb * 1024 * 1024)):
+                                             batch_size=mb.batch_size, batch_bytes=int(mb.batch_mb * MB)):
                 handle_batch(folder, batch)
                 folder_report.fetched += len(batch.messages)
                 folder_report.batches += 1
