@@ -82,10 +82,10 @@ def _cursor_reader(app: AppContext, mb: MailboxSettings) -> Callable[[str], Fold
     return read
 
 
-def _retry_reader(app: AppContext, mb: MailboxSettings, now: bool) -> Callable[[str], list[tuple[int, int]]]:
+def _retry_reader(app: AppContext, mb: MailboxSettings, every: bool) -> Callable[[str], list[tuple[int, int]]]:
     def read(folder: str) -> list[tuple[int, int]]:
         with app.db.session() as session:
-            return due_for_retry(session, mb.name, folder, every=now)
+            return due_for_retry(session, mb.name, folder, every=every)
     return read
 
 
