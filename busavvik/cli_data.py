@@ -144,12 +144,14 @@ def problems_cmd(ctx: typer.Context, fmt: ViewFormat = typer.Option(ViewFormat.t
 
 
 def _print_set_aside(aside: list[dict[str, Any]]) -> None:
-    table = Table(title=f"Set aside: {len(aside)} (the server would not deliver them; asked for again "
-                        "after 1, 2, 4… hours, at least daily, or now with `poll --once --retry-set-aside`)")
+    table = Table(title=f"Set aside: {len(aside)} (the IMAP server would not deliver them: asked for again "
+                        "after 1, 2, 4… hours, at least daily, or now with `poll --once --retry-set-aside`; "
+                        "a Maildir file that cannot be read: read again at every poll)")
     for col in ("mailbox", "folder", "uid", "since", "attempts", "message", "reason"):
         table.add_column(col)
     for a in aside:
-        table.add_row(a["mailbox"], a["folder"], str(a["uid"]), a["since"][:16], str(a["attempts"]),
+        uid = str(a["uid"]) if a["uidvalidity"] else "(file)"   # a Maildir file: its name is in the reason
+        table.add_row(a["mailbox"], a["folder"], uid, a["since"][:16], str(a["attempts"]),
                       a["summary"][:80] or "?", a["reason"])
     out.print(table)
 

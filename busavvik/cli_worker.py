@@ -52,7 +52,7 @@ def poll_cmd(ctx: typer.Context, once: bool = typer.Option(True, "--once/--no-on
         s = r.stats
         line = f"{r.mailbox}: new {s.new}, duplicates {s.duplicates}, deviations {s.deviations}, answers {s.answers}"
         if r.set_aside:
-            line += f", set aside {r.set_aside} (the server would not deliver them; see `busavvik problems`)"
+            line += f", set aside {r.set_aside} (not delivered by the server or not readable; see `busavvik problems`)"
         if r.error:
             failed += 1
             line += f"  [red]ERROR {r.error_code}: {r.error}[/red]"

@@ -94,7 +94,8 @@ def _run_source(app: AppContext, pipeline: Pipeline, mb: MailboxSettings,
     from ingest.imap import poll_mailbox
     from ingest.maildir import poll_maildir
     if mb.type == "maildir":
-        report = poll_maildir(mb, _cursor_reader(app, mb), handle)
+        # a local file costs nothing to try again: every set-aside file, at every poll
+        report = poll_maildir(mb, _cursor_reader(app, mb), handle, get_retry=_retry_reader(app, mb, True))
     else:
         def prepare(batch: Batch) -> Batch:  # in the fetching thread: parsing starts before storing
             return replace(batch, prepared=pipeline.prepare(batch.messages))

@@ -13,20 +13,26 @@ the same ctime across two batches, and so nothing is missed even if the caller s
 The price is some duplicates: a file renamed by the mirror (flag change, new/ -> cur/) and files younger
 than `SAFETY_NS` come again. The pipeline deduplicates by Message-ID and content; missing a message would
 be the real harm. RawMessage.uid/uidvalidity are None (there are no IMAP UIDs here).
+
+A file that cannot be read (wrong owner or mode after a mirror run as another user, an I/O error) is set aside
+as IMAP mail the server will not deliver is (store/setaside.py): the folder goes on past it, and it is read
+again at every poll. Its key is `file_key` of its unique base name, with UIDVALIDITY 0. Fixing its mode or
+owner also changes its ctime, so the ordinary scan delivers it as well.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from config.settings import MailboxSettings
 from ingest.batches import DEFAULT_BATCH_BYTES, MB, cuts
 from ingest.imap import FolderReport, PollReport
-from ingest.types import Batch, FolderCursor, RawMessage
+from ingest.types import Batch, FolderCursor, RawMessage, SetAside
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +76,15 @@ def _entries(folder: Path, after_ns: int) -> list[_Entry]:
     return sorted(out, key=lambda e: (e.ctime_ns, e.path.name))
 
 
-def _read(path: Path) -> bytes | None:
+def file_key(name: str) -> int:
+    """A Maildir file's set-aside key: a number from its unique base name, which stays when the mirror renames
+    the file (flags after the ':', new/ to cur/). 63 bits, so that it fits a signed BIGINT like a UID."""
+    base = name.split(":", 1)[0].encode("utf-8", "surrogateescape")
+    return int.from_bytes(hashlib.blake2b(base, digest_size=8).digest(), "big") >> 1
+
+
+def _read(path: Path) -> bytes | str | None:
+    """The file's bytes; None when it vanished; why not when it cannot be read."""
     try:
         try:
             fd = os.open(path, os.O_RDONLY | _NOATIME)
@@ -81,15 +95,52 @@ def _read(path: Path) -> bytes | None:
     except FileNotFoundError:
         log.info("maildir %s: vanished while reading (renamed by the mirror?); next sync has it", path)
         return None
+    except OSError as exc:            # PermissionError (owner, mode), EIO, ...
+        return f"{path.parent.name}/{path.name}: {exc.strerror or type(exc).__name__}"
+
+
+def _batch(mailbox: str, folder: str, paths: Sequence[Path], cursor: FolderCursor,
+           retried: tuple[int, ...] = (), tried: frozenset[int] = frozenset()) -> Batch:
+    """The files read into a Batch; those that cannot be read are set aside (once a poll: not again when
+    their key is in `tried`, those read again before the scan)."""
+    messages, aside = [], []
+    for path in paths:
+        got = _read(path)
+        if isinstance(got, bytes):
+            messages.append(RawMessage(mailbox, folder, got))
+        elif got is not None and file_key(path.name) not in tried:
+            log.warning("maildir %s folder %s: cannot read %s; set aside, read again at every poll",
+                        mailbox, folder, got)
+            aside.append(SetAside(file_key(path.name), "unreadable", got))
+    return Batch(tuple(messages), cursor, set_aside=tuple(aside), retried=retried)
+
+
+def _again(mailbox: str, path: Path, folder: str, mark: int, retry: Sequence[tuple[int, int]],
+           batch_size: int) -> Iterator[Batch]:
+    """Set-aside files read again, the cursor left where it is. A key whose file is gone is retried in the
+    first batch and so forgotten (the mirror deleted it; renamed, it keeps its key)."""
+    keys = {uid for valid, uid in retry if valid == 0}
+    if not keys:
+        return
+    found = sorted(p for sub in ("cur", "new") for p in (path / sub).iterdir() if file_key(p.name) in keys)
+    chunks = [found[i:i + batch_size] for i in range(0, len(found), batch_size)] or [[]]
+    gone = tuple(keys - {file_key(p.name) for p in found})
+    for n, chunk in enumerate(chunks):
+        retried = tuple(file_key(p.name) for p in chunk) + (gone if n == 0 else ())
+        yield _batch(mailbox, folder, chunk, FolderCursor(0, mark), retried)
 
 
 def sync_maildir_folder(mailbox_name: str, path: Path, folder: str, cursor: FolderCursor | None, *,
                         batch_size: int = 200, batch_bytes: int = DEFAULT_BATCH_BYTES,
-                        clock: Callable[[], int] = time.time_ns) -> Iterator[Batch]:
+                        clock: Callable[[], int] = time.time_ns,
+                        retry: Sequence[tuple[int, int]] = ()) -> Iterator[Batch]:
     """Messages of one Maildir folder with a ctime after the cursor's mark, oldest first, in batches of at
-    most `batch_size` files and `batch_bytes` (a bigger file alone)."""
+    most `batch_size` files and `batch_bytes` (a bigger file alone). First the set-aside files of `retry`
+    ((0, file_key) pairs) are read again."""
     started = clock()
     mark = cursor.last_uid if cursor is not None and cursor.uidvalidity == 0 else 0
+    yield from _again(mailbox_name, path, folder, mark, retry, batch_size)
+    tried = frozenset(uid for valid, uid in retry if valid == 0)
     cap = max(mark, started - SAFETY_NS)
     entries = _entries(path, mark)
     for i, end in cuts([e.size for e in entries], batch_size, batch_bytes):
@@ -97,9 +148,8 @@ def sync_maildir_folder(mailbox_name: str, path: Path, folder: str, cursor: Fold
         done = chunk[-1].ctime_ns
         if end < len(entries) and entries[end].ctime_ns == done:
             done -= 1                 # files with this ctime continue in the next batch
-        messages = [RawMessage(mailbox_name, folder, data) for data in map(_read, (e.path for e in chunk))
-                    if data is not None]
-        yield Batch(tuple(messages), FolderCursor(0, max(mark, min(done, cap))))
+        yield _batch(mailbox_name, folder, [e.path for e in chunk], FolderCursor(0, max(mark, min(done, cap))),
+                     tried=tried)
 
 
 def sync_maildir(mailbox_name: str, root: Path, get_cursor: Callable[[str], FolderCursor | None], *,
@@ -112,8 +162,10 @@ def sync_maildir(mailbox_name: str, root: Path, get_cursor: Callable[[str], Fold
 
 
 def poll_maildir(mb: MailboxSettings, get_cursor: Callable[[str], FolderCursor | None],
-                 handle_batch: Callable[[str, Batch], None]) -> PollReport:
-    """The Maildir twin of `ingest.imap.poll_mailbox`: same seam, same report; never raises per folder."""
+                 handle_batch: Callable[[str, Batch], None],
+                 get_retry: Callable[[str], Sequence[tuple[int, int]]] | None = None) -> PollReport:
+    """The Maildir twin of `ingest.imap.poll_mailbox`: same seam, same report; never raises per folder.
+    `get_retry(folder)`: the folder's set-aside files, (0, file_key) pairs, to be read again."""
     report = PollReport(mb.name)
     try:
         folders = maildir_folders(Path(mb.path))
@@ -124,9 +176,11 @@ def poll_maildir(mb: MailboxSettings, get_cursor: Callable[[str], FolderCursor |
         folder_report = FolderReport(folder, uidvalidity=0)
         try:
             for batch in sync_maildir_folder(mb.name, path, folder, get_cursor(folder),
-                                             batch_size=mb.batch_size, batch_bytes=int(mb.batch_mb * MB)):
+                                             batch_size=mb.batch_size, batch_bytes=int(mb.batch_mb * MB),
+                                             retry=get_retry(folder) if get_retry else ()):
                 handle_batch(folder, batch)
                 folder_report.fetched += len(batch.messages)
+                folder_report.set_aside += len(batch.set_aside)
                 folder_report.batches += 1
         except Exception as exc:  # one folder's failure is reported, never raised further
             log.exception("maildir %s folder %s: failed", mb.name, folder)

@@ -23,9 +23,10 @@ class FolderCursor:
 
 @dataclass(frozen=True)
 class SetAside:
-    """A message the server would not deliver: the sync goes on past it; it is tried again later."""
+    """A message the server would not deliver, or a Maildir file that cannot be read: the sync goes on past
+    it; it is tried again later. `uid` is the IMAP UID, or `ingest.maildir.file_key` of the file."""
     uid: int
-    code: str                    # refused | hung_up | empty
+    code: str                    # refused | hung_up | empty (IMAP); unreadable (a Maildir file)
     reason: str
     headers: bytes = field(default=b"", repr=False)   # From, Subject, Date, Message-ID, when the server gave them
 

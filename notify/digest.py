@@ -146,7 +146,7 @@ def _due_rows(cases: list[Case], as_of: date) -> list[Row]:
 
 
 SET_ASIDE_LABELS = {"refused": "servern vägrar lämna ut det", "hung_up": "servern kopplar ned när det begärs",
-                    "empty": "servern skickar det utan innehåll"}
+                    "empty": "servern skickar det utan innehåll", "unreadable": "filen går inte att läsa"}
 
 
 def _review_rows(session: Session, msgs: list[Message], ids: dict[int, str], start: datetime,
@@ -176,9 +176,14 @@ def _set_aside_rows(session: Session) -> list[Row]:
     """Mail the server would not deliver (store/setaside.py), with what it gave of the message."""
     out = []
     for a in session.scalars(select(SetAsideMail).order_by(SetAsideMail.mailbox, SetAsideMail.uid)):
-        what = (f"brevlådan {clean(a.mailbox)}: servern lämnar inte ut ett mejl ({clean(a.folder)}, UID {a.uid}); "
-                "nya försök med växande mellanrum, minst ett per dygn")
-        why = f"{SET_ASIDE_LABELS.get(a.code, 'okänt fel')} ({a.attempts} försök)"
+        if a.code == "unreadable":   # a Maildir file: its name is in the reason
+            what = (f"brevlådan {clean(a.mailbox)}: en fil i Maildir går inte att läsa ({clean(a.folder)}); "
+                    "nytt försök vid varje hämtning – kontrollera filens ägare och behörighet")
+            why = f"{SET_ASIDE_LABELS['unreadable']} ({a.attempts} försök): {clean(a.reason, 120)}"
+        else:
+            what = (f"brevlådan {clean(a.mailbox)}: servern lämnar inte ut ett mejl ({clean(a.folder)}, "
+                    f"UID {a.uid}); nya försök med växande mellanrum, minst ett per dygn")
+            why = f"{SET_ASIDE_LABELS.get(a.code, 'okänt fel')} ({a.attempts} försök)"
         out.append(Row("–", local_day(a.first_at).isoformat(),
                        (what, "", clean(f"{why} – {a.summary}" if a.summary else why))))
     return out

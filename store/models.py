@@ -145,14 +145,15 @@ class MailboxStatus(Base):
 
 class SetAsideMail(Base):
     """A message the IMAP server would not deliver (a refused FETCH, or a connection closed each time it was
-    asked for): the folder's sync went on past it, and it is tried again (`ingest.imap`, RETRY_SET_ASIDE)."""
+    asked for), or a Maildir file that could not be read (uidvalidity 0, uid `ingest.maildir.file_key`): the
+    folder's sync went on past it, and it is tried again (store/setaside.py)."""
     __tablename__ = "set_aside"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     mailbox: Mapped[str] = mapped_column(String(200))
     folder: Mapped[str] = mapped_column(String(1000))
     uidvalidity: Mapped[int] = mapped_column(BigInteger)
     uid: Mapped[int] = mapped_column(BigInteger)
-    code: Mapped[str] = mapped_column(String(20))              # refused | hung_up | empty
+    code: Mapped[str] = mapped_column(String(20))              # refused | hung_up | empty | unreadable
     reason: Mapped[str] = mapped_column(Text)
     summary: Mapped[str] = mapped_column(Text, default="")     # "From · Subject · Date" when the server gave them
     first_at: Mapped[datetime] = mapped_column(UTCDateTime())

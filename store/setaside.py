@@ -1,6 +1,8 @@
 """Messages the IMAP server would not deliver (ingest/imap_fetch.py): recorded with the batch whose cursor
 passes them, asked for again after 1 hour, then 2, 4, 8 and 16 hours, then every MAX_RETRY_HOURS, and
-forgotten once delivered (or once the folder's UIDVALIDITY changed: the folder is then read again)."""
+forgotten once delivered (or once the folder's UIDVALIDITY changed: the folder is then read again).
+Maildir files that cannot be read (ingest/maildir.py) are kept here too, with UIDVALIDITY 0, and read
+again at every poll."""
 from __future__ import annotations
 
 from datetime import timedelta
