@@ -14,7 +14,11 @@ filled form), each in a fresh interpreter and a fresh SQLite store, rounds inter
          linking, no cases, no places. No real storing path can be cheaper than this;
 - full:  the worker's own `poll_once` path (store, parse, link), as bench/imap_sync.py times it.
 Every mode goes through `busavvik.poll.poll_mailbox_once`: the same fetching thread, batches and
-transactions (a batch and its cursor commit together). Runs as root (it starts its own Dovecot).
+transactions (a batch and its cursor commit together). Two more modes take IMAP and the store away too:
+- alone:  the same messages (the same seed) parsed from memory by the parser pool on both cores, as the
+          sync parses them (the processes' start included) — nothing else runs;
+- alone1: the same, parsed in one process on one core.
+Runs as root (it starts its own Dovecot).
 """
 from __future__ import annotations
 
@@ -44,7 +48,7 @@ if TYPE_CHECKING:
     from busavvik.stats import IngestStats
     from ingest.types import RawMessage
 
-MODES = ("parse", "bytes", "rows", "full")
+MODES = ("alone", "alone1", "parse", "bytes", "rows", "full")
 TARGET = 0.5
 _ROW_SQL = ("INSERT INTO message (message_id, message_id_header, raw_sha256, subject, normalised_subject, sender,"
             " form, body_excerpt, first_seen, synthetic_id, sender_name, recipients, in_reply_to, \"references\","
@@ -86,8 +90,29 @@ def floor_pipeline(mode: str, db: Any, rules: Any) -> Any:
     return Floor(db, rules)
 
 
+def parse_alone(spec: dict[str, Any]) -> dict[str, Any]:
+    """Modes alone/alone1: the messages parsed from memory, timed from the pool's start to the last result."""
+    from bench.busmail import realistic_bus_messages
+    from config.rules import load_rules
+    from parsers.pool import ParserPool
+    raws = list(realistic_bus_messages(spec["count"]))
+    cpu_before = resource.getrusage(resource.RUSAGE_SELF)
+    started = time.perf_counter()
+    with_pool = ParserPool(load_rules(None), workers=2 if spec["mode"] == "alone" else 1)
+    messages = sum(1 for _ in with_pool.parse(raws, len(raws)))
+    with_pool.close()
+    seconds = time.perf_counter() - started
+    own, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"seconds": seconds, "messages": messages, "error": None,
+            "cpu_main_s": own.ru_utime + own.ru_stime - cpu_before.ru_utime - cpu_before.ru_stime,
+            "cpu_workers_s": workers.ru_utime + workers.ru_stime}
+
+
 def child(spec: dict[str, Any]) -> None:
     """One sync in this fresh interpreter; its figures as JSON to spec["out"]."""
+    if spec["mode"].startswith("alone"):
+        Path(spec["out"]).write_text(json.dumps(parse_alone(spec)))
+        return
     from bench.imap_sync import _app
     from busavvik.pipeline import Pipeline
     from busavvik.poll import poll_mailbox_once
@@ -107,10 +132,10 @@ def child(spec: dict[str, Any]) -> None:
         "cpu_main_s": own.ru_utime + own.ru_stime, "cpu_workers_s": workers.ru_utime + workers.ru_stime}))
 
 
-def run(mode: str, mailbox: dict[str, Any], work: Path) -> dict[str, Any]:
+def run(mode: str, mailbox: dict[str, Any], work: Path, count: int) -> dict[str, Any]:
     store = Path(tempfile.mkdtemp(prefix=f"floor-{mode}-", dir=work))
     spec = {"mode": mode, "mailbox": mailbox, "db_url": f"sqlite:///{store / 'store.sqlite'}",
-            "out": str(store / "out.json")}
+            "out": str(store / "out.json"), "count": count}
     subprocess.run([sys.executable, "-m", "bench.sync_floor", "--child", json.dumps(spec)], cwd=ROOT, check=True)
     data: dict[str, Any] = json.loads((store / "out.json").read_text())
     shutil.rmtree(store, ignore_errors=True)
@@ -133,7 +158,8 @@ def report(count: int, raw: list[float], runs: dict[str, list[dict[str, Any]]]) 
         print(f"{mode:<7}{rate:>9,.0f}{rate / base:>8.2f}{main:>17.1f} s{workers:>11.1f} s   "
               + ", ".join(f"{r:,.0f}" for r in rates))
     print(f"target: the full sync at ≥ {TARGET} of the raw fetch; 'rows' is the most any storing path could "
-          "reach with today's parser")
+          "reach with today's parser;\n'alone' is the parse by itself, with no IMAP and no store: the most any "
+          "sync could reach with it")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -164,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         for round_no in range(1, args.rounds + 1):
             raw.append(raw_fetch(server, BATCH).per_second)
             for mode in MODES:
-                runs[mode].append(run(mode, mailbox, work))
+                runs[mode].append(run(mode, mailbox, work, args.count))
                 last = runs[mode][-1]
                 print(f"round {round_no}: {mode} {last['messages'] / last['seconds']:,.0f} msg/s "
                       f"(raw {raw[-1]:,.0f})", flush=True)
