@@ -57,7 +57,8 @@ class Case(Base):
     case_id: Mapped[str] = mapped_column(String(20), unique=True)
     year: Mapped[int] = mapped_column(Integer)
     seq: Mapped[int] = mapped_column(Integer)
-    source_message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id", use_alter=True))
+    source_message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("message.id", use_alter=True, name="fk_bus_case_source_message"))
     first_received: Mapped[datetime] = mapped_column(UTCDateTime())
     response_due: Mapped[date] = mapped_column(Date)
     fingerprint: Mapped[str] = mapped_column(String(64), index=True)
