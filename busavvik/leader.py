@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import threading
 from pathlib import Path
 from typing import IO
 
@@ -25,6 +26,8 @@ class LeaderLock:
         self.engine, self.lock_id = engine, lock_id
         self._conn: Connection | None = None
         self._file: IO[str] | None = None
+        # the worker's main loop and its poll job both ask `still_held`: one statement at a time on the connection
+        self._guard = threading.Lock()
 
     @property
     def is_postgres(self) -> bool:
@@ -36,29 +39,41 @@ class LeaderLock:
         return self._try_file()
 
     def _try_pg(self) -> bool:
-        if self._conn is None:
-            self._conn = self.engine.connect()
-        got = bool(self._conn.execute(text("SELECT pg_try_advisory_lock(:id)"), {"id": self.lock_id}).scalar())
-        self._conn.commit()
-        if not got:
-            self._conn.close()
-            self._conn = None
-        return got
+        with self._guard:
+            if self._conn is None:
+                self._conn = self.engine.connect()
+            got = bool(self._conn.execute(text("SELECT pg_try_advisory_lock(:id)"), {"id": self.lock_id}).scalar())
+            self._conn.commit()
+            if not got:
+                self._conn.close()
+                self._conn = None
+            return got
 
     def still_held(self) -> bool:
         """False when the dedicated connection is gone (then the lock is gone too)."""
         if not self.is_postgres:
             return self._file is not None
-        if self._conn is None:
-            return False
-        try:
-            self._conn.execute(text("SELECT 1"))
-            self._conn.commit()
-            return True
-        except Exception:  # noqa: BLE001 - any failure means we lost the session and the lock
-            log.error("lost the leader connection; stepping down")
-            self._conn = None
-            return False
+        with self._guard:
+            if self._conn is None:
+                return False
+            try:
+                self._conn.execute(text("SELECT 1"))
+                self._conn.commit()
+                return True
+            except Exception:  # noqa: BLE001 - any failure means we lost the session and the lock
+                log.error("lost the leader connection; stepping down")
+                self._drop()
+                return False
+
+    def _drop(self) -> None:
+        """Let go of the connection for good: should its session still live, it must not keep the lock."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.invalidate()
+                conn.close()
+            except Exception:  # noqa: BLE001 - already broken: nothing more to release
+                log.debug("closing the lost leader connection failed", exc_info=True)
 
     def _lock_path(self) -> Path:
         database = self.engine.url.database or ""
@@ -80,13 +95,15 @@ class LeaderLock:
         return True
 
     def release(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": self.lock_id})
-                self._conn.commit()
-            finally:
-                self._conn.close()
-                self._conn = None
+        with self._guard:
+            if self._conn is not None:
+                try:
+                    self._conn.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": self.lock_id})
+                    self._conn.commit()
+                except Exception:  # noqa: BLE001 - the session is gone, and its lock with it
+                    log.warning("could not unlock the leader lock; dropping its connection", exc_info=True)
+                finally:
+                    self._drop()
         if self._file is not None:
             fcntl.flock(self._file, fcntl.LOCK_UN)
             self._file.close()

@@ -1,7 +1,8 @@
 """The long-running worker: APScheduler 3 (Europe/Stockholm) polling every N minutes, plus the notify jobs.
 
 Only the leader works: see busavvik/leader.py.  SIGTERM/SIGINT set a stop flag: the batch in hand is
-committed, then the scheduler shuts down.
+committed, then the scheduler shuts down. A leader that loses its lock stops polling the same way, after
+the batch in hand, before a standby has long been polling beside it; then it stands by itself.
 """
 from __future__ import annotations
 
@@ -26,20 +27,20 @@ class Worker:
     def __init__(self, app: AppContext, notify_jobs: dict[str, tuple[NotifyJob, dict[str, object]]] | None = None):
         self.app = app
         self.stop = threading.Event()
+        self.halt = threading.Event()      # the poll in progress stops after its batch: stop, or leadership lost
         self.lock = LeaderLock(app.db.engine, app.settings.worker.lock_id)
         self.tz = ZoneInfo(app.settings.worker.timezone)
         self.notify_jobs = notify_jobs or {}
         self._scheduler: BackgroundScheduler | None = None
 
     def _poll_job(self) -> None:
-        if not self.lock.still_held():
-            log.error("leadership lost; stopping the jobs")
-            self.stop.set()
-            return
+        if self.halt.is_set() or not self.lock.still_held():
+            return             # stopping, or leadership lost: the main loop shuts the jobs down
         try:
-            results = poll_once(self.app, self.stop)
+            results = poll_once(self.app, self.halt)
         except StopRequested:
-            log.info("stop requested: the batch in hand was committed")
+            log.info("poll stopped (%s): the batch in hand was committed",
+                     "stop requested" if self.stop.is_set() else "leadership lost")
             return
         for r in results:
             log.info("polled %s: new=%d duplicates=%d set_aside=%d error=%s", r.mailbox, r.stats.new,
@@ -82,6 +83,7 @@ class Worker:
         if not self.stop.is_set():
             log.info("%s received: finishing the batch in hand, then stopping", signal.Signals(signum).name)
         self.stop.set()
+        self.halt.set()
 
     def run(self) -> None:
         signal.signal(signal.SIGTERM, self._on_signal)
@@ -93,9 +95,11 @@ class Worker:
             check = max(1.0, min(5.0, self.app.settings.worker.poll_minutes * 60 / 4))
             while not self.stop.is_set() and self.lock.still_held():
                 self.stop.wait(check)
+            self.halt.set()                # a poll in progress ends after the batch in hand
             self._shutdown()
             if not self.stop.is_set():
                 log.warning("lost leadership; trying to get it back")
+                self.halt.clear()
         self.lock.release()
         log.info("worker stopped")
 
