@@ -40,10 +40,15 @@ class LeaderLock:
 
     def _try_pg(self) -> bool:
         with self._guard:
-            if self._conn is None:
-                self._conn = self.engine.connect()
-            got = bool(self._conn.execute(text("SELECT pg_try_advisory_lock(:id)"), {"id": self.lock_id}).scalar())
-            self._conn.commit()
+            try:
+                if self._conn is None:
+                    self._conn = self.engine.connect()
+                got = bool(self._conn.execute(text("SELECT pg_try_advisory_lock(:id)"),
+                                              {"id": self.lock_id}).scalar())
+                self._conn.commit()
+            except Exception:
+                self._drop()          # the database is unreachable: the caller retries on a new connection
+                raise
             if not got:
                 self._conn.close()
                 self._conn = None

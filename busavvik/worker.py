@@ -14,6 +14,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy.exc import DBAPIError
 
 from busavvik.context import AppContext
 from busavvik.leader import AlreadyRunning, LeaderLock
@@ -21,6 +22,13 @@ from busavvik.poll import StopRequested, poll_once
 
 log = logging.getLogger("busavvik.worker")
 NotifyJob = Callable[[AppContext, datetime], None]
+
+
+def _reason(exc: DBAPIError) -> str:
+    """The driver's first line ("connection failed: ... Connection refused"): no URL, so no password."""
+    cause = exc.orig if exc.orig is not None else exc
+    lines = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {lines[0]}" if lines else type(cause).__name__
 
 
 class Worker:
@@ -41,6 +49,9 @@ class Worker:
         except StopRequested:
             log.info("poll stopped (%s): the batch in hand was committed",
                      "stop requested" if self.stop.is_set() else "leadership lost")
+            return
+        except DBAPIError as exc:    # the database went away mid-poll: what was committed stays; next poll goes on
+            log.error("poll failed, the database is unreachable: %s; trying again at the next poll", _reason(exc))
             return
         for r in results:
             log.info("polled %s: new=%d duplicates=%d set_aside=%d error=%s", r.mailbox, r.stats.new,
@@ -68,7 +79,14 @@ class Worker:
     def wait_for_leadership(self) -> bool:
         retry = max(1.0, min(60.0, self.app.settings.worker.poll_minutes * 60 / 2))
         while not self.stop.is_set():
-            if self.lock.try_acquire():
+            try:
+                got = self.lock.try_acquire()
+            except DBAPIError as exc:   # e.g. PostgreSQL restarting: wait for it rather than exit
+                log.error("cannot reach the database to take the leader lock (%s); trying again in %ss",
+                          _reason(exc), retry)
+                self.stop.wait(retry)
+                continue
+            if got:
                 log.info("this worker is the leader")
                 return True
             if not self.lock.is_postgres:

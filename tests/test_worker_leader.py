@@ -20,6 +20,7 @@ from busavvik.context import AppContext
 from busavvik.worker import Worker
 from config.settings import Settings, WorkerSettings
 from store.db import make_engine
+from tests.servers.tcpproxy import TcpProxy
 
 
 def _wait(check: Callable[[], bool], seconds: float = 20.0) -> bool:
@@ -86,3 +87,31 @@ def test_a_leader_whose_lock_connection_dies_stops_its_poll_and_takes_the_lock_a
     assert poll.halted[0] is True and seen["halted_after"] < 10
     assert seen["new_pid"] is True
     assert len(poll.started) == 2 and not worker.lock.still_held()
+
+
+def test_a_worker_that_cannot_reach_postgresql_for_the_lock_waits_for_it(
+        pg_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """PostgreSQL restarting while a worker tries for the lock: it used to exit with a traceback."""
+    poll = FakePoll()
+    monkeypatch.setattr(worker_module, "poll_once", poll)
+    with TcpProxy("127.0.0.1", 5432) as proxy:
+        app = AppContext()
+        app.settings = Settings(database_url=pg_url.replace(":5432/", f":{proxy.port}/"),
+                                worker=WorkerSettings(poll_minutes=0.05, lock_id=918_274))
+        app.db.engine.dispose()         # migrated; the lock's connection is a new one, through the cuts below
+        proxy.cut_after(0, times=4)     # the next connections die at once (libpq may try twice per connect)
+        worker = Worker(app)
+
+        def stop_after_first_poll() -> None:
+            _wait(lambda: len(poll.started) == 1)
+            worker.stop.set()
+        helper = threading.Thread(target=stop_after_first_poll)
+        helper.start()
+        try:
+            worker.run()
+        finally:
+            helper.join(60)
+            app.db.dispose()
+    assert "cannot reach the database to take the leader lock" in caplog.text
+    assert "postgres@" not in caplog.text      # the reason is the driver's message, never the URL
+    assert len(poll.started) == 1 and poll.halted == [True]
