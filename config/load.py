@@ -8,6 +8,7 @@ import typing
 from datetime import date, time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from config.errors import ConfigError
 from config.settings import (
@@ -84,87 +85,137 @@ def _build(cls: type, data: dict[str, Any], prefix: str) -> Any:
     return cls(**{k: _convert(v, hints[k], f"{prefix}.{k}") for k, v in data.items()})
 
 
-def _check_endpoint(obj: Any, prefix: str) -> None:
+def _check_endpoint(obj: Any, prefix: str) -> list[str]:
+    errors = []
     if not valid_host(obj.host):
-        raise ConfigError(f"{prefix}.host: {obj.host!r} is not a valid host name or address")
+        errors.append(f"{prefix}.host: {obj.host!r} is not a valid host name or address")
     if obj.security not in SECURITY:
-        raise ConfigError(f"{prefix}.security: must be one of {', '.join(SECURITY)}, got {obj.security!r}")
-    if obj.security == "none" and not is_loopback(obj.host):
-        raise ConfigError(f"{prefix}.security: 'none' (no TLS) is allowed only for a loopback host, "
-                          f"not {obj.host!r}")
+        errors.append(f"{prefix}.security: must be one of {', '.join(SECURITY)}, got {obj.security!r}")
+    elif obj.security == "none" and valid_host(obj.host) and not is_loopback(obj.host):
+        errors.append(f"{prefix}.security: 'none' (no TLS) is allowed only for a loopback host, not {obj.host!r}")
     if not 0 < obj.port < 65536:
-        raise ConfigError(f"{prefix}.port: {obj.port} is not a port number")
+        errors.append(f"{prefix}.port: {obj.port} is not a port number")
+    return errors
 
 
-def _check_mailbox(mb: MailboxSettings, prefix: str, check_secrets: bool) -> None:
+def _check_batches(mb: MailboxSettings, prefix: str) -> list[str]:
+    errors = []
     if not 1 <= mb.batch_size <= 5000:
-        raise ConfigError(f"{prefix}.batch_size: must be 1..5000 (UIDs per FETCH), got {mb.batch_size}")
+        errors.append(f"{prefix}.batch_size: must be 1..5000 (UIDs per FETCH), got {mb.batch_size}")
     if not mb.batch_mb > 0:
-        raise ConfigError(f"{prefix}.batch_mb: must be more than 0 (MB of mail per batch), got {mb.batch_mb}")
-    if mb.type == "maildir":
-        if not mb.path:
-            raise ConfigError(f"{prefix}.path: a maildir mailbox needs the path of the Maildir")
-        return
-    if mb.type != "imap":
-        raise ConfigError(f"{prefix}.type: must be 'imap' or 'maildir', got {mb.type!r}")
-    _check_endpoint(mb, prefix)
+        errors.append(f"{prefix}.batch_mb: must be more than 0 (MB of mail per batch), got {mb.batch_mb}")
+    if mb.timeout <= 0:
+        errors.append(f"{prefix}.timeout: must be more than 0 seconds, got {mb.timeout}")
+    return errors
+
+
+def _check_auth(mb: MailboxSettings, prefix: str, check_secrets: bool) -> list[str]:
     if mb.auth not in ("password", "xoauth2"):
-        raise ConfigError(f"{prefix}.auth: must be 'password' or 'xoauth2', got {mb.auth!r}")
+        return [f"{prefix}.auth: must be 'password' or 'xoauth2', got {mb.auth!r}"]
+    if mb.auth == "xoauth2":
+        if mb.oauth_tenant and mb.oauth_client_id and (mb.oauth_client_secret_env or mb.oauth_certificate_file):
+            return []
+        return [f"{prefix}: xoauth2 needs oauth_tenant, oauth_client_id and "
+                "oauth_client_secret_env or oauth_certificate_file"]
+    if not (mb.password_env or mb.password_file):
+        return [f"{prefix}: set password_env (an environment variable) or password_file; "
+                "passwords are not written in the config file"]
+    if check_secrets and mb.password() is None:
+        return [f"{prefix}: the password is missing: environment variable {mb.password_env or '(none)'} is not set"]
+    return []
+
+
+def _check_mailbox(mb: MailboxSettings, prefix: str, check_secrets: bool) -> list[str]:
+    errors = _check_batches(mb, prefix)
+    if mb.type == "maildir":
+        return errors + ([] if mb.path else [f"{prefix}.path: a maildir mailbox needs the path of the Maildir"])
+    if mb.type != "imap":
+        return errors + [f"{prefix}.type: must be 'imap' or 'maildir', got {mb.type!r}"]
+    errors += _check_endpoint(mb, prefix)
+    if not mb.folders:
+        errors.append(f"{prefix}.folders: list at least one folder, e.g. [\"INBOX\"]")
     if not mb.username:
-        raise ConfigError(f"{prefix}.username: missing")
-    if mb.auth == "password":
-        if not (mb.password_env or mb.password_file):
-            raise ConfigError(f"{prefix}: set password_env (an environment variable) or password_file; "
-                              "passwords are not written in the config file")
-        if check_secrets and mb.password() is None:
-            raise ConfigError(f"{prefix}: the password is missing: environment variable "
-                              f"{mb.password_env or '(none)'} is not set")
-    elif not (mb.oauth_tenant and mb.oauth_client_id and
-              (mb.oauth_client_secret_env or mb.oauth_certificate_file)):
-        raise ConfigError(f"{prefix}: xoauth2 needs oauth_tenant, oauth_client_id and "
-                          "oauth_client_secret_env or oauth_certificate_file")
+        errors.append(f"{prefix}.username: missing")
+    return errors + _check_auth(mb, prefix, check_secrets)
 
 
-def _mailboxes(items: Any, check_secrets: bool) -> tuple[MailboxSettings, ...]:
-    if not isinstance(items, list):
-        raise ConfigError("mailboxes: expected [[mailboxes]] tables")
-    out, seen = [], set()
-    for i, item in enumerate(items):
-        prefix = f"mailboxes[{i}]"
-        if not isinstance(item, dict) or not item.get("name"):
-            raise ConfigError(f"{prefix}.name: every mailbox needs a name")
-        for secret_key in ("password", "client_secret", "oauth_client_secret"):
-            if secret_key in item:
-                raise ConfigError(f"{prefix} ({item['name']}).{secret_key}: passwords are not written in the "
-                                  "config file; use password_env (an environment variable) or password_file")
+def _mailbox(i: int, item: Any, check_secrets: bool, seen: set[str]) -> tuple[MailboxSettings | None, list[str]]:
+    prefix = f"mailboxes[{i}]"
+    if not isinstance(item, dict) or not item.get("name"):
+        return None, [f"{prefix}.name: every mailbox needs a name"]
+    for secret_key in ("password", "client_secret", "oauth_client_secret"):
+        if secret_key in item:
+            return None, [f"{prefix} ({item['name']}).{secret_key}: passwords are not written in the config "
+                          "file; use password_env (an environment variable) or password_file"]
+    try:
         mb = _build(MailboxSettings, item, f"{prefix} ({item['name']})")
-        if mb.name in seen:
-            raise ConfigError(f"{prefix}.name: {mb.name!r} is used twice")
-        seen.add(mb.name)
-        _check_mailbox(mb, f"{prefix} ({mb.name})", check_secrets)
-        out.append(mb)
+    except ConfigError as exc:
+        return None, [str(exc)]
+    errors = [f"{prefix}.name: {mb.name!r} is used twice"] if mb.name in seen else []
+    seen.add(mb.name)
+    return mb, errors + _check_mailbox(mb, f"{prefix} ({mb.name})", check_secrets)
+
+
+def _mailboxes(items: Any, check_secrets: bool, errors: list[str]) -> tuple[MailboxSettings, ...]:
+    if not isinstance(items, list):
+        errors.append("mailboxes: expected [[mailboxes]] tables")
+        return ()
+    out: list[MailboxSettings] = []
+    seen: set[str] = set()
+    for i, item in enumerate(items):
+        mb, found = _mailbox(i, item, check_secrets, seen)
+        errors += found
+        if mb is not None:
+            out.append(mb)
     return tuple(out)
 
 
+def _sections(data: dict[str, Any], errors: list[str]) -> dict[str, Any]:
+    """Every optional table built (its defaults where it is wrong: the error is recorded)."""
+    sections: dict[str, Any] = {}
+    failed: set[str] = set()
+    for key, cls in _SECTIONS.items():
+        try:
+            sections[key] = _build(cls, data.get(key, {}), key)
+        except ConfigError as exc:
+            errors.append(str(exc))
+            sections[key], failed = cls(), failed | {key}
+    worker, log = sections["worker"], sections["logging"]
+    if worker.poll_minutes <= 0:
+        errors.append("worker.poll_minutes: must be more than 0")
+    try:
+        ZoneInfo(worker.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        errors.append(f"worker.timezone: {worker.timezone!r} is not a time zone (e.g. \"Europe/Stockholm\")")
+    if log.format not in ("text", "json"):
+        errors.append(f"logging.format: must be 'text' or 'json', got {log.format!r}")
+    if log.level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        errors.append(f"logging.level: must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {log.level!r}")
+    if "smtp" in data and "smtp" not in failed:
+        errors += _check_endpoint(sections["smtp"], "smtp")
+    return sections
+
+
 def parse_settings(data: dict[str, Any], source: str = "", check_secrets: bool = False) -> Settings:
+    """Settings from a parsed TOML document; every problem found is reported at once (ConfigError)."""
     known = {"database", "rules", "mailboxes", *_SECTIONS}
+    errors: list[str] = []
     unknown = sorted(set(data) - known)
     if unknown:
-        raise ConfigError(f"unknown table(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        errors.append(f"unknown table(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
     db = data.get("database", {})
     rules = data.get("rules", {})
     for name, table, keys in (("database", db, {"url"}), ("rules", rules, {"path"})):
         if not isinstance(table, dict) or set(table) - keys:
-            raise ConfigError(f"{name}: unknown key(s); known: {', '.join(sorted(keys))}")
-    sections = {k: _build(cls, data.get(k, {}), k) for k, cls in _SECTIONS.items()}
-    if sections["worker"].poll_minutes <= 0:
-        raise ConfigError("worker.poll_minutes: must be more than 0")
-    if "smtp" in data:
-        _check_endpoint(sections["smtp"], "smtp")
-    return Settings(database_url=str(db.get("url", Settings.database_url)),
-                    rules_path=str(rules.get("path", "")),
-                    mailboxes=_mailboxes(data.get("mailboxes", []), check_secrets),
-                    source=source, **sections)
+            errors.append(f"{name}: unknown key(s); known: {', '.join(sorted(keys))}")
+    sections = _sections(data, errors)
+    mailboxes = _mailboxes(data.get("mailboxes", []), check_secrets, errors)
+    if len(errors) == 1:
+        raise ConfigError(errors[0])
+    if errors:
+        raise ConfigError(f"{len(errors)} problems:\n  " + "\n  ".join(errors))
+    return Settings(database_url=str(db.get("url", Settings.database_url)), rules_path=str(rules.get("path", "")),
+                    mailboxes=mailboxes, source=source, **sections)
 
 
 def load_settings(path: str | Path | None = None, check_secrets: bool = False) -> Settings:

@@ -79,3 +79,25 @@ def test_rules_errors_carry_line_numbers(tmp_path: Path) -> None:
     path.write_text("[form\n")
     with pytest.raises(ConfigError, match="line 1"):
         load_rules(path)
+
+
+def test_every_problem_of_a_config_is_reported_at_once(tmp_path: Path) -> None:
+    """An admin fixing a new config should not have to start the worker once per mistake."""
+    path = tmp_path / "c.toml"
+    path.write_text(GOOD.replace("port = 10143", "port = 70000").replace('folders = ["INBOX"]', "folders = []")
+                    + '[[mailboxes]]\nname = "storsthlm"\ntype = "maildir"\nbatch_mb = 0\n'
+                    + '[worker]\npoll_minutes = 0\ntimezone = "Europe/Stokholm"\n[logging]\nformat = "xml"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    lines = str(caught.value).splitlines()
+    assert lines[0] == f"{path}: 8 problems:"
+    assert [line.strip() for line in lines[1:]] == [
+        "worker.poll_minutes: must be more than 0",
+        "worker.timezone: 'Europe/Stokholm' is not a time zone (e.g. \"Europe/Stockholm\")",
+        "logging.format: must be 'text' or 'json', got 'xml'",
+        "mailboxes[0] (storsthlm).port: 70000 is not a port number",
+        "mailboxes[0] (storsthlm).folders: list at least one folder, e.g. [\"INBOX\"]",
+        "mailboxes[1].name: 'storsthlm' is used twice",
+        "mailboxes[1] (storsthlm).batch_mb: must be more than 0 (MB of mail per batch), got 0.0",
+        "mailboxes[1] (storsthlm).path: a maildir mailbox needs the path of the Maildir",
+    ]
