@@ -1,10 +1,66 @@
-"""The scheduled notify jobs (reminders, weekly digest) the worker runs besides polling."""
+"""The scheduled notify jobs (reminders, weekly digest) the worker runs besides polling.
+
+The weekly digest runs at its hour, and is tried again hourly and when the worker starts: one missed at its
+hour (the worker stopped, the database or the SMTP server down) still goes out that week, and none twice
+(store/digestruns.py).
+"""
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+import threading
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.cron import CronTrigger
 
 from busavvik.context import AppContext
 from busavvik.worker import NotifyJob
+from store.digestruns import claim, finish
+
+log = logging.getLogger("busavvik.jobs")
+_DIGEST = threading.Lock()     # the digest's two jobs (at its hour, hourly) never send at the same time
+SendDigest = Callable[[AppContext, date], object]
+
+
+def digest_trigger(app: AppContext) -> CronTrigger:
+    d = app.settings.digest
+    return CronTrigger(day_of_week=d.day_of_week, hour=d.hour, minute=d.minute,
+                       timezone=ZoneInfo(app.settings.worker.timezone))
+
+
+def last_fire(trigger: CronTrigger, now: datetime) -> datetime | None:
+    """The trigger's latest time at or before `now`, within the last eight days."""
+    found, moment = None, trigger.get_next_fire_time(None, now - timedelta(days=8))
+    while moment is not None and moment <= now:
+        found, moment = moment, trigger.get_next_fire_time(moment, moment + timedelta(seconds=1))
+    return found
+
+
+def run_digest(app: AppContext, now: datetime, send: SendDigest) -> str:
+    """Send the digest last scheduled at or before `now` unless it was sent: "sent", "failed", or why not."""
+    due = last_fire(digest_trigger(app), now)
+    if due is None:
+        return "not scheduled"
+    with _DIGEST:
+        with app.db.session(write=True) as session:
+            state = claim(session, due, now)
+        if state == "stuck":
+            log.warning("the weekly digest of %s may or may not have gone out (the worker stopped while sending "
+                        "it); check, and send it with `busavvik digest --as-of %s --send` if needed",
+                        due.isoformat(), due.date().isoformat())
+        if state != "claimed":
+            return state
+        error = None
+        try:
+            send(app, due.astimezone(ZoneInfo(app.settings.worker.timezone)).date())
+        except Exception as exc:  # noqa: BLE001 - recorded; the hourly try sends it again
+            error = f"{type(exc).__name__}: {exc}"
+            log.error("the weekly digest of %s was not sent (%s); it is tried again within the hour",
+                      due.isoformat(), error)
+        with app.db.session(write=True) as session:
+            finish(session, due, now, error)
+        return "failed" if error else "sent"
 
 
 def notify_jobs(app: AppContext) -> dict[str, tuple[NotifyJob, dict[str, object]]]:
@@ -19,8 +75,9 @@ def notify_jobs(app: AppContext) -> dict[str, tuple[NotifyJob, dict[str, object]
         run_reminders(ctx, now, True)
 
     def digest(ctx: AppContext, now: datetime) -> None:
-        send_digest(ctx, now.date())
+        run_digest(ctx, now, lambda a, day: send_digest(a, day))
 
     jobs["reminders"] = (remind, {"trigger": "cron", "minute": "5", "hour": "8-15", "day_of_week": "mon-fri"})
     jobs["digest"] = (digest, {"trigger": "cron", "day_of_week": d.day_of_week, "hour": d.hour, "minute": d.minute})
+    jobs["digest-catch-up"] = (digest, {"trigger": "interval", "minutes": 60, "run_at_start": True})
     return jobs

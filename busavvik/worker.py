@@ -63,6 +63,9 @@ class Worker:
                 return
             try:
                 job(self.app, datetime.now(self.tz))
+            except DBAPIError as exc:
+                log.error("job %s failed, the database is unreachable: %s; it runs again as scheduled",
+                          name, _reason(exc))
             except Exception:  # noqa: BLE001 - a failing job is logged and retried next time
                 log.exception("job %s failed", name)
         return run
@@ -72,7 +75,10 @@ class Worker:
         seconds = self.app.settings.worker.poll_minutes * 60
         sched.add_job(self._poll_job, "interval", seconds=seconds, id="poll", next_run_time=datetime.now(self.tz))
         for name, (job, trigger) in self.notify_jobs.items():
-            sched.add_job(self._notify(name, job), id=name, **trigger)  # type: ignore[arg-type]
+            args = dict(trigger)
+            if args.pop("run_at_start", False):       # also now, each time this worker becomes the leader
+                args["next_run_time"] = datetime.now(self.tz)
+            sched.add_job(self._notify(name, job), id=name, **args)  # type: ignore[arg-type]
         sched.start()
         self._scheduler = sched
 

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from apscheduler.triggers.cron import CronTrigger
+
 from config.errors import ConfigError
 from config.settings import (
     SECURITY,
@@ -187,6 +189,12 @@ def _sections(data: dict[str, Any], errors: list[str]) -> dict[str, Any]:
         ZoneInfo(worker.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         errors.append(f"worker.timezone: {worker.timezone!r} is not a time zone (e.g. \"Europe/Stockholm\")")
+    try:
+        CronTrigger(day_of_week=sections["digest"].day_of_week, hour=sections["digest"].hour,
+                    minute=sections["digest"].minute)
+    except (ValueError, TypeError) as exc:
+        errors.append(f"digest: day_of_week, hour and minute do not make a schedule ({exc}); "
+                      "e.g. day_of_week = \"mon\", hour = 7, minute = 0")
     if log.format not in ("text", "json"):
         errors.append(f"logging.format: must be 'text' or 'json', got {log.format!r}")
     if log.level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):

@@ -181,6 +181,17 @@ class Reminder(Base):
     __table_args__ = (UniqueConstraint("case_pk", "step"),)
 
 
+class DigestRun(Base):
+    """One row per scheduled weekly digest, made before it is sent: a digest missed at its hour (worker
+    stopped, database or SMTP down) is sent later that week, and none twice (store/digestruns.py)."""
+    __tablename__ = "digest_run"
+    scheduled_for: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    status: Mapped[str] = mapped_column(String(10))        # sending | sent | failed | unknown
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class Correction(Base):
     """A human correction (who/when); it wins over the parser on re-parse."""
     __tablename__ = "correction"

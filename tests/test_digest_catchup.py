@@ -1,0 +1,111 @@
+"""A weekly digest missed at its hour is sent later that week, and none twice (busavvik/jobs.py).
+
+Before, the digest ran only at its minute (Monday 07:00): a worker restarted at that minute (a Monday
+morning reboot for patches), or an SMTP server or database down then, lost that week's digest without a
+word. Real SMTP sink; SQLite and PostgreSQL.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from busavvik import cli_notify
+from busavvik.context import AppContext
+from busavvik.jobs import digest_trigger, last_fire, notify_jobs, run_digest
+from config.rules import Rules
+from config.settings import Settings
+from notify.smtp import SmtpSender
+from store.db import Database
+from store.digestruns import runs
+from tests.servers.smtpsink import SmtpSink
+from tests.test_reminders import at, make_app, sink  # noqa: F401 - fixture
+
+MONDAY = date(2026, 11, 23)
+
+
+def _send(app: AppContext, day: date) -> object:
+    return cli_notify.send_digest(app, day, transport=SmtpSender(app.settings.smtp, backoff=0.01))
+
+
+def test_the_schedule_s_last_time_is_found_whatever_the_day() -> None:
+    app = AppContext()
+    app.__dict__["settings"] = Settings()
+    trigger = digest_trigger(app)
+    assert last_fire(trigger, at(MONDAY, 6, 59)) == at(MONDAY - timedelta(days=7), 7, 0)
+    assert last_fire(trigger, at(MONDAY, 7, 0)) == at(MONDAY, 7, 0)
+    assert last_fire(trigger, at(MONDAY + timedelta(days=4), 18, 0)) == at(MONDAY, 7, 0)
+
+
+def test_a_digest_missed_at_its_hour_is_sent_once_later_that_week(db: Database, rules: Rules,
+                                                                  sink: SmtpSink) -> None:
+    app = make_app(db, rules, sink)
+    assert run_digest(app, at(MONDAY, 9, 40), _send) == "sent"        # the worker came up at 09:40
+    assert run_digest(app, at(MONDAY, 10, 40), _send) == "sent"       # the hourly try: already sent
+    assert run_digest(app, at(MONDAY + timedelta(days=2), 8, 0), _send) == "sent"
+    [got] = sink.messages()
+    assert "v. 47" in got.message()["Subject"]
+    with db.session() as s:
+        assert [(r.scheduled_for, r.status, r.attempts) for r in runs(s)] == [(at(MONDAY, 7, 0), "sent", 1)]
+    assert run_digest(app, at(MONDAY + timedelta(days=7), 7, 0), _send) == "sent"   # next week's: its own
+    assert len(sink.messages()) == 2
+
+
+def test_a_digest_the_smtp_server_refused_is_sent_by_the_next_try(db: Database, rules: Rules, sink: SmtpSink,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    app = make_app(db, rules, sink)
+    down = make_app(db, rules, sink)
+    smtp = dataclasses.replace(app.settings.smtp, port=9, retries=1)              # nothing listens on port 9
+    down.__dict__["settings"] = dataclasses.replace(app.settings, smtp=smtp)
+    with caplog.at_level(logging.ERROR, logger="busavvik.jobs"):
+        assert run_digest(down, at(MONDAY, 7, 0), _send) == "failed"
+    assert "was not sent" in caplog.text and "tried again within the hour" in caplog.text
+    assert run_digest(app, at(MONDAY, 8, 0), _send) == "sent"
+    assert len(sink.messages()) == 1
+    with db.session() as s:
+        assert [(r.status, r.attempts, r.last_error) for r in runs(s)] == [("sent", 2, None)]
+
+
+def test_a_send_cut_short_is_never_repeated_and_is_said_once(db: Database, rules: Rules, sink: SmtpSink,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    app = make_app(db, rules, sink)
+
+    def dies(_app: AppContext, _day: date) -> object:
+        raise SystemExit("the worker was killed while sending")
+    with pytest.raises(SystemExit):
+        run_digest(app, at(MONDAY, 7, 0), dies)
+    assert run_digest(app, at(MONDAY, 7, 10), _send) == "sending"             # maybe still in progress
+    with caplog.at_level(logging.WARNING, logger="busavvik.jobs"):
+        assert run_digest(app, at(MONDAY, 8, 0), _send) == "stuck"
+        assert run_digest(app, at(MONDAY, 9, 0), _send) == "unknown"
+    assert caplog.text.count("may or may not have gone out") == 1
+    assert "busavvik digest --as-of 2026-11-23 --send" in caplog.text
+    assert sink.messages() == []
+
+
+def test_the_worker_tries_the_digest_when_it_starts_and_hourly(db: Database, rules: Rules, sink: SmtpSink) -> None:
+    jobs = notify_jobs(make_app(db, rules, sink))
+    assert jobs["digest"][1] == {"trigger": "cron", "day_of_week": "mon", "hour": 7, "minute": 0}
+    assert jobs["digest-catch-up"][1] == {"trigger": "interval", "minutes": 60, "run_at_start": True}
+    assert jobs["digest-catch-up"][0] is jobs["digest"][0]
+
+
+def test_a_job_marked_run_at_start_runs_when_the_worker_becomes_leader(tmp_path: Path) -> None:
+    from busavvik.worker import Worker
+    ran = threading.Event()
+    app = AppContext()
+    app.__dict__["settings"] = Settings(database_url=f"sqlite:///{tmp_path / 'w.db'}")
+    worker = Worker(app, {"catch-up": (lambda _app, _now: ran.set(),
+                                       {"trigger": "interval", "minutes": 60, "run_at_start": True})})
+    assert worker.lock.try_acquire()
+    worker._start_scheduler()
+    try:
+        assert ran.wait(10), "the job did not run at start"
+    finally:
+        worker._shutdown()
+        worker.lock.release()
+        app.db.dispose()
