@@ -69,6 +69,9 @@ def notify_jobs(app: AppContext) -> dict[str, tuple[NotifyJob, dict[str, object]
         from busavvik.cli_notify import run_reminders, send_digest
     except ImportError:  # notify not installed in this build
         return jobs
+    if not app.settings.smtp.host:
+        log.warning("no smtp.host in the configuration: the worker sends no reminders and no weekly digest")
+        return jobs
     d = app.settings.digest
 
     def remind(ctx: AppContext, now: datetime) -> None:

@@ -109,3 +109,11 @@ def test_a_job_marked_run_at_start_runs_when_the_worker_becomes_leader(tmp_path:
         worker._shutdown()
         worker.lock.release()
         app.db.dispose()
+
+
+def test_without_an_smtp_server_the_worker_schedules_no_mail(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    app = AppContext()
+    app.__dict__["settings"] = Settings(database_url=f"sqlite:///{tmp_path / 'w.db'}")
+    with caplog.at_level(logging.WARNING, logger="busavvik.jobs"):
+        assert notify_jobs(app) == {}
+    assert "no smtp.host" in caplog.text
