@@ -6,6 +6,7 @@ import sys
 from datetime import datetime
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select
 
@@ -16,7 +17,8 @@ from busavvik.logs import setup_logging
 from busavvik.poll import poll_once
 from busavvik.worker import Worker
 from store.cases import STOCKHOLM
-from store.models import Cursor, MailboxStatus
+from store.digestruns import runs
+from store.models import Cursor, DigestRun, MailboxStatus
 from store.setaside import set_aside_counts
 
 
@@ -82,6 +84,7 @@ def status_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json",
         statuses = {s.mailbox: s for s in session.scalars(select(MailboxStatus))}
         cursors = session.scalars(select(Cursor).order_by(Cursor.mailbox, Cursor.folder)).all()
         aside = set_aside_counts(session)
+        digest = _digest_line(runs(session))
         rows = []
         for mb in app.settings.mailboxes:
             st = statuses.get(mb.name)
@@ -105,6 +108,21 @@ def status_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json",
                       str(r["last_error"] or "-"), str(r["errors"]), str(r["fetched"]), str(r["set_aside"]),
                       ", ".join(f"{k}={v}" for k, v in folders.items()) or "-")
     out.print(table)
+    out.print(digest)
+
+
+def _digest_line(done: list[DigestRun]) -> str:
+    """The weekly digest's last scheduled run, and any not sent (store/digestruns.py)."""
+    if not done:
+        return "Weekly digest: none scheduled yet"
+    last = done[-1]
+    line = f"Weekly digest of {_local(last.scheduled_for)}: {last.status} ({last.attempts} attempt(s))"
+    if last.last_error:
+        line += f" – {escape(last.last_error[:200])}"
+    unsent = [r for r in done[:-1] if r.status in ("failed", "unknown")]
+    if unsent:
+        line += "; not sent: " + ", ".join(f"{_local(r.scheduled_for)} ({r.status})" for r in unsent[-5:])
+    return line
 
 
 def register(app: typer.Typer) -> None:

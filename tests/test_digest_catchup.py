@@ -13,8 +13,10 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from busavvik import cli_notify
+from busavvik.cli import app as cli
 from busavvik.context import AppContext
 from busavvik.jobs import digest_trigger, last_fire, notify_jobs, run_digest
 from config.rules import Rules
@@ -117,3 +119,20 @@ def test_without_an_smtp_server_the_worker_schedules_no_mail(tmp_path: Path, cap
     with caplog.at_level(logging.WARNING, logger="busavvik.jobs"):
         assert notify_jobs(app) == {}
     assert "no smtp.host" in caplog.text
+
+
+def test_status_shows_the_last_digest_and_those_not_sent(db: Database, rules: Rules, sink: SmtpSink,
+                                                         tmp_path: Path) -> None:
+    app = make_app(db, rules, sink)
+    smtp = dataclasses.replace(app.settings.smtp, port=9, retries=1)
+    down = make_app(db, rules, sink)
+    down.__dict__["settings"] = dataclasses.replace(app.settings, smtp=smtp)
+    assert run_digest(down, at(MONDAY - timedelta(days=7), 9, 0), _send) == "failed"   # never caught up
+    assert run_digest(down, at(MONDAY, 7, 0), _send) == "failed"
+    config = tmp_path / "c.toml"
+    config.write_text(f'[database]\nurl = "{db.url}"\n')
+    shown = CliRunner().invoke(cli, ["--config", str(config), "status"])
+    assert shown.exit_code == 0, shown.output
+    text = " ".join(shown.output.split())
+    assert "Weekly digest of 2026-11-23 07:00:00: failed (1 attempt(s))" in text
+    assert "not sent: 2026-11-16 07:00:00 (failed)" in text
