@@ -81,6 +81,9 @@ def notify_jobs(app: AppContext) -> dict[str, tuple[NotifyJob, dict[str, object]
         run_digest(ctx, now, lambda a, day: send_digest(a, day))
 
     jobs["reminders"] = (remind, {"trigger": "cron", "minute": "5", "hour": "8-15", "day_of_week": "mon-fri"})
+    if not d.enabled:
+        log.info("digest.enabled = false: the worker does not mail the weekly digest")
+        return jobs
     jobs["digest"] = (digest, {"trigger": "cron", "day_of_week": d.day_of_week, "hour": d.hour, "minute": d.minute})
     jobs["digest-catch-up"] = (digest, {"trigger": "interval", "minutes": 60, "run_at_start": True})
     return jobs

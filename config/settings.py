@@ -117,6 +117,7 @@ class ReminderSettings:
 
 @dataclass(frozen=True)
 class DigestSettings:
+    enabled: bool = False                    # the worker mails the weekly digest only when true (safe by default)
     recipients: tuple[str, ...] = ("BUS-avvikelser@storsthlm.se", "BUS-avvikelser.hsf@sll.se")
     day_of_week: str = "mon"
     hour: int = 7

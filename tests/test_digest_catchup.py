@@ -20,7 +20,7 @@ from busavvik.cli import app as cli
 from busavvik.context import AppContext
 from busavvik.jobs import digest_trigger, last_fire, notify_jobs, run_digest
 from config.rules import Rules
-from config.settings import Settings
+from config.settings import DigestSettings, Settings
 from notify.smtp import SmtpSender
 from store.db import Database
 from store.digestruns import runs
@@ -89,8 +89,12 @@ def test_a_send_cut_short_is_never_repeated_and_is_said_once(db: Database, rules
     assert sink.messages() == []
 
 
-def test_the_worker_tries_the_digest_when_it_starts_and_hourly(db: Database, rules: Rules, sink: SmtpSink) -> None:
-    jobs = notify_jobs(make_app(db, rules, sink))
+def test_the_worker_tries_the_digest_when_it_starts_and_hourly_once_enabled(db: Database, rules: Rules,
+                                                                           sink: SmtpSink) -> None:
+    app = make_app(db, rules, sink)
+    assert set(notify_jobs(app)) == {"reminders"}              # digest.enabled = false: safe by default
+    app.__dict__["settings"] = dataclasses.replace(app.settings, digest=DigestSettings(enabled=True))
+    jobs = notify_jobs(app)
     assert jobs["digest"][1] == {"trigger": "cron", "day_of_week": "mon", "hour": 7, "minute": 0}
     assert jobs["digest-catch-up"][1] == {"trigger": "interval", "minutes": 60, "run_at_start": True}
     assert jobs["digest-catch-up"][0] is jobs["digest"][0]
