@@ -101,3 +101,19 @@ def test_every_problem_of_a_config_is_reported_at_once(tmp_path: Path) -> None:
         "mailboxes[1] (storsthlm).batch_mb: must be more than 0 (MB of mail per batch), got 0.0",
         "mailboxes[1] (storsthlm).path: a maildir mailbox needs the path of the Maildir",
     ]
+
+
+def test_the_example_config_loads_and_documents_every_key() -> None:
+    """docs/config.example.toml is what an admin copies: it must load, and show every option."""
+    import dataclasses
+    import re
+
+    from config import settings as s
+    example = Path(__file__).resolve().parent.parent / "docs" / "config.example.toml"
+    loaded = load_settings(example)
+    assert [m.name for m in loaded.mailboxes] == ["storsthlm", "hsf"]
+    text = example.read_text(encoding="utf-8")
+    for cls in (s.MailboxSettings, s.SmtpSettings, s.ReminderSettings, s.DigestSettings, s.WorkerSettings,
+                s.LoggingSettings):
+        missing = [f.name for f in dataclasses.fields(cls) if not re.search(rf"^#?\s*{f.name}\s*=", text, re.M)]
+        assert missing == [], f"{cls.__name__}: not in the example config: {missing}"
