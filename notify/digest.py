@@ -25,7 +25,7 @@ from notify.message import template_env
 from notify.policy import STOCKHOLM, local_day
 from parsers.pnr import redact
 from store.export import deviation_dict
-from store.models import Case, MailboxStatus, Message, Reminder, SetAsideMail
+from store.models import Case, DigestRun, MailboxStatus, Message, Reminder, SetAsideMail
 
 PNR_FLAG = "personal_identity_number"
 PROBLEM_LABELS = {
@@ -165,6 +165,7 @@ def _review_rows(session: Session, msgs: list[Message], ids: dict[int, str], sta
                        (f"brevlådan {clean(mb.mailbox)}: {clean(mb.last_error_code or 'fel')}",
                         "", clean(mb.last_error, 120))))
     out += _set_aside_rows(session)
+    out += _unsent_digest_rows(session, end)
     for r in session.scalars(select(Reminder).where(Reminder.status.in_(("unknown", "failed")))):
         label = "påminnelse kanske skickad (kontrollera)" if r.status == "unknown" else "påminnelse misslyckades"
         step = f"{label}: {STEP_LABELS.get(r.step, r.step)}"
@@ -187,6 +188,19 @@ def _set_aside_rows(session: Session) -> list[Row]:
         out.append(Row("–", local_day(a.first_at).isoformat(),
                        (what, "", clean(f"{why} – {a.summary}" if a.summary else why))))
     return out
+
+
+def _unsent_digest_rows(session: Session, before: datetime) -> list[Row]:
+    """Weekly digests of the two weeks before that did not go out (store/digestruns.py): failed all their
+    week, or cut short. Older ones are not said again."""
+    rows = session.scalars(select(DigestRun).where(DigestRun.status.in_(("failed", "unknown")),
+                                                   DigestRun.scheduled_for < before,
+                                                   DigestRun.scheduled_for >= before - timedelta(days=14))
+                           .order_by(DigestRun.scheduled_for))
+    return [Row("–", local_day(r.scheduled_for).isoformat(),
+                ("veckosammanfattningen skickades inte" if r.status == "failed"
+                 else "veckosammanfattningen kanske inte skickades (kontrollera)", "", clean(r.last_error, 120)))
+            for r in rows]
 
 
 def _older_unlinked(msgs: list[Message], start: datetime) -> int:

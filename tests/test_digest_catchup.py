@@ -140,3 +140,16 @@ def test_status_shows_the_last_digest_and_those_not_sent(db: Database, rules: Ru
     text = " ".join(shown.output.split())
     assert "Weekly digest of 2026-11-23 07:00:00: failed (1 attempt(s))" in text
     assert "not sent: 2026-11-16 07:00:00 (failed)" in text
+
+
+def test_next_week_s_digest_says_that_last_week_s_did_not_go_out(db: Database, rules: Rules,
+                                                                  sink: SmtpSink) -> None:
+    app = make_app(db, rules, sink)
+    down = make_app(db, rules, sink)
+    down.__dict__["settings"] = dataclasses.replace(app.settings,
+                                                    smtp=dataclasses.replace(app.settings.smtp, port=9, retries=1))
+    assert run_digest(down, at(MONDAY, 7, 0), _send) == "failed"              # the SMTP server down all week
+    assert run_digest(app, at(MONDAY + timedelta(days=7), 7, 0), _send) == "sent"
+    [got] = sink.messages()
+    text = got.message().get_body(("plain",)).get_content()                    # type: ignore[union-attr]
+    assert "veckosammanfattningen skickades inte" in text and "2026-11-23" in text
