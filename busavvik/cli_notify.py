@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -188,6 +189,16 @@ def digest_cmd(ctx: typer.Context,
         say(f"Skrev {result.out}")
     if result.sent_to:
         say(f"Skickade till {', '.join(result.sent_to)}")
+        if _mark_sent_by_hand(app, _parse_day(as_of)):
+            say("Den schemalagda veckosammanfattningen för dagen, som inte hade gått ut, är nu markerad som skickad.")
+
+
+def _mark_sent_by_hand(app: AppContext, day: date) -> int:
+    """That day's scheduled digest, failed or cut short (store/digestruns.py), is done now."""
+    from store.digestruns import sent_by_hand
+    start = datetime.combine(day, time(0), ZoneInfo(app.settings.worker.timezone))
+    with app.db.session(write=True) as session:
+        return sent_by_hand(session, start, start + timedelta(days=1), datetime.now(UTC))
 
 
 def _collect(app: AppContext, day: date) -> dg.Digest:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import typer
 from rich.markup import escape
@@ -119,7 +119,8 @@ def _digest_line(done: list[DigestRun]) -> str:
     line = f"Weekly digest of {_local(last.scheduled_for)}: {last.status} ({last.attempts} attempt(s))"
     if last.last_error:
         line += f" – {escape(last.last_error[:200])}"
-    unsent = [r for r in done[:-1] if r.status in ("failed", "unknown")]
+    recent = last.scheduled_for - timedelta(days=28)    # older misses were said in the digests of their time
+    unsent = [r for r in done[:-1] if r.status in ("failed", "unknown") and r.scheduled_for >= recent]
     if unsent:
         line += "; not sent: " + ", ".join(f"{_local(r.scheduled_for)} ({r.status})" for r in unsent[-5:])
     return line

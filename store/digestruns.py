@@ -3,7 +3,8 @@
 A digest missed at its hour (the worker stopped, the database or the SMTP server down) is then sent by a
 later try that week (busavvik/jobs.py), and none is sent twice: a claim that finds the digest sent, or being
 sent, does nothing. A run left "sending" (the worker died while sending) may or may not have gone out; after
-STUCK it is marked "unknown", said once in the log, and left to a person (`busavvik digest --send`).
+STUCK it is marked "unknown", said once in the log, and left to a person: `busavvik digest --as-of DAY --send`
+then marks that day's run sent.
 """
 from __future__ import annotations
 
@@ -42,6 +43,17 @@ def finish(session: Session, moment: datetime, stamp: datetime, error: str | Non
     row.status = "sent" if error is None else "failed"
     row.last_error = error[:1000] if error else None
     row.updated_at = stamp
+
+
+def sent_by_hand(session: Session, start: datetime, end: datetime, stamp: datetime) -> int:
+    """`busavvik digest --send` for a day: the scheduled runs of that day (start <= scheduled_for < end)
+    that did not go out are done now. How many."""
+    rows = session.scalars(select(DigestRun).where(DigestRun.scheduled_for >= start, DigestRun.scheduled_for < end,
+                                                   DigestRun.status.in_(("failed", "unknown"))))
+    done = 0
+    for row in rows:
+        row.status, row.last_error, row.updated_at, done = "sent", "sent by hand", stamp, done + 1
+    return done
 
 
 def runs(session: Session) -> list[DigestRun]:

@@ -25,6 +25,7 @@ from notify.smtp import SmtpSender
 from store.db import Database
 from store.digestruns import runs
 from tests.servers.smtpsink import SmtpSink
+from tests.test_imap_set_aside import own_logging  # noqa: F401 - fixture
 from tests.test_reminders import at, make_app, sink  # noqa: F401 - fixture
 
 MONDAY = date(2026, 11, 23)
@@ -153,3 +154,25 @@ def test_next_week_s_digest_says_that_last_week_s_did_not_go_out(db: Database, r
     [got] = sink.messages()
     text = got.message().get_body(("plain",)).get_content()                    # type: ignore[union-attr]
     assert "veckosammanfattningen skickades inte" in text and "2026-11-23" in text
+
+
+@pytest.mark.usefixtures("own_logging")
+def test_sending_a_digest_by_hand_closes_its_scheduled_run(db: Database, rules: Rules, sink: SmtpSink,
+                                                           tmp_path: Path) -> None:
+    app = make_app(db, rules, sink)
+
+    def dies(_app: AppContext, _day: date) -> object:
+        raise SystemExit("killed while sending")
+    with pytest.raises(SystemExit):
+        run_digest(app, at(MONDAY, 7, 0), dies)
+    assert run_digest(app, at(MONDAY, 8, 0), _send) == "stuck"
+    config = tmp_path / "c.toml"
+    config.write_text(f'[database]\nurl = "{db.url}"\n[smtp]\nhost = "127.0.0.1"\nport = {sink.port}\n'
+                      'security = "none"\nauth = "none"\nfrom_address = "BUS-avvikelser@storsthlm.se"\n')
+    sent = CliRunner().invoke(cli, ["--config", str(config), "digest", "--as-of", "2026-11-23", "--send"])
+    assert sent.exit_code == 0, sent.output
+    assert "nu markerad som skickad" in sent.output and len(sink.messages()) == 1
+    with db.session() as s:
+        assert [(r.status, r.last_error) for r in runs(s)] == [("sent", "sent by hand")]
+    assert run_digest(app, at(MONDAY, 9, 0), _send) == "sent"
+    assert len(sink.messages()) == 1
