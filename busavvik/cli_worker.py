@@ -84,7 +84,7 @@ def status_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json",
         statuses = {s.mailbox: s for s in session.scalars(select(MailboxStatus))}
         cursors = session.scalars(select(Cursor).order_by(Cursor.mailbox, Cursor.folder)).all()
         aside = set_aside_counts(session)
-        digest = _digest_line(runs(session))
+        digest = _digest_line(runs(session), app.settings.digest.enabled and bool(app.settings.smtp.host))
         rows = []
         for mb in app.settings.mailboxes:
             st = statuses.get(mb.name)
@@ -111,8 +111,10 @@ def status_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json",
     out.print(digest)
 
 
-def _digest_line(done: list[DigestRun]) -> str:
+def _digest_line(done: list[DigestRun], mailed: bool) -> str:
     """The weekly digest's last scheduled run, and any not sent (store/digestruns.py)."""
+    if not mailed:
+        return "Weekly digest: not mailed by the worker (needs digest.enabled = true and smtp.host)"
     if not done:
         return "Weekly digest: none scheduled yet"
     last = done[-1]

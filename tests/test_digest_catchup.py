@@ -136,6 +136,10 @@ def test_status_shows_the_last_digest_and_those_not_sent(db: Database, rules: Ru
     assert run_digest(down, at(MONDAY, 7, 0), _send) == "failed"
     config = tmp_path / "c.toml"
     config.write_text(f'[database]\nurl = "{db.url}"\n')
+    off = CliRunner().invoke(cli, ["--config", str(config), "status"])
+    assert "Weekly digest: not mailed by the worker (needs digest.enabled = true and smtp.host)" in off.output
+    config.write_text(f'[database]\nurl = "{db.url}"\n[smtp]\nhost = "127.0.0.1"\nport = {sink.port}\n'
+                      'security = "none"\nauth = "none"\nfrom_address = "x@storsthlm.se"\n[digest]\nenabled = true\n')
     shown = CliRunner().invoke(cli, ["--config", str(config), "status"])
     assert shown.exit_code == 0, shown.output
     text = " ".join(shown.output.split())
