@@ -31,6 +31,14 @@ from tests.test_reminders import at, make_app, sink  # noqa: F401 - fixture
 MONDAY = date(2026, 11, 23)
 
 
+def _smtp_down(db: Database, rules: Rules, sink: SmtpSink) -> AppContext:
+    """The same app with its SMTP server gone (nothing listens on port 9)."""
+    app = make_app(db, rules, sink)
+    smtp = dataclasses.replace(app.settings.smtp, port=9, retries=1)
+    app.__dict__["settings"] = dataclasses.replace(app.settings, smtp=smtp)
+    return app
+
+
 def _send(app: AppContext, day: date) -> object:
     return cli_notify.send_digest(app, day, transport=SmtpSender(app.settings.smtp, backoff=0.01))
 
@@ -61,9 +69,7 @@ def test_a_digest_missed_at_its_hour_is_sent_once_later_that_week(db: Database, 
 def test_a_digest_the_smtp_server_refused_is_sent_by_the_next_try(db: Database, rules: Rules, sink: SmtpSink,
                                                                   caplog: pytest.LogCaptureFixture) -> None:
     app = make_app(db, rules, sink)
-    down = make_app(db, rules, sink)
-    smtp = dataclasses.replace(app.settings.smtp, port=9, retries=1)              # nothing listens on port 9
-    down.__dict__["settings"] = dataclasses.replace(app.settings, smtp=smtp)
+    down = _smtp_down(db, rules, sink)
     with caplog.at_level(logging.ERROR, logger="busavvik.jobs"):
         assert run_digest(down, at(MONDAY, 7, 0), _send) == "failed"
     assert "was not sent" in caplog.text and "tried again within the hour" in caplog.text
@@ -128,10 +134,7 @@ def test_without_an_smtp_server_the_worker_schedules_no_mail(tmp_path: Path, cap
 
 def test_status_shows_the_last_digest_and_those_not_sent(db: Database, rules: Rules, sink: SmtpSink,
                                                          tmp_path: Path) -> None:
-    app = make_app(db, rules, sink)
-    smtp = dataclasses.replace(app.settings.smtp, port=9, retries=1)
-    down = make_app(db, rules, sink)
-    down.__dict__["settings"] = dataclasses.replace(app.settings, smtp=smtp)
+    down = _smtp_down(db, rules, sink)
     assert run_digest(down, at(MONDAY - timedelta(days=7), 9, 0), _send) == "failed"   # never caught up
     assert run_digest(down, at(MONDAY, 7, 0), _send) == "failed"
     config = tmp_path / "c.toml"
@@ -150,9 +153,7 @@ def test_status_shows_the_last_digest_and_those_not_sent(db: Database, rules: Ru
 def test_next_week_s_digest_says_that_last_week_s_did_not_go_out(db: Database, rules: Rules,
                                                                   sink: SmtpSink) -> None:
     app = make_app(db, rules, sink)
-    down = make_app(db, rules, sink)
-    down.__dict__["settings"] = dataclasses.replace(app.settings,
-                                                    smtp=dataclasses.replace(app.settings.smtp, port=9, retries=1))
+    down = _smtp_down(db, rules, sink)
     assert run_digest(down, at(MONDAY, 7, 0), _send) == "failed"              # the SMTP server down all week
     assert run_digest(app, at(MONDAY + timedelta(days=7), 7, 0), _send) == "sent"
     [got] = sink.messages()
