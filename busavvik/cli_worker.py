@@ -66,8 +66,11 @@ def poll_cmd(ctx: typer.Context, once: bool = typer.Option(True, "--once/--no-on
 def run_cmd(ctx: typer.Context) -> None:
     """Run the worker: poll every `worker.poll_minutes`, remind and send the digest on schedule.
 
-    With PostgreSQL several workers may run: one is the leader, the others stand by and take over within a
-    poll interval.  With SQLite a second worker refuses to start."""
+    Reminders need reminders.enabled = true, the weekly digest digest.enabled = true; both need smtp.host.
+    A digest missed at its hour is sent later that week.
+
+    With PostgreSQL several workers may run: one is the leader, the others stand by.
+    A standby takes over within a poll interval. With SQLite a second worker refuses to start."""
     app = _validated(ctx)
     from busavvik.jobs import notify_jobs
     try:
