@@ -108,25 +108,25 @@ def _batch(mailbox: str, folder: str, paths: Sequence[Path], cursor: FolderCurso
         got = _read(path)
         if isinstance(got, bytes):
             messages.append(RawMessage(mailbox, folder, got))
-        elif got is not None and file_key(path.name) not in tried:
+        elif got is not None and (key := file_key(path.name)) not in tried:
             log.warning("maildir %s folder %s: cannot read %s; set aside, read again at every poll",
                         mailbox, folder, got)
-            aside.append(SetAside(file_key(path.name), "unreadable", got))
+            aside.append(SetAside(key, "unreadable", got))
     return Batch(tuple(messages), cursor, set_aside=tuple(aside), retried=retried)
 
 
-def _again(mailbox: str, path: Path, folder: str, mark: int, retry: Sequence[tuple[int, int]],
+def _again(mailbox: str, path: Path, folder: str, mark: int, keys: frozenset[int],
            batch_size: int) -> Iterator[Batch]:
-    """Set-aside files read again, the cursor left where it is. A key whose file is gone is retried in the
-    first batch and so forgotten (the mirror deleted it; renamed, it keeps its key)."""
-    keys = {uid for valid, uid in retry if valid == 0}
+    """The set-aside files of `keys` read again, the cursor left where it is. A key whose file is gone is
+    retried in the first batch and so forgotten (the mirror deleted it; renamed, it keeps its key)."""
     if not keys:
         return
-    found = sorted(p for sub in ("cur", "new") for p in (path / sub).iterdir() if file_key(p.name) in keys)
+    keyed = {p: file_key(p.name) for sub in ("cur", "new") for p in (path / sub).iterdir()}
+    found = sorted(p for p, key in keyed.items() if key in keys)
     chunks = [found[i:i + batch_size] for i in range(0, len(found), batch_size)] or [[]]
-    gone = tuple(keys - {file_key(p.name) for p in found})
+    gone = tuple(keys - {keyed[p] for p in found})
     for n, chunk in enumerate(chunks):
-        retried = tuple(file_key(p.name) for p in chunk) + (gone if n == 0 else ())
+        retried = tuple(keyed[p] for p in chunk) + (gone if n == 0 else ())
         yield _batch(mailbox, folder, chunk, FolderCursor(0, mark), retried)
 
 
@@ -139,8 +139,8 @@ def sync_maildir_folder(mailbox_name: str, path: Path, folder: str, cursor: Fold
     ((0, file_key) pairs) are read again."""
     started = clock()
     mark = cursor.last_uid if cursor is not None and cursor.uidvalidity == 0 else 0
-    yield from _again(mailbox_name, path, folder, mark, retry, batch_size)
     tried = frozenset(uid for valid, uid in retry if valid == 0)
+    yield from _again(mailbox_name, path, folder, mark, tried, batch_size)
     cap = max(mark, started - SAFETY_NS)
     entries = _entries(path, mark)
     for i, end in cuts([e.size for e in entries], batch_size, batch_bytes):

@@ -21,11 +21,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
+from notify.attention import set_aside_rows, unsent_digest_rows
 from notify.message import template_env
 from notify.policy import STOCKHOLM, local_day
-from parsers.pnr import redact
+from notify.rows import Row, clean
 from store.export import deviation_dict
-from store.models import Case, DigestRun, MailboxStatus, Message, Reminder, SetAsideMail
+from store.models import Case, MailboxStatus, Message, Reminder
 
 PNR_FLAG = "personal_identity_number"
 PROBLEM_LABELS = {
@@ -45,14 +46,6 @@ PROBLEM_LABELS = {
 }
 STEP_LABELS = {"first": "påminnelse 1", "second": "påminnelse 2", "escalation": "eskalering"}
 MONTHS = ("jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
-
-
-@dataclass(frozen=True)
-class Row:
-    """One line of a digest table; every string is safe to print (redacted) but not yet HTML-escaped."""
-    case_id: str
-    when: str = ""
-    cells: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,12 +77,6 @@ class Digest:
     review_older: int = 0                      # unlinked mail of this year received before the week
     privacy: list[str] = field(default_factory=list)
     year: YearSoFar | None = None
-
-
-def clean(text: object, limit: int = 200) -> str:
-    """Redacted, single-line, shortened text from mail-derived input."""
-    value = " ".join(redact(str(text or "")).split())
-    return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
 def _bounds(day: date) -> datetime:
@@ -145,10 +132,6 @@ def _due_rows(cases: list[Case], as_of: date) -> list[Row]:
             for c in soon]
 
 
-SET_ASIDE_LABELS = {"refused": "servern vägrar lämna ut det", "hung_up": "servern kopplar ned när det begärs",
-                    "empty": "servern skickar det utan innehåll", "unreadable": "filen går inte att läsa"}
-
-
 def _review_rows(session: Session, msgs: list[Message], ids: dict[int, str], start: datetime,
                  end: datetime) -> list[Row]:
     out = []
@@ -164,43 +147,13 @@ def _review_rows(session: Session, msgs: list[Message], ids: dict[int, str], sta
         out.append(Row("–", local_day(mb.last_poll_at).isoformat() if mb.last_poll_at else "",
                        (f"brevlådan {clean(mb.mailbox)}: {clean(mb.last_error_code or 'fel')}",
                         "", clean(mb.last_error, 120))))
-    out += _set_aside_rows(session)
-    out += _unsent_digest_rows(session, end)
+    out += set_aside_rows(session)
+    out += unsent_digest_rows(session, end)
     for r in session.scalars(select(Reminder).where(Reminder.status.in_(("unknown", "failed")))):
         label = "påminnelse kanske skickad (kontrollera)" if r.status == "unknown" else "påminnelse misslyckades"
         step = f"{label}: {STEP_LABELS.get(r.step, r.step)}"
         out.append(Row(ids.get(r.case_pk, "?"), r.due_on.isoformat(), (step, "", clean(r.last_error, 120))))
     return out
-
-
-def _set_aside_rows(session: Session) -> list[Row]:
-    """Mail the server would not deliver (store/setaside.py), with what it gave of the message."""
-    out = []
-    for a in session.scalars(select(SetAsideMail).order_by(SetAsideMail.mailbox, SetAsideMail.uid)):
-        if a.code == "unreadable":   # a Maildir file: its name is in the reason
-            what = (f"brevlådan {clean(a.mailbox)}: en fil i Maildir går inte att läsa ({clean(a.folder)}); "
-                    "nytt försök vid varje hämtning – kontrollera filens ägare och behörighet")
-            why = f"{SET_ASIDE_LABELS['unreadable']} ({a.attempts} försök): {clean(a.reason, 120)}"
-        else:
-            what = (f"brevlådan {clean(a.mailbox)}: servern lämnar inte ut ett mejl ({clean(a.folder)}, "
-                    f"UID {a.uid}); nya försök med växande mellanrum, minst ett per dygn")
-            why = f"{SET_ASIDE_LABELS.get(a.code, 'okänt fel')} ({a.attempts} försök)"
-        out.append(Row("–", local_day(a.first_at).isoformat(),
-                       (what, "", clean(f"{why} – {a.summary}" if a.summary else why))))
-    return out
-
-
-def _unsent_digest_rows(session: Session, before: datetime) -> list[Row]:
-    """Weekly digests of the two weeks before that did not go out (store/digestruns.py): failed all their
-    week, or cut short. Older ones are not said again."""
-    rows = session.scalars(select(DigestRun).where(DigestRun.status.in_(("failed", "unknown")),
-                                                   DigestRun.scheduled_for < before,
-                                                   DigestRun.scheduled_for >= before - timedelta(days=14))
-                           .order_by(DigestRun.scheduled_for))
-    return [Row("–", local_day(r.scheduled_for).isoformat(),
-                ("veckosammanfattningen skickades inte" if r.status == "failed"
-                 else "veckosammanfattningen kanske inte skickades (kontrollera)", "", clean(r.last_error, 120)))
-            for r in rows]
 
 
 def _older_unlinked(msgs: list[Message], start: datetime) -> int:
