@@ -127,6 +127,16 @@ def _check_auth(mb: MailboxSettings, prefix: str, check_secrets: bool) -> list[s
     return []
 
 
+def _check_smtp_auth(smtp: SmtpSettings) -> list[str]:
+    if smtp.auth not in ("none", "password", "xoauth2"):
+        return [f"smtp.auth: must be 'none', 'password' or 'xoauth2', got {smtp.auth!r}"]
+    if smtp.auth == "xoauth2" and not (smtp.oauth_tenant and smtp.oauth_client_id and smtp.username
+                                       and (smtp.oauth_client_secret_env or smtp.oauth_certificate_file)):
+        return ["smtp: xoauth2 needs username (the sending mailbox), oauth_tenant, oauth_client_id and "
+                "oauth_client_secret_env or oauth_certificate_file"]
+    return []
+
+
 def _check_mailbox(mb: MailboxSettings, prefix: str, check_secrets: bool) -> list[str]:
     errors = _check_batches(mb, prefix)
     if mb.type == "maildir":
@@ -200,7 +210,7 @@ def _sections(data: dict[str, Any], errors: list[str]) -> dict[str, Any]:
     if log.level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         errors.append(f"logging.level: must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {log.level!r}")
     if "smtp" in data and "smtp" not in failed:
-        errors += _check_endpoint(sections["smtp"], "smtp")
+        errors += _check_endpoint(sections["smtp"], "smtp") + _check_smtp_auth(sections["smtp"])
     return sections
 
 

@@ -92,6 +92,8 @@ class SmtpSettings:
     oauth_tenant: str = ""
     oauth_client_id: str = ""
     oauth_client_secret_env: str = ""
+    oauth_certificate_file: str = ""
+    oauth_certificate_thumbprint: str = ""
     ca_file: str = ""
     insecure_skip_verify: bool = False
     from_address: str = "BUS-avvikelser@storsthlm.se"

@@ -6,13 +6,13 @@ fail the same way) or one of ingest.imap.NETWORK_ERRORS (worth a retry).
 from __future__ import annotations
 
 import logging
-import os
 import ssl
 from collections.abc import Callable
 
 from imapclient import IMAPClient, SocketTimeout
 from imapclient.exceptions import CapabilityError
 
+from config import credentials
 from config.settings import MailboxSettings, is_loopback
 from ingest.imap_auth import ImapError, login
 
@@ -25,19 +25,11 @@ class ImapTlsError(ImapError):
 
 def tls_context(mb: MailboxSettings) -> ssl.SSLContext:
     """Verification on (system CAs, or `ca_file`); off only with insecure_skip_verify, and then logged."""
-    if mb.ca_file and not os.access(mb.ca_file, os.R_OK):
-        raise ImapTlsError(f"mailbox {mb.name!r}: ca_file {mb.ca_file} does not exist or is not readable")
     try:
-        context = ssl.create_default_context(cafile=mb.ca_file or None)
-    except ssl.SSLError as exc:
-        raise ImapTlsError(f"mailbox {mb.name!r}: ca_file {mb.ca_file} holds no usable certificate: {exc}"
-                           ) from None
-    if mb.insecure_skip_verify:
-        log.warning("mailbox %s: TLS certificate verification is OFF for %s:%s (insecure_skip_verify); "
-                    "anyone on the path can read the mailbox password and mail", mb.name, mb.host, mb.port)
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
+        return credentials.tls_context(mb.ca_file, mb.insecure_skip_verify,
+                                       f"mailbox {mb.name}: {mb.host}:{mb.port}")
+    except credentials.CredentialError as exc:
+        raise ImapTlsError(f"mailbox {mb.name!r}: {exc}") from None
 
 
 def untraced(client: IMAPClient) -> IMAPClient:

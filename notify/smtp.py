@@ -16,19 +16,18 @@ Secrets (passwords, tokens) are never logged or put into results.
 from __future__ import annotations
 
 import logging
-import os
 import re
 import smtplib
 import ssl
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
+from config import credentials
 from config.settings import SmtpSettings, is_loopback
 
 log = logging.getLogger(__name__)
-O365_SCOPE = "https://outlook.office365.com/.default"
 
 
 @dataclass(frozen=True)
@@ -56,26 +55,19 @@ class _Aborted(Exception):
 
 
 def tls_context(settings: SmtpSettings) -> ssl.SSLContext:
-    ctx = ssl.create_default_context(cafile=settings.ca_file or None)
-    if settings.insecure_skip_verify:
-        log.warning("smtp: certificate verification is OFF (insecure_skip_verify = true)")
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-    return ctx
+    try:
+        return credentials.tls_context(settings.ca_file, settings.insecure_skip_verify,
+                                       f"smtp {settings.host}:{settings.port}")
+    except credentials.CredentialError as exc:
+        raise _Refused(530, f"TLS: {exc}") from None
 
 
-def xoauth2_token(settings: SmtpSettings) -> str:
-    """An app-only access token for SMTP AUTH XOAUTH2 (Microsoft 365, client credentials)."""
-    import msal  # imported here: only XOAUTH2 deployments need it
-
-    secret = os.environ.get(settings.oauth_client_secret_env, "") if settings.oauth_client_secret_env else ""
-    app = msal.ConfidentialClientApplication(
-        settings.oauth_client_id, client_credential=secret,
-        authority=f"https://login.microsoftonline.com/{settings.oauth_tenant}")
-    result = app.acquire_token_for_client(scopes=[O365_SCOPE])
-    if "access_token" not in result:
-        raise smtplib.SMTPAuthenticationError(535, f"XOAUTH2 token: {result.get('error', 'unknown error')}")
-    return str(result["access_token"])
+def xoauth2_token(settings: SmtpSettings, app_factory: Any = None) -> str:
+    """An app-only access token for SMTP AUTH XOAUTH2 (Microsoft 365 SMTP.SendAsApp, client credentials)."""
+    try:
+        return credentials.client_credentials_token(settings, app_factory)
+    except credentials.CredentialError as exc:
+        raise _Refused(535, f"XOAUTH2 token: {exc}") from None
 
 
 class SmtpSender:
@@ -135,7 +127,7 @@ class SmtpSender:
             self._login(conn)
         except smtplib.SMTPResponseException as exc:
             _quit(conn)
-            raise _Refused(exc.smtp_code, _text(exc.smtp_error)) from None
+            raise _Refused(exc.smtp_code, explain_refusal(exc.smtp_code, _text(exc.smtp_error), s)) from None
         return conn
 
     def _login(self, conn: smtplib.SMTP) -> None:
@@ -169,6 +161,18 @@ class SmtpSender:
             code = 451 if temporary else max(c for c, _ in refused)
             raise _Refused(code, "; ".join(d for _, d in refused))
         return [d for _, d in refused]
+
+
+BASIC_AUTH_OFF = ("5.7.30", "5.7.139", "basic authentication is disabled", "basic authentication is not supported")
+
+
+def explain_refusal(code: int, text: str, settings: SmtpSettings) -> str:
+    """The server's refusal, plus what to do when Exchange Online refuses Basic auth (off from end of 2026)."""
+    if settings.auth == "password" and code in (535, 550) and any(k in text.lower() for k in BASIC_AUTH_OFF):
+        return (f"{text} — the server refuses Basic authentication (user name and password) for SMTP AUTH; "
+                "Exchange Online turns it off by default at the end of December 2026. Use OAuth: "
+                'smtp.auth = "xoauth2" with an app that has SMTP.SendAsApp (docs/EXCHANGE.md)')
+    return text
 
 
 def _xoauth2(user: str, token: str, challenge: bytes | None) -> str:
