@@ -5,18 +5,8 @@ import sys
 from typing import Optional
 
 import typer
-from sqlalchemy.exc import OperationalError
 
-from busavvik import (
-    cli_corrections,
-    cli_data,
-    cli_import,
-    cli_notify,
-    cli_reparse,
-    cli_report,
-    cli_rules,
-    cli_worker,
-)
+from busavvik.commands import LazyGroup
 from busavvik.console import err
 from busavvik.context import AppContext
 from busavvik.logs import setup_logging
@@ -25,7 +15,7 @@ from config.errors import ConfigError
 app = typer.Typer(
     help="busavvik — tracks BUS deviation reports (Avvikelseblankett för BUS-samverkan) from the "
          "secretariat mailboxes: import, link answers, remind, digest and report.",
-    no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+    no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False, cls=LazyGroup)
 
 
 @app.callback()
@@ -37,14 +27,7 @@ def _global(ctx: typer.Context,
     ctx.obj = AppContext(config)
 
 
-cli_import.register(app)
-cli_data.register(app)
-cli_worker.register(app)
-cli_rules.register(app)
-cli_reparse.register(app)
-cli_report.register(app)
-cli_notify.register(app)
-cli_corrections.register(app)
+# The commands themselves are in busavvik/cli_*.py, listed in busavvik/commands.py and imported when run.
 
 
 def main() -> None:
@@ -54,9 +37,17 @@ def main() -> None:
     except ConfigError as exc:
         err.print(f"[red]configuration error:[/red] {exc}")
         sys.exit(2)
-    except OperationalError as exc:
-        err.print(f"[red]database error:[/red] {str(exc.orig).strip() or exc}")
+    except Exception as exc:
+        if not _is_database_error(exc):
+            raise
+        err.print(f"[red]database error:[/red] {str(getattr(exc, 'orig', '')).strip() or exc}")
         sys.exit(3)
+
+
+def _is_database_error(exc: Exception) -> bool:
+    """SQLAlchemy's OperationalError, without importing SQLAlchemy where no command did."""
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    return sa_exc is not None and isinstance(exc, sa_exc.OperationalError)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import typer
 from busavvik.cli_case import CASE_ARG, WHO_OPT, case_app
 from busavvik.console import err, out
 from parsers.pnr import redact
-from store.corrections import FIELDS, CorrectionError, link, set_field
+from store.fields import FIELDS
 
 
 @case_app.command("set")
@@ -19,6 +19,8 @@ def set_cmd(ctx: typer.Context, case_id: str = CASE_ARG,
             value: str = typer.Argument(..., help="The new value (true/false for responded)."),
             who: str | None = WHO_OPT) -> None:
     """Correct a field of a case by hand (e.g. receiver_org_types "BUP; BUMM"); the parser never overwrites it."""
+    from store.corrections import CorrectionError, set_field
+
     try:
         with ctx.obj.db.session() as session:
             old, new = set_field(session, case_id, field, value, who or getpass.getuser())
@@ -33,6 +35,8 @@ def link_cmd(ctx: typer.Context,
              message_id: str = typer.Argument(..., metavar="MESSAGE", help="The mail's Message-ID."),
              case_id: str = CASE_ARG, who: str | None = WHO_OPT) -> None:
     """Link a mail from the review list to a case by hand (it becomes an answer, follow-up or auto-reply)."""
+    from store.corrections import CorrectionError, link
+
     try:
         with ctx.obj.db.session() as session:
             kind = link(session, message_id, case_id, who or getpass.getuser(), ctx.obj.rules)

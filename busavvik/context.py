@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from config.load import load_settings
 from config.rules import Rules, load_rules
 from config.settings import Settings
-from store.db import Database
+
+if TYPE_CHECKING:
+    from store.db import Database
 
 
 @dataclass
@@ -24,4 +27,6 @@ class AppContext:
 
     @cached_property
     def db(self) -> Database:
+        from store.db import Database  # here: SQLAlchemy only for the commands that open the store
+
         return Database(self.settings.database_url)

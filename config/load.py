@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 import typing
 from datetime import date, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from apscheduler.triggers.cron import CronTrigger
 
 from config.errors import ConfigError
 from config.settings import (
@@ -127,6 +126,26 @@ def _check_auth(mb: MailboxSettings, prefix: str, check_secrets: bool) -> list[s
     return []
 
 
+_DAY = r"(mon|tue|wed|thu|fri|sat|sun|[0-6])"
+_PLAIN_DAYS = re.compile(rf"^{_DAY}(-{_DAY})?(,{_DAY}(-{_DAY})?)*$")
+
+
+def _check_schedule(digest: DigestSettings) -> list[str]:
+    """The digest's cron fields; APScheduler (slow to import) is asked only about what is not plain."""
+    plain = (isinstance(digest.hour, int) and 0 <= digest.hour <= 23 and isinstance(digest.minute, int)
+             and 0 <= digest.minute <= 59 and bool(_PLAIN_DAYS.match(str(digest.day_of_week).lower())))
+    if plain:
+        return []
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger(day_of_week=digest.day_of_week, hour=digest.hour, minute=digest.minute)
+    except (ValueError, TypeError) as exc:
+        return [f"digest: day_of_week, hour and minute do not make a schedule ({exc}); "
+                "e.g. day_of_week = \"mon\", hour = 7, minute = 0"]
+    return []
+
+
 def _check_smtp_auth(smtp: SmtpSettings) -> list[str]:
     if smtp.auth not in ("none", "password", "xoauth2"):
         return [f"smtp.auth: must be 'none', 'password' or 'xoauth2', got {smtp.auth!r}"]
@@ -199,12 +218,7 @@ def _sections(data: dict[str, Any], errors: list[str]) -> dict[str, Any]:
         ZoneInfo(worker.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         errors.append(f"worker.timezone: {worker.timezone!r} is not a time zone (e.g. \"Europe/Stockholm\")")
-    try:
-        CronTrigger(day_of_week=sections["digest"].day_of_week, hour=sections["digest"].hour,
-                    minute=sections["digest"].minute)
-    except (ValueError, TypeError) as exc:
-        errors.append(f"digest: day_of_week, hour and minute do not make a schedule ({exc}); "
-                      "e.g. day_of_week = \"mon\", hour = 7, minute = 0")
+    errors += _check_schedule(sections["digest"])
     if log.format not in ("text", "json"):
         errors.append(f"logging.format: must be 'text' or 'json', got {log.format!r}")
     if log.level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):

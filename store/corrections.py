@@ -10,15 +10,10 @@ from sqlalchemy.orm import Session
 from config.rules import Rules
 from parsers.mail import parse_email
 from store.cases import apply_answer
+from store.fields import BOOL_FIELDS, CHOICES, FIELDS, LIST_FIELDS
 from store.models import Case, Correction, Message, RawBlob
 from store.repo import now
 from store.sides import kind_for
-
-LIST_FIELDS = ("units_involved", "receiver_org_types", "themes")
-BOOL_FIELDS = ("responded",)
-CHOICES = {"principal_relation": ("between", "within")}
-FIELDS = ("event_type", "description", "proposed_action", "personal_data_contact", "reported_date", "response_outcome",
-          "units_involved", "reporter_org_type", "receiver_org_types", "principal_relation", "themes", "responded")
 
 
 class CorrectionError(Exception):

@@ -59,3 +59,39 @@ def test_parser_processes_started_from_the_console_script_do_not_load_the_store(
     assert out.returncode == 0, out.stderr[-2000:]
     started, loaded = out.stdout.split()
     assert int(started) >= 1 and loaded == "False"
+
+
+def test_help_lists_every_command_without_importing_the_store() -> None:
+    """`busavvik --help` comes from busavvik/commands.py: no SQLAlchemy, Alembic, python-docx or matplotlib."""
+    heavy = ("sqlalchemy", "alembic", "docx", "matplotlib", "openpyxl", "apscheduler", "busavvik.cli_data")
+    code = ("import sys; sys.argv = ['busavvik', '--help']\nfrom busavvik.__main__ import main\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            f"print('LOADED', [m for m in {heavy!r} if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+                         env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"})
+    assert "LOADED []" in out.stdout, out.stdout[-300:]
+    from busavvik.commands import COMMANDS
+    for name in COMMANDS:
+        assert f" {name} " in out.stdout
+
+
+def test_the_command_table_agrees_with_the_commands() -> None:
+    """Every command a module registers is in the table, with the one-line help the command itself has."""
+    import importlib
+
+    import typer
+    from typer.core import TyperGroup
+
+    from busavvik.commands import COMMANDS, load
+
+    modules = sorted({m for mods, _ in COMMANDS.values() for m in mods})
+    app = typer.Typer()
+    app.callback()(lambda: None)
+    for module in modules:
+        importlib.import_module(module).register(app)
+    group = typer.main.get_command(app)
+    assert isinstance(group, TyperGroup)
+    assert sorted(group.commands) == sorted(COMMANDS)
+    for name, (_, short) in COMMANDS.items():
+        real = load(name)
+        assert (real.help or "").strip().splitlines()[0] == short, name

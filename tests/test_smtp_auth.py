@@ -10,8 +10,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from config.load import parse_settings
 from config.errors import ConfigError
+from config.load import parse_settings
 from config.settings import SmtpSettings
 from notify import smtp
 from tests.servers.smtpsink import SinkHandler, free_port

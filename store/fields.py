@@ -1,0 +1,8 @@
+"""The case fields a person may correct (`busavvik case set`), kept apart so the CLI's help needs no database."""
+from __future__ import annotations
+
+LIST_FIELDS = ("units_involved", "receiver_org_types", "themes")
+BOOL_FIELDS = ("responded",)
+CHOICES = {"principal_relation": ("between", "within")}
+FIELDS = ("event_type", "description", "proposed_action", "personal_data_contact", "reported_date", "response_outcome",
+          "units_involved", "reporter_org_type", "receiver_org_types", "principal_relation", "themes", "responded")
