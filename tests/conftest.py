@@ -5,17 +5,32 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from config.rules import Rules, default_rules
 from store.db import Database
+from tests import shared_corpus
 
 PG_URL = os.environ.get("BUSAVVIK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """`@pytest.mark.shared("realmail")`: the corpus must be beside the repository (see tests/shared_corpus.py)."""
+    for marker in item.iter_markers("shared"):
+        shared_corpus.shared_dir(marker.args[0])
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if shared_corpus.missing:
+        names = ", ".join(f"{name} ({count} tests)" for name, count in sorted(shared_corpus.missing.items()))
+        outcome = "failed (CI=true)" if shared_corpus.in_ci() else "skipped"
+        terminalreporter.write_line(f"{outcome}, shared corpus absent beside the repository: {names}", yellow=True)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'busavvik.db'}"

@@ -24,9 +24,10 @@ from parsers import fastmime, pnr
 from parsers.mail import parse_email
 from parsers.mailform import parse_mail_and_form
 from tests.corpus import build as build_corpus
+from tests.shared_corpus import shared_dir, shared_files
 
 RULES = default_rules()
-REALMAIL = sorted((Path(__file__).resolve().parents[2] / "shared" / "realmail").glob("*.eml"))
+REALMAIL = shared_files("realmail", "*.eml")
 CORPUS = [data for _name, data, _boxes in build_corpus().mails]
 REALISTIC = list(realistic_bus_messages(300))
 FUZZED = [case.data for case in fuzz.cases(60, seed=7)]
@@ -85,7 +86,7 @@ def assert_same_results(raw: bytes) -> None:
 # ---- real and generated mail ----------------------------------------------------------------------------------
 
 def test_realmail_corpus_is_there() -> None:
-    assert len(REALMAIL) >= 72
+    assert len(list(shared_dir("realmail").glob("*.eml"))) >= 72
 
 
 @pytest.mark.parametrize("path", REALMAIL, ids=lambda p: p.name)
@@ -96,7 +97,8 @@ def test_realmail_same_tree_and_results(path: Path) -> None:
 
 
 def test_realmail_mostly_takes_the_fast_path() -> None:
-    assert sum(fastmime.fast_load(p.read_bytes()) is not None for p in REALMAIL) >= 40
+    files = sorted(shared_dir("realmail").glob("*.eml"))
+    assert sum(fastmime.fast_load(p.read_bytes()) is not None for p in files) >= 40
 
 
 def test_test_corpus_same_tree_and_results() -> None:

@@ -17,9 +17,9 @@ from parsers.dates import parse_date
 from parsers.form import parse_form
 from parsers.types import FormData, FormResult
 from tests.formbuilder import BROKEN_KINDS, SAMPLE_VALUES, SHAPES, build_broken, build_form
+from tests.shared_corpus import shared_dir
 
-SHARED_FORMS = Path(__file__).resolve().parents[2] / "shared" / "forms"
-needs_shared = pytest.mark.skipif(not SHARED_FORMS.is_dir(), reason="shared/forms not beside the repo")
+needs_shared = pytest.mark.shared("forms")
 
 FULL: dict[str, object] = {
     **SAMPLE_VALUES,
@@ -75,7 +75,7 @@ def rezip(data: bytes, change: Callable[[str], str]) -> bytes:
 
 @needs_shared
 def test_shared_blank_form_has_all_fields_empty(rules: FormRules) -> None:
-    result = parse((SHARED_FORMS / "avvikelseblankett-bus-2019-02-07.docx").read_bytes(), rules)
+    result = parse((shared_dir("forms") / "avvikelseblankett-bus-2019-02-07.docx").read_bytes(), rules)
     form = form_of(result)
     assert result.problems == ()
     assert all(getattr(form, name) in (None, ()) for name in FORM_FIELDS)
@@ -84,7 +84,7 @@ def test_shared_blank_form_has_all_fields_empty(rules: FormRules) -> None:
 
 @needs_shared
 def test_shared_filled_sections_1_3(rules: FormRules) -> None:
-    result = parse((SHARED_FORMS / "exempel-ifylld-avsnitt-1-3.docx").read_bytes(), rules)
+    result = parse((shared_dir("forms") / "exempel-ifylld-avsnitt-1-3.docx").read_bytes(), rules)
     form = form_of(result)
     assert result.problems == ()
     assert form.event_type == "Uteblivet deltagande vid SIP-möte"
@@ -99,7 +99,7 @@ def test_shared_filled_sections_1_3(rules: FormRules) -> None:
 
 @needs_shared
 def test_shared_filled_with_answer(rules: FormRules) -> None:
-    form = form_of(parse((SHARED_FORMS / "exempel-ifylld-med-svar.docx").read_bytes(), rules))
+    form = form_of(parse((shared_dir("forms") / "exempel-ifylld-med-svar.docx").read_bytes(), rules))
     assert form.has_report and form.has_response
     assert form.response_description == "Behandlaren var sjuk och ersättare hann inte utses"
     assert form.response_improvements == "Kallelser registreras i funktionsbrevlåda"

@@ -1,21 +1,19 @@
 """72 odd real-world mails from other projects: all kept, none a deviation, no crash."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from busavvik.pipeline import Pipeline
 from config.rules import Rules
 from ingest.files import open_source
 from store import export
 from store.db import Database
-
-REALMAIL = Path(__file__).resolve().parents[2] / "shared" / "realmail"
+from tests.shared_corpus import shared_dir
 
 
 def test_realmail_all_kept_none_a_deviation(db: Database, rules: Rules) -> None:
-    files = sorted(REALMAIL.glob("*.eml"))
-    assert len(files) >= 72, f"expected the shared realmail corpus at {REALMAIL}"
-    stats = Pipeline(db, rules).ingest(open_source(REALMAIL, "realmail").messages())
+    realmail = shared_dir("realmail")
+    files = sorted(realmail.glob("*.eml"))
+    assert len(files) >= 72, f"expected the shared realmail corpus at {realmail}"
+    stats = Pipeline(db, rules).ingest(open_source(realmail, "realmail").messages())
     with db.session() as s:
         msgs = export.messages(s)
         devs = export.deviations(s)
@@ -25,5 +23,5 @@ def test_realmail_all_kept_none_a_deviation(db: Database, rules: Rules) -> None:
     assert [m["message_id"] for m in msgs if "internal_error" in m["problems"]] == []   # every one parsed
     synthetic = [m for m in msgs if "mail_no_message_id" in m["problems"]]
     assert synthetic and all(m["message_id"].endswith("@synthetic.busavvik.invalid>") for m in synthetic)
-    again = Pipeline(db, rules).ingest(open_source(REALMAIL, "realmail").messages())
+    again = Pipeline(db, rules).ingest(open_source(realmail, "realmail").messages())
     assert again.new == 0
