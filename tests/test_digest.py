@@ -6,6 +6,7 @@ import re
 from datetime import date, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from busavvik import cli_notify
@@ -16,6 +17,8 @@ from store.db import Database
 from store.models import Case, MailboxStatus, Message, RawBlob, Reminder
 from tests.servers.smtpsink import SmtpSink
 from tests.test_reminders import PNR, add_case, at, make_app, sink  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.integration
 
 AS_OF = date(2026, 3, 16)                                       # Monday; the week is 2026-03-09 … 03-15
 XSS = "<script>alert('x')</script>"

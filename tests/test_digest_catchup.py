@@ -28,6 +28,8 @@ from tests.servers.smtpsink import SmtpSink
 from tests.test_imap_set_aside import own_logging  # noqa: F401 - fixture
 from tests.test_reminders import at, make_app, sink  # noqa: F401 - fixture
 
+pytestmark = pytest.mark.integration
+
 MONDAY = date(2026, 11, 23)
 
 

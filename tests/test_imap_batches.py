@@ -18,6 +18,8 @@ from tests.servers.fixtures import (  # noqa: F401 - fixtures
 )
 from tests.test_imap_sync import mail, message_id
 
+pytestmark = pytest.mark.integration
+
 KB = 1024
 
 

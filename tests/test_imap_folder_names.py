@@ -1,6 +1,8 @@
 """Folder names as a Swedish secretariat writes them (non-ASCII, spaces, hierarchy) work end to end."""
 from __future__ import annotations
 
+import pytest
+
 from tests.servers.fixtures import (  # noqa: F401 - fixtures
     ImapAccount,
     dovecot_server,
@@ -8,6 +10,8 @@ from tests.servers.fixtures import (  # noqa: F401 - fixtures
     imap_account_factory,
 )
 from tests.test_imap_sync import Store, mail, message_id
+
+pytestmark = pytest.mark.integration
 
 FOLDERS = ("INBOX", "Återkoppling", "Avvikelser 2026.Besvarade – klara")   # "." is this Dovecot's separator
 

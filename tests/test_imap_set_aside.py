@@ -40,6 +40,8 @@ from tests.servers.fixtures import (  # noqa: F401 - fixtures
 )
 from tests.test_imap_sync import Store, mail, message_id
 
+pytestmark = pytest.mark.integration
+
 
 def _file_of(account: ImapAccount, data: bytes) -> Path:
     """The Maildir file holding the message with data's Message-ID."""

@@ -37,6 +37,8 @@ from tests.servers.fixtures import (  # noqa: F401 - fixtures
 )
 from tests.servers.tcpproxy import TcpProxy
 
+pytestmark = pytest.mark.integration
+
 NO_WAIT = RetryPolicy(attempts=4, base_delay=0.0, sleep=lambda _s: None)
 MID_RE = re.compile(rb"^Message-ID:\s*(<[^>]+>)", re.M | re.I)
 

@@ -9,12 +9,16 @@ import random
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from bench import crash, harness
 from tests.servers.fixtures import (  # noqa: F401 - fixtures
     ImapAccount,
     dovecot_server,
     imap_account_factory,
 )
+
+pytestmark = [pytest.mark.integration, pytest.mark.reliability]
 
 
 def test_kill_9_during_backfill_loses_nothing_and_stores_nothing_twice(

@@ -9,12 +9,16 @@ import random
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from bench import faults
 from tests.servers.fixtures import (  # noqa: F401 - fixtures
     ImapAccount,
     dovecot_server,
     imap_account_factory,
 )
+
+pytestmark = [pytest.mark.integration, pytest.mark.reliability]
 
 
 def test_cuts_mid_fetch_and_stalls_past_the_timeout(imap_account_factory: Callable[..., ImapAccount],

@@ -13,6 +13,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -22,6 +23,8 @@ from parsers.form import parse_form
 from parsers.mail import parse_email
 from parsers.types import FormResult, ParsedEmail
 from tests.formbuilder import SAMPLE_VALUES, build_form
+
+pytestmark = [pytest.mark.integration, pytest.mark.reliability]
 
 RULES = default_rules()
 FORM = build_form(SAMPLE_VALUES)

@@ -7,7 +7,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bench import privacy
+
+pytestmark = [pytest.mark.integration, pytest.mark.reliability]
 
 
 def test_no_valid_number_in_any_output_and_the_digest_escapes_mail_text(tmp_path: Path) -> None:

@@ -7,12 +7,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from bench import readonly
 from tests.servers.fixtures import (  # noqa: F401 - fixtures
     ImapAccount,
     dovecot_server,
     imap_account_factory,
 )
+
+pytestmark = [pytest.mark.integration, pytest.mark.reliability]
 
 
 def test_mailbox_fingerprint_unchanged_by_polls(imap_account_factory: Callable[..., ImapAccount],

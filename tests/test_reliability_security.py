@@ -23,6 +23,8 @@ from tests.servers.fixtures import (  # noqa: F401 - fixtures
     imap_account_factory,
 )
 
+pytestmark = [pytest.mark.integration, pytest.mark.reliability]
+
 SECRET = "S3cret-Wrong-Password-4711"   # ASCII: see docs/RELIABILITY.md (non-ASCII passwords)
 OAUTH_SECRET = "oauth~Client.Secret_0815xyz"
 REMOTE = {"name": "m", "host": "imap.example.se", "username": "u", "password_env": "X"}

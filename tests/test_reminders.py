@@ -26,6 +26,8 @@ from store.db import Database
 from store.models import Case, Message, RawBlob, Reminder
 from tests.servers.smtpsink import SmtpSink, self_signed, server_tls
 
+pytestmark = pytest.mark.integration
+
 PNR = "19121212-1212"                    # a valid (Luhn) test personnummer
 RECEIVER = "chef.mottagare@socialtjanst.stockholm.se"
 SOURCE_ID = "<AM0PR19MB5E0030FF820D35DE5BA8D2D76DC0ABCD@AM0PR7AMB1234.eurprd04.prod.outlook.com>"

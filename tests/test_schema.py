@@ -16,6 +16,8 @@ from alembic.migration import MigrationContext
 from store.db import Database, alembic_config, make_engine, migrate
 from store.models import Base, Case
 
+pytestmark = pytest.mark.integration
+
 
 def test_the_migrated_schema_is_the_models_schema(db: Database) -> None:
     with db.engine.connect() as conn:

@@ -11,9 +11,13 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
+
 from store.db import CATCH_UP_SECONDS, CHECKPOINT_ROWS, WAL_BACKSTOP_PAGES, Database
 from store.models import RawBlob
 from store.repo import now
+
+pytestmark = pytest.mark.integration
 
 MB = 1024 * 1024
 

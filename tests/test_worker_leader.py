@@ -22,6 +22,8 @@ from config.settings import Settings, WorkerSettings
 from store.db import make_engine
 from tests.servers.tcpproxy import TcpProxy
 
+pytestmark = pytest.mark.integration
+
 
 def _wait(check: Callable[[], bool], seconds: float = 20.0) -> bool:
     deadline = time.monotonic() + seconds

@@ -23,6 +23,8 @@ from tests.servers.fixtures import (  # noqa: F401 - fixtures
     imap_account_factory,
 )
 
+pytestmark = pytest.mark.integration
+
 
 def _app(db_url: str, *accounts: tuple[str, ImapAccount, dict]) -> AppContext:
     app = AppContext()

@@ -17,6 +17,8 @@ from sqlalchemy import select
 from store.db import Database
 from store.models import MailboxStatus
 
+pytestmark = pytest.mark.integration
+
 SAMPLE = Path(__file__).resolve().parents[1] / "busavvik" / "sample" / "storsthlm"
 
 
