@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.imap_sync [--count 10000] [--big] [--keep] [--profile]
 
 In one run:
-1. Starts a fresh Dovecot (bench/imap_raw.py) and loads `--count` realistic ~50 kB messages (bench/busmail.py):
+1. Starts a fresh Dovecot (bench/imap_raw.py) and loads `--count` realistic ~50 kB messages (tests/support/busmail.py):
    half are BUS deviation reports carrying a really filled-in form (tests/formbuilder.py, values and shape
    different in each), the other half answers to them and other mail without a form; signature images, PDF
    minutes and quoted history make up the size.
@@ -79,9 +79,9 @@ def _app(db_url: str, *mailboxes: MailboxSettings) -> AppContext:
 
 def child_sync(spec: dict[str, object]) -> None:
     """The sync process: one `poll_once` into a fresh store; writes its figures as JSON to spec["out"]."""
-    from bench.threadcpu import ThreadCpu
     from busavvik.poll import poll_once
     from config.settings import MailboxSettings
+    from tests.support.threadcpu import ThreadCpu
     mb = MailboxSettings(**spec["mailbox"])  # type: ignore[arg-type]
     app = _app(str(spec["db_url"]), mb)
     _ = app.db, app.rules                               # schema migration and rules outside the timing
@@ -356,8 +356,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         child_sync(json.loads(args.child))
         return 0
-    from bench.busmail import realistic_bus_messages
     from bench.imap_raw import PASSWORD, USER, load, raw_fetch, start_server
+    from tests.support.busmail import realistic_bus_messages
     if os.geteuid() != 0:
         print("run as root: the benchmark starts its own Dovecot", file=sys.stderr)
         return 2

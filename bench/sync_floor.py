@@ -92,9 +92,9 @@ def floor_pipeline(mode: str, db: Any, rules: Any) -> Any:
 
 def parse_alone(spec: dict[str, Any]) -> dict[str, Any]:
     """Modes alone/alone1: the messages parsed from memory, timed from the pool's start to the last result."""
-    from bench.busmail import realistic_bus_messages
     from config.rules import load_rules
     from parsers.pool import ParserPool
+    from tests.support.busmail import realistic_bus_messages
     raws = list(realistic_bus_messages(spec["count"]))
     cpu_before = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()
@@ -174,9 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     if os.geteuid() != 0:
         print("run as root: the benchmark starts its own Dovecot", file=sys.stderr)
         return 2
-    from bench.busmail import realistic_bus_messages
     from bench.imap_raw import PASSWORD, USER, load, raw_fetch, start_server
     from bench.imap_sync import BATCH, _mailbox
+    from tests.support.busmail import realistic_bus_messages
     server = start_server()
     work = Path(tempfile.mkdtemp(prefix="busavvik-floor-"))
     try:

@@ -14,7 +14,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bench.busmail import realistic_bus_messages
 from busavvik.pipeline import Pipeline
 from config.rules import Rules
 from ingest.files import open_source
@@ -23,6 +22,7 @@ from store.batchlink import BatchIndex
 from store.db import Database
 from store.models import Case, Message
 from tests.corpus import write_corpus
+from tests.support.busmail import realistic_bus_messages
 
 
 def _raws(root: Path, generated: int = 0) -> list[RawMessage]:

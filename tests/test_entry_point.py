@@ -35,7 +35,7 @@ _SCRIPT = textwrap.dedent('''
     from busavvik.__main__ import main
 
     def _check() -> None:
-        from bench.busmail import realistic_bus_messages
+        from tests.support.busmail import realistic_bus_messages
         from config.rules import load_rules
         from parsers.pool import ParserPool
         pool = ParserPool(load_rules(None), workers=2, min_parallel=2)

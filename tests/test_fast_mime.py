@@ -17,14 +17,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bench import fuzz
-from bench.busmail import realistic_bus_messages
 from config.rules import default_rules
 from parsers import fastmime, pnr
 from parsers.mail import parse_email
 from parsers.mailform import parse_mail_and_form
 from tests.corpus import build as build_corpus
 from tests.shared_corpus import shared_dir, shared_files
+from tests.support import fuzz
+from tests.support.busmail import realistic_bus_messages
 
 RULES = default_rules()
 REALMAIL = shared_files("realmail", "*.eml")

@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bench.busmail import realistic_bus_messages
 from busavvik.pipeline import Pipeline
 from config.rules import Rules
 from ingest.types import RawMessage
 from store.db import Database
 from store.models import Case, Message
+from tests.support.busmail import realistic_bus_messages
 
 BATCH = 60
 

@@ -1,6 +1,6 @@
 """Crash: kill -9 a real `busavvik poll --once` and `busavvik remind` at random points, restart, compare.
 
-The short version of bench/crash.py (the long one: 50 kills over 2,000 messages; figures in
+The short version of tests/support/crash.py (the long one: 50 kills over 2,000 messages; figures in
 docs/RELIABILITY.md).  A real Dovecot and a real SMTP sink; the database is SQLite, as on a small site.
 """
 from __future__ import annotations
@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from bench import crash, harness
 from tests.servers.fixtures import (  # noqa: F401 - fixtures
     ImapAccount,
     dovecot_server,
     imap_account_factory,
 )
+from tests.support import crash, harness
 
 pytestmark = [pytest.mark.integration, pytest.mark.reliability]
 

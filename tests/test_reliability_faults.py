@@ -1,7 +1,7 @@
 """Network faults: connections to Dovecot and to the SMTP sink cut mid-FETCH / mid-DATA and stalled past the
 read timeout.  All mail arrives in the end, nothing twice, and no poll outlives its timeouts.
 
-The short version of bench/faults.py (figures of the long one in docs/RELIABILITY.md).
+The short version of tests/support/faults.py (figures of the long one in docs/RELIABILITY.md).
 """
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from bench import faults
 from tests.servers.fixtures import (  # noqa: F401 - fixtures
     ImapAccount,
     dovecot_server,
     imap_account_factory,
 )
+from tests.support import faults
 
 pytestmark = [pytest.mark.integration, pytest.mark.reliability]
 

@@ -1,7 +1,7 @@
-"""Bad input: property tests of parse_email / parse_form (hypothesis) and the mutation fuzzer of bench/fuzz.py
+"""Bad input: property tests of parse_email / parse_form (hypothesis) and the mutation fuzzer of tests/support/fuzz.py
 over real fixtures through the whole pipeline, with one 50 MB attachment; peak memory bounded.
 
-Long version: `bench/fuzz.py` (10,000 cases; figures in docs/RELIABILITY.md).
+Long version: `tests/support/fuzz.py` (10,000 cases; figures in docs/RELIABILITY.md).
 """
 from __future__ import annotations
 
@@ -17,12 +17,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bench import fuzz
 from config.rules import default_rules
 from parsers.form import parse_form
 from parsers.mail import parse_email
 from parsers.types import FormResult, ParsedEmail
 from tests.formbuilder import SAMPLE_VALUES, build_form
+from tests.support import fuzz
 
 pytestmark = [pytest.mark.integration, pytest.mark.reliability]
 

@@ -1,7 +1,7 @@
 """Privacy and escaping: personnummer and samordningsnummer (valid and invalid Luhn, with and without dash and
 century) and HTML payloads in every mail-derived field, through poll (JSON and text logs at DEBUG), digest,
 reminders (dry run and the mail in the SMTP sink), the yearly report (.xlsx read back), exports and the
-read commands.  Long version: bench/privacy.py.
+read commands.  Long version: tests/support/privacy.py.
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import privacy
+from tests.support import privacy
 
 pytestmark = [pytest.mark.integration, pytest.mark.reliability]
 

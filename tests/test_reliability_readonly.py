@@ -1,6 +1,6 @@
 """Read-only proof: a hash of every (folder, UIDVALIDITY, HIGHESTMODSEQ, UID, flags) is identical before and
 after many polls (in-process and through `busavvik poll --once`), with new mail arriving in between.
-The crash test checks the same hash after its kill -9 run.  Long version: bench/readonly.py (1,000 polls).
+The crash test checks the same hash after its kill -9 run.  Long version: tests/support/readonly.py (1,000 polls).
 """
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from bench import readonly
 from tests.servers.fixtures import (  # noqa: F401 - fixtures
     ImapAccount,
     dovecot_server,
     imap_account_factory,
 )
+from tests.support import readonly
 
 pytestmark = [pytest.mark.integration, pytest.mark.reliability]
 

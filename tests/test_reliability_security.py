@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from bench import harness
 from config.errors import ConfigError
 from config.load import parse_settings
 from config.settings import MailboxSettings, SmtpSettings
@@ -22,6 +21,7 @@ from tests.servers.fixtures import (  # noqa: F401 - fixtures
     dovecot_server,
     imap_account_factory,
 )
+from tests.support import harness
 
 pytestmark = [pytest.mark.integration, pytest.mark.reliability]
 

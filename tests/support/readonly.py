@@ -1,8 +1,8 @@
 """Read-only proof: the mailbox fingerprint before and after many polls is identical.
 
-    .venv/bin/python bench/readonly.py [--polls 1000] [--messages 500] [--cli-polls 10]
+    .venv/bin/python tests/support/readonly.py [--polls 1000] [--messages 500] [--cli-polls 10]
 
-The fingerprint (bench/harness.py) is a SHA-256 over every folder's UIDVALIDITY and HIGHESTMODSEQ and every
+The fingerprint (tests/support/harness.py) is a SHA-256 over every folder's UIDVALIDITY and HIGHESTMODSEQ and every
 message's (folder, UID, flags).  HIGHESTMODSEQ rises with any flag change on the server, even one that is
 undone later, so "equal" means no STORE happened at all, not only that the flags look the same.  Two folders
 (INBOX and a folder a person filed mail into), a mix of unread, \\Seen, \\Flagged, \\Answered and keywords.
@@ -20,13 +20,13 @@ from typing import Any
 
 if __package__ in (None, ""):
     import sys
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench import harness  # noqa: E402
 from busavvik.context import AppContext  # noqa: E402
 from busavvik.poll import poll_once  # noqa: E402
 from config.settings import MailboxSettings, Settings  # noqa: E402
 from tests.servers.dovecot import DovecotServer  # noqa: E402
+from tests.support import harness  # noqa: E402
 
 FOLDERS = ("INBOX", "Arkiv")
 

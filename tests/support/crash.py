@@ -1,6 +1,6 @@
 """Crash harness: kill -9 the real `busavvik` process at random points, restart, and count what went wrong.
 
-    .venv/bin/python bench/crash.py [--messages 2000] [--kills 50] [--reminder-kills 10] [--seed 1]
+    .venv/bin/python tests/support/crash.py [--messages 2000] [--kills 50] [--reminder-kills 10] [--seed 1]
 
 1. Polls: loads a backfill into a fresh Dovecot, then runs `busavvik poll --once` and SIGKILLs it at a
    random moment (startup, login, FETCH, parsing, commit; batches of 25): 30% at a random time before the
@@ -30,18 +30,18 @@ from typing import Any
 
 if __package__ in (None, ""):
     import sys
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from aiosmtpd.controller import Controller  # noqa: E402
 from aiosmtpd.smtp import SMTP, Envelope, Session  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from bench import harness  # noqa: E402
 from notify.policy import is_working_day  # noqa: E402
 from store.db import Database  # noqa: E402
 from store.models import Case, Message, Reminder  # noqa: E402
 from tests.servers.dovecot import DovecotServer  # noqa: E402
 from tests.servers.smtpsink import SinkHandler, SmtpSink, free_port  # noqa: E402
+from tests.support import harness  # noqa: E402
 
 STARTUP = 1.0          # seconds a `busavvik` process needs before it talks to a server (imports, migrations)
 

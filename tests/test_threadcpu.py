@@ -1,10 +1,10 @@
-"""bench/threadcpu.py: the CPU of each thread of the process, by the thread's name and role."""
+"""tests/support/threadcpu.py: the CPU of each thread of the process, by the thread's name and role."""
 from __future__ import annotations
 
 import threading
 import time
 
-from bench.threadcpu import ThreadCpu
+from tests.support.threadcpu import ThreadCpu
 
 
 def _burn(seconds: float) -> None:

@@ -1,7 +1,7 @@
 """Privacy and escaping: a corpus full of personnummer and samordningsnummer and HTML injection, through every
 output busavvik has; grep for the numbers.
 
-    .venv/bin/python bench/privacy.py [--cases 40] [--seed 1]
+    .venv/bin/python tests/support/privacy.py [--cases 40] [--seed 1]
 
 Numbers: valid (Luhn) personnummer and samordningsnummer (day + 60) written as YYMMDD-NNNN, YYMMDDNNNN,
 YYYYMMDD-NNNN, YYYYMMDDNNNN and YYMMDD+NNNN, and the same with a wrong check digit (invalid).  They are put
@@ -27,16 +27,16 @@ from typing import Any
 
 if __package__ in (None, ""):
     import sys
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from sqlalchemy import select  # noqa: E402
 
-from bench import harness  # noqa: E402
 from store.db import Database  # noqa: E402
 from store.models import Case  # noqa: E402
 from tests.formbuilder import SAMPLE_VALUES, build_form  # noqa: E402
 from tests.mailbuilder import SECRETARIAT, make_mail  # noqa: E402
 from tests.servers.smtpsink import SmtpSink  # noqa: E402
+from tests.support import harness  # noqa: E402
 
 PAYLOADS = ('<script>alert("bus")</script>', '"><img src=x onerror=alert(1)>')
 AS_OF = date(2026, 4, 20)          # a Monday; cases from January are overdue, March ones are due soon

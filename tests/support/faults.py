@@ -1,6 +1,6 @@
 """Network faults: a TCP proxy in front of Dovecot (and of the SMTP sink) cuts, stalls and slows connections.
 
-    .venv/bin/python bench/faults.py [--messages 2000] [--cuts 20] [--stalls 5] [--slow 3] [--timeout 3]
+    .venv/bin/python tests/support/faults.py [--messages 2000] [--cuts 20] [--stalls 5] [--slow 3] [--timeout 3]
                                      [--smtp-faults 10] [--seed 1]
 
 IMAP: the worker's poll cycle (`busavvik.poll.poll_once`, default retry policy: 4 attempts, backoff 1-2-4 s)
@@ -29,12 +29,10 @@ from typing import Any
 
 if __package__ in (None, ""):
     import sys
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from sqlalchemy import select  # noqa: E402
 
-from bench import harness  # noqa: E402
-from bench.crash import _as_of, _next_working_day  # noqa: E402
 from busavvik import cli_notify  # noqa: E402
 from busavvik.context import AppContext  # noqa: E402
 from busavvik.poll import poll_once  # noqa: E402
@@ -47,6 +45,8 @@ from store.models import Reminder  # noqa: E402
 from tests.servers.dovecot import DovecotServer  # noqa: E402
 from tests.servers.smtpsink import SmtpSink  # noqa: E402
 from tests.servers.tcpproxy import Plan, TcpProxy  # noqa: E402
+from tests.support import harness  # noqa: E402
+from tests.support.crash import _as_of, _next_working_day  # noqa: E402
 
 ATTEMPTS, BACKOFF = 4, (1 + 2 + 4)          # ingest.imap.RetryPolicy defaults
 

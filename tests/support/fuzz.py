@@ -1,6 +1,6 @@
 """Bad input: a mutation fuzzer over real fixtures, through the whole pipeline (Pipeline(db, rules).ingest).
 
-    .venv/bin/python bench/fuzz.py [--cases 10000] [--big-mb 50] [--seed 1] [--db URL] [--json]
+    .venv/bin/python tests/support/fuzz.py [--cases 10000] [--big-mb 50] [--seed 1] [--db URL] [--json]
 
 Seeds are the realistic corpus (tests/corpus.py: forms, answers, forwards, auto-replies).  Each case is one
 of the mutations below; every case is a RawMessage of its own (mailbox "fuzz", UID = case number):
@@ -42,7 +42,7 @@ from typing import Any
 
 if __package__ in (None, ""):
     import sys
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from sqlalchemy import select  # noqa: E402
 
@@ -373,7 +373,7 @@ def main() -> None:
     if args.json:
         print(json.dumps(figures))
         return
-    from bench import harness
+    from tests.support import harness
     harness.print_figures(f"fuzz: {args.cases} cases + one {args.big_mb} MB attachment (seed {args.seed})", figures)
 
 

@@ -1,4 +1,4 @@
-"""Shared pieces of the reliability harness (bench/crash.py, faults.py, readonly.py, fuzz.py, privacy.py and
+"""Shared pieces of the reliability harness (tests/support/crash.py, faults.py, readonly.py, fuzz.py, privacy.py and
 the short CI versions in tests/test_reliability_*.py).
 
 * `backfill(n)`: realistic BUS mail with unique Message-IDs; every third carries a filled-in form, every
@@ -24,7 +24,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:                          # run as a script: make the project importable
     sys.path.insert(0, str(ROOT))
 
