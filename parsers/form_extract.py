@@ -19,6 +19,9 @@ LONG_FIELDS = frozenset({"event_type", "description", "proposed_action", "person
                          "response_description", "response_improvements", "units_involved"})
 _FIELD_NAMES = frozenset(FORM_FIELDS)
 _TAGGED = "content_control_tagged"
+FORM_TITLE = "avvikelseblankett för bus"   # "Avvikelseblankett för BUS-samverkan", lower case
+MAX_TITLE_CHARS = 80                       # a title line, not a sentence that mentions the form
+MIN_FORM_EVIDENCE = 3                      # distinct section headings + fields named by labels or tags
 _new = tuple.__new__             # a NamedTuple made without its Python-level __new__: hot paths only
 
 
@@ -241,5 +244,16 @@ def extract(lines: list[Line], compiled: CompiledForm) -> tuple[list[Found], boo
         labelled = reader.labelled(index)
         if labelled is not None:
             found.append(labelled)
-    is_form = bool(reader.targets) or any(info.heading is not None for info in infos)
-    return found, is_form
+    return found, looks_like_form(lines, infos, reader.targets)
+
+
+def looks_like_form(lines: list[Line], infos: list[_Info], targets: dict[Control, _Target]) -> bool:
+    """The form's title, or enough of its own headings, labels and tags (MIN_FORM_EVIDENCE distinct ones).
+
+    One content control tagged "Description" (an invoice template) or a lone "Datum" is not the form."""
+    if any(len(line.text) <= MAX_TITLE_CHARS and norm(line.text).startswith(FORM_TITLE) for line in lines):
+        return True
+    sections = {info.heading.key for info in infos if info.heading is not None}
+    fields = {info.label.key for info in infos if info.label is not None}
+    fields.update(target.field for target in targets.values())
+    return len(sections) + len(fields) >= MIN_FORM_EVIDENCE
