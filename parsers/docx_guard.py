@@ -11,6 +11,7 @@ import zlib
 from dataclasses import dataclass
 
 from config.rules import FormRules
+from parsers.docx_main import main_part
 from parsers.types import Problem
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"
@@ -87,7 +88,7 @@ def _open_zip(data: bytes, rules: FormRules, filename: str) -> OpenedDocx:
         problems: list[Problem] = []
         if is_macro_enabled(zf, names, filename):
             problems.append(Problem("attachment_macro_enabled", "macro-enabled Word file; macros not run"))
-        info = names.get(DOCUMENT_PART)
+        info = names.get(main_part(set(names), lambda name: _read_capped(zf, names[name], MAX_CONTENT_TYPES_BYTES)))
         if info is None:
             problems.append(Problem("attachment_unreadable", f"no {DOCUMENT_PART} in the zip"))
             return OpenedDocx(None, tuple(problems))

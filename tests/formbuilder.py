@@ -319,6 +319,26 @@ def package(document: bytes, *, macro: bool = False) -> bytes:
     return buffer.getvalue()
 
 
+def word_online(docx_bytes: bytes, main: str = "word/document2.xml") -> bytes:
+    """The same .docx as Word Online saves it: the main part renamed, _rels/.rels and the content types to match."""
+    source = zipfile.ZipFile(io.BytesIO(docx_bytes))
+    buffer = io.BytesIO()
+    stem = main.rsplit("/", 1)[1]
+    with source, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info in source.infolist():
+            data = source.read(info)
+            name = info.filename
+            if name == "word/document.xml":
+                name = main
+            elif name == "word/_rels/document.xml.rels":
+                name = f"word/_rels/{stem}.rels"
+            elif name in ("_rels/.rels", "[Content_Types].xml"):
+                data = data.replace(b"/word/document.xml", f"/{main}".encode()).replace(
+                    b'Target="word/document.xml"', f'Target="/{main}"'.encode())
+            zf.writestr(name, data)
+    return buffer.getvalue()
+
+
 def build_form(values: Mapping[str, object], *, shape: str = "controls", date_style: str = "fulldate",
                placeholders_for_empty: bool = True, labels: Mapping[str, str] | None = None) -> bytes:
     """The form filled with `values`, laid out in `shape` (see SHAPES), as .docx bytes."""
