@@ -33,6 +33,7 @@ PROBLEM_LABELS = {
     "attachment_unreadable": "bilagan gick inte att läsa",
     "attachment_encrypted": "lösenordsskyddad bilaga",
     "attachment_legacy_doc": "gammalt Word-format (.doc)",
+    "mail_encrypted": "krypterat mejl (S/MIME), kan inte läsas",
     "attachment_too_large": "för stor bilaga",
     "attachment_macro_enabled": "bilaga med makron",
     "form_missing_required_fields": "blanketten saknar obligatoriska fält",

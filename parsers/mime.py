@@ -9,6 +9,7 @@ from email.header import decode_header, make_header
 from email.message import Message
 
 from parsers.headers import header_text
+from parsers.smime import is_pkcs7_mime, open_pkcs7
 from parsers.types import Attachment, Problem
 
 MAX_DEPTH = 30
@@ -112,6 +113,17 @@ def outlook_attachments(data: bytes, depth: int) -> tuple[list[Attachment], list
     return [Attachment(a.filename, a.content_type, a.data, True) for a in found], []
 
 
+def smime_parts(data: bytes, forwarded: bool,
+                depth: int) -> tuple[str, list[Attachment], list[Problem]]:
+    """The text and Word files of S/MIME signed content; encrypted content gives `mail_encrypted`."""
+    inner, problems = open_pkcs7(data)
+    if inner is None:
+        return "", [], list(problems)
+    text, found, inner_problems = walk_parts(inner, depth + 1)
+    return text, [Attachment(a.filename, a.content_type, a.data, a.forwarded or forwarded) for a in found], \
+        list(inner_problems)
+
+
 def walk_parts(msg: Message, depth: int = 0) -> tuple[str, tuple[Attachment, ...], tuple[Problem, ...]]:
     """(body text of the message itself, Word attachments, problems met while decoding)."""
     plain: list[str] = []
@@ -131,6 +143,11 @@ def walk_parts(msg: Message, depth: int = 0) -> tuple[str, tuple[Attachment, ...
             found, item_problems = outlook_attachments(_decoded(part) or b"", depth)
             attachments.extend(found)
             problems.extend(item_problems)
+        elif is_pkcs7_mime(ctype, filename) and depth < 3:
+            text, found, smime_problems = smime_parts(_decoded(part) or b"", forwarded, depth)
+            plain.extend([text] if text and not forwarded else [])
+            attachments.extend(found)
+            problems.extend(smime_problems)
         elif _is_tnef(ctype, filename):
             found, tnef_problems = tnef_attachments(_decoded(part) or b"", forwarded)
             attachments.extend(found)

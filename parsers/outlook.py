@@ -37,11 +37,19 @@ def _copy_headers(out: EmailMessage, msg: Any) -> None:
             pass
 
 
+def _attachments(msg: Any) -> list[Any]:
+    """The item's attachments; for an S/MIME item extract-msg could not open (encrypted), its smime.p7m."""
+    found = list(msg.attachments)
+    if not found and getattr(msg, "classType", "").upper().startswith("IPM.NOTE.SMIME"):
+        found = list(getattr(msg, "rawAttachments", None) or [])
+    return found
+
+
 def _to_email(msg: Any, depth: int = 0) -> EmailMessage:
     out = EmailMessage()
     _copy_headers(out, msg)
     out.set_content(msg.body or "")
-    for att in msg.attachments:
+    for att in _attachments(msg):
         data = getattr(att, "data", None)
         name = getattr(att, "longFilename", None) or getattr(att, "shortFilename", None) or "attachment"
         if isinstance(data, (bytes, bytearray)):
