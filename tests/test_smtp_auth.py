@@ -16,6 +16,8 @@ from config.settings import SmtpSettings
 from notify import smtp
 from tests.servers.smtpsink import SinkHandler, free_port
 
+pytestmark = pytest.mark.integration
+
 EXCHANGE_REFUSAL = "5.7.139 Authentication unsuccessful, basic authentication is disabled."
 
 
