@@ -251,7 +251,8 @@ def looks_like_form(lines: list[Line], infos: list[_Info], targets: dict[Control
     """The form's title, or enough of its own headings, labels and tags (MIN_FORM_EVIDENCE distinct ones).
 
     One content control tagged "Description" (an invoice template) or a lone "Datum" is not the form."""
-    if any(len(line.text) <= MAX_TITLE_CHARS and norm(line.text).startswith(FORM_TITLE) for line in lines):
+    if any(len(line.text) <= MAX_TITLE_CHARS and "avvikelseblankett" in line.text.lower()
+           and norm(line.text).startswith(FORM_TITLE) for line in lines):
         return True
     sections = {info.heading.key for info in infos if info.heading is not None}
     fields = {info.label.key for info in infos if info.label is not None}

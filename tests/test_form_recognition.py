@@ -113,3 +113,12 @@ def test_opaque_signed_mail_is_read_through(db: Database, rules: Rules) -> None:
     _ingest(db, rules, mail)
     msgs, devs = _stored(db)
     assert [(m["kind"], m["problems"]) for m in msgs] == [("deviation", [])] and len(devs) == 1
+
+
+def test_the_title_alone_makes_the_form_and_a_mention_does_not(rules: Rules) -> None:
+    titled = package(document_xml(_p(_run("AVVIKELSEBLANKETT FÖR BUS-SAMVERKAN")) + _p(_run("Enhet: BUP"))))
+    assert parse_form(titled, rules.form).form is not None
+    mention = ("Protokoll: vi gick igenom den avvikelseblankett för BUS-samverkan som kom in i mars "
+               "och beslutade att följa upp ärendet på nästa möte.")
+    minutes = package(document_xml(_p(_run(mention)) + _p(_run("Datum: 2026-03-02"))))
+    assert parse_form(minutes, rules.form).form is None
