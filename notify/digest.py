@@ -44,6 +44,8 @@ PROBLEM_LABELS = {
     "mail_bad_address": "en orimligt lång e-postadress utelämnades",
     "internal_error": "internt fel vid inläsning",
 }
+REMINDER_LABELS = {"unknown": "påminnelse kanske skickad (kontrollera)", "failed": "påminnelse misslyckades",
+                   "held": "påminnelse stoppad – för många mottagare (granska)"}
 STEP_LABELS = {"first": "påminnelse 1", "second": "påminnelse 2", "escalation": "eskalering"}
 MONTHS = ("jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
 
@@ -149,8 +151,8 @@ def _review_rows(session: Session, msgs: list[Message], ids: dict[int, str], sta
                         "", clean(mb.last_error, 120))))
     out += set_aside_rows(session)
     out += unsent_digest_rows(session, end)
-    for r in session.scalars(select(Reminder).where(Reminder.status.in_(("unknown", "failed")))):
-        label = "påminnelse kanske skickad (kontrollera)" if r.status == "unknown" else "påminnelse misslyckades"
+    for r in session.scalars(select(Reminder).where(Reminder.status.in_(("unknown", "failed", "held")))):
+        label = REMINDER_LABELS[r.status]
         step = f"{label}: {STEP_LABELS.get(r.step, r.step)}"
         out.append(Row(ids.get(r.case_pk, "?"), r.due_on.isoformat(), (step, "", clean(r.last_error, 120))))
     return out
