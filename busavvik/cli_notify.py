@@ -146,13 +146,16 @@ def _print_summary(summary: RemindSummary) -> None:
     say(line + (f", {len(failed)} kom inte fram." if failed else "."))
     for d in summary.deliveries:
         tries = f" (försök {d.attempts} av {outbox.MAX_ATTEMPTS})" if d.status != "sent" and d.attempts else ""
-        detail = f" – serverns svar: {d.detail}" if d.detail and d.status != "sent" else ""
+        detail = f" – orsak: {d.detail}" if d.detail and d.status != "sent" else ""
         say(f"  {d.case_id} [{d.step}]: {review.state_text(d.status, d.case_id, d.step)}{tries}{detail}")
+    shown = {f"{d.case_id} [{d.step}]" for d in summary.deliveries}
     for p in summary.planned:
         if p.held and p.created:
+            shown.add(f"{p.case_id} [{p.step}]")
             say(f"  {p.case_id} [{p.step}]: {review.state_text('held', p.case_id, p.step)} – {p.held}")
-    for line in summary.attention:
-        say(f"  att kontrollera: {line}")
+    for line in summary.attention:   # rows of earlier runs that still wait for a human
+        if not line.startswith(tuple(shown)):
+            say(f"  att kontrollera: {line}")
 
 
 def resolve_cmd(ctx: typer.Context, case_id: str = typer.Argument(..., metavar="CASE"),

@@ -17,7 +17,7 @@ MAILBOX_PROBLEMS = {   # last_error_code -> (what happened, what to do), Swedish
                    "kontrollera serverns certifikat och ca_file i konfigurationen"),
     "network": ("e-postservern gick inte att nå", "kontrollera nätverket och att e-postservern är uppe"),
 }
-OTHER_PROBLEM = ("ett fel uppstod vid läsningen", "se `busavvik status` och arbetarens logg")
+OTHER_PROBLEM = ("ett fel uppstod vid läsningen", "läs arbetarens logg")
 
 SET_ASIDE_LABELS = {"refused": "servern vägrar lämna ut det", "hung_up": "servern kopplar ned när det begärs",
                     "empty": "servern skickar det utan innehåll", "unreadable": "filen går inte att läsa"}
@@ -73,8 +73,8 @@ def unread_notices(rows: list[MailboxStatus]) -> list[str]:
                    if mb.last_success_at else "Inget mejl från den har hämtats än")
         out.append(f"Brevlådan {clean(mb.mailbox)} har inte kunnat läsas sedan {_at(since)} ({what}). "
                    f"{missing}, så siffrorna i den här sammanfattningen kan vara ofullständiga. "
-                   f"Gör så här: {todo}; se `busavvik status`. När brevlådan går att läsa igen hämtas det som "
-                   "saknas automatiskt.")
+                   f"Gör så här: {todo} (felet i detalj: `busavvik status`). När brevlådan går att läsa igen "
+                   "hämtas det som saknas automatiskt.")
     return out
 
 

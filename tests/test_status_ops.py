@@ -159,7 +159,7 @@ def test_the_digest_says_in_swedish_that_a_mailbox_could_not_be_read(db_url: str
     for page in (html, " ".join(text.split())):
         assert "Brevlådan storsthlm har inte kunnat läsas sedan 20" in page
         assert "(ett fel uppstod vid läsningen)" in page and "kan vara ofullständiga" in page
-        assert "Gör så här: se `busavvik status` och arbetarens logg" in page
+        assert "Gör så här: läs arbetarens logg (felet i detalj: `busavvik status`)" in page
         assert "Inga nya avvikelser denna vecka" not in page and "Inga svar denna vecka" not in page
         assert "Inga nya avvikelser har registrerats – men alla brevlådor har inte kunnat läsas" in page
         assert "MailboxError" not in page and "not a Maildir" not in page      # no raw English exception
