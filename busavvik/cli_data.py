@@ -11,9 +11,10 @@ from sqlalchemy import select
 
 from busavvik.console import err, out
 from busavvik.render import write_csv, write_json
+from notify.review import REVIEW_STATES, state_text
 from parsers.pnr import redact
 from store import export
-from store.models import Case, Message
+from store.models import Case, Message, Reminder
 from store.setaside import set_aside_rows
 
 export_app = typer.Typer(help="Export data as JSON or CSV on standard output.", no_args_is_help=True)
@@ -129,8 +130,9 @@ def problems_cmd(ctx: typer.Context, fmt: ViewFormat = typer.Option(ViewFormat.t
                   "uid": a.uid, "reason": a.reason, "since": a.first_at.isoformat(), "attempts": a.attempts,
                   "summary": redact(a.summary)}
                  for a in set_aside_rows(session)]
+        reminders = _reminder_rows(session)
     if fmt == ViewFormat.json:
-        write_json(rows + aside)
+        write_json(rows + aside + reminders)
         return
     table = Table(title=f"Needs review: {len(rows)}")
     for col in ("date", "kind", "problems", "from", "subject"):
@@ -141,6 +143,17 @@ def problems_cmd(ctx: typer.Context, fmt: ViewFormat = typer.Option(ViewFormat.t
     out.print(table)
     if aside:
         _print_set_aside(aside)
+    for r in reminders:
+        out.print(f"Påminnelse {r['case_id']} [{r['step']}]: {r['what']} ({r['reason']})", markup=False,
+                  soft_wrap=True)
+
+
+def _reminder_rows(session: Any) -> list[dict[str, Any]]:
+    """Reminders a human must look at: held back (too many recipients), failed, unknown (notify/review.py)."""
+    found = session.execute(select(Case.case_id, Reminder).join(Case, Case.id == Reminder.case_pk)
+                            .where(Reminder.status.in_(REVIEW_STATES)).order_by(Reminder.id)).tuples()
+    return [{"kind": "reminder", "case_id": cid, "step": r.step, "status": r.status, "attempts": r.attempts,
+             "what": state_text(r.status, cid, r.step), "reason": redact(r.last_error or "")} for cid, r in found]
 
 
 def _print_set_aside(aside: list[dict[str, Any]]) -> None:

@@ -14,7 +14,7 @@ from rich.markup import escape
 from busavvik.cli_case import case_app
 from busavvik.context import AppContext
 from notify import digest as dg
-from notify import outbox
+from notify import outbox, review
 from notify.policy import STOCKHOLM, day_off_reason, in_window, local_day
 from notify.smtp import SmtpSender, Transport
 
@@ -36,6 +36,11 @@ class RemindSummary:
     deliveries: list[outbox.Delivery] = field(default_factory=list)
     attention: list[str] = field(default_factory=list)
 
+    def not_delivered(self) -> list[str]:
+        """Case ids of what was due in this run and did not go out (held for review included)."""
+        return ([d.case_id for d in self.deliveries if d.status not in ("sent", "aborted")]
+                + [p.case_id for p in self.planned if p.held and p.created])
+
 
 def transport_for(app: AppContext) -> Transport:
     if not app.settings.smtp.host:
@@ -44,7 +49,7 @@ def transport_for(app: AppContext) -> Transport:
 
 
 def _attention(app: AppContext) -> list[str]:
-    return [f"påminnelse id {r.id} ({r.step}): {r.status} – {r.last_error or ''}" for r in outbox.attention(app.db)]
+    return review.attention_lines(app.db)
 
 
 def run_reminders(app: AppContext, now: datetime, respect_window: bool,
@@ -88,7 +93,10 @@ def _dry_run(app: AppContext, day: date) -> None:
     planned = outbox.plan(app.db, day, as_of_moment(day, app), app.settings, app.rules, dry_run=True)
     say(f"Provkörning {day.isoformat()}: {len(planned)} påminnelse(r) skulle skickas"
               f"{'' if app.settings.reminders.enabled else ' (påminnelser är avstängda)'}.")
-    _print_planned(planned, "skulle skicka")
+    _print_planned([p for p in planned if not p.held], "skulle skicka")
+    for p in planned:
+        if p.held:
+            say(f"  ingen påminnelse {p.case_id} [{p.step}]: {p.held}")
     for case_id, reason in outbox.skipped(app.db, day, app.settings, app.rules):
         say(f"  ingen påminnelse {case_id}: {reason}")
     for line in _attention(app):
@@ -99,7 +107,10 @@ def remind_cmd(ctx: typer.Context,
                as_of: str = typer.Option(..., "--as-of", help="Day (YYYY-MM-DD) to send for."),
                dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be sent and to whom.")
                ) -> None:
-    """Send the reminders due on that day (as if inside the sending window). Needs reminders.enabled."""
+    """Send the reminders due on that day (as if inside the sending window). Needs reminders.enabled.
+
+    Exit status: 0 every reminder due went out (or none was due); 1 one or more did not (refused, deferred,
+    unknown, or held back for too many recipients: see the lines printed), or reminders are disabled."""
     app: AppContext = ctx.obj
     day = _parse_day(as_of)
     if dry_run:
@@ -111,6 +122,14 @@ def remind_cmd(ctx: typer.Context,
         raise typer.Exit(1)
     summary = run_reminders(app, as_of_moment(day, app), respect_window=False)
     _print_summary(summary)
+    if summary.not_delivered():
+        err.print(f"{len(summary.not_delivered())} påminnelse(r) som skulle ha gått ut {day.isoformat()} kom inte "
+                  "fram: se raderna ovan.", markup=False, highlight=False)
+        raise typer.Exit(1)
+
+
+RECOVERED = {"requeued": "åter i kö", "sent": "bekräftade som skickade", "unknown": "med okänt utfall",
+             "failed": "misslyckade"}
 
 
 def _print_summary(summary: RemindSummary) -> None:
@@ -119,15 +138,24 @@ def _print_summary(summary: RemindSummary) -> None:
         return
     for key, n in summary.recovered.items():
         if n:
-            say(f"Efter avbrott: {n} {key}")
-    _print_planned([p for p in summary.planned if p.created], "planerad")
+            say(f"Efter ett avbrott: {n} påminnelse(r) {RECOVERED.get(key, key)}")
+    _print_planned([p for p in summary.planned if p.created and not p.held], "planerad")
     sent = [d for d in summary.deliveries if d.status == "sent"]
-    say(f"{summary.day.isoformat()}: {len(sent)} påminnelse(r) skickade.")
+    failed = summary.not_delivered()
+    line = f"{summary.day.isoformat()}: {len(sent)} påminnelse(r) skickade"
+    say(line + (f", {len(failed)} kom inte fram." if failed else "."))
     for d in summary.deliveries:
-        suffix = f" – {d.detail}" if d.detail else ""
-        say(f"  {d.case_id} [{d.step}]: {d.status}{suffix}")
-    for line in summary.attention:
-        say(f"  att kontrollera: {line}")
+        tries = f" (försök {d.attempts} av {outbox.MAX_ATTEMPTS})" if d.status != "sent" and d.attempts else ""
+        detail = f" – orsak: {d.detail}" if d.detail and d.status != "sent" else ""
+        say(f"  {d.case_id} [{d.step}]: {review.state_text(d.status, d.case_id, d.step)}{tries}{detail}")
+    shown = {f"{d.case_id} [{d.step}]" for d in summary.deliveries}
+    for p in summary.planned:
+        if p.held and p.created:
+            shown.add(f"{p.case_id} [{p.step}]")
+            say(f"  {p.case_id} [{p.step}]: {review.state_text('held', p.case_id, p.step)} – {p.held}")
+    for line in summary.attention:   # rows of earlier runs that still wait for a human
+        if not line.startswith(tuple(shown)):
+            say(f"  att kontrollera: {line}")
 
 
 def resolve_cmd(ctx: typer.Context, case_id: str = typer.Argument(..., metavar="CASE"),
@@ -138,7 +166,7 @@ def resolve_cmd(ctx: typer.Context, case_id: str = typer.Argument(..., metavar="
     if sent == resend:
         raise typer.BadParameter("ange exakt en av --sent och --resend")
     try:
-        status = outbox.resolve(ctx.obj.db, case_id, step, sent, datetime.now(UTC))
+        status = outbox.resolve(ctx.obj.db, case_id, step, sent, datetime.now(UTC), ctx.obj.settings, ctx.obj.rules)
     except LookupError as exc:
         err.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(1) from None

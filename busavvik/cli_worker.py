@@ -3,18 +3,21 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from busavvik.console import err, out
 from busavvik.context import AppContext
 from busavvik.leader import AlreadyRunning
 from busavvik.logs import setup_logging
 from busavvik.poll import poll_once
+from busavvik.status_info import cursor_text, reminder_info, worker_info
 from busavvik.worker import Worker
 from store.cases import STOCKHOLM
 from store.digestruns import runs
@@ -80,38 +83,57 @@ def run_cmd(ctx: typer.Context) -> None:
         raise typer.Exit(1) from None
 
 
-def status_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Machine-readable.")) -> None:
-    """Each mailbox's last successful poll, cursors, errors and counts."""
+def status_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Machine-readable."),
+               full: bool = typer.Option(False, "--full", help="With --json: an object with the mailboxes, the "
+                                         "worker, the reminders and the digest (without: the mailbox list).")
+               ) -> None:
+    """Each mailbox's last successful poll, cursors, errors and counts; whether the worker is alive; reminders.
+
+    Exit status 0; the text says what is wrong and what to do."""
     app: AppContext = ctx.obj
+    now = datetime.now(UTC)
     with app.db.session() as session:
-        statuses = {s.mailbox: s for s in session.scalars(select(MailboxStatus))}
-        cursors = session.scalars(select(Cursor).order_by(Cursor.mailbox, Cursor.folder)).all()
-        aside = set_aside_counts(session)
+        rows = _mailbox_rows(app, session)
         digest = _digest_line(runs(session), app.settings.digest.enabled and bool(app.settings.smtp.host))
-        rows = []
-        for mb in app.settings.mailboxes:
-            st = statuses.get(mb.name)
-            rows.append({
-                "mailbox": mb.name, "type": mb.type,
-                "last_poll": st.last_poll_at if st else None, "last_success": st.last_success_at if st else None,
-                "last_error": st.last_error if st else None, "errors": st.error_count if st else 0,
-                "fetched": st.fetched_total if st else 0, "set_aside": aside.get(mb.name, 0),
-                "cursors": {c.folder: f"{c.uidvalidity}:{c.last_uid}" for c in cursors if c.mailbox == mb.name},
-            })
+        worker = worker_info(session, now)
+    reminders = reminder_info(app.db, app.settings)
     if as_json:   # times in UTC, ISO 8601
-        json.dump(rows, sys.stdout, indent=2, default=lambda t: t.isoformat())
+        doc = {"mailboxes": rows, "worker": worker, "reminders": reminders, "digest": digest} if full else rows
+        json.dump(doc, sys.stdout, indent=2, default=lambda t: t.isoformat())
         sys.stdout.write("\n")
         return
     table = Table(title="Mailboxes (times in Stockholm)")
     for col in ("mailbox", "last success", "last poll", "last error", "errors", "fetched", "set aside", "cursors"):
         table.add_column(col)
     for r in rows:
-        folders: dict[str, str] = r["cursors"]  # type: ignore[assignment]
-        table.add_row(str(r["mailbox"]), _local(r["last_success"]), _local(r["last_poll"]),  # type: ignore[arg-type]
-                      str(r["last_error"] or "-"), str(r["errors"]), str(r["fetched"]), str(r["set_aside"]),
-                      ", ".join(f"{k}={v}" for k, v in folders.items()) or "-")
+        error = f"{r['last_error']} (sedan {_local(r['error_since'])})" if r["last_error"] else "-"
+        table.add_row(escape(str(r["mailbox"])), _local(r["last_success"]), _local(r["last_poll"]),
+                      escape(error), str(r["errors"]), str(r["fetched"]), str(r["set_aside"]),
+                      escape("; ".join(r["cursors_text"])) or "-")
     out.print(table)
+    for line in (worker["text"], reminders["text"], *[f"  att kontrollera: {a}" for a in reminders["attention"]]):
+        out.print(line, markup=False, soft_wrap=True)
     out.print(digest)
+
+
+def _mailbox_rows(app: AppContext, session: Session) -> list[dict[str, Any]]:
+    statuses = {s.mailbox: s for s in session.scalars(select(MailboxStatus))}
+    cursors = session.scalars(select(Cursor).order_by(Cursor.mailbox, Cursor.folder)).all()
+    aside = set_aside_counts(session)
+    rows = []
+    for mb in app.settings.mailboxes:
+        st = statuses.get(mb.name)
+        mine = [c for c in cursors if c.mailbox == mb.name]
+        rows.append({
+            "mailbox": mb.name, "type": mb.type,
+            "last_poll": st.last_poll_at if st else None, "last_success": st.last_success_at if st else None,
+            "last_error": st.last_error if st else None, "errors": st.error_count if st else 0,
+            "fetched": st.fetched_total if st else 0, "set_aside": aside.get(mb.name, 0),
+            "cursors": {c.folder: f"{c.uidvalidity}:{c.last_uid}" for c in mine},
+            "error_since": st.error_since if st else None,
+            "cursors_text": [cursor_text(mb.type, c) for c in mine] or ["ingen post ännu"],
+        })
+    return rows
 
 
 def _digest_line(done: list[DigestRun], mailed: bool) -> str:

@@ -27,7 +27,8 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
              "Poll every configured mailbox once: fetch new mail read-only, store, parse and link it."),
     "run": (("busavvik.cli_worker",),
             "Run the worker: poll every `worker.poll_minutes`, remind and send the digest on schedule."),
-    "status": (("busavvik.cli_worker",), "Each mailbox's last successful poll, cursors, errors and counts."),
+    "status": (("busavvik.cli_worker",), "Each mailbox's last successful poll, cursors, errors and counts; "
+                                         "whether the worker is alive; reminders."),
     "reparse": (("busavvik.cli_reparse",),
                 "Re-parse stored raw mail with the current rules and show what changes (field, old → new)."),
     "report": (("busavvik.cli_report",),

@@ -52,8 +52,12 @@ def run_digest(app: AppContext, now: datetime, send: SendDigest) -> str:
         if state != "claimed":
             return state
         error = None
+        day = due.astimezone(ZoneInfo(app.settings.worker.timezone)).date()
         try:
-            send(app, due.astimezone(ZoneInfo(app.settings.worker.timezone)).date())
+            result = send(app, day)
+            sent_to = getattr(result, "sent_to", None) or app.settings.digest.recipients
+            log.info("the weekly digest of %s (as of %s) was sent to %s", due.isoformat(), day.isoformat(),
+                     ", ".join(sent_to))
         except Exception as exc:  # noqa: BLE001 - recorded; the hourly try sends it again
             error = f"{type(exc).__name__}: {exc}"
             log.error("the weekly digest of %s was not sent (%s); it is tried again within the hour",

@@ -55,11 +55,13 @@ def _record_status(app: AppContext, result: MailboxResult) -> None:
             session.add(row)
         row.last_poll_at = now()
         row.fetched_total = (row.fetched_total or 0) + result.stats.new + result.stats.duplicates
-        if result.error is None:
+        if result.error is None:   # recovered: no error is shown any more (error_count is failures in a row)
             row.last_success_at, row.last_error, row.last_error_code = row.last_poll_at, None, None
+            row.error_count, row.error_since = 0, None
         else:
             row.last_error, row.last_error_code = result.error[:1000], result.error_code
             row.error_count = (row.error_count or 0) + 1
+            row.error_since = row.error_since or row.last_poll_at
 
 
 def _batch_handler(app: AppContext, pipeline: Pipeline, mb: MailboxSettings, result: MailboxResult,

@@ -19,8 +19,10 @@ from sqlalchemy.exc import DBAPIError
 from busavvik.context import AppContext
 from busavvik.leader import AlreadyRunning, LeaderLock
 from busavvik.poll import StopRequested, poll_once
+from store.heartbeat import beat
 
 log = logging.getLogger("busavvik.worker")
+HEARTBEAT_SECONDS = 60
 NotifyJob = Callable[[AppContext, datetime], None]
 
 
@@ -40,6 +42,18 @@ class Worker:
         self.tz = ZoneInfo(app.settings.worker.timezone)
         self.notify_jobs = notify_jobs or {}
         self._scheduler: BackgroundScheduler | None = None
+        self.started = datetime.now(self.tz)
+        self.beat_seconds = max(1, int(min(HEARTBEAT_SECONDS, app.settings.worker.poll_minutes * 60)))
+
+    def _heartbeat(self, state: str = "running") -> None:
+        """The row `busavvik status` reads to say whether the worker is alive (store/heartbeat.py)."""
+        if state == "running" and (self.halt.is_set() or not self.lock.still_held()):
+            return
+        try:
+            with self.app.db.session() as session:
+                beat(session, datetime.now(self.tz), self.started, self.beat_seconds, state)
+        except DBAPIError as exc:
+            log.warning("heartbeat not written, the database is unreachable: %s", _reason(exc))
 
     def _poll_job(self) -> None:
         if self.halt.is_set() or not self.lock.still_held():
@@ -56,6 +70,7 @@ class Worker:
         for r in results:
             log.info("polled %s: new=%d duplicates=%d set_aside=%d error=%s", r.mailbox, r.stats.new,
                      r.stats.duplicates, r.set_aside, r.error_code or "-")
+        self._heartbeat()
 
     def _notify(self, name: str, job: NotifyJob) -> Callable[[], None]:
         def run() -> None:
@@ -74,6 +89,8 @@ class Worker:
         sched = BackgroundScheduler(timezone=self.tz, job_defaults={"coalesce": True, "max_instances": 1})
         seconds = self.app.settings.worker.poll_minutes * 60
         sched.add_job(self._poll_job, "interval", seconds=seconds, id="poll", next_run_time=datetime.now(self.tz))
+        sched.add_job(self._heartbeat, "interval", seconds=self.beat_seconds, id="heartbeat",
+                      next_run_time=datetime.now(self.tz))
         for name, (job, trigger) in self.notify_jobs.items():
             args = dict(trigger)
             if args.pop("run_at_start", False):       # also now, each time this worker becomes the leader
@@ -121,6 +138,8 @@ class Worker:
                 self.stop.wait(check)
             self.halt.set()                # a poll in progress ends after the batch in hand
             self._shutdown()
+            if self.stop.is_set() and self.lock.still_held():
+                self._heartbeat("stopped")
             if not self.stop.is_set():
                 log.warning("lost leadership; trying to get it back")
                 self.halt.clear()

@@ -28,6 +28,7 @@ from config.settings import (
 CONFIG_ENV = "BUSAVVIK_CONFIG"
 DATABASE_ENV = "BUSAVVIK_DATABASE_URL"
 RULES_ENV = "BUSAVVIK_RULES"
+MAX_RECIPIENTS_CEILING = 500
 _SECTIONS = {"smtp": SmtpSettings, "reminders": ReminderSettings, "digest": DigestSettings,
              "worker": WorkerSettings, "logging": LoggingSettings}
 
@@ -212,6 +213,9 @@ def _sections(data: dict[str, Any], errors: list[str]) -> dict[str, Any]:
             errors.append(str(exc))
             sections[key], failed = cls(), failed | {key}
     worker, log = sections["worker"], sections["logging"]
+    if not 1 <= sections["reminders"].max_recipients <= MAX_RECIPIENTS_CEILING:
+        errors.append(f"reminders.max_recipients: must be 1–{MAX_RECIPIENTS_CEILING} (addresses in To and Cc of one "
+                      f"reminder, the secretariat's copies included), got {sections['reminders'].max_recipients}")
     if worker.poll_minutes <= 0:
         errors.append("worker.poll_minutes: must be more than 0")
     try:

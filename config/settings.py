@@ -115,6 +115,7 @@ class ReminderSettings:
     window_start: time = time(8, 0)
     window_end: time = time(16, 0)
     templates_dir: str = ""
+    max_recipients: int = 20                 # To + Cc of one reminder; beyond it the case goes to review
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Digest rows for mail and digests the worker could not handle: set-aside mail, digests that did not go out."""
+"""Digest rows for mail and digests the worker could not handle: set-aside mail, digests that did not go out,
+mailboxes that could not be read."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -6,9 +7,17 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from notify.policy import local_day
+from notify.policy import STOCKHOLM, local_day
 from notify.rows import Row, clean
-from store.models import DigestRun, SetAsideMail
+from store.models import DigestRun, MailboxStatus, SetAsideMail
+
+MAILBOX_PROBLEMS = {   # last_error_code -> (what happened, what to do), Swedish
+    "auth_failed": ("inloggningen nekades", "kontrollera lösenordet eller appens behörighet till brevlådan"),
+    "tls_failed": ("den krypterade förbindelsen godtogs inte (certifikat/TLS)",
+                   "kontrollera serverns certifikat och ca_file i konfigurationen"),
+    "network": ("e-postservern gick inte att nå", "kontrollera nätverket och att e-postservern är uppe"),
+}
+OTHER_PROBLEM = ("ett fel uppstod vid läsningen", "läs arbetarens logg")
 
 SET_ASIDE_LABELS = {"refused": "servern vägrar lämna ut det", "hung_up": "servern kopplar ned när det begärs",
                     "empty": "servern skickar det utan innehåll", "unreadable": "filen går inte att läsa"}
@@ -42,3 +51,40 @@ def unsent_digest_rows(session: Session, before: datetime) -> list[Row]:
                 ("veckosammanfattningen skickades inte" if r.status == "failed"
                  else "veckosammanfattningen kanske inte skickades (kontrollera)", "", clean(r.last_error, 120)))
             for r in rows]
+
+
+def _at(moment: datetime | None) -> str:
+    return moment.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M") if moment else "okänd tid"
+
+
+def failing_mailboxes(session: Session) -> list[MailboxStatus]:
+    return list(session.scalars(select(MailboxStatus).where(MailboxStatus.last_error.is_not(None))
+                                .order_by(MailboxStatus.mailbox)))
+
+
+def unread_notices(rows: list[MailboxStatus]) -> list[str]:
+    """One Swedish paragraph per mailbox whose polls fail: since when, that the figures may be incomplete, and
+    what to do. The error text itself (English, technical) stays in `busavvik status`."""
+    out = []
+    for mb in rows:
+        what, todo = MAILBOX_PROBLEMS.get(mb.last_error_code or "", OTHER_PROBLEM)
+        since = mb.error_since or mb.last_poll_at
+        missing = (f"Mejl som kommit dit efter {_at(mb.last_success_at)} finns inte med"
+                   if mb.last_success_at else "Inget mejl från den har hämtats än")
+        out.append(f"Brevlådan {clean(mb.mailbox)} har inte kunnat läsas sedan {_at(since)} ({what}). "
+                   f"{missing}, så siffrorna i den här sammanfattningen kan vara ofullständiga. "
+                   f"Gör så här: {todo} (felet i detalj: `busavvik status`). När brevlådan går att läsa igen "
+                   "hämtas det som saknas automatiskt.")
+    return out
+
+
+def mailbox_rows(rows: list[MailboxStatus]) -> list[Row]:
+    """The "needs review" rows for mailboxes whose polls fail, in Swedish."""
+    out = []
+    for mb in rows:
+        what, todo = MAILBOX_PROBLEMS.get(mb.last_error_code or "", OTHER_PROBLEM)
+        since = mb.error_since or mb.last_poll_at
+        out.append(Row("–", local_day(since).isoformat() if since else "",
+                       (f"brevlådan {clean(mb.mailbox)} kunde inte läsas: {what}", "",
+                        f"sedan {_at(since)}, {mb.error_count} misslyckade försök i rad – {todo}")))
+    return out

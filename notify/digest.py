@@ -21,12 +21,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
-from notify.attention import set_aside_rows, unsent_digest_rows
+from notify.attention import failing_mailboxes, mailbox_rows, set_aside_rows, unread_notices, unsent_digest_rows
 from notify.message import template_env
 from notify.policy import STOCKHOLM, local_day
 from notify.rows import Row, clean
 from store.export import deviation_dict
-from store.models import Case, MailboxStatus, Message, Reminder
+from store.models import Case, Message, Reminder
 
 PNR_FLAG = "personal_identity_number"
 PROBLEM_LABELS = {
@@ -45,6 +45,8 @@ PROBLEM_LABELS = {
     "mail_bad_address": "en orimligt lång e-postadress utelämnades",
     "internal_error": "internt fel vid inläsning",
 }
+REMINDER_LABELS = {"unknown": "påminnelse kanske skickad (kontrollera)", "failed": "påminnelse misslyckades",
+                   "held": "påminnelse stoppad – för många mottagare (granska)"}
 STEP_LABELS = {"first": "påminnelse 1", "second": "påminnelse 2", "escalation": "eskalering"}
 MONTHS = ("jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
 
@@ -78,6 +80,7 @@ class Digest:
     review_older: int = 0                      # unlinked mail of this year received before the week
     privacy: list[str] = field(default_factory=list)
     year: YearSoFar | None = None
+    unread: list[str] = field(default_factory=list)    # mailboxes that could not be read: the week may be incomplete
 
 
 def _bounds(day: date) -> datetime:
@@ -144,14 +147,11 @@ def _review_rows(session: Session, msgs: list[Message], ids: dict[int, str], sta
             what.insert(0, "okopplat mejl")
         out.append(Row(ids.get(m.case_pk or 0, "–"), local_day(m.date or m.first_seen).isoformat(),
                        ("; ".join(what), clean(m.sender), clean(m.subject))))
-    for mb in session.scalars(select(MailboxStatus).where(MailboxStatus.last_error.is_not(None))):
-        out.append(Row("–", local_day(mb.last_poll_at).isoformat() if mb.last_poll_at else "",
-                       (f"brevlådan {clean(mb.mailbox)}: {clean(mb.last_error_code or 'fel')}",
-                        "", clean(mb.last_error, 120))))
+    out += mailbox_rows(failing_mailboxes(session))
     out += set_aside_rows(session)
     out += unsent_digest_rows(session, end)
-    for r in session.scalars(select(Reminder).where(Reminder.status.in_(("unknown", "failed")))):
-        label = "påminnelse kanske skickad (kontrollera)" if r.status == "unknown" else "påminnelse misslyckades"
+    for r in session.scalars(select(Reminder).where(Reminder.status.in_(("unknown", "failed", "held")))):
+        label = REMINDER_LABELS[r.status]
         step = f"{label}: {STEP_LABELS.get(r.step, r.step)}"
         out.append(Row(ids.get(r.case_pk, "?"), r.due_on.isoformat(), (step, "", clean(r.last_error, 120))))
     return out
@@ -194,7 +194,8 @@ def collect(session: Session, as_of: date) -> Digest:
                   new=_new_rows(cases, start, end), answers=_answer_rows(msgs, ids, start, end),
                   overdue=_overdue_rows(session, cases, as_of), due_soon=_due_rows(cases, as_of),
                   review=_review_rows(session, msgs, ids, start, end), review_older=_older_unlinked(msgs, start),
-                  privacy=_privacy(cases, msgs, ids, as_of.year), year=year_stats(cases, as_of))
+                  privacy=_privacy(cases, msgs, ids, as_of.year), year=year_stats(cases, as_of),
+                  unread=unread_notices(failing_mailboxes(session)))
 
 
 def chart_png(stats: YearSoFar) -> bytes:

@@ -4,15 +4,20 @@ Life of a reminder row (`store.models.Reminder`, unique per (case, step)), each 
 transaction, each a compare-and-set UPDATE so two processes can never both win:
 
     plan       (none)      -> pending     row created with our Message-ID and recipients, BEFORE any sending
-    claim      pending     -> sending     claimed_at = now, attempts + 1
+               (none)      -> held        more recipients than reminders.max_recipients: never sent, for review
+    claim      pending     -> sending     claimed_at = now, attempts + 1 (a row with MAX_ATTEMPTS -> failed)
     deliver    sending     -> delivering  committed right before the message body is handed to the server
                delivering  -> sent        the server answered 250 to the end of DATA
                sending/delivering -> pending   a 4xx or connection error before the body was handed over
                sending/delivering -> failed    a 5xx, or `MAX_ATTEMPTS` runs deferred
                delivering  -> unknown     the connection broke after the body was handed over
+               sending     -> pending/failed   any other error while sending (the row never stays claimed)
+
+`attempts` counts claims; no row is claimed once it has `MAX_ATTEMPTS`: it becomes ``failed``.
 
 Crash recovery (`recover`, at the start of every run; a row is stale after `STALE_AFTER`):
-  * stale ``sending``:    the body was never handed over, so the server does not have it -> ``pending`` (resent).
+  * stale ``sending``:    the body was never handed over, so the server does not have it -> ``pending`` (resent),
+    or ``failed`` when it has had its `MAX_ATTEMPTS`.
   * stale ``delivering``: the server may or may not have it.  It is NEVER resent automatically.  If the
     secretariat's copy (the reminder is Cc'd to the secretariat mailboxes, which we ingest) is in the message
     table under our Message-ID, the row becomes ``sent``; otherwise ``unknown``, listed by `busavvik remind` and
@@ -30,7 +35,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -38,6 +43,8 @@ from config.rules import Rules
 from config.settings import Settings
 from notify import message
 from notify.policy import CaseFacts, Decision, decide_all, local_day
+from notify.recipients import over_cap, recipients
+from notify.review import REVIEW_STATES, attention, resolve  # noqa: F401 -- part of this module's interface
 from notify.smtp import SendResult, Transport
 from parsers.headers import normalise_id
 from store.db import Database
@@ -46,6 +53,7 @@ from store.models import Case, Message, Reminder
 STALE_AFTER = timedelta(minutes=15)
 MAX_ATTEMPTS = 8
 OPEN_STATES = ("pending", "sending", "delivering")
+GAVE_UP = "gave up after {n} attempts"
 
 
 @dataclass(frozen=True)
@@ -55,14 +63,16 @@ class Planned:
     to: tuple[str, ...]
     cc: tuple[str, ...]
     created: bool              # False in a dry run or when another run created the row first
+    held: str = ""             # why it is held back for review instead of sent (Swedish), else ""
 
 
 @dataclass(frozen=True)
 class Delivery:
     case_id: str
     step: str
-    status: str                # sent | pending | failed | unknown | aborted
+    status: str                # sent | pending | failed | unknown | aborted | error
     detail: str = ""
+    attempts: int = 0
 
 
 def responded(case: Case) -> bool:
@@ -71,16 +81,7 @@ def responded(case: Case) -> bool:
 
 def facts(case: Case, reminders: list[Reminder]) -> CaseFacts:
     return CaseFacts(case.case_id, case.first_received, case.response_due, responded(case), case.status,
-                     tuple((r.step, r.due_on) for r in reminders))
-
-
-def recipients(case: Case, step: str, settings: Settings, rules: Rules) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(to, cc): the receivers, copy to the secretariat; an escalation goes to the escalation address."""
-    sec = tuple(rules.secretariat_addresses)
-    receivers = tuple(a for a in case.receivers or [] if not rules.is_secretariat(a))
-    if step == "escalation":
-        return (settings.reminders.escalation_address,), tuple(dict.fromkeys((*receivers, *sec)))
-    return receivers, sec
+                     tuple((r.step, r.due_on) for r in reminders), tuple((r.step, r.status) for r in reminders))
 
 
 def new_message_id(case_id: str, step: str, rules: Rules) -> str:
@@ -110,8 +111,9 @@ def plan(db: Database, day: date, now: datetime, settings: Settings, rules: Rule
             to, cc = recipients(case, decision.step, settings, rules)
             if not to:
                 continue  # no receiver known: nothing to remind (shown by `skipped`)
-            created = not dry_run and _create(session, case, decision, to, cc, now, rules)
-            out.append(Planned(case.case_id, decision.step, to, cc, created))
+            held = over_cap(to, cc, settings) or ""
+            created = not dry_run and _create(session, case, decision, (to, cc), now, rules, held)
+            out.append(Planned(case.case_id, decision.step, to, cc, created, held))
     return out
 
 
@@ -127,14 +129,16 @@ def skipped(db: Database, day: date, settings: Settings, rules: Rules) -> list[t
         return out
 
 
-def _create(session: Session, case: Case, decision: Decision, to: tuple[str, ...], cc: tuple[str, ...],
-            now: datetime, rules: Rules) -> bool:
+def _create(session: Session, case: Case, decision: Decision, to_cc: tuple[tuple[str, ...], tuple[str, ...]],
+            now: datetime, rules: Rules, held: str = "") -> bool:
+    """The row, committed before anything is sent; a held one keeps no recipients (there may be thousands)."""
     assert decision.step is not None and decision.due_on is not None
-    row = Reminder(case_pk=case.id, step=decision.step, status="pending", due_on=decision.due_on,
-                   message_id=new_message_id(case.case_id, decision.step, rules),
+    to, cc = ((), ()) if held else to_cc
+    row = Reminder(case_pk=case.id, step=decision.step, status="held" if held else "pending",
+                   due_on=decision.due_on, message_id=new_message_id(case.case_id, decision.step, rules),
                    recipients=[{"field": "to", "address": a} for a in to] +
                    [{"field": "cc", "address": a} for a in cc],
-                   created_at=now, attempts=0)
+                   created_at=now, attempts=0, last_error=held or None)
     try:
         with session.begin_nested():
             session.add(row)
@@ -151,7 +155,9 @@ def recover(db: Database, now: datetime) -> dict[str, int]:
         stale = session.scalars(select(Reminder).where(Reminder.status.in_(("sending", "delivering")),
                                                        Reminder.claimed_at < cutoff)).all()
         for row in stale:
-            if row.status == "sending":
+            if row.status == "sending" and row.attempts >= MAX_ATTEMPTS:
+                new, note = "failed", GAVE_UP.format(n=row.attempts) + "; the last one was cut short"
+            elif row.status == "sending":
                 new, note = "pending", "requeued after a crash before the message body was sent"
             elif copy_arrived(session, row):
                 new, note = "sent", "confirmed by the copy in the secretariat mailbox"
@@ -161,7 +167,8 @@ def recover(db: Database, now: datetime) -> dict[str, int]:
                 Reminder.id == row.id, Reminder.status == row.status, Reminder.claimed_at == row.claimed_at)
                 .values(status=new, last_error=note, sent_at=now if new == "sent" else None))
             if changed.rowcount:  # type: ignore[attr-defined]
-                counts["requeued" if new == "pending" else new] += 1
+                key = {"pending": "requeued"}.get(new, new)
+                counts[key] = counts.get(key, 0) + 1
     return counts
 
 
@@ -172,7 +179,12 @@ def copy_arrived(session: Session, row: Reminder) -> bool:
 
 def claim(db: Database, now: datetime, limit: int = 100,
           exclude: Collection[int] = ()) -> list[tuple[int, datetime]]:
-    """Claim pending rows: (id, claimed_at) of the rows this run now owns."""
+    """Claim pending rows: (id, claimed_at) of the rows this run now owns. A pending row that has had its
+    `MAX_ATTEMPTS` is not claimed: it becomes failed."""
+    with db.session() as session:
+        session.execute(update(Reminder).where(Reminder.status == "pending", Reminder.attempts >= MAX_ATTEMPTS)
+                        .values(status="failed", last_error=GAVE_UP.format(n=MAX_ATTEMPTS) + ": "
+                                + func.coalesce(Reminder.last_error, "")))
     with db.session() as session:
         q = select(Reminder.id).where(Reminder.status == "pending").order_by(Reminder.id).limit(limit)
         if exclude:
@@ -222,11 +234,28 @@ def _settle(db: Database, rid: int, claimed: datetime, result: SendResult, now: 
     if result.status == "aborted":
         return "aborted"
     new = {"deferred": "pending", "rejected": "failed", "unknown": "unknown"}[result.status]
-    if new == "pending" and attempts >= MAX_ATTEMPTS:
-        new = "failed"
     detail = f"{result.code or ''} {result.detail}".strip()
+    return _release(db, rid, claimed, new, detail, attempts)
+
+
+def _release(db: Database, rid: int, claimed: datetime, new: str, detail: str, attempts: int) -> str:
+    """Out of sending/delivering to `new` (pending becomes failed at the attempt limit); the new status."""
+    if new == "pending" and attempts >= MAX_ATTEMPTS:
+        new, detail = "failed", f"{GAVE_UP.format(n=attempts)}: {detail}"
     _move(db, rid, claimed, ("sending", "delivering"), status=new, last_error=detail[:1000])
     return new
+
+
+def _after_error(db: Database, rid: int, claimed: datetime, exc: Exception) -> tuple[str, int]:
+    """An unexpected error while sending a claimed row: it never stays claimed. Before the body was handed
+    over (`sending`) it is tried again, up to the attempt limit; after (`delivering`) it is unknown."""
+    detail = f"{type(exc).__name__}: {exc}"[:300]
+    with db.session() as session:
+        row = session.get_one(Reminder, rid)
+        status, attempts = row.status, row.attempts
+    if status not in ("sending", "delivering"):
+        return status, attempts
+    return _release(db, rid, claimed, "unknown" if status == "delivering" else "pending", detail, attempts), attempts
 
 
 def deliver(db: Database, transport: Transport, rid: int, claimed: datetime, now: datetime,
@@ -241,9 +270,10 @@ def deliver(db: Database, transport: Transport, rid: int, claimed: datetime, now
     def before() -> bool:  # committed right before the body goes to the server
         return _move(db, rid, claimed, ("sending", "delivering"), status="delivering")
 
-    result = transport.send(data, settings.smtp.from_address, mail.envelope_recipients(), before)
+    result = transport.send(data, settings.smtp.from_address, mail.envelope_recipients(), before,
+                            required=[a.lower() for a in mail.to])
     status = _settle(db, rid, claimed, result, now, attempts)
-    return Delivery(mail.case_id, mail.step, status, result.detail)
+    return Delivery(mail.case_id, mail.step, status, result.detail, attempts)
 
 
 def send_pending(db: Database, transport: Transport, now: datetime, settings: Settings,
@@ -260,27 +290,12 @@ def send_pending(db: Database, transport: Transport, now: datetime, settings: Se
             tried.add(rid)
             try:
                 out.append(deliver(db, transport, rid, claimed, now, settings, rules))
-            except Exception as exc:  # noqa: BLE001 -- recorded, the loop goes on; `recover` handles the row
-                out.append(Delivery(str(rid), "?", "error", f"{type(exc).__name__}: {exc}"[:300]))
+            except Exception as exc:  # noqa: BLE001 -- recorded on the row, the loop goes on
+                status, attempts = _after_error(db, rid, claimed, exc)
+                out.append(Delivery(_case_of(db, rid), "?", status, f"{type(exc).__name__}: {exc}"[:300], attempts))
 
 
-def attention(db: Database) -> list[Reminder]:
-    """Rows a human must look at: unknown (maybe sent) and failed."""
+def _case_of(db: Database, rid: int) -> str:
     with db.session() as session:
-        return list(session.scalars(select(Reminder).where(Reminder.status.in_(("unknown", "failed")))
-                                    .order_by(Reminder.id)))
-
-
-def resolve(db: Database, case_id: str, step: str, sent: bool, now: datetime) -> str:
-    """A human's decision on an unknown/failed row: it was sent, or send it again (same Message-ID)."""
-    with db.session() as session:
-        row = session.scalars(select(Reminder).join(Case, Case.id == Reminder.case_pk)
-                              .where(Case.case_id == case_id.upper(), Reminder.step == step)).first()
-        if row is None:
-            raise LookupError(f"no {step!r} reminder for {case_id}")
-        if row.status not in ("unknown", "failed"):
-            raise LookupError(f"the {step!r} reminder for {case_id} is {row.status}, not unknown/failed")
-        row.status = "sent" if sent else "pending"
-        row.sent_at = now if sent else None
-        row.last_error = f"resolved by hand: {'sent' if sent else 'resend'}"
-        return row.status
+        return str(session.scalar(select(Case.case_id).join(Reminder, Reminder.case_pk == Case.id)
+                                  .where(Reminder.id == rid)) or rid)

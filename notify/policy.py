@@ -41,6 +41,7 @@ class CaseFacts:
     responded: bool
     status: str                                  # open | closed | paused
     existing_steps: tuple[tuple[str, date], ...] = ()  # (step, due_on) of reminders already created
+    existing_status: tuple[tuple[str, str], ...] = ()  # (step, status) of those reminders, when known
 
 
 @dataclass(frozen=True)
@@ -124,11 +125,33 @@ def decide(case: CaseFacts, day: date, settings: ReminderSettings) -> Decision:
     step, due_on = latest
     order = {s: i for i, s in enumerate(STEPS)}
     done = dict(case.existing_steps)
-    if any(order.get(s, -1) >= order[step] for s in done):
-        return Decision(case.case_id, None, None, f"påminnelse '{step}' redan skapad")
+    blocking = [s for s in done if order.get(s, -1) >= order[step]]
+    if blocking:
+        last = max(blocking, key=lambda s: order.get(s, -1))
+        status = dict(case.existing_status).get(last)
+        return Decision(case.case_id, None, None, existing_reason(last, status, case.case_id))
     if done and (day - max(done.values())).days < MIN_GAP_DAYS:
         return Decision(case.case_id, None, None, f"föregående påminnelse för mindre än {MIN_GAP_DAYS} dagar sedan")
     return Decision(case.case_id, step, day, f"steg '{step}' (datum {due_on.isoformat()})")
+
+
+EXISTING = {
+    "sent": "påminnelse '{step}' redan skickad",
+    "pending": "påminnelse '{step}' är skapad men inte skickad än: nytt försök vid nästa körning",
+    "sending": "påminnelse '{step}' skickas just nu (avbröts den tas den om hand vid nästa körning)",
+    "delivering": "påminnelse '{step}' skickas just nu (avbröts den tas den om hand vid nästa körning)",
+    "failed": ("påminnelse '{step}' kunde inte skickas och skickas inte igen av sig själv: rätta felet och kör "
+               "`busavvik remind-resolve {case} {step} --resend` (eller --sent om den gått ut på annat sätt)"),
+    "unknown": ("påminnelse '{step}' kanske skickades (förbindelsen bröts): kontrollera skickad post och kör "
+                "`busavvik remind-resolve {case} {step} --sent` eller `--resend`"),
+    "held": ("påminnelse '{step}' stoppades: för många mottagare – granska ärendet "
+             "(`busavvik problems`)"),
+}
+
+
+def existing_reason(step: str, status: str | None, case: str = "ÄRENDE") -> str:
+    """Why no new reminder: the state of the one already made for `step`, and what happens next (Swedish)."""
+    return EXISTING.get(status or "", "påminnelse '{step}' redan skapad").format(step=step, case=case)
 
 
 def decide_all(cases: Iterable[CaseFacts], day: date, settings: ReminderSettings) -> list[Decision]:

@@ -6,10 +6,14 @@ what is known about the message:
 * ``accepted`` — the server answered 250 to the end of DATA: the message is on its way;
 * ``deferred`` — a 4xx reply or a connection error *before* the message body was handed over: the server
   certainly does not have it, so it is safe to try again later (the sender already retried with backoff);
-* ``rejected`` — a 5xx reply: permanent, do not retry;
+* ``rejected`` — a 5xx reply: permanent, do not retry (also when every `required` recipient was refused:
+  a reminder that would reach only the secretariat's copy has not reached anyone it was meant for);
 * ``unknown``  — the connection broke after the body was handed over and before the final reply: the server
   may have accepted it.  The outbox never resends such a message automatically;
 * ``aborted``  — the `before_payload` callback refused (another process took the row over).
+
+A non-ASCII address (a raw UTF-8 local part, RFC 6532) goes out only to a server that offers SMTPUTF8;
+another server never sees it: it is refused here with 553 5.6.7, as the server would have refused it.
 
 Secrets (passwords, tokens) are never logged or put into results.
 """
@@ -28,6 +32,7 @@ from config import credentials
 from config.settings import SmtpSettings, is_loopback
 
 log = logging.getLogger(__name__)
+NOT_ASCII = "5.6.7 non-ASCII address, and the server does not offer SMTPUTF8 (not sent)"
 
 
 @dataclass(frozen=True)
@@ -39,7 +44,7 @@ class SendResult:
 
 class Transport(Protocol):
     def send(self, data: bytes, sender: str, recipients: Sequence[str],
-             before_payload: Callable[[], bool]) -> SendResult: ...
+             before_payload: Callable[[], bool], required: Sequence[str] = ()) -> SendResult: ...
 
 
 class _Refused(Exception):
@@ -80,24 +85,25 @@ class SmtpSender:
         self.settings, self.backoff, self.sleep = settings, backoff, sleep
 
     def send(self, data: bytes, sender: str, recipients: Sequence[str],
-             before_payload: Callable[[], bool]) -> SendResult:
+             before_payload: Callable[[], bool], required: Sequence[str] = ()) -> SendResult:
+        """`required`: of these recipients (a reminder's To:) at least one must be accepted, or nothing is sent."""
         result = SendResult("deferred", None, "not tried")
         for attempt in range(max(1, self.settings.retries + 1)):
             if attempt:
                 self.sleep(self.backoff * 2 ** (attempt - 1))
-            result = self._attempt(data, sender, recipients, before_payload)
+            result = self._attempt(data, sender, recipients, before_payload, required)
             if result.status != "deferred":
                 return result
             log.info("smtp: transient failure (attempt %d): %s", attempt + 1, result.detail)
         return result
 
     def _attempt(self, data: bytes, sender: str, recipients: Sequence[str],
-                 before_payload: Callable[[], bool]) -> SendResult:
+                 before_payload: Callable[[], bool], required: Sequence[str]) -> SendResult:
         conn: smtplib.SMTP | None = None
         state = {"payload": False}
         try:
             conn = self._connect()
-            refused = self._envelope(conn, sender, recipients)
+            refused = _envelope(conn, sender, recipients, required)
             if not before_payload():
                 raise _Aborted()
             _data(conn, data, state)
@@ -108,6 +114,9 @@ class SmtpSender:
             return SendResult("deferred" if 400 <= exc.code < 500 else "rejected", exc.code, exc.detail[:500])
         except (OSError, smtplib.SMTPException) as exc:
             status = "unknown" if state["payload"] else "deferred"
+            return SendResult(status, None, f"{type(exc).__name__}: {exc}"[:500])
+        except ValueError as exc:  # after OSError (an SSL error is both): e.g. an address it cannot encode
+            status = "unknown" if state["payload"] else "rejected"
             return SendResult(status, None, f"{type(exc).__name__}: {exc}"[:500])
         finally:
             _quit(conn)
@@ -141,26 +150,38 @@ class SmtpSender:
             token = xoauth2_token(s)
             conn.auth("XOAUTH2", lambda challenge=None: _xoauth2(s.username, token, challenge))
 
-    def _envelope(self, conn: smtplib.SMTP, sender: str, recipients: Sequence[str]) -> list[str]:
-        """MAIL and RCPT; the permanently refused recipients are returned (and left out).
+def _envelope(conn: smtplib.SMTP, sender: str, recipients: Sequence[str], required: Sequence[str]) -> list[str]:
+    """MAIL and RCPT; the permanently refused recipients are returned (and left out).
 
-        A temporary refusal of any recipient defers the whole message: delivering to the others now
-        would make the later retry a second copy for them.
-        """
+    A temporary refusal of any recipient defers the whole message: delivering to the others now
+    would make the later retry a second copy for them.  When every recipient, or every `required` one, is
+    refused permanently, nothing is sent.
+    """
+    utf8 = not all(a.isascii() for a in (sender, *recipients))
+    if utf8 and conn.has_extn("smtputf8"):
+        conn.command_encoding = "utf-8"       # as smtplib.sendmail does for SMTPUTF8
+        code, reply = conn.mail(sender, ["SMTPUTF8"])
+    elif not sender.isascii():
+        raise _Refused(553, f"{sender}: {NOT_ASCII}")
+    else:
         code, reply = conn.mail(sender)
-        if code != 250:
-            raise _Refused(code, _text(reply))
-        refused: list[tuple[int, str]] = []
-        for rcpt in recipients:
-            code, reply = conn.rcpt(rcpt)
-            if code not in (250, 251):
-                refused.append((code, f"{rcpt}: {code} {_text(reply)}"))
-        temporary = [d for c, d in refused if c < 500]
-        if temporary or len(refused) == len(recipients):
-            conn.rset()
-            code = 451 if temporary else max(c for c, _ in refused)
-            raise _Refused(code, "; ".join(d for _, d in refused))
-        return [d for _, d in refused]
+    if code != 250:
+        raise _Refused(code, _text(reply))
+    refused: list[tuple[int, str, str]] = []
+    for rcpt in recipients:
+        if not rcpt.isascii() and conn.command_encoding != "utf-8":
+            refused.append((553, rcpt, f"{rcpt}: 553 {NOT_ASCII}"))
+            continue
+        code, reply = conn.rcpt(rcpt)
+        if code not in (250, 251):
+            refused.append((code, rcpt, f"{rcpt}: {code} {_text(reply)}"))
+    temporary = [d for c, _, d in refused if c < 500]
+    gone = {a.lower() for _, a, _ in refused}
+    if temporary or len(refused) == len(recipients) or (required and all(a.lower() in gone for a in required)):
+        conn.rset()
+        code = 451 if temporary else max(c for c, _, _ in refused)
+        raise _Refused(code, "; ".join(d for _, _, d in refused))
+    return [d for _, _, d in refused]
 
 
 BASIC_AUTH_OFF = ("5.7.30", "5.7.139", "basic authentication is disabled", "basic authentication is not supported")

@@ -140,8 +140,21 @@ class MailboxStatus(Base):
     last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     last_error_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
-    error_count: Mapped[int] = mapped_column(Integer, default=0)
+    error_count: Mapped[int] = mapped_column(Integer, default=0)       # failed polls in a row (0 after a success)
     fetched_total: Mapped[int] = mapped_column(BigInteger, default=0)
+    error_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)  # first of those failures
+
+
+class WorkerHeartbeat(Base):
+    """The worker's sign of life (store/heartbeat.py): written by the leader every `interval_seconds`."""
+    __tablename__ = "worker_heartbeat"
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)      # "leader"
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    interval_seconds: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(10))                       # running | stopped
 
 
 class SetAsideMail(Base):

@@ -76,7 +76,7 @@ def test_digest_content_escaping_and_privacy(db: Database) -> None:
     assert "påminnelse 1 2026-03-05" in d.overdue[0].cells[-1]
     assert [r.case_id for r in d.due_soon] == ["BUS-2026-0002"]
     what = " ".join(r.cells[0] for r in d.review)
-    for needle in ("okopplat mejl", "bilagan gick inte att läsa", "saknar obligatoriska fält", "auth_failed"):
+    for needle in ("okopplat mejl", "bilagan gick inte att läsa", "saknar obligatoriska fält", "inloggningen nekades"):
         assert needle in what
     assert "Gammalt" not in " ".join(r.cells[-1] for r in d.review)
     assert d.review_older == 1  # the older unlinked mail is counted, not listed

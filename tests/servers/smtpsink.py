@@ -4,6 +4,9 @@ Each accepted message is written unchanged (`envelope.original_content`) to `<ro
 JSON line (sender, recipients, file) to `<root>/envelopes.jsonl`.  `fail_next(n, code)` makes the next n
 transactions end with a temporary error at the end of DATA (e.g. 451), `drop_next(n)` closes the
 connection at that point instead (the client cannot know whether the message was accepted).
+`refuse(address, reply)` makes RCPT TO of that address get `reply` (e.g. "550 5.1.1 no such user");
+`SmtpSink(root, smtputf8=False)` does not offer SMTPUTF8 (aiosmtpd's Controller offers it by default), so a
+client must not send it a non-ASCII address.
 """
 from __future__ import annotations
 
@@ -53,6 +56,18 @@ class SinkHandler:
         self.log = root / "envelopes.jsonl"
         self.lock = threading.Lock()
         self.failures: list[str] = []         # "451" | "drop", consumed one per transaction
+        self.refused: dict[str, str] = {}     # RCPT TO address (lower case) -> the reply it gets
+        self.rcpt_seen: list[str] = []        # every RCPT TO address asked for, accepted or not
+
+    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,
+                          rcpt_options: list[str]) -> str:
+        with self.lock:
+            self.rcpt_seen.append(address)
+            reply = self.refused.get(address.lower())
+        if reply:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         with self.lock:
@@ -76,12 +91,13 @@ class SinkHandler:
 class SmtpSink:
     """Start/stop a sink; read back what arrived with `messages()`."""
 
-    def __init__(self, root: Path, tls: ssl.SSLContext | None = None) -> None:
+    def __init__(self, root: Path, tls: ssl.SSLContext | None = None, smtputf8: bool = True) -> None:
         """With `tls`, the server offers STARTTLS and requires it before MAIL."""
         self.root = root
         self.handler = SinkHandler(root)
         self.port = free_port()
-        extra = {"tls_context": tls, "require_starttls": True} if tls else {}
+        extra: dict[str, object] = {"tls_context": tls, "require_starttls": True} if tls else {}
+        extra["enable_SMTPUTF8"] = smtputf8
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **extra)
 
     def __enter__(self) -> Self:
@@ -94,6 +110,10 @@ class SmtpSink:
     def fail_next(self, n: int, code: int = 451) -> None:
         with self.handler.lock:
             self.handler.failures.extend([str(code)] * n)
+
+    def refuse(self, address: str, reply: str = "550 5.1.1 Recipient address rejected (test sink)") -> None:
+        with self.handler.lock:
+            self.handler.refused[address.lower()] = reply
 
     def drop_next(self, n: int = 1) -> None:
         with self.handler.lock:
