@@ -6,7 +6,7 @@ import json
 import sys
 from typing import Any
 
-from parsers.safetext import JSON_ESCAPES
+from parsers.safetext import JSON_ESCAPES, printable
 
 
 def flatten(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -32,7 +32,9 @@ def write_json(rows: Any, default: Any = None) -> None:
 
 
 def write_csv(rows: list[dict[str, Any]]) -> None:
-    flat = [flatten(r) for r in rows]
+    """CSV on stdout; control characters in mail text shown as stand-ins (CSV has no escapes; a spreadsheet and a
+    terminal would both take them raw)."""
+    flat = [{k: printable(v) if isinstance(v, str) else v for k, v in flatten(r).items()} for r in rows]
     columns: list[str] = []
     for row in flat:
         columns.extend(k for k in row if k not in columns)
