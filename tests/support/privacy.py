@@ -70,6 +70,7 @@ SPELLINGS = {
     "Enhet-YYMMDDNNNN (hyphen before, no separator)": lambda c, d, t: f"Enhet-{d}{t}",
 }
 SLOTS = 12                         # numbers per deviation mail (see corpus)
+PURE: dict[str, str] = {}          # event type's start → the one spelling of that case's numbers
 
 
 def _luhn_digit(nine: str) -> int:
@@ -80,9 +81,10 @@ def _luhn_digit(nine: str) -> int:
     return (10 - total % 10) % 10
 
 
-def numbers(rng: random.Random, valid: bool, offset: int) -> tuple[list[str], list[tuple[str, str]]]:
-    """SLOTS numbers, slot k written in spelling (k + offset); every third a samordningsnummer (day + 60).
-    Returns the texts and each number's (six date digits, last four) to grep for."""
+def numbers(rng: random.Random, valid: bool, offset: int,
+            pure: bool = False) -> tuple[list[str], list[tuple[str, str]]]:
+    """SLOTS numbers, slot k written in spelling (k + offset), or all in spelling `offset` when pure; every third
+    a samordningsnummer (day + 60). Returns the texts and each number's (six date digits, last four)."""
     spellings = list(SPELLINGS.values())
     texts, parts = [], []
     for k in range(SLOTS):
@@ -92,7 +94,7 @@ def numbers(rng: random.Random, valid: bool, offset: int) -> tuple[list[str], li
         serial = f"{rng.randint(0, 999):03d}"
         check = _luhn_digit(yymmdd + serial)
         tail = serial + str(check if valid else (check + rng.randint(1, 9)) % 10)
-        texts.append(spellings[(k + offset) % len(spellings)](str(year)[:2], yymmdd, tail))
+        texts.append(spellings[(offset + (0 if pure else k)) % len(spellings)](str(year)[:2], yymmdd, tail))
         parts.append((yymmdd, tail))
     return texts, parts
 
@@ -116,10 +118,14 @@ def _deviation(i: int, nums: list[str], received: datetime) -> bytes:
 
 def corpus(n: int, rng: random.Random) -> tuple[list[bytes], list[tuple[str, str]], list[str], dict[str, bool]]:
     """(mails, valid numbers as (date, last four), invalid numbers as written, {event type: carries a valid one})."""
-    mails, valid_all, invalid_all, carries = [], [], [], {}
+    mails, valid_all, invalid_all, carries, pure_spelling = [], [], [], {}, PURE
     for i in range(n):
         valid = i % 2 == 0
-        nums, parts = numbers(rng, valid, i)
+        # every fourth case (from the third) writes all its numbers in one spelling, the new ones first: flagged?
+        pure = i % 4 == 2
+        nums, parts = numbers(rng, valid, 6 + i // 4 if pure else i, pure)
+        if pure:
+            pure_spelling[f"Händelse {i} "] = list(SPELLINGS)[(6 + i // 4) % len(SPELLINGS)]
         if valid:
             valid_all.extend(parts)
         else:
@@ -249,6 +255,7 @@ NOT_TERMINAL = {"digest html", "report xlsx", "reminder mails (raw)", "reminder 
 
 def run(workdir: Path, *, cases: int, seed: int) -> dict[str, Any]:
     rng = random.Random(seed)
+    PURE.clear()
     mails, valid, invalid, carries = corpus(cases, rng)
     outputs, exits, reminders = _collect(workdir, mails, cases)
     leaks = _leaks(outputs, valid)
@@ -269,6 +276,9 @@ def run(workdir: Path, *, cases: int, seed: int) -> dict[str, Any]:
         "leaked_in_exports_as_received": sum(n for k, n in leaks.items() if k in as_received),
         "invalid_numbers_flagged": sum(1 for e, f in flagged.items() if f and carried(e) is False),
         "valid_numbers_not_flagged": sum(1 for e, f in flagged.items() if not f and carried(e)),
+        "one_spelling_cases_not_flagged": sorted({s for e, f in flagged.items() if not f and carried(e)
+                                                  for k, s in PURE.items() if e.startswith(k)}),
+        "one_spelling_cases": len(PURE),
         "invalid_numbers_shown_in_exports": sum(1 for n in invalid if n in outputs["export deviations json"]),
         "raw_controls_in_terminal_output": sum(terminal.values()),
         "raw_controls_by_output": {k: v for k, v in terminal.items() if v},
