@@ -7,7 +7,7 @@ from typing import Optional
 import typer
 
 from busavvik.commands import LazyGroup
-from busavvik.console import err
+from busavvik.console import err, styled
 from busavvik.context import AppContext
 from busavvik.logs import setup_logging
 from config.errors import ConfigError
@@ -35,12 +35,12 @@ def main() -> None:
     try:
         app()
     except ConfigError as exc:
-        err.print(f"[red]configuration error:[/red] {exc}")
+        err.print(styled(("configuration error:", "red"), f" {exc}"))
         sys.exit(2)
     except Exception as exc:
         if not _is_database_error(exc):
             raise
-        err.print(f"[red]database error:[/red] {str(getattr(exc, 'orig', '')).strip() or exc}")
+        err.print(styled(("database error:", "red"), f" {str(getattr(exc, 'orig', '')).strip() or exc}"))
         sys.exit(3)
 
 

@@ -8,13 +8,11 @@ import getpass
 from datetime import UTC, datetime
 
 import typer
-from rich.console import Console
 from sqlalchemy import select
 
+from busavvik.console import err, out, styled
 from store.models import Case, Correction
 
-out = Console()
-err = Console(stderr=True)
 case_app = typer.Typer(help="An admin's decisions on a case: close, pause, reopen, set a field, link a message.",
                        no_args_is_help=True)
 
@@ -27,7 +25,7 @@ def set_status(ctx: typer.Context, case_id: str, status: str, who: str | None) -
     with ctx.obj.db.session() as session:
         case = session.scalars(select(Case).where(Case.case_id == case_id.strip().upper())).first()
         if case is None:
-            err.print(f"[red]inget ärende {case_id!r}[/red] (se `busavvik cases`)")
+            err.print(styled((f"inget ärende {case_id!r}", "red"), " (se `busavvik cases`)"))
             raise typer.Exit(1)
         old = case.status
         if old == status:

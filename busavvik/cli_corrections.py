@@ -25,7 +25,7 @@ def set_cmd(ctx: typer.Context, case_id: str = CASE_ARG,
         with ctx.obj.db.session() as session:
             old, new = set_field(session, case_id, field, value, who or getpass.getuser())
     except CorrectionError as exc:
-        err.print(f"[red]{exc}[/red]")
+        err.print(str(exc), style="red")
         raise typer.Exit(1) from None
     out.print(f"{case_id.upper()} {field}: {redact(str(old))} → {redact(str(new))}", markup=False)
 
@@ -41,7 +41,7 @@ def link_cmd(ctx: typer.Context,
         with ctx.obj.db.session() as session:
             kind = link(session, message_id, case_id, who or getpass.getuser(), ctx.obj.rules)
     except CorrectionError as exc:
-        err.print(f"[red]{exc}[/red]")
+        err.print(str(exc), style="red")
         raise typer.Exit(1) from None
     out.print(f"{message_id} → {case_id.upper()} as {kind}", markup=False)
 

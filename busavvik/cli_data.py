@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 from sqlalchemy import select
 
-from busavvik.console import err, out
+from busavvik.console import err, out, styled
 from busavvik.render import write_csv, write_json
 from notify.review import REVIEW_STATES, state_text
 from parsers.pnr import redact
@@ -83,7 +83,7 @@ def overdue_cmd(ctx: typer.Context,
     with ctx.obj.db.session() as session:
         rows = export.overdue(session, day)
     if fmt == ViewFormat.json:
-        write_json(rows)
+        write_json(_redacted(rows))
         return
     table = Table(title=f"Overdue on {day.isoformat()}: {len(rows)}")
     for col in ("case_id", "response_due", "days_overdue", "status", "receivers"):
@@ -103,21 +103,22 @@ def show_cmd(ctx: typer.Context, case_id: str = typer.Argument(..., metavar="CAS
     with ctx.obj.db.session() as session:
         case = _find_case(session, case_id)
         if case is None:
-            err.print(f"[red]no case {case_id!r}[/red] (see `busavvik export deviations`)")
+            err.print(styled((f"no case {case_id!r}", "red"), " (see `busavvik export deviations`)"))
             raise typer.Exit(1)
         msgs = session.scalars(select(Message).where(Message.case_pk == case.id).order_by(Message.date)).all()
         data = export.deviation_dict(case, list(msgs))
-        out.print(f"[bold]{case.case_id}[/bold]  status {case.status}  due {data['response_due']}  "
-                  f"responded: {'ja' if data['responded'] else 'nej'}  flags: {', '.join(data['flags']) or '-'}")
+        flags = ", ".join(data["flags"]) or "-"
+        out.print(styled((case.case_id, "bold"), f"  status {case.status}  due {data['response_due']}  "
+                         f"responded: {'ja' if data['responded'] else 'nej'}  flags: {flags}"))
         for key in ("event_type", "units_involved", "description", "proposed_action", "reported_date"):
-            out.print(f"  {key}: {redact(str(data[key]))}", markup=False)
-        out.print(f"  classification: {data['classification']}", markup=False)
+            out.print(f"  {key}: {data[key]}")
+        out.print(f"  classification: {data['classification']}")
         table = Table(title="Thread")
         for col in ("date", "kind", "link rule", "from", "subject"):
             table.add_column(col)
         for m in msgs:
             table.add_row(m.date.strftime("%Y-%m-%d %H:%M") if m.date else "?", m.kind, m.link_rule or "-",
-                          m.sender or "?", redact(m.subject))
+                          m.sender or "?", m.subject)
         out.print(table)
 
 
@@ -128,11 +129,11 @@ def problems_cmd(ctx: typer.Context, fmt: ViewFormat = typer.Option(ViewFormat.t
                 if m.problems or m.kind == "other"]
         aside = [{"kind": "set_aside", "mailbox": a.mailbox, "folder": a.folder, "uidvalidity": a.uidvalidity,
                   "uid": a.uid, "reason": a.reason, "since": a.first_at.isoformat(), "attempts": a.attempts,
-                  "summary": redact(a.summary)}
+                  "summary": a.summary}
                  for a in set_aside_rows(session)]
         reminders = _reminder_rows(session)
-    if fmt == ViewFormat.json:
-        write_json(rows + aside + reminders)
+    if fmt == ViewFormat.json:   # a view like the table: personnummer hidden (an export may show them)
+        write_json(_redacted(rows + aside + reminders))
         return
     table = Table(title=f"Needs review: {len(rows)}")
     for col in ("date", "kind", "problems", "from", "subject"):
@@ -165,7 +166,7 @@ def _print_set_aside(aside: list[dict[str, Any]]) -> None:
     for a in aside:
         uid = str(a["uid"]) if a["uidvalidity"] else "(file)"   # a Maildir file: its name is in the reason
         table.add_row(a["mailbox"], a["folder"], uid, a["since"][:16], str(a["attempts"]),
-                      a["summary"][:80] or "?", a["reason"])
+                      redact(a["summary"] or "")[:80] or "?", a["reason"])
     out.print(table)
 
 

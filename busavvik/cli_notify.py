@@ -8,23 +8,19 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from busavvik.cli_case import case_app
+from busavvik.console import err, out
 from busavvik.context import AppContext
 from notify import digest as dg
 from notify import outbox, review
 from notify.policy import STOCKHOLM, day_off_reason, in_window, local_day
 from notify.smtp import SmtpSender, Transport
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
-
 
 def say(text: str) -> None:
-    """Plain output: no rich markup (case ids and steps are in brackets), no wrapping of addresses."""
-    out.print(text, markup=False, soft_wrap=True)
+    """Plain output (case ids and steps are in brackets; busavvik.console reads no markup), no wrapping."""
+    out.print(text, soft_wrap=True, highlight=False)
 
 
 @dataclass
@@ -168,7 +164,7 @@ def resolve_cmd(ctx: typer.Context, case_id: str = typer.Argument(..., metavar="
     try:
         status = outbox.resolve(ctx.obj.db, case_id, step, sent, datetime.now(UTC), ctx.obj.settings, ctx.obj.rules)
     except LookupError as exc:
-        err.print(f"[red]{escape(str(exc))}[/red]")
+        err.print(str(exc), style="red", highlight=False)
         raise typer.Exit(1) from None
     say(f"{case_id.upper()} [{step}]: {status}")
 
@@ -211,7 +207,7 @@ def digest_cmd(ctx: typer.Context,
     try:
         result = send_digest(app, _parse_day(as_of), out_file, send)
     except RuntimeError as exc:
-        err.print(f"[red]{escape(str(exc))}[/red]")
+        err.print(str(exc), style="red", highlight=False)
         raise typer.Exit(1) from None
     if result.out:
         say(f"Skrev {result.out}")

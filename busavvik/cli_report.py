@@ -7,12 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from busavvik.console import err, out, styled
 from notify.report import YearStats, write_report, yearly_stats
 
-out = Console()
-err = Console(stderr=True)
 FIRST_YEAR = 2000
 
 
@@ -88,7 +86,7 @@ def report_cmd(ctx: typer.Context, year: YearOpt, out_file: OutOpt, charts: Char
     try:
         written = write_report(stats, out_file, charts)
     except OSError as exc:
-        err.print(f"[red]could not write the report:[/red] {exc.strerror or exc}: {exc.filename or out_file}")
+        err.print(styled(("could not write the report:", "red"), f" {exc.strerror or exc}: {exc.filename or out_file}"))
         raise typer.Exit(1) from None
     for line in summary_lines(stats):
         out.print(line, highlight=False)

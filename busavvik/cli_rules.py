@@ -6,7 +6,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from busavvik.console import err, out
+from busavvik.console import err, out, styled
 from busavvik.context import AppContext
 from config.rules import Rules
 from parsers.classify import classify
@@ -21,7 +21,7 @@ rules_app = typer.Typer(help="Try the rules file on a form or a mail.", no_args_
 def _show_form(result: FormResult, rules: Rules, sender: Address | None, recipients: tuple[Address, ...],
                title: str) -> None:
     for problem in result.problems:
-        out.print(f"[yellow]problem[/yellow] {problem.code}: {problem.detail}", markup=True)
+        out.print(styled(("problem", "yellow"), f" {problem.code}: {problem.detail}"))
     if result.form is None:
         out.print(f"{title}: no form found" if not result.problems else f"{title}: could not be read")
         return
@@ -29,7 +29,8 @@ def _show_form(result: FormResult, rules: Rules, sender: Address | None, recipie
     for col in ("field", "value", "section", "from", "label", "rule"):
         table.add_column(col)
     for t in result.form.trace:
-        table.add_row(t.field, redact(t.value)[:80], t.section, t.source, t.label[:40], t.rule[:40])
+        table.add_row(t.field, redact(t.value)[:80], t.section, t.source, redact(t.label)[:40],
+                      redact(t.rule)[:40])
     out.print(table)
     if result.form.has_report:
         c = classify(result.form, sender, recipients, rules)
@@ -46,7 +47,7 @@ def check(ctx: typer.Context, path: Path = typer.Argument(..., help="A .docx for
     app: AppContext = ctx.obj
     rules = app.rules
     if not path.is_file():
-        err.print(f"[red]error:[/red] {path}: no such file")
+        err.print(styled(("error:", "red"), f" {path}: no such file"))
         raise typer.Exit(2)
     data = path.read_bytes()
     out.print(f"rules: {rules.source}")

@@ -7,12 +7,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from busavvik.console import err, out
+from busavvik.console import err, out, styled
 from busavvik.context import AppContext
 from busavvik.leader import AlreadyRunning
 from busavvik.logs import setup_logging
@@ -36,7 +35,7 @@ def _validated(ctx: typer.Context) -> AppContext:
     app.settings = load_settings(app.config_path, check_secrets=True)  # fail early on missing secrets
     setup_logging(app.settings.logging.format, app.settings.logging.level)
     if not app.settings.mailboxes:
-        err.print("[yellow]no [[mailboxes]] configured: nothing to poll[/yellow]")
+        err.print("no [[mailboxes]] configured: nothing to poll", style="yellow")
     return app
 
 
@@ -60,8 +59,7 @@ def poll_cmd(ctx: typer.Context, once: bool = typer.Option(True, "--once/--no-on
             line += f", set aside {r.set_aside} (not delivered by the server or not readable; see `busavvik problems`)"
         if r.error:
             failed += 1
-            line += f"  [red]ERROR {r.error_code}: {r.error}[/red]"
-        out.print(line)
+        out.print(styled(line, (f"  ERROR {r.error_code}: {r.error}" if r.error else "", "red")))
     if failed:   # visible to cron and to a systemd timer, even when the other mailboxes went well
         raise typer.Exit(1)
 
@@ -79,7 +77,7 @@ def run_cmd(ctx: typer.Context) -> None:
     try:
         Worker(app, notify_jobs(app)).run()
     except AlreadyRunning as exc:
-        err.print(f"[red]{exc}[/red]")
+        err.print(str(exc), style="red")
         raise typer.Exit(1) from None
 
 
@@ -145,7 +143,7 @@ def _digest_line(done: list[DigestRun], mailed: bool) -> str:
     last = done[-1]
     line = f"Weekly digest of {_local(last.scheduled_for)}: {last.status} ({last.attempts} attempt(s))"
     if last.last_error:
-        line += f" – {escape(last.last_error[:200])}"
+        line += f" – {last.last_error[:200]}"
     recent = last.scheduled_for - timedelta(days=28)    # older misses were said in the digests of their time
     unsent = [r for r in done[:-1] if r.status in ("failed", "unknown") and r.scheduled_for >= recent]
     if unsent:

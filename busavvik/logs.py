@@ -1,17 +1,18 @@
-"""Logging set-up: text or JSON lines; personnummer redacted from every record."""
+"""Logging set-up: text or JSON lines; personnummer redacted and control characters made visible in every
+record (parsers.safetext.shown), its traceback included."""
 from __future__ import annotations
 
 import json
 import logging
 from datetime import datetime, timezone
 
-from parsers.pnr import redact
+from parsers.safetext import shown
 
 
 class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        record.msg, record.args = redact(message), ()
+        record.msg, record.args = shown(message), ()
         return True
 
 
@@ -20,16 +21,21 @@ class JsonFormatter(logging.Formatter):
         data = {"time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(),
                 "level": record.levelname, "logger": record.name, "message": record.getMessage()}
         if record.exc_info:
-            data["exception"] = redact(self.formatException(record.exc_info))
+            data["exception"] = shown(self.formatException(record.exc_info))
         return json.dumps(data, ensure_ascii=False)
+
+
+class TextFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return shown(super().format(record))    # the message is clean already; a traceback may quote mail text
 
 
 def setup_logging(fmt: str = "text", level: str = "INFO") -> None:
     handler = logging.StreamHandler()
     handler.addFilter(RedactingFilter())
     handler.setFormatter(JsonFormatter() if fmt == "json" else
-                         logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s",
-                                           "%Y-%m-%d %H:%M:%S%z"))   # local time with its UTC offset
+                         TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s",
+                                       "%Y-%m-%d %H:%M:%S%z"))   # local time with its UTC offset
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -6,6 +6,8 @@ import json
 import sys
 from typing import Any
 
+from parsers.safetext import JSON_ESCAPES, printable
+
 
 def flatten(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     flat: dict[str, Any] = {}
@@ -20,13 +22,19 @@ def flatten(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def write_json(rows: list[dict[str, Any]]) -> None:
-    json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)
+def write_json(rows: Any, default: Any = None) -> None:
+    """JSON on stdout, readable UTF-8; DEL, C1 and bidi controls written as \\u escapes (same data, but nothing
+    a terminal acts on: json escapes C0 itself)."""
+    encoder = json.JSONEncoder(ensure_ascii=False, indent=2, default=default)
+    for chunk in encoder.iterencode(rows):      # streamed, as json.dump does
+        sys.stdout.write(chunk.translate(JSON_ESCAPES))
     sys.stdout.write("\n")
 
 
 def write_csv(rows: list[dict[str, Any]]) -> None:
-    flat = [flatten(r) for r in rows]
+    """CSV on stdout; control characters in mail text shown as stand-ins (CSV has no escapes; a spreadsheet and a
+    terminal would both take them raw)."""
+    flat = [{k: printable(v) if isinstance(v, str) else v for k, v in flatten(r).items()} for r in rows]
     columns: list[str] = []
     for row in flat:
         columns.extend(k for k in row if k not in columns)

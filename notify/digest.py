@@ -1,7 +1,7 @@
 """The weekly digest for the secretariat: what happened last week and what needs attention.
 
 `collect()` reads the store into frozen rows (every mail-derived string already redacted with
-`parsers.pnr.redact`); `render_html()`/`render_text()` fill the Jinja2 templates (HTML autoescaped);
+`parsers.safetext.shown_line`); `render_html()`/`render_text()` fill the Jinja2 templates (HTML autoescaped);
 `build_mail()` makes a multipart/alternative mail with the chart as a CID image.
 
 The week of a digest "as of" a day D is the seven days before D (D-7 … D-1, Europe/Stockholm), so the

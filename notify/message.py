@@ -1,7 +1,8 @@
 """The reminder email: Swedish text from Jinja2 templates an admin can override, in the deviation's thread.
 
-Every mail-derived string (subject, event type, units) goes through `parsers.pnr.redact` before it reaches a
-template, so a personnummer typed into a form or subject never leaves in a reminder.
+Every mail-derived string (subject, event type, units) goes through `parsers.safetext.shown_line` (redacted,
+control characters made visible) before it reaches a template, so a personnummer typed into a form or subject
+never leaves in a reminder.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from typing import Any
 
 import jinja2
 
-from parsers.pnr import redact
+from parsers.safetext import shown_line
 
 TEMPLATES = Path(__file__).with_name("templates")
 # Never fold/encode header values below the RFC 5322 limit: the stdlib would otherwise turn a long
@@ -57,8 +58,8 @@ class ReminderMail:
 
 
 def _clean(text: object) -> str:
-    """Redacted, single-line text from mail-derived input."""
-    return " ".join(redact(str(text or "")).split())
+    """Redacted, printable, single-line text from mail-derived input."""
+    return shown_line(text)
 
 
 def context(mail: ReminderMail) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from parsers.pnr import redact
+from parsers.safetext import shown
 from store.export import _classification
 from store.models import Case
 
@@ -127,7 +127,7 @@ def _label(value: Any) -> str:
     """A type or theme name as printed: trimmed, with any personnummer redacted (names are not free text,
     but a human override could hold anything)."""
     text = str(value).strip() if value is not None else ""
-    return redact(text) if text else UNKNOWN
+    return shown(text) if text else UNKNOWN
 
 
 def _truthy(value: Any) -> bool:

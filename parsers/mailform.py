@@ -31,7 +31,8 @@ def parse_mail_and_form(raw: bytes, rules: Rules) -> tuple[ParsedEmail, FormData
     parsed = parse_email(raw, rules)
     form, problems = best_form(parsed, rules)
     slim = tuple(dataclasses.replace(a, data=b"") for a in parsed.attachments)
-    texts = [parsed.body_text, parsed.subject, *_form_texts(form)]
+    names = [a.filename for a in parsed.attachments] + [parsed.sender.name if parsed.sender else ""]
+    texts = [parsed.body_text, parsed.subject, *names, *_form_texts(form)]
     found = any(pnr.contains(t) for t in texts)
     classification = None
     if form is not None and (form.event_type or form.description) and not parsed.auto_reply:

@@ -6,7 +6,12 @@ from __future__ import annotations
 
 import re
 
-_CANDIDATE = re.compile(r"(?<![\d-])((?:19|20)?\d{2})(\d{2})(\d{2})\s?([-+]?)\s?(\d{4})(?![\d])")
+# Between the date and the last four: a hyphen, any dash (en dash "–" as Word writes it, em dash, minus, the
+# non-breaking and full-width hyphens), a plus (aged 100 or more), a space, or nothing. Any non-digit may stand
+# either side, a letter or a hyphen too ("BUS-avvikelse-170808-3330", "Enhet-201304041112"); a longer run of
+# digits is never cut into a number (the look-arounds), so 11 or 13 digits in a row are not one.
+SEPARATORS = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d+\ufe62\uff0b"
+_CANDIDATE = re.compile(rf"(?<!\d)(\d{{2}})?(\d{{2}})(\d{{2}})(\d{{2}})\s?([{SEPARATORS}]?)\s?(\d{{4}})(?!\d)")
 REDACTED = "[personnummer]"
 
 
@@ -23,16 +28,18 @@ _PHONE_CONTEXT = re.compile(r"\b(tel|telefon|telefonnummer|mobil|mobilnummer|mob
 
 
 def _valid(match: re.Match[str]) -> bool:
-    year, month, day, sep, tail = match.groups()
+    century, year, month, day, sep, tail = match.groups()
+    if century is not None and int(century) not in (19, 20):
+        return False  # twelve digits: the century comes first (19 or 20)
     before = match.string[max(0, match.start() - 20):match.start()].rstrip(" :.")
-    if not sep and len(year) == 2 and _PHONE_CONTEXT.search(before):
+    if not sep and century is None and _PHONE_CONTEXT.search(before):
         return False  # "mobil 0701234567": a phone number, not a personnummer
     if not 1 <= int(month) <= 12:
         return False
     d = int(day)
     if not (1 <= d <= 31 or 61 <= d <= 91):  # 61–91: samordningsnummer (day + 60)
         return False
-    return _luhn_ok(year[-2:] + month + day + tail)
+    return _luhn_ok(year + month + day + tail)
 
 
 def find_count(text: str) -> int:

@@ -105,7 +105,7 @@ class ParsedEmail:
     auto_reply: bool
     attachments: tuple[Attachment, ...]
     problems: tuple[Problem, ...] = ()
-    personal_number: bool = False   # a valid personnummer in the subject, body or form (set by mailform)
+    personal_number: bool = False   # a valid personnummer in subject, body, sender's name, file names or form
     # the rules' classification of the mail's form when it reports a deviation (set by mailform, so that
     # it is worked out in the parser processes rather than by the one process that stores)
     classification: Classification | None = None
