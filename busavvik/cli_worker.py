@@ -105,9 +105,9 @@ def status_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json",
         table.add_column(col)
     for r in rows:
         error = f"{r['last_error']} (sedan {_local(r['error_since'])})" if r["last_error"] else "-"
-        table.add_row(escape(str(r["mailbox"])), _local(r["last_success"]), _local(r["last_poll"]),
-                      escape(error), str(r["errors"]), str(r["fetched"]), str(r["set_aside"]),
-                      escape("; ".join(r["cursors_text"])) or "-")
+        table.add_row(str(r["mailbox"]), _local(r["last_success"]), _local(r["last_poll"]),
+                      error, str(r["errors"]), str(r["fetched"]), str(r["set_aside"]),
+                      "; ".join(r["cursors_text"]) or "-")
     out.print(table)
     for line in (worker["text"], reminders["text"], *[f"  att kontrollera: {a}" for a in reminders["attention"]]):
         out.print(line, markup=False, soft_wrap=True)
