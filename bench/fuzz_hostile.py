@@ -1,9 +1,10 @@
 """Hostile inputs whose parsing once took time growing with the square of their size (issue 18, finding 1).
 
 Each input is parsed at three sizes by `parse_mail_and_form`, the step the parser processes run for every
-message of `import` and `poll`.  Printed per input: seconds at each size, and the ratio of the largest size's
-time to the smallest's next to the ratio of the sizes (linear growth: about the same ratio; quadratic: its
-square).  Also the two over-deep multipart trees (200 and 2,000 levels) and the problem codes they end with.
+message of `import` and `poll`.  Printed per input: CPU seconds at each size (the best of three runs when under
+a second), and the ratio of the largest size's time to the smallest's next to the ratio of the sizes (linear
+growth: about the same ratio; quadratic: its square; times of a few milliseconds are noise).  Also the two
+over-deep multipart trees (200 and 2,000 levels) and the problem codes they end with.
 """
 from __future__ import annotations
 
@@ -29,13 +30,20 @@ NESTED_DEPTHS = (200, 2_000)
 
 
 def _timed(raw: bytes, rules: Rules) -> tuple[float, list[str]]:
-    started = time.perf_counter()
-    try:
-        mail, _form, problems = parse_mail_and_form(raw, rules)
-        codes = sorted({p.code for p in (*mail.problems, *problems)})
-    except Exception as exc:  # noqa: BLE001 - a raise is a finding: reported, not fatal to the benchmark
-        codes = [f"RAISED {type(exc).__name__}"]
-    return time.perf_counter() - started, codes
+    """(CPU seconds of this process, problem codes); the best of three runs when one takes under a second (the
+    machine may be shared: CPU time, and the best of a few, keep other load out of the figure)."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.process_time()
+        try:
+            mail, _form, problems = parse_mail_and_form(raw, rules)
+            codes = sorted({p.code for p in (*mail.problems, *problems)})
+        except Exception as exc:  # noqa: BLE001 - a raise is a finding: reported, not fatal to the benchmark
+            codes = [f"RAISED {type(exc).__name__}"]
+        best = min(best, time.process_time() - started)
+        if best >= 1:
+            break
+    return best, codes
 
 
 def hostile_timings(rules: Rules, only: tuple[str, ...] = ()) -> dict[str, Any]:
