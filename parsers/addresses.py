@@ -108,5 +108,8 @@ def address_problems(msg: Message, *names: str) -> tuple[bool, list[str]]:
 
 
 def _field(msg: Message, name: str) -> AddressField:
-    raw = msg.get(name)
+    """The first `name` header's addresses, read from its value as sent (`Message.get` would turn 8-bit bytes
+    into U+FFFD; the raw value keeps them, and they are read as UTF-8)."""
+    wanted = name.lower()
+    raw = next((value for key, value in msg.raw_items() if key.lower() == wanted), None)
     return read_addresses(str(raw)) if raw is not None else AddressField((), False, False)

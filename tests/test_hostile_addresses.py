@@ -70,3 +70,9 @@ def test_injected_name_never_reaches_a_case_or_a_reminder(db: Database, rules: R
     assert to == (CHEF,) and EVIL not in cc
     assert all(EVIL not in (*p.to, *p.cc) for p in outbox.plan(db, date(2026, 3, 16), datetime(2026, 3, 16, 8,
                                                                 tzinfo=UTC), settings, rules, dry_run=True))
+
+
+def test_raw_utf8_header_is_read_as_sent(rules: Rules) -> None:
+    """8-bit bytes in To: are read as UTF-8, not as U+FFFD (which made an address no server could take)."""
+    parsed = parse_email(hostilemail.recipients_mail(f"Åsa Öberg <åsa@kommun.se>, Chef <{CHEF}>"), rules)
+    assert [(a.name, a.email) for a in parsed.to] == [("Åsa Öberg", "åsa@kommun.se"), ("Chef", CHEF)]
