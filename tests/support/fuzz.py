@@ -15,9 +15,9 @@ of the mutations below; every case is a RawMessage of its own (mailbox "fuzz", U
                  XML part (+ billion laughs), a zip truncated at a random offset, not a zip at all
 and one message with a `--big-mb` MB attachment (a .docx with that much incompressible data).
 
-Then the inputs of issue 18's finding 1 (bench/fuzz_hostile.py: HTML floods, a Subject of `Re: ` prefixes, huge
-References and To:, RFC 2047 encoded words, multipart nested 200 and 2,000 deep) are timed at three sizes each;
-`--hostile [INPUT ...]` times only those, `--no-hostile` skips them.
+Then the inputs of issue 18's finding 1 (tests/support/fuzz_hostile.py: HTML floods, a Subject of `Re: `
+prefixes, huge References and To:, RFC 2047 encoded words, multipart nested 200 and 2,000 deep) are timed at
+three sizes each; `--hostile [INPUT ...]` times only those, `--no-hostile` skips them.
 
 Figures: cases, pipeline crashes (an exception out of ingest), cases stored (raw bytes kept and a message
 row found by bytes or Message-ID), broken attachments without their problem code, internal_error rows
@@ -391,7 +391,7 @@ def main() -> None:
 
 def print_hostile(only: tuple[str, ...], as_json: bool) -> None:
     """Timings of the inputs that once took quadratic time, and the over-deep multipart trees."""
-    from bench import fuzz_hostile, harness
+    from tests.support import fuzz_hostile, harness
     rules = default_rules()
     figures = {**fuzz_hostile.hostile_timings(rules, only), **(fuzz_hostile.nesting_figures(rules) if not only
                                                               else {})}

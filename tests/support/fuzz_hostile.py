@@ -58,7 +58,7 @@ def hostile_timings(rules: Rules, only: tuple[str, ...] = ()) -> dict[str, Any]:
             took, _codes = _timed(raw, rules)
             seconds.append(took)
             figures[f"{name}_{size}_mb"] = round(len(raw) / 1e6, 2)
-        figures[f"{name}_seconds"] = " / ".join(f"{s:.3f}" for s in seconds)
+        figures[f"{name}_seconds"] = " / ".join(f"{s:.4f}" for s in seconds)
         figures[f"{name}_time_ratio_vs_size_ratio"] = \
             f"{seconds[-1] / max(seconds[0], 1e-6):.1f} vs {sizes[-1] / sizes[0]:.1f}"
     return figures
