@@ -43,6 +43,7 @@ PROBLEM_LABELS = {
     "mail_no_message_id": "mejlet saknar Message-ID",
     "mail_bad_message_id": "mejlets Message-ID är orimligt långt",
     "mail_bad_address": "en orimligt lång e-postadress utelämnades",
+    "mail_header_capped": "ett orimligt långt huvudfält lästes bara delvis",
     "internal_error": "internt fel vid inläsning",
 }
 REMINDER_LABELS = {"unknown": "påminnelse kanske skickad (kontrollera)", "failed": "påminnelse misslyckades",

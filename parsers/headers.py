@@ -7,37 +7,56 @@ from datetime import datetime, timezone
 from email.errors import MessageError
 from email.header import decode_header, make_header
 from email.message import Message
-from email.utils import getaddresses, parsedate_to_datetime
-from functools import lru_cache
-
-from parsers.types import Address
+from email.utils import parsedate_to_datetime
 
 _ID = re.compile(r"<([^<>\s]+)>")
 # Real Message-IDs are far shorter; a longer one cannot be a key in the store (a PostgreSQL btree entry holds
 # ~2.7 kB, and bytes that are not ASCII take up to three characters each), so it is replaced, as a missing one.
 MAX_ID_CHARS = 500
-# An e-mail address is at most 254 characters (RFC 5321's path limit); a longer one is left out, as the store
-# could not hold it as a sender on PostgreSQL either.
-MAX_ADDRESS_CHARS = 254
-_SPACE = re.compile(r"\s+")
+# Of References and In-Reply-To, the first IDS_KEPT_FIRST and the last IDS_KEPT_LAST distinct ids are read: the
+# first is the thread's root, the last are the nearest parents; the middle of a very long list adds nothing.
+IDS_KEPT_FIRST = 10
+IDS_KEPT_LAST = 90
+# RFC 2047 words are decoded in the first MAX_DECODED_CHARS characters of a header only (≈ 600 encoded words;
+# the stdlib decoder's cost grows with the square of their number); the rest is kept as sent.
+MAX_DECODED_CHARS = 10_000
+# Of a Subject or Thread-Topic, the first MAX_TEXT_CHARS characters (as sent) are read: real ones are far shorter.
+MAX_TEXT_CHARS = 10_000
 
 
-def header_text(msg: Message, name: str) -> str:
-    """A header's decoded text ('' when absent or undecodable); RFC 2047 words decoded, whitespace folded."""
+def header_text(msg: Message, name: str, limit: int | None = None) -> str:
+    """A header's decoded text ('' when absent or undecodable); RFC 2047 words decoded, whitespace folded;
+    only the first `limit` characters of the value as sent, when given."""
     raw = msg.get(name)
     if raw is None:
         return ""
-    raw = str(raw)
+    raw = str(raw)[:limit]
     text = raw if raw.isascii() and "=?" not in raw else decoded(raw)   # nothing to decode: as decoded() gives it
-    return _SPACE.sub(" ", text).strip().replace("\x00", "")   # NUL: no text, and PostgreSQL refuses it
+    return " ".join(text.split()).replace("\x00", "")   # NUL: no text, and PostgreSQL refuses it
+
+
+def text_capped(msg: Message, name: str) -> bool:
+    """Whether `header_text(msg, name, MAX_TEXT_CHARS)` leaves part of this header unread."""
+    return len(str(msg.get(name, ""))) > MAX_TEXT_CHARS
 
 
 def decoded(raw: str) -> str:
-    """RFC 2047 words decoded; the value as it is when they cannot be."""
+    """RFC 2047 words decoded (within the first MAX_DECODED_CHARS characters); the value as it is when they
+    cannot be."""
+    head, tail = _decodable(raw)
     try:
-        return str(make_header(decode_header(raw)))
+        return str(make_header(decode_header(head))) + tail
     except (UnicodeError, LookupError, ValueError, TypeError, AssertionError, MessageError):  # CharsetError
         return raw
+
+
+def _decodable(raw: str) -> tuple[str, str]:
+    """(the part of a value whose RFC 2047 words are decoded, the rest), cut between two words if it can be."""
+    if len(raw) <= MAX_DECODED_CHARS:
+        return raw, ""
+    cut = raw.rfind(" ", 0, MAX_DECODED_CHARS)
+    cut = cut if cut > 0 else MAX_DECODED_CHARS
+    return raw[:cut], raw[cut:]
 
 
 def normalise_id(value: str) -> str:
@@ -45,17 +64,22 @@ def normalise_id(value: str) -> str:
     return value.strip().strip("<>").strip().lower()
 
 
-def message_ids(value: str) -> tuple[str, ...]:
-    """All ids in an In-Reply-To/References value, in order, normalised."""
-    found = _ID.findall(value or "")
+def read_ids(value: str) -> tuple[tuple[str, ...], int]:
+    """(the ids of an In-Reply-To/References value, in order, normalised, distinct: the first IDS_KEPT_FIRST and
+    the last IDS_KEPT_LAST; how many in between were left out)."""
+    found = _ID.findall((value or "").lower())    # normalised as found: lower-case, no brackets, no blanks
     if not found:
-        found = [tok for tok in (value or "").split() if "@" in tok]
-    out: list[str] = []
-    for item in found:
-        norm = normalise_id(item)
-        if norm and norm not in out:
-            out.append(norm)
-    return tuple(out)
+        found = [norm for tok in (value or "").split() if "@" in tok and (norm := normalise_id(tok))]
+    distinct = list(dict.fromkeys(found))
+    if len(distinct) <= IDS_KEPT_FIRST + IDS_KEPT_LAST:
+        return tuple(distinct), 0
+    left_out = len(distinct) - IDS_KEPT_FIRST - IDS_KEPT_LAST
+    return (*distinct[:IDS_KEPT_FIRST], *distinct[-IDS_KEPT_LAST:]), left_out
+
+
+def message_ids(value: str) -> tuple[str, ...]:
+    """The ids in an In-Reply-To/References value (see `read_ids`)."""
+    return read_ids(value)[0]
 
 
 def own_message_id(msg: Message, raw: bytes) -> tuple[str, str, bool]:
@@ -68,32 +92,6 @@ def own_message_id(msg: Message, raw: bytes) -> tuple[str, str, bool]:
     digest = hashlib.sha256(raw).hexdigest()[:40]
     synthetic = f"{digest}@synthetic.busavvik.invalid"
     return synthetic, f"<{synthetic}>", True
-
-
-def addresses(msg: Message, *names: str) -> tuple[Address, ...]:
-    pairs = _address_pairs(tuple(v for v in (header_text(msg, n) for n in names) if v))
-    out: list[Address] = []
-    for name, email in pairs:
-        email = email.strip().lower()
-        if "@" in email and len(email) <= MAX_ADDRESS_CHARS and all(a.email != email for a in out):
-            out.append(Address(name.strip(), email))
-    return tuple(out)
-
-
-def overlong_addresses(msg: Message, *names: str) -> bool:
-    """Whether these headers hold an address that `addresses` leaves out for its length."""
-    values = (header_text(msg, n) for n in names)   # one header a key: the ones `addresses` parsed already
-    return any("@" in email and len(email.strip()) > MAX_ADDRESS_CHARS      # short headers hold no long address
-               for value in values if len(value) > MAX_ADDRESS_CHARS for _, email in _address_pairs((value,)))
-
-
-@lru_cache(maxsize=4096)
-def _address_pairs(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-    """getaddresses, remembered: the same To and Cc lines come back in message after message."""
-    try:
-        return tuple(getaddresses(list(values)))
-    except (ValueError, TypeError, IndexError):
-        return ()
 
 
 def message_date(msg: Message) -> datetime | None:

@@ -1,53 +1,98 @@
 """Raw mail bytes → ParsedEmail.  Pure: no I/O, never raises on bad input (problems are recorded)."""
 from __future__ import annotations
 
+import re
+from email import policy
 from email.message import Message
+from email.parser import BytesParser
+from itertools import islice
 
 from config.rules import Rules
 from parsers import fastmime
+from parsers.addresses import MAX_ADDRESS_CHARS, MAX_ADDRESSES, address_problems, addresses
 from parsers.autoreply import is_auto_reply
 from parsers.headers import (
-    MAX_ADDRESS_CHARS,
+    IDS_KEPT_FIRST,
+    IDS_KEPT_LAST,
     MAX_ID_CHARS,
-    addresses,
+    MAX_TEXT_CHARS,
     header_text,
     message_date,
     message_ids,
-    overlong_addresses,
     own_message_id,
+    read_ids,
+    text_capped,
 )
 from parsers.mime import walk_parts
 from parsers.subject import normalise_subject
 from parsers.threadindex import conversation_guid
 from parsers.types import ParsedEmail, Problem
 
+# A message with more multipart or message/* parts than this is not taken apart (its headers are read, problem
+# too_complex): the stdlib parser's cost grows with the square of their nesting depth (~0.5 s at 500 levels; a
+# multipart/digest nests two levels a part), and from ~600 it ends in RecursionError.  Real mail has a few.
+MAX_CONTAINER_PARTS = 250
+_CONTAINER = re.compile(rb"^content-type:[ \t]*(?:\r?\n[ \t]+)?\"?(?:multipart|message)/", re.IGNORECASE | re.MULTILINE)
+
+
+class _TooComplex(Exception):
+    """More multipart or message parts than MAX_CONTAINER_PARTS."""
+
 
 def _load(raw: bytes) -> Message:
     """The stdlib's compat32 tree (fastmime builds the same tree faster for clean mail)."""
-    return fastmime.load(raw)
+    tree = fastmime.fast_load(raw)       # clean mail, at most fastmime.MAX_DEPTH deep: no recursion to fear
+    if tree is not None:
+        return tree
+    if sum(1 for _ in islice(_CONTAINER.finditer(raw), MAX_CONTAINER_PARTS + 1)) > MAX_CONTAINER_PARTS:
+        raise _TooComplex
+    return fastmime.stdlib_load(raw)
 
 
-def _header_problems(msg: Message, synthetic_id: bool) -> list[Problem]:
-    """A Message-ID missing or too long to keep, an address too long to keep."""
+def _tree(raw: bytes) -> tuple[Message, list[Problem]]:
+    """The message's tree; for one too complex to take apart, its headers only (problem too_complex)."""
+    try:
+        return _load(raw), []
+    except (_TooComplex, RecursionError):
+        too_complex = Problem("too_complex", f"more than {MAX_CONTAINER_PARTS} multipart or message parts, or "
+                                             "nested too deep to read: only the headers were read")
+        return BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=True), [too_complex]
+
+
+def _header_problems(msg: Message, synthetic_id: bool, ids_left_out: int) -> list[Problem]:
+    """A Message-ID missing or too long to keep, an address too long to keep, headers read only in part."""
     problems = []
     if synthetic_id and message_ids(header_text(msg, "Message-ID")):
         problems.append(Problem("mail_bad_message_id",
                                 f"Message-ID longer than {MAX_ID_CHARS} characters; a synthetic id was given"))
     elif synthetic_id:
         problems.append(Problem("mail_no_message_id", "no Message-ID; a synthetic id was given"))
-    if overlong_addresses(msg, "From", "Sender", "To", "Cc"):
+    overlong, capped = address_problems(msg, "From", "Sender", "To", "Cc")
+    if overlong:
         problems.append(Problem("mail_bad_address", f"an address over {MAX_ADDRESS_CHARS} characters was left out"))
+    if capped:
+        problems.append(Problem("mail_header_capped", f"{', '.join(capped)}: only the first {MAX_ADDRESSES} "
+                                                      "addresses were read"))
+    if ids_left_out:
+        problems.append(Problem("mail_header_capped", f"References/In-Reply-To: {ids_left_out} ids between the "
+                                                      f"first {IDS_KEPT_FIRST} and last {IDS_KEPT_LAST} left out"))
+    capped_text = [name for name in ("Subject", "Thread-Topic") if text_capped(msg, name)]
+    if capped_text:
+        problems.append(Problem("mail_header_capped", f"{', '.join(capped_text)}: only the first "
+                                                      f"{MAX_TEXT_CHARS} characters were read"))
     return problems
 
 
 def parse_email(raw: bytes, rules: Rules) -> ParsedEmail:
-    msg = _load(raw)
+    msg, problems = _tree(raw)
     norm_id, shown_id, synthetic = own_message_id(msg, raw)
-    problems = _header_problems(msg, synthetic)
+    in_reply_to, skipped_replies = read_ids(header_text(msg, "In-Reply-To"))
+    references, skipped_refs = read_ids(header_text(msg, "References"))
+    problems.extend(_header_problems(msg, synthetic, max(skipped_replies, skipped_refs)))
     if msg.defects:
         kinds = sorted({type(d).__name__ for d in msg.defects})
         problems.append(Problem("mail_malformed", ", ".join(kinds)[:200]))
-    subject = header_text(msg, "Subject")
+    subject = header_text(msg, "Subject", MAX_TEXT_CHARS)
     try:
         body, attachments, walk_problems = walk_parts(msg)
     except (RecursionError, ValueError, TypeError, LookupError, AssertionError) as exc:
@@ -58,10 +103,10 @@ def parse_email(raw: bytes, rules: Rules) -> ParsedEmail:
         message_id=norm_id,
         message_id_header=shown_id,
         synthetic_id=synthetic,
-        in_reply_to=message_ids(header_text(msg, "In-Reply-To")),
-        references=message_ids(header_text(msg, "References")),
+        in_reply_to=in_reply_to,
+        references=references,
         thread_index_guid=conversation_guid(header_text(msg, "Thread-Index")),
-        thread_topic=header_text(msg, "Thread-Topic") or None,
+        thread_topic=header_text(msg, "Thread-Topic", MAX_TEXT_CHARS) or None,
         subject=subject,
         normalised_subject=normalise_subject(subject, rules.subject_prefixes),
         sender=senders[0] if senders else None,

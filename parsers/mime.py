@@ -1,14 +1,10 @@
 """Walking a MIME tree: body text and attachments, knowing which sit inside a forwarded message."""
 from __future__ import annotations
 
-import html
-import re
-from collections.abc import Iterator
-from email.errors import MessageError
-from email.header import decode_header, make_header
 from email.message import Message
 
-from parsers.headers import header_text
+from parsers.headers import decoded, header_text
+from parsers.htmltext import html_to_text
 from parsers.smime import is_pkcs7_mime, open_pkcs7
 from parsers.types import Attachment, Problem
 
@@ -16,24 +12,32 @@ MAX_DEPTH = 30
 _WORD_TYPES = ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                "application/vnd.ms-word.document.macroenabled.12", "application/msword")
 _WORD_EXT = (".docx", ".docm", ".doc", ".dotx", ".dotm")
-_TAGS = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.IGNORECASE | re.DOTALL)
 
 
-def _walk(part: Message, forwarded: bool, depth: int) -> Iterator[tuple[Message, bool]]:
-    yield part, forwarded
-    if depth >= MAX_DEPTH:
-        return
-    if part.get_content_maintype() == "message":  # message/rfc822 and every other message/* type
-        payload = part.get_payload()
-        children = payload if isinstance(payload, list) else []
-        for child in children:
-            if isinstance(child, Message):
-                yield from _walk(child, True, depth + 1)
-    elif part.is_multipart():
-        payload = part.get_payload()
-        for child in payload if isinstance(payload, list) else []:
-            if isinstance(child, Message):
-                yield from _walk(child, forwarded, depth + 1)
+def _children(part: Message) -> list[Message]:
+    """The parts inside a multipart, or the message inside a message/* part (rfc822 and every other type)."""
+    if part.get_content_maintype() != "message" and not part.is_multipart():
+        return []
+    payload = part.get_payload()
+    return [child for child in payload if isinstance(child, Message)] if isinstance(payload, list) else []
+
+
+def _walk(msg: Message) -> tuple[list[tuple[Message, bool]], bool]:
+    """(every part with whether it sits inside a forwarded message, in document order; whether parts lie deeper
+    than MAX_DEPTH and were left out).  Iterative: a deep tree costs no Python recursion."""
+    found: list[tuple[Message, bool]] = []
+    too_deep = False
+    stack: list[tuple[Message, bool, int]] = [(msg, False, 0)]
+    while stack:
+        part, forwarded, depth = stack.pop()
+        found.append((part, forwarded))
+        children = _children(part)
+        if children and depth >= MAX_DEPTH:
+            too_deep = True
+            continue
+        inside = forwarded or part.get_content_maintype() == "message"
+        stack.extend((child, inside, depth + 1) for child in reversed(children))
+    return found, too_deep
 
 
 def _filename(part: Message) -> str:
@@ -45,11 +49,7 @@ def _filename(part: Message) -> str:
         name = header_text(part, "Content-Description")
     if "=?" not in name:   # no RFC 2047 word: decoding would give the very same text back
         return name.strip()
-    try:
-        name = str(make_header(decode_header(name)))
-    except (UnicodeError, LookupError, ValueError, TypeError, AssertionError, MessageError):  # CharsetError
-        pass
-    return name.strip()
+    return decoded(name).strip()
 
 
 def _is_word(ctype: str, filename: str) -> bool:
@@ -72,7 +72,7 @@ def _text_of(part: Message, ctype: str) -> str:
     except LookupError:
         text = data.decode("utf-8", errors="replace")
     if ctype == "text/html":
-        text = html.unescape(_TAGS.sub(" ", text))
+        text = html_to_text(text)
     return text.replace("\x00", "")   # a binary part sent as text: NUL is no text, and PostgreSQL refuses it
 
 
@@ -130,7 +130,10 @@ def walk_parts(msg: Message, depth: int = 0) -> tuple[str, tuple[Attachment, ...
     html_text: list[str] = []
     attachments: list[Attachment] = []
     problems: list[Problem] = []
-    for part, forwarded in _walk(msg, False, 0):
+    parts, too_deep = _walk(msg)
+    if too_deep:
+        problems.append(Problem("too_complex", f"MIME parts nested deeper than {MAX_DEPTH} levels were not read"))
+    for part, forwarded in parts:
         if part.is_multipart():
             continue
         ctype = part.get_content_type()  # parsed once per part: the header is read on every call

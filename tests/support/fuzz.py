@@ -15,6 +15,10 @@ of the mutations below; every case is a RawMessage of its own (mailbox "fuzz", U
                  XML part (+ billion laughs), a zip truncated at a random offset, not a zip at all
 and one message with a `--big-mb` MB attachment (a .docx with that much incompressible data).
 
+Then the inputs of issue 18's finding 1 (tests/support/fuzz_hostile.py: HTML floods, a Subject of `Re: `
+prefixes, huge References and To:, RFC 2047 encoded words, multipart nested 200 and 2,000 deep) are timed at
+three sizes each; `--hostile [INPUT ...]` times only those, `--no-hostile` skips them.
+
 Figures: cases, pipeline crashes (an exception out of ingest), cases stored (raw bytes kept and a message
 row found by bytes or Message-ID), broken attachments without their problem code, internal_error rows
 (a parser raised and the pipeline's last resort kept the bytes), leaked /etc/passwd text (XXE), problem
@@ -367,7 +371,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--db", help="database URL (default: a fresh SQLite file)")
     parser.add_argument("--json", action="store_true", help="print only the figures as one JSON line")
+    parser.add_argument("--hostile", nargs="*", metavar="INPUT",
+                        help="only time the inputs of finding 1 (all, or those named), not the fuzz cases")
+    parser.add_argument("--no-hostile", action="store_true", help="skip the timings of the inputs of finding 1")
     args = parser.parse_args()
+    if args.hostile is not None:
+        print_hostile(tuple(args.hostile), args.json)
+        return
     with tempfile.TemporaryDirectory(prefix="busavvik-fuzz-") as tmp:
         figures = run(args.cases, args.seed, args.big_mb, args.db or f"sqlite:///{Path(tmp) / 'fuzz.db'}")
     if args.json:
@@ -375,6 +385,20 @@ def main() -> None:
         return
     from tests.support import harness
     harness.print_figures(f"fuzz: {args.cases} cases + one {args.big_mb} MB attachment (seed {args.seed})", figures)
+    if not args.no_hostile:
+        print_hostile((), False)
+
+
+def print_hostile(only: tuple[str, ...], as_json: bool) -> None:
+    """Timings of the inputs that once took quadratic time, and the over-deep multipart trees."""
+    from tests.support import fuzz_hostile, harness
+    rules = default_rules()
+    figures = {**fuzz_hostile.hostile_timings(rules, only), **(fuzz_hostile.nesting_figures(rules) if not only
+                                                              else {})}
+    if as_json:
+        print(json.dumps(figures))
+        return
+    harness.print_figures("hostile inputs (issue 18, finding 1): seconds per input at each size", figures)
 
 
 if __name__ == "__main__":
