@@ -15,8 +15,8 @@ from store.models import Case, Correction
 
 out = Console()
 err = Console(stderr=True)
-case_app = typer.Typer(help="An admin's decisions on a case: close, pause, reopen, set a field, link a message.",
-                       no_args_is_help=True)
+case_app = typer.Typer(help="An admin's decisions on a case: close, pause, reopen, set a field, link a message, "
+                            "a receiver, an outcome.", no_args_is_help=True)
 
 CASE_ARG = typer.Argument(..., metavar="CASE", help="Case id, e.g. BUS-2026-0007")
 WHO_OPT = typer.Option(None, "--who", help="Who makes the change (default: the logged-in user).")
