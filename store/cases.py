@@ -66,7 +66,8 @@ def open_case(session: Session, msg: Message, form: dict[str, Any], parsed: Pars
         normalised_subject=parsed.normalised_subject, form=form,
         classification=classification_dict(classification),
         participants=[e for e in _emails(parsed) if e not in sec],
-        receivers=receivers, receiver_rows=new_receivers(receivers, form), reporters=reporters, flags=list(flags), response=None, responded=False, status="open", overrides={},
+        receivers=receivers, receiver_rows=new_receivers(receivers, form), reporters=reporters,
+        flags=list(flags), response=None, responded=False, status="open", overrides={},
     )
     session.add(case)  # flushed with the message's link (one flush less per new case)
     return case

@@ -19,7 +19,6 @@ from busavvik.context import AppContext
 from busavvik.pipeline import Pipeline
 from config.rules import Rules
 from ingest.types import RawMessage
-from notify import outbox
 from notify.digest import collect, render_text
 from store import export
 from store.db import Database

@@ -115,7 +115,8 @@ def _answer(case: Any, msg: Any, receivers: list[tuple[str, str | None]], rules:
 def _fill_case(case: Any, answers: list[Any], rules: Rules) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     form = case.form or {}
     emails = list(dict.fromkeys(str(e).strip().lower() for e in case.receivers or [] if str(e).strip()))
-    receivers = [(e, unit_for(e, form.get('units_involved') or [], form.get('reporter_unit'))) for e in emails]
+    receivers: list[tuple[str, str | None]] = [
+        (e, unit_for(e, form.get('units_involved') or [], form.get('reporter_unit'))) for e in emails]
     rows = [_answer(case, msg, receivers, rules) for msg in answers]
     legacy = _legacy_outcome(case, rules)
     first = next((r for r in rows if r['message_pk'] == (answers[0].id if answers else None)), None)
