@@ -28,6 +28,8 @@ from tests.mailbuilder import SECRETARIAT, exchange_id, make_mail
 from tests.servers.smtpsink import SmtpSink
 from tests.test_reminders import at, make_app, run
 
+pytestmark = pytest.mark.integration   # an SMTP sink for the reminders and the CLI's app
+
 WHEN = datetime(2026, 1, 12, 9, 0, tzinfo=timezone.utc)          # due 2026-03-12, a Thursday
 BUP, SKOLA, HAB = "anna.bup@regionstockholm.se", "rektor.exempelskolan@stockholm.se", "hab.chef@habilitering.se"
 REPORT = {"event_type": "Uteblivet deltagande vid SIP-möte", "units_involved": ["BUP Globen", "Exempelskolan",
