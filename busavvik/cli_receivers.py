@@ -62,7 +62,8 @@ def outcome_cmd(ctx: typer.Context, case_id: str = CASE_ARG,
             old, new = set_outcome(session, case_id, label, answer, who or getpass.getuser(), ctx.obj.rules)
     except CorrectionError as exc:
         raise _fail(exc) from None
-    out.print(f"{case_id.upper()} utfall: {old or '–'} → {new}", markup=False)
+    text = f"utfall bekräftat: {new}" if old == new else f"utfall: {old or '–'} → {new}"
+    out.print(f"{case_id.upper()} {text}", markup=False)
 
 
 def register(app: typer.Typer) -> None:
