@@ -86,11 +86,11 @@ def overdue_cmd(ctx: typer.Context,
         write_json(_redacted(rows))
         return
     table = Table(title=f"Overdue on {day.isoformat()}: {len(rows)}")
-    for col in ("case_id", "response_due", "days_overdue", "status", "receivers"):
+    for col in ("case_id", "response_due", "days_overdue", "status", "awaiting", "answered"):
         table.add_column(col)
     for r in rows:
         table.add_row(r["case_id"], r["response_due"], str(r["days_overdue"]), r["status"],
-                      ", ".join(r["receivers"]))
+                      ", ".join(r["awaiting"]), f"{r['answered']} av {r['expected']}" if r["expected"] else "-")
     out.print(table)
 
 
@@ -113,6 +113,7 @@ def show_cmd(ctx: typer.Context, case_id: str = typer.Argument(..., metavar="CAS
         for key in ("event_type", "units_involved", "description", "proposed_action", "reported_date"):
             out.print(f"  {key}: {data[key]}")
         out.print(f"  classification: {data['classification']}")
+        _print_receivers(case)
         table = Table(title="Thread")
         for col in ("date", "kind", "link rule", "from", "subject"):
             table.add_column(col)
@@ -120,6 +121,19 @@ def show_cmd(ctx: typer.Context, case_id: str = typer.Argument(..., metavar="CAS
             table.add_row(m.date.strftime("%Y-%m-%d %H:%M") if m.date else "?", m.kind, m.link_rule or "-",
                           m.sender or "?", m.subject)
         out.print(table)
+
+
+def _print_receivers(case: Case) -> None:
+    states = {"awaited": "väntar", "answered": "har svarat", "not_expected": "förväntas inte svara"}
+    for r in case.receiver_rows:
+        by = f" ({r.changed_by} {r.changed_at:%Y-%m-%d})" if r.changed_by and r.changed_at else ""
+        out.print(f"  mottagare {r.email} [{redact(r.unit or '?')}]: {states.get(r.state, r.state)}{by}", markup=False)
+    for a in case.answer_rows:
+        rule = f", regel {a.outcome_rule}" if a.outcome_source == "suggested" else f", {a.outcome_by}"
+        outcome = f"{a.outcome} ({'föreslaget' if a.outcome_source == 'suggested' else 'satt'}{rule})" \
+            if a.outcome else "inget utfall"
+        out.print(f"  svar {a.message.message_id_header} från {a.receiver_email or '? (granska)'}: {outcome}",
+                  markup=False)
 
 
 def problems_cmd(ctx: typer.Context, fmt: ViewFormat = typer.Option(ViewFormat.table, "--format", "-f")) -> None:

@@ -41,8 +41,9 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
                "The weekly digest for the secretariat (Swedish HTML with a plain-text alternative)."),
     "export": (("busavvik.cli_data",), "Export data as JSON or CSV on standard output."),
     "rules": (("busavvik.cli_rules",), "Try the rules file on a form or a mail."),
-    "case": (("busavvik.cli_notify", "busavvik.cli_corrections"),
-             "An admin's decisions on a case: close, pause, reopen, set a field, link a message."),
+    "case": (("busavvik.cli_notify", "busavvik.cli_corrections", "busavvik.cli_receivers"),
+             "An admin's decisions on a case: close, pause, reopen, set a field, link a message, a receiver, "
+             "an outcome."),
 }
 
 

@@ -15,6 +15,8 @@ def flatten(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         name = f"{prefix}{key}"
         if isinstance(value, dict):
             flat.update(flatten(value, f"{name}."))
+        elif isinstance(value, list) and any(isinstance(v, dict) for v in value):
+            flat[name] = json.dumps(value, ensure_ascii=False)   # receivers, answers: one JSON cell
         elif isinstance(value, list):
             flat[name] = "; ".join("" if v is None else str(v) for v in value)
         else:

@@ -58,6 +58,18 @@ class ThemeRule:
 
 
 @dataclass(frozen=True)
+class OutcomeRule:
+    """Suggests `outcome` for an answer whose section 4 text matches one of `patterns`."""
+    name: str
+    outcome: str
+    patterns: tuple[re.Pattern[str], ...]
+    fields: tuple[str, ...] = ("description", "improvements")
+
+
+OUTCOME_FIELDS = ("description", "improvements")
+
+
+@dataclass(frozen=True)
 class Rules:
     secretariat_addresses: tuple[str, ...]
     own_message_id_domain: str
@@ -70,6 +82,8 @@ class Rules:
     body_answer_patterns: tuple[re.Pattern[str], ...]
     source: str = "defaults"
     raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+    outcome_labels: tuple[str, ...] = ()          # the fixed list of answer outcomes (Swedish labels)
+    outcome_rules: tuple[OutcomeRule, ...] = ()   # tried in order; the first that matches suggests
 
     def is_secretariat(self, address: str) -> bool:
         return address.strip().lower() in {a.lower() for a in self.secretariat_addresses}
@@ -182,13 +196,32 @@ class _Builder:
         return tuple(ThemeRule(t.get("name", ""), self.patterns(t.get("patterns", []), f"themes[{i}].patterns"))
                      for i, t in enumerate(self.data.get("themes", [])))
 
+    def _outcome_rule(self, i: int, rule: Any, labels: tuple[str, ...]) -> OutcomeRule:
+        key = f"outcomes.rules[{i}]"
+        if not isinstance(rule, dict) or rule.get("outcome") not in labels:
+            raise self.fail(f"{key}.outcome", f"must be one of the labels: {', '.join(labels)}")
+        fields = self.strings(rule.get("fields", list(OUTCOME_FIELDS)), f"{key}.fields")
+        if not set(fields) <= set(OUTCOME_FIELDS):
+            raise self.fail(f"{key}.fields", f"known fields: {', '.join(OUTCOME_FIELDS)}")
+        return OutcomeRule(str(rule.get("name") or rule["outcome"]), rule["outcome"],
+                           self.patterns(rule.get("patterns", []), f"{key}.patterns"), fields)
+
+    def outcomes(self) -> tuple[tuple[str, ...], tuple[OutcomeRule, ...]]:
+        table = self.table("outcomes")
+        labels = self.strings(table.get("labels", []), "outcomes.labels")
+        rules = table.get("rules", [])
+        if not isinstance(rules, list):
+            raise self.fail("outcomes.rules", "expected an array of tables ([[outcomes.rules]])")
+        return labels, tuple(self._outcome_rule(i, r, labels) for i, r in enumerate(rules))
+
     def build(self, source: str) -> Rules:
         known = {"secretariat", "subject", "autoreply", "form", "organisations", "themes", "themes_default",
-                 "body_answer"}
+                 "body_answer", "outcomes"}
         for key in self.data:
             if key not in known:
                 raise self.fail(key, f"unknown table; known: {', '.join(sorted(known))}")
         sec = self.table("secretariat")
+        labels, outcome_rules = self.outcomes()
         return Rules(
             secretariat_addresses=self.strings(sec.get("addresses", []), "secretariat.addresses"),
             own_message_id_domain=str(sec.get("own_message_id_domain", "busavvik.invalid")),
@@ -203,6 +236,8 @@ class _Builder:
                                                "body_answer.patterns"),
             source=source,
             raw=self.data,
+            outcome_labels=labels,
+            outcome_rules=outcome_rules,
         )
 
 

@@ -21,12 +21,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
+from notify.answer_rows import awaited_cell, needs_outcome_rows
 from notify.attention import failing_mailboxes, mailbox_rows, set_aside_rows, unread_notices, unsent_digest_rows
 from notify.message import template_env
 from notify.policy import STOCKHOLM, local_day
 from notify.rows import Row, clean
-from store.export import deviation_dict
+from store.export import WITH_ANSWERS, deviation_dict
 from store.models import Case, Message, Reminder
+from store.receivers import progress_text, waiting
 
 PNR_FLAG = "personal_identity_number"
 PROBLEM_LABELS = {
@@ -45,6 +47,7 @@ PROBLEM_LABELS = {
     "mail_bad_address": "en orimligt lång e-postadress utelämnades",
     "mail_header_capped": "ett orimligt långt huvudfält lästes bara delvis",
     "internal_error": "internt fel vid inläsning",
+    "answer_receiver_unknown": "svaret kunde inte knytas till en mottagare (busavvik case receiver … --answer)",
 }
 REMINDER_LABELS = {"unknown": "påminnelse kanske skickad (kontrollera)", "failed": "påminnelse misslyckades",
                    "held": "påminnelse stoppad – för många mottagare (granska)"}
@@ -75,6 +78,7 @@ class Digest:
     end: date                                  # inclusive
     new: list[Row] = field(default_factory=list)
     answers: list[Row] = field(default_factory=list)
+    needs_outcome: list[Row] = field(default_factory=list)   # answers whose outcome nobody has confirmed
     overdue: list[Row] = field(default_factory=list)
     due_soon: list[Row] = field(default_factory=list)
     review: list[Row] = field(default_factory=list)
@@ -108,14 +112,17 @@ def _new_rows(cases: list[Case], start: datetime, end: datetime) -> list[Row]:
     return out
 
 
-def _answer_rows(msgs: list[Message], ids: dict[int, str], start: datetime, end: datetime) -> list[Row]:
+def _answer_rows(msgs: list[Message], cases: list[Case], start: datetime, end: datetime) -> list[Row]:
+    by_pk = {c.id: c for c in cases}
     found = [m for m in msgs if m.kind == "answer" and _in_period(m, start, end)]
-    return [Row(ids.get(m.case_pk or 0, "?"), local_day(m.date or m.first_seen).isoformat(),
-                (clean(m.sender), clean(m.subject))) for m in sorted(found, key=lambda m: m.date or m.first_seen)]
+    return [Row(by_pk[m.case_pk].case_id if m.case_pk in by_pk else "?",
+                local_day(m.date or m.first_seen).isoformat(),
+                (clean(m.sender), clean(m.subject), progress_text(by_pk[m.case_pk]) if m.case_pk in by_pk else ""))
+            for m in sorted(found, key=lambda m: m.date or m.first_seen)]
 
 
 def _open(c: Case) -> bool:
-    return c.status != "closed" and not deviation_dict(c, [])["responded"]
+    return c.status != "closed" and waiting(c)
 
 
 def _overdue_rows(session: Session, cases: list[Case], as_of: date) -> list[Row]:
@@ -126,14 +133,13 @@ def _overdue_rows(session: Session, cases: list[Case], as_of: date) -> list[Row]
     late = sorted((c for c in cases if _open(c) and c.response_due < as_of), key=lambda c: c.response_due)
     return [Row(c.case_id, c.response_due.isoformat(), (
         str((as_of - c.response_due).days), {"open": "öppet", "paused": "pausat"}.get(c.status, c.status),
-        clean(", ".join(c.receivers or [])), ", ".join(sent.get(c.id, [])) or "inga")) for c in late]
+        awaited_cell(c), ", ".join(sent.get(c.id, [])) or "inga")) for c in late]
 
 
 def _due_rows(cases: list[Case], as_of: date) -> list[Row]:
     soon = sorted((c for c in cases if _open(c) and as_of <= c.response_due <= as_of + timedelta(days=14)),
                   key=lambda c: c.response_due)
-    return [Row(c.case_id, c.response_due.isoformat(), (str((c.response_due - as_of).days),
-                                                        clean(", ".join(c.receivers or []))))
+    return [Row(c.case_id, c.response_due.isoformat(), (str((c.response_due - as_of).days), awaited_cell(c)))
             for c in soon]
 
 
@@ -188,11 +194,12 @@ def year_stats(cases: list[Case], as_of: date) -> YearSoFar:
 
 def collect(session: Session, as_of: date) -> Digest:
     start, end = _bounds(as_of - timedelta(days=7)), _bounds(as_of)
-    cases = list(session.scalars(select(Case).order_by(Case.year, Case.seq)))
+    cases = list(session.scalars(select(Case).options(*WITH_ANSWERS).order_by(Case.year, Case.seq)))
     msgs = list(session.scalars(select(Message).order_by(Message.id)))
     ids = _case_ids(session)
     return Digest(as_of, as_of - timedelta(days=7), as_of - timedelta(days=1),
-                  new=_new_rows(cases, start, end), answers=_answer_rows(msgs, ids, start, end),
+                  new=_new_rows(cases, start, end), answers=_answer_rows(msgs, cases, start, end),
+                  needs_outcome=needs_outcome_rows(cases, as_of),
                   overdue=_overdue_rows(session, cases, as_of), due_soon=_due_rows(cases, as_of),
                   review=_review_rows(session, msgs, ids, start, end), review_older=_older_unlinked(msgs, start),
                   privacy=_privacy(cases, msgs, ids, as_of.year), year=year_stats(cases, as_of),

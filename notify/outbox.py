@@ -37,7 +37,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from config.rules import Rules
 from config.settings import Settings
@@ -49,6 +49,7 @@ from notify.smtp import SendResult, Transport
 from parsers.headers import normalise_id
 from store.db import Database
 from store.models import Case, Message, Reminder
+from store.receivers import waiting
 
 STALE_AFTER = timedelta(minutes=15)
 MAX_ATTEMPTS = 8
@@ -76,7 +77,8 @@ class Delivery:
 
 
 def responded(case: Case) -> bool:
-    return bool((case.overrides or {}).get("responded", case.responded))
+    """No answer is awaited any more (every receiver answered or is not expected to, or a person said so)."""
+    return not waiting(case)
 
 
 def facts(case: Case, reminders: list[Reminder]) -> CaseFacts:
@@ -90,7 +92,8 @@ def new_message_id(case_id: str, step: str, rules: Rules) -> str:
 
 def decisions(session: Session, day: date, settings: Settings) -> list[tuple[Case, Decision]]:
     """The policy's decision for every open case that is due by `day`."""
-    cases = list(session.scalars(select(Case).where(Case.status == "open", Case.response_due <= day)
+    cases = list(session.scalars(select(Case).options(selectinload(Case.receiver_rows))
+                                 .where(Case.status == "open", Case.response_due <= day)
                                  .order_by(Case.response_due, Case.id)))
     rows = session.scalars(select(Reminder).where(Reminder.case_pk.in_([c.id for c in cases]))).all()
     by_case: dict[int, list[Reminder]] = {}

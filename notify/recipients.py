@@ -10,12 +10,14 @@ from __future__ import annotations
 from config.rules import Rules
 from config.settings import Settings
 from store.models import Case
+from store.receivers import awaited
 
 
 def recipients(case: Case, step: str, settings: Settings, rules: Rules) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(to, cc): the receivers, copy to the secretariat; an escalation goes to the escalation address."""
     sec = tuple(rules.secretariat_addresses)
-    receivers = tuple(a for a in case.receivers or [] if not rules.is_secretariat(a))
+    still = awaited(case) if case.receiver_rows else list(case.receivers or [])  # only those still awaited
+    receivers = tuple(a for a in still if not rules.is_secretariat(a))
     if step == "escalation":
         return (settings.reminders.escalation_address,), tuple(dict.fromkeys((*receivers, *sec)))
     return receivers, sec

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,8 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from parsers.safetext import shown
-from store.export import _classification
+from store.export import WITH_ANSWERS, _classification
 from store.models import Case
+from store.receivers import awaited
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 UNKNOWN = "Okänd"
@@ -68,6 +70,12 @@ class YearStats:
     outcomes: dict[str, int] = field(default_factory=dict)
     by_month: tuple[int, ...] = (0,) * 12
     within_pairs: dict[str, int] = field(default_factory=dict)
+    fully_answered: int = 0                 # every receiver expected to answer has answered
+    answered_in_time: int = 0               # a first answer by the due date (first receipt + 2 months)
+    answers: int = 0                        # answers (one per answering receiver and message)
+    confirmed_outcomes: dict[str, int] = field(default_factory=dict)   # outcomes a person set, by label
+    suggested_outcomes: int = 0             # answers whose outcome is only suggested by the rules
+    no_outcome: int = 0                     # answers with neither
 
     @property
     def sip_share(self) -> float:
@@ -113,6 +121,9 @@ class _Row:
     responded: bool
     improvements: bool
     outcome: str | None
+    fully_answered: bool = False
+    answered_in_time: bool = False
+    answer_outcomes: tuple[tuple[str | None, str | None], ...] = ()   # (outcome, source) of each answer
 
 
 def _names(value: Any) -> tuple[str, ...]:
@@ -151,12 +162,30 @@ def _reporter_principal(case: Case, c: dict[str, Any], reporter: str,
     return principals.get(reporter)
 
 
+def _first_answer(case: Case) -> date | None:
+    days = [(a.message.date or a.message.first_seen).astimezone(STOCKHOLM).date() for a in case.answer_rows]
+    if not days and (case.response or {}).get("received_date"):
+        try:
+            days = [date.fromisoformat(str(case.response["received_date"]))]  # type: ignore[index]
+        except ValueError:
+            return None
+    return min(days) if days else None
+
+
+def _answer_facts(case: Case, responded: bool) -> dict[str, Any]:
+    first = _first_answer(case)
+    return {"fully_answered": responded and not awaited(case),
+            "answered_in_time": responded and first is not None and first <= case.response_due,
+            "answer_outcomes": tuple((a.outcome, a.outcome_source) for a in case.answer_rows)}
+
+
 def _row(case: Case, principals: Mapping[str, str]) -> _Row:
     c = _classification(case)
     overrides = case.overrides or {}
     reporter = _label(c.get("reporter_org_type"))
     response = case.response or {}
     relation = c.get("principal_relation")
+    responded = _truthy(overrides.get("responded", case.responded))
     return _Row(
         month=case.first_received.astimezone(STOCKHOLM).month,
         relation=relation if relation in ("between", "within") else None,
@@ -164,15 +193,16 @@ def _row(case: Case, principals: Mapping[str, str]) -> _Row:
         reporter_principal=_reporter_principal(case, c, reporter, principals),
         receivers=_names(c.get("receiver_org_types")) or (UNKNOWN,),
         themes=_names(c.get("themes")),
-        responded=_truthy(overrides.get("responded", case.responded)),
+        responded=responded,
         improvements=bool(str(response.get("improvements") or "").strip()),
         outcome=_outcome(case),
+        **_answer_facts(case, responded),
     )
 
 
 def load_rows(session: Session, year: int, principals: Mapping[str, str] | None = None) -> list[_Row]:
     known = {**DEFAULT_PRINCIPALS, **(principals or {})}
-    cases = session.scalars(select(Case).where(Case.year == year).order_by(Case.seq))
+    cases = session.scalars(select(Case).options(*WITH_ANSWERS).where(Case.year == year).order_by(Case.seq))
     return [_row(case, known) for case in cases]
 
 
@@ -192,12 +222,23 @@ def _outcomes(rows: list[_Row]) -> dict[str, int]:
     return {k: counts[k] for k in OUTCOME_ORDER if counts[k]}
 
 
+def _answer_stats(rows: list[_Row], labels: Iterable[str]) -> dict[str, Any]:
+    given = [o for r in rows for o in r.answer_outcomes]
+    confirmed = Counter(label for label, source in given if source == "set" and label)
+    order = [*labels, *sorted(set(confirmed) - set(labels))]
+    return {"fully_answered": sum(r.fully_answered for r in rows),
+            "answered_in_time": sum(r.answered_in_time for r in rows), "answers": len(given),
+            "confirmed_outcomes": {k: confirmed[k] for k in order if confirmed[k]},
+            "suggested_outcomes": sum(1 for label, source in given if source == "suggested"),
+            "no_outcome": sum(1 for label, source in given if not label)}
+
+
 def _within_pairs(rows: list[_Row]) -> dict[str, int]:
     pairs = Counter(f"{r.reporter} – {' och '.join(r.receivers)}" for r in rows)
     return dict(sorted(pairs.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-def stats_from_rows(year: int, rows: list[_Row]) -> YearStats:
+def stats_from_rows(year: int, rows: list[_Row], outcome_labels: Iterable[str] = ()) -> YearStats:
     between = [r for r in rows if r.relation == "between"]
     within = [r for r in rows if r.relation == "within"]
     principals = Counter(r.reporter_principal for r in between)
@@ -217,15 +258,17 @@ def stats_from_rows(year: int, rows: list[_Row]) -> YearStats:
         outcomes=_outcomes(rows),
         by_month=tuple(months[m] for m in range(1, 13)),
         within_pairs=_within_pairs(within),
+        **_answer_stats(rows, outcome_labels),
     )
 
 
-def yearly_stats(session: Session, year: int, principals: Mapping[str, str] | None = None) -> YearStats:
+def yearly_stats(session: Session, year: int, principals: Mapping[str, str] | None = None,
+                 outcome_labels: Iterable[str] = ()) -> YearStats:
     """The numbers of the annual report for `year` (the year of first receipt in Europe/Stockholm).
 
     `principals` maps organisation type → "kommun"/"region" (from the rules); it is needed only where a human
     overrode the reporting type, the shipped defaults are used otherwise."""
-    return stats_from_rows(year, load_rows(session, year, principals))
+    return stats_from_rows(year, load_rows(session, year, principals), outcome_labels)
 
 
 def write_report(stats: YearStats, out: Path, charts_dir: Path | None = None) -> list[Path]:

@@ -106,6 +106,26 @@ def answer_table(s: YearStats) -> Table:
     return t
 
 
+def answers_table(s: YearStats) -> Table:
+    """Per case: share with an answer, fully answered, answered in time; per answer: confirmed outcomes."""
+    t = Table("Svar på avvikelser", ("Svar på avvikelser", "Antal", "Andel"), percent_cols={2})
+    t.add("Avvikelser med minst ett svar", s.answered, s.answered_share)
+    t.add("Helt besvarade (alla mottagare har svarat)", s.fully_answered, share(s.fully_answered, s.total))
+    t.add("Besvarade inom två månader", s.answered_in_time, share(s.answered_in_time, s.total))
+    t.add("Summa avvikelser", s.total, 1.0 if s.total else 0.0, bold=True)
+    t.add(None)
+    t.add("Utfall (bekräftat)", "Antal svar", "Andel av svaren", bold=True)
+    for name, n in s.confirmed_outcomes.items():
+        t.add(name, n, share(n, s.answers))
+    t.add("Endast föreslaget utfall (ej bekräftat)", s.suggested_outcomes, share(s.suggested_outcomes, s.answers))
+    t.add("Utfall saknas", s.no_outcome, share(s.no_outcome, s.answers))
+    t.add("Summa svar", s.answers, 1.0 if s.answers else 0.0, bold=True)
+    t.notes.append("En avvikelse kan ha flera mottagare och därmed flera svar; varje svar får ett utfall. "
+                   "Bara utfall som en person har bekräftat (busavvik case outcome) räknas per utfall; "
+                   "föreslagna utfall räknas för sig.")
+    return t
+
+
 def month_table(s: YearStats) -> Table:
     t = Table("Per månad", ("Månad", f"Antal inkomna avvikelser {s.year}"))
     for name, n in zip(MONTHS, s.by_month):
@@ -128,7 +148,7 @@ def within_table(s: YearStats) -> Table:
 
 def tables(s: YearStats) -> list[Table]:
     return [principals_table(s), reporter_table(s), receiver_table(s), theme_table(s), answer_table(s),
-            month_table(s), within_table(s)]
+            answers_table(s), month_table(s), within_table(s)]
 
 
 def _fill(ws: Worksheet, table: Table) -> None:

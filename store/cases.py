@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from parsers.types import Classification, ParsedEmail
-from store.answers import answer_text
+from store.attribution import answer_fields, has_response, receivers_of
 from store.models import Case, Message
+from store.receivers import new_receivers
 from store.records import fingerprint, text_fingerprint
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -53,10 +54,11 @@ def open_case(session: Session, msg: Message, form: dict[str, Any], parsed: Pars
     received = msg.date or msg.first_seen
     year = local_date(received).year
     number = seq(year) if seq else _next_seq(session, year)
-    sec = {a.lower() for a in secretariat}
     reporters = [e for e in dict.fromkeys([parsed.sender.email if parsed.sender else "",
                                            (form.get("reporter_email") or "").lower(),
                                            (form.get("reporter_manager_email") or "").lower()]) if e]
+    sec = {a.lower() for a in secretariat}
+    receivers = receivers_of([a.email for a in parsed.to], secretariat, reporters)
     case = Case(
         case_id=f"BUS-{year}-{number:04d}", year=year, seq=number, source_message=msg,
         first_received=received, response_due=add_months(local_date(received), due_months),
@@ -64,8 +66,8 @@ def open_case(session: Session, msg: Message, form: dict[str, Any], parsed: Pars
         normalised_subject=parsed.normalised_subject, form=form,
         classification=classification_dict(classification),
         participants=[e for e in _emails(parsed) if e not in sec],
-        receivers=[a.email for a in parsed.to if a.email not in sec and a.email not in reporters],
-        reporters=reporters, flags=list(flags), response=None, responded=False, status="open", overrides={},
+        receivers=receivers, receiver_rows=new_receivers(receivers, form), reporters=reporters,
+        flags=list(flags), response=None, responded=False, status="open", overrides={},
     )
     session.add(case)  # flushed with the message's link (one flush less per new case)
     return case
@@ -79,27 +81,14 @@ def note_participants(case: Case, parsed: ParsedEmail, secretariat: tuple[str, .
         case.participants = known + extra
 
 
-def _manager(form: dict[str, Any] | None, parsed: ParsedEmail) -> dict[str, Any]:
-    form = form or {}
-    return {"name": form.get("response_manager_name") or (parsed.sender.name if parsed.sender else None) or None,
-            "unit": form.get("response_manager_unit"),
-            "email": form.get("response_manager_email") or (parsed.sender.email if parsed.sender else None),
-            "phone": form.get("response_manager_phone")}
-
-
 def apply_answer(case: Case, msg: Message, form: dict[str, Any] | None, parsed: ParsedEmail) -> None:
     """The first answer fills the response; a later one with a filled section 4 replaces a body-only one."""
-    has_form = bool(form and (form.get("response_description") or form.get("response_improvements")))
+    has_form = has_response(form)
     current = case.response
     if current is not None and (current.get("from_form") or not has_form):
         return
-    received = (form or {}).get("response_received_date") or local_date(msg.date or msg.first_seen).isoformat()
-    case.response = {
-        "message_id": msg.message_id_header,
-        "description": (form or {}).get("response_description") if has_form else answer_text(parsed.body_text),
-        "improvements": (form or {}).get("response_improvements") if has_form else None,
-        "received_date": received,
-        "manager": _manager(form if has_form else None, parsed),
-        "from_form": has_form,
-    }
+    case.response = {"message_id": msg.message_id_header,
+                     **answer_fields(form, parsed.sender.email if parsed.sender else None,
+                                     parsed.sender.name if parsed.sender else None, parsed.body_text,
+                                     local_date(msg.date or msg.first_seen).isoformat())}
     case.responded = True

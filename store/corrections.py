@@ -12,6 +12,7 @@ from parsers.mail import parse_email
 from store.cases import apply_answer
 from store.fields import BOOL_FIELDS, CHOICES, FIELDS, LIST_FIELDS
 from store.models import Case, Correction, Message, RawBlob
+from store.receivers import record_answer
 from store.repo import now
 from store.sides import kind_for
 
@@ -79,7 +80,9 @@ def link(session: Session, message_id: str, case_id: str, who: str, rules: Rules
                         receivers=receivers, secretariat=rules.secretariat_addresses, has_response_form=has_answer)
     if msg.kind == "answer":
         raw = session.get(RawBlob, msg.raw_sha256)
-        apply_answer(case, msg, msg.form, parse_email(raw.data if raw else b"", rules))
+        parsed = parse_email(raw.data if raw else b"", rules)
+        apply_answer(case, msg, msg.form, parsed)
+        record_answer(session, case, msg, msg.form, parsed.body_text, rules)
     session.add(Correction(case_pk=case.id, message_pk=msg.id, field="link", old_value=old,
                            new_value=case.case_id, who=who, at=now()))
     return msg.kind

@@ -7,7 +7,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from store.models import Case, Message
+from store.models import Case, CaseAnswer, CaseReceiver, Message
+from store.receivers import awaited, waiting
 
 OVERRIDABLE = ("event_type", "description", "proposed_action", "personal_data_contact", "reported_date",
                "units_involved", "reporter_org_type", "receiver_org_types", "principal_relation", "themes",
@@ -36,6 +37,24 @@ def _response(case: Case) -> dict[str, Any] | None:
     return {k: v for k, v in case.response.items() if k != "from_form"}
 
 
+def _receivers(case: Case) -> list[dict[str, Any]]:
+    return [{"email": r.email, "unit": r.unit, "answered": r.state == "answered",
+             "answer_message_id": r.answer_message.message_id_header if r.answer_message else None}
+            for r in case.receiver_rows]
+
+
+def _answers(case: Case) -> list[dict[str, Any]]:
+    rows = sorted(case.answer_rows, key=lambda a: (a.message.date or a.message.first_seen, a.id or 0))
+    return [{"message_id": a.message.message_id_header, "receiver_email": a.receiver_email,
+             "description": a.description, "improvements": a.improvements, "received_date": a.received_date,
+             "manager": {k: (a.manager or {}).get(k) for k in ("name", "unit", "email", "phone")},
+             "outcome": a.outcome, "outcome_source": a.outcome_source} for a in rows]
+
+
+WITH_ANSWERS = (selectinload(Case.receiver_rows).selectinload(CaseReceiver.answer_message),
+                selectinload(Case.answer_rows).selectinload(CaseAnswer.message))
+
+
 def deviation_dict(case: Case, messages: list[Message]) -> dict[str, Any]:
     f = lambda key: _form_value(case, key)  # noqa: E731
     source = next((m for m in messages if m.id == case.source_message_id), None)
@@ -61,6 +80,9 @@ def deviation_dict(case: Case, messages: list[Message]) -> dict[str, Any]:
         "status": case.status,
         "flags": list(case.flags or []),
         "classification": _classification(case),
+        "receivers": _receivers(case),
+        "awaiting": awaited(case),
+        "answers": _answers(case),
     }
 
 
@@ -70,7 +92,7 @@ def _sorted_messages(case: Case, session: Session) -> list[Message]:
 
 
 def deviations(session: Session) -> list[dict[str, Any]]:
-    cases = session.scalars(select(Case).order_by(Case.year, Case.seq)).all()
+    cases = session.scalars(select(Case).options(*WITH_ANSWERS).order_by(Case.year, Case.seq)).all()
     return [deviation_dict(c, _sorted_messages(c, session)) for c in cases]
 
 
@@ -97,15 +119,21 @@ def messages(session: Session) -> list[dict[str, Any]]:
 
 
 def overdue(session: Session, as_of: date) -> list[dict[str, Any]]:
+    """Open and paused cases past their due date while a receiver is still awaited (or, for a case whose
+    To: named no receiver, while it has no answer); `receivers` and `awaiting` list those awaited."""
     out = []
-    for case in session.scalars(select(Case).where(Case.response_due < as_of).order_by(Case.response_due)):
-        responded = (case.overrides or {}).get("responded", case.responded)
-        if responded or case.status == "closed":
+    q = select(Case).options(*WITH_ANSWERS).where(Case.response_due < as_of).order_by(Case.response_due)
+    for case in session.scalars(q):
+        if case.status == "closed" or not waiting(case):
             continue
         source = session.get(Message, case.source_message_id) if case.source_message_id else None
+        late = awaited(case) if case.receiver_rows else list(case.receivers or [])
         out.append({"source_message_id": source.message_id_header if source else None,
                     "case_id": case.case_id, "response_due": case.response_due.isoformat(),
                     "days_overdue": (as_of - case.response_due).days,
                     "status": case.status,
-                    "receivers": list(case.receivers or [])})
+                    "receivers": late,
+                    "awaiting": late,
+                    "answered": sum(r.state == "answered" for r in case.receiver_rows),
+                    "expected": sum(r.state != "not_expected" for r in case.receiver_rows)})
     return out

@@ -14,6 +14,7 @@ from store.batchlink import BatchIndex
 from store.cases import PNR_FLAG, apply_answer, note_participants, open_case
 from store.link import Probe, decide, gather, similar_forms
 from store.models import Case, Message
+from store.receivers import record_answer
 from store.records import fingerprint, text_fingerprint
 from store.sides import kind_for
 
@@ -66,6 +67,7 @@ def _attach(session: Session, msg: Message, case: Case, rule: str, parsed: Parse
     note_participants(case, parsed, rules.secretariat_addresses)
     if msg.kind == "answer":
         apply_answer(case, msg, form, parsed)
+        record_answer(session, case, msg, form, parsed.body_text, rules)
     if PNR_FLAG in (msg.flags or []) and PNR_FLAG not in (case.flags or []):
         case.flags = [*case.flags, PNR_FLAG]
 
@@ -90,6 +92,7 @@ def link_message(session: Session, msg: Message, parsed: ParsedEmail, form: dict
         msg.case, msg.kind, msg.link_rule = case, "deviation", "new_deviation"
         if _has_response(form):  # a deviation we first see with its answer already filled in
             apply_answer(case, msg, form, parsed)
+            record_answer(session, case, msg, form, parsed.body_text, rules)
         if index:
             index.record(probe, msg.message_id, case, opened=True)
         return

@@ -76,6 +76,10 @@ class Case(Base):
     overrides: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # set after both rows are inserted (the message refers to the case, the case to its first message)
     source_message: Mapped[Message | None] = relationship(foreign_keys=[source_message_id], post_update=True)
+    receiver_rows: Mapped[list[CaseReceiver]] = relationship(back_populates="case", order_by="CaseReceiver.id",
+                                                             cascade="all, delete-orphan")
+    answer_rows: Mapped[list[CaseAnswer]] = relationship(back_populates="case", order_by="CaseAnswer.id",
+                                                         cascade="all, delete-orphan")
     __table_args__ = (UniqueConstraint("year", "seq"),)
 
 
@@ -107,6 +111,45 @@ class Message(Base):
     body_excerpt: Mapped[str] = mapped_column(Text, default="")
     case: Mapped[Case | None] = relationship(foreign_keys=[case_pk])
     locations: Mapped[list[Location]] = relationship(back_populates="message")
+
+
+class CaseReceiver(Base):
+    """A receiver of a deviation: an address of the original To: that is neither the secretariat nor the
+    reporting side, each expected to answer (store/receivers.py)."""
+    __tablename__ = "case_receiver"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_pk: Mapped[int] = mapped_column(ForeignKey("bus_case.id"), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    unit: Mapped[str | None] = mapped_column(Text, nullable=True)
+    state: Mapped[str] = mapped_column(String(14), default="awaited")   # awaited | answered | not_expected
+    answer_message_pk: Mapped[int | None] = mapped_column(ForeignKey("message.id"), nullable=True)
+    changed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)    # a person's change of state
+    changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    case: Mapped[Case] = relationship(back_populates="receiver_rows")
+    answer_message: Mapped[Message | None] = relationship(foreign_keys=[answer_message_pk])
+    __table_args__ = (UniqueConstraint("case_pk", "email"),)
+
+
+class CaseAnswer(Base):
+    """One answer to a deviation (a message of kind answer), the receiver it is attributed to and its outcome."""
+    __tablename__ = "case_answer"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_pk: Mapped[int] = mapped_column(ForeignKey("bus_case.id"), index=True)
+    message_pk: Mapped[int] = mapped_column(ForeignKey("message.id"), unique=True)
+    receiver_email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    attributed_by: Mapped[str] = mapped_column(String(20))     # sender | manager_email | … | doubtful
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    improvements: Mapped[str | None] = mapped_column(Text, nullable=True)
+    received_date: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    manager: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    from_form: Mapped[bool] = mapped_column(Boolean, default=False)
+    outcome: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    outcome_source: Mapped[str | None] = mapped_column(String(10), nullable=True)   # suggested | set
+    outcome_rule: Mapped[str | None] = mapped_column(String(100), nullable=True)    # the rule that suggested it
+    outcome_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    outcome_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    case: Mapped[Case] = relationship(back_populates="answer_rows")
+    message: Mapped[Message] = relationship(foreign_keys=[message_pk])
 
 
 class Location(Base):

@@ -17,9 +17,11 @@ from config.rules import Rules
 from parsers.classify import classify
 from parsers.pool import Parsed, ParserPool
 from parsers.types import FormData, ParsedEmail, Problem
+from store.attribution import PROBLEM as ATTRIBUTION_PROBLEM
 from store.cases import apply_answer, classification_dict
 from store.linking import _form_data, link_message
 from store.models import Case, Message, RawBlob
+from store.receivers import record_answer
 from store.records import fingerprint, form_to_dict, text_fingerprint
 from store.repo import message_flags, problem_dicts
 
@@ -44,7 +46,8 @@ def _update_message(msg: Message, parsed: ParsedEmail, form: FormData | None, pr
     form_dict = form_to_dict(form) if form else None
     target = msg.message_id_header
     _set(changes, msg, target, "form", form_dict)
-    _set(changes, msg, target, "problems", problem_dicts((*parsed.problems, *problems)))
+    kept = [p for p in msg.problems or [] if p.get("code") == ATTRIBUTION_PROBLEM]  # linking's own, redone below
+    _set(changes, msg, target, "problems", problem_dicts((*parsed.problems, *problems)) + kept)
     _set(changes, msg, target, "flags", message_flags(parsed))
     _set(changes, msg, target, "auto_reply", parsed.auto_reply)
     _set(changes, msg, target, "normalised_subject", parsed.normalised_subject[:2000])
@@ -134,6 +137,7 @@ def _reparse_one(session: Session, msg: Message, parsed: ParsedEmail, form: Form
             _update_case(case, form_dict, parsed, rules, changes, list(msg.flags or []))
     if msg.kind == "answer" and msg.case is not None:
         _refresh_response(msg.case, msg, form_dict, parsed, changes)
+        record_answer(session, msg.case, msg, form_dict, parsed.body_text, rules)
     if msg.case_pk is None and not msg.linked_by_human:
         session.flush()
         link_message(session, msg, parsed, form_dict, rules, due_months)

@@ -1,0 +1,70 @@
+"""`busavvik case receiver` and `busavvik case outcome`: a person's decisions on receivers and answers.
+
+Each is recorded with who and when (a `Correction`); a receiver not expected to answer gets no reminders
+and no longer keeps the case overdue."""
+from __future__ import annotations
+
+import getpass
+from typing import Optional
+
+import typer
+
+from busavvik.cli_case import CASE_ARG, WHO_OPT, case_app
+from busavvik.console import err, out
+from store.corrections import CorrectionError
+from store.receiver_changes import attribute_by_hand, set_expected, set_outcome
+
+STATES = {"awaited": "väntar på svar", "answered": "har svarat", "not_expected": "förväntas inte svara"}
+ANSWER_OPT = typer.Option(None, "--answer", metavar="MESSAGE_ID", help="The answer's Message-ID.")
+
+
+def _fail(exc: CorrectionError) -> typer.Exit:
+    err.print(f"[red]{exc}[/red]")
+    return typer.Exit(1)
+
+
+@case_app.command("receiver")
+def receiver_cmd(ctx: typer.Context, case_id: str = CASE_ARG,
+                 email: str = typer.Argument(..., help="The receiver's address (see `busavvik show CASE`)."),
+                 not_expected: bool = typer.Option(False, "--not-expected",
+                                                   help="Sent for information: no answer expected, no reminders."),
+                 expected: bool = typer.Option(False, "--expected", help="Undo --not-expected."),
+                 answer: Optional[str] = typer.Option(None, "--answer", metavar="MESSAGE_ID",
+                                                      help="Attribute this answer to the receiver (review of a "
+                                                           "doubtful attribution)."),
+                 who: Optional[str] = WHO_OPT) -> None:
+    """A receiver of a case: not expected to answer (--not-expected), expected again (--expected), or the
+    receiver of an answer (--answer MESSAGE_ID)."""
+    if sum((not_expected, expected, answer is not None)) != 1:
+        err.print("[red]ange exakt ett av --not-expected, --expected och --answer MESSAGE_ID[/red]")
+        raise typer.Exit(2)
+    person = who or getpass.getuser()
+    try:
+        with ctx.obj.db.session() as session:
+            if answer is not None:
+                old = attribute_by_hand(session, case_id, email, answer, person)
+                text = f"{case_id.upper()}: svaret {answer} → {email.lower()} (tidigare {old or 'ingen'})"
+            else:
+                before, after = set_expected(session, case_id, email, expected, person)
+                text = f"{case_id.upper()} {email.lower()}: {STATES[before]} → {STATES[after]}"
+    except CorrectionError as exc:
+        raise _fail(exc) from None
+    out.print(text, markup=False)
+
+
+@case_app.command("outcome")
+def outcome_cmd(ctx: typer.Context, case_id: str = CASE_ARG,
+                label: str = typer.Argument(..., help="One of the outcomes in the rules, e.g. \"Delvis löst\"."),
+                answer: Optional[str] = ANSWER_OPT, who: Optional[str] = WHO_OPT) -> None:
+    """Confirm or set an answer's outcome (needs --answer when the case has several answers)."""
+    try:
+        with ctx.obj.db.session() as session:
+            old, new = set_outcome(session, case_id, label, answer, who or getpass.getuser(), ctx.obj.rules)
+    except CorrectionError as exc:
+        raise _fail(exc) from None
+    text = f"utfall bekräftat: {new}" if old == new else f"utfall: {old or '–'} → {new}"
+    out.print(f"{case_id.upper()} {text}", markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    """The commands are added to `case_app`, which cli_notify registers; importing is enough."""
