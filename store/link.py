@@ -1,4 +1,4 @@
-"""Linking a message to its case: a pure decision over evidence gathered by queries (DESIGN.md order)."""
+"""Linking a message to its case: a pure decision over evidence gathered by queries (docs/ARCHITECTURE.md order)."""
 from __future__ import annotations
 
 import re
