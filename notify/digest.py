@@ -44,6 +44,8 @@ PROBLEM_LABELS = {
     "mail_bad_message_id": "mejlets Message-ID är orimligt långt",
     "mail_bad_address": "en orimligt lång e-postadress utelämnades",
     "internal_error": "internt fel vid inläsning",
+    "parse_timeout": "mejlet tog för lång tid att tolka: sparat otolkat (granska det, eller kör busavvik reparse)",
+    "too_complex": "mejlet var för komplext att tolka: sparat otolkat (granska det, eller kör busavvik reparse)",
 }
 STEP_LABELS = {"first": "påminnelse 1", "second": "påminnelse 2", "escalation": "eskalering"}
 MONTHS = ("jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
