@@ -32,7 +32,7 @@ RULES_ENV = "BUSAVVIK_RULES"
 _SECTIONS = {"smtp": SmtpSettings, "reminders": ReminderSettings, "digest": DigestSettings,
              "worker": WorkerSettings, "parsing": ParsingSettings, "logging": LoggingSettings}
 CPU_SECONDS = (0.1, 3600.0)       # parsing.cpu_seconds: a real mail parses in well under 0.1 s
-MEMORY_MB = (256, 65536)          # parsing.memory_mb: a 68 MB mail needs ~700 MB
+MEMORY_MB = (64, 65536)           # parsing.memory_mb: a 68 MB mail needs ~300 MB
 
 
 def _convert(value: Any, hint: Any, key: str) -> Any:
