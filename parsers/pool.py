@@ -83,6 +83,15 @@ class _Process:
             return True
         return wall > budget.cpu_seconds * (4 if cpu is not None else 2) + 30
 
+    def peak_mb(self) -> float:
+        """The process's peak RSS (VmHWM) in MB; 0 once it is gone."""
+        try:
+            with open(f"/proc/{self.proc.pid}/status", encoding="ascii") as status:
+                line = next((x for x in status if x.startswith("VmHWM:")), "VmHWM: 0 kB")
+            return int(line.split()[1]) / 1024
+        except (OSError, ValueError):
+            return 0.0
+
     def stop(self) -> None:
         self.conn.close()
         self.proc.join(1)
@@ -126,10 +135,26 @@ class ParserPool:
         self._running = False
         self._thread: threading.Thread | None = None
         self._closed = False
+        self._peak = 0.0
         self._finalizer = weakref.finalize(self, _stop_all, self._procs)
 
     def pids(self) -> list[int]:
         return [p.proc.pid for p in list(self._procs) if p.proc.pid]
+
+    def reset_peak(self) -> None:
+        """Start measuring the parser processes' peak RSS again (Linux: clear_refs resets VmHWM)."""
+        self._peak = 0.0
+        for pid in self.pids():
+            try:
+                with open(f"/proc/{pid}/clear_refs", "w", encoding="ascii") as refs:
+                    refs.write("5")
+            except OSError:
+                pass
+
+    def peak_rss_mb(self) -> float:
+        """The highest peak RSS of any parser process so far, those replaced included (for benchmarks)."""
+        self._peak = max([self._peak, *(p.peak_mb() for p in list(self._procs))])
+        return round(self._peak, 1)
 
     def submit(self, raws: Sequence[bytes]) -> Pending | None:
         """Start parsing `raws` now (from any thread); results from `Pending.results()`."""
@@ -174,6 +199,7 @@ class ParserPool:
             _fail(job, RuntimeError("the parser pool was closed"))
         if thread is not None:
             thread.join()
+        self.peak_rss_mb()
         self._finalizer()
 
     # ---- the dispatcher thread --------------------------------------------------------------------------
@@ -253,6 +279,7 @@ class ParserPool:
 
     def _drop(self, p: _Process) -> None:
         p.job = None
+        self._peak = max(self._peak, p.peak_mb())
         p.proc.kill()
         p.proc.join(5)
         p.conn.close()
