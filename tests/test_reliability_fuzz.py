@@ -112,7 +112,8 @@ def test_mutation_fuzzer_stores_every_case_parsed_on_postgresql(pg_url: str) -> 
     """PostgreSQL refuses what SQLite takes (NUL in text, over-long keys): every fuzzed mail must still be
     stored parsed there, never only as an unparsed row."""
     done = subprocess.run([sys.executable, str(Path(fuzz.__file__)), "--cases", "200", "--big-mb", "0",
-                           "--seed", "11", "--inflated-mb", "0", "--db", pg_url, "--json"], capture_output=True, text=True, timeout=240)
+                           "--seed", "11", "--inflated-mb", "0", "--db", pg_url, "--json"],
+                          capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr[-2000:]
     f = json.loads(done.stdout.splitlines()[-1])
     assert (f["stored"], f["lost"], f["pipeline_crashes"]) == (200, 0, 0), f["lost_uids"]
