@@ -31,8 +31,8 @@ def import_cmd(ctx: typer.Context,
         raise typer.Exit(2) from None
     total = IngestStats()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Pipeline(app.db, app.rules, app.settings.reminders.due_months) as pipeline, Progress(*columns,
-                  console=err, disable=quiet, transient=True) as progress:
+    pipeline = Pipeline(app.db, app.rules, app.settings.reminders.due_months, budget=app.budget)
+    with pipeline, Progress(*columns, console=err, disable=quiet, transient=True) as progress:
         for source in sources:
             task = progress.add_task(f"{source.path.name} ({source.kind})", total=source.count())
             total.add(pipeline.ingest(source.messages(), progress=_advance(progress, task)))

@@ -31,7 +31,8 @@ def reparse_cmd(ctx: typer.Context,
         with Progress(console=err, transient=True) as progress:
             task = progress.add_task("re-parsing", total=None)
             changes = reparse(session, app.rules, since=day, due_months=app.settings.reminders.due_months,
-                              workers=workers, progress=lambda n: progress.advance(task, n))
+                              workers=workers, progress=lambda n: progress.advance(task, n),
+                              budget=app.budget)
         for c in changes:
             out.print(f"{c.target}  {c.field}: {_short(c.old)} → {_short(c.new)}", markup=False)
         out.print(f"{len(changes)} change(s){' (dry run: nothing written)' if dry_run else ' written'}")

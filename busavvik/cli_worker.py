@@ -18,10 +18,12 @@ from busavvik.logs import setup_logging
 from busavvik.poll import poll_once
 from busavvik.status_info import cursor_text, reminder_info, worker_info
 from busavvik.worker import Worker
+from parsers.pnr import redact
 from store.cases import STOCKHOLM
 from store.digestruns import runs
 from store.models import Cursor, DigestRun, MailboxStatus
 from store.setaside import set_aside_counts
+from store.unparsed import Unparsed, counts_by_mailbox, unparsed_messages
 
 
 def _local(moment: datetime | None) -> str:
@@ -91,7 +93,8 @@ def status_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json",
     app: AppContext = ctx.obj
     now = datetime.now(UTC)
     with app.db.session() as session:
-        rows = _mailbox_rows(app, session)
+        unparsed = unparsed_messages(session)
+        rows = _mailbox_rows(app, session, counts_by_mailbox(unparsed))
         digest = _digest_line(runs(session), app.settings.digest.enabled and bool(app.settings.smtp.host))
         worker = worker_info(session, now)
     reminders = reminder_info(app.db, app.settings)
@@ -111,10 +114,11 @@ def status_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json",
     out.print(table)
     for line in (worker["text"], reminders["text"], *[f"  att kontrollera: {a}" for a in reminders["attention"]]):
         out.print(line, markup=False, soft_wrap=True)
+    _print_unparsed(unparsed)
     out.print(digest)
 
 
-def _mailbox_rows(app: AppContext, session: Session) -> list[dict[str, Any]]:
+def _mailbox_rows(app: AppContext, session: Session, not_parsed: dict[str, int]) -> list[dict[str, Any]]:
     statuses = {s.mailbox: s for s in session.scalars(select(MailboxStatus))}
     cursors = session.scalars(select(Cursor).order_by(Cursor.mailbox, Cursor.folder)).all()
     aside = set_aside_counts(session)
@@ -127,11 +131,27 @@ def _mailbox_rows(app: AppContext, session: Session) -> list[dict[str, Any]]:
             "last_poll": st.last_poll_at if st else None, "last_success": st.last_success_at if st else None,
             "last_error": st.last_error if st else None, "errors": st.error_count if st else 0,
             "fetched": st.fetched_total if st else 0, "set_aside": aside.get(mb.name, 0),
+            "not_parsed": not_parsed.get(mb.name, 0),
             "cursors": {c.folder: f"{c.uidvalidity}:{c.last_uid}" for c in mine},
             "error_since": st.error_since if st else None,
             "cursors_text": [cursor_text(mb.type, c) for c in mine] or ["ingen post ännu"],
         })
     return rows
+
+
+def _print_unparsed(found: list[Unparsed], shown: int = 20) -> None:
+    """Mail stored without its parse (parse budget): named, so that a person can look at it."""
+    if not found:
+        return
+    out.print(f"Mejl som inte kunde tolkas inom gränsen för tolkning: {len(found)} (sparade otolkade; "
+              "`busavvik reparse` försöker igen, `busavvik problems` visar dem)", markup=False)
+    for item in found[:shown]:
+        where = ", ".join(f"{mb}/{folder} UID {uid}" for mb, folder, uid in item.places[:3]) or "?"
+        why = "tog för lång tid" if item.code == "parse_timeout" else "för komplext"
+        out.print(f"  {_local(item.first_seen)}  {item.code} ({why})  {where}  från {item.sender or '?'}  "
+                  f"ämne {redact(item.subject)[:80]!r}", markup=False)
+    if len(found) > shown:
+        out.print(f"  … och {len(found) - shown} till", markup=False)
 
 
 def _digest_line(done: list[DigestRun], mailed: bool) -> str:

@@ -10,6 +10,7 @@ from config.rules import Rules, load_rules
 from config.settings import Settings
 
 if TYPE_CHECKING:
+    from parsers.budget import ParseBudget
     from store.db import Database
 
 
@@ -30,3 +31,11 @@ class AppContext:
         from store.db import Database  # here: SQLAlchemy only for the commands that open the store
 
         return Database(self.settings.database_url)
+
+    @property
+    def budget(self) -> ParseBudget:
+        """Each message's parse budget in the parser processes (config [parsing])."""
+        from parsers.budget import ParseBudget  # here: the parsers only for the commands that parse
+
+        parsing = self.settings.parsing
+        return ParseBudget(parsing.cpu_seconds, parsing.memory_mb)

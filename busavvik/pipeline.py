@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from busavvik.stats import IngestStats
 from config.rules import Rules
 from ingest.types import RawMessage
-from parsers.pool import Parsed, ParserPool, Pending
+from parsers.pool import ParseBudget, Parsed, ParserPool, Pending
 from store.batchlink import BatchIndex
 from store.db import Database
 from store.link import Probe
@@ -113,9 +113,10 @@ def _store_unparsed(session: Session, raw: RawMessage, error: Exception) -> Mess
 
 
 class Pipeline:
-    def __init__(self, db: Database, rules: Rules, due_months: int = 2, workers: int | None = None) -> None:
+    def __init__(self, db: Database, rules: Rules, due_months: int = 2, workers: int | None = None,
+                 budget: ParseBudget | None = None) -> None:
         self.db, self.rules, self.due_months = db, rules, due_months
-        self.parser = ParserPool(rules, workers)
+        self.parser = ParserPool(rules, workers, budget=budget)
         self._frozen = False
 
     def close(self) -> None:

@@ -17,6 +17,7 @@ from config.settings import (
     DigestSettings,
     LoggingSettings,
     MailboxSettings,
+    ParsingSettings,
     ReminderSettings,
     Settings,
     SmtpSettings,
@@ -30,7 +31,9 @@ DATABASE_ENV = "BUSAVVIK_DATABASE_URL"
 RULES_ENV = "BUSAVVIK_RULES"
 MAX_RECIPIENTS_CEILING = 500
 _SECTIONS = {"smtp": SmtpSettings, "reminders": ReminderSettings, "digest": DigestSettings,
-             "worker": WorkerSettings, "logging": LoggingSettings}
+             "worker": WorkerSettings, "parsing": ParsingSettings, "logging": LoggingSettings}
+CPU_SECONDS = (0.1, 3600.0)       # parsing.cpu_seconds: a real mail parses in well under 0.1 s
+MEMORY_MB = (64, 65536)           # parsing.memory_mb: a 68 MB mail needs ~300 MB
 
 
 def _convert(value: Any, hint: Any, key: str) -> Any:
@@ -223,6 +226,7 @@ def _sections(data: dict[str, Any], errors: list[str]) -> dict[str, Any]:
     except (ZoneInfoNotFoundError, ValueError):
         errors.append(f"worker.timezone: {worker.timezone!r} is not a time zone (e.g. \"Europe/Stockholm\")")
     errors += _check_schedule(sections["digest"])
+    errors += _check_parsing(sections["parsing"])
     if log.format not in ("text", "json"):
         errors.append(f"logging.format: must be 'text' or 'json', got {log.format!r}")
     if log.level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
@@ -230,6 +234,17 @@ def _sections(data: dict[str, Any], errors: list[str]) -> dict[str, Any]:
     if "smtp" in data and "smtp" not in failed:
         errors += _check_endpoint(sections["smtp"], "smtp") + _check_smtp_auth(sections["smtp"])
     return sections
+
+
+def _check_parsing(parsing: ParsingSettings) -> list[str]:
+    errors = []
+    if not CPU_SECONDS[0] <= parsing.cpu_seconds <= CPU_SECONDS[1]:
+        errors.append(f"parsing.cpu_seconds: must be {CPU_SECONDS[0]:g}..{CPU_SECONDS[1]:g} (CPU seconds per "
+                      f"message), got {parsing.cpu_seconds:g}")
+    if not MEMORY_MB[0] <= parsing.memory_mb <= MEMORY_MB[1]:
+        errors.append(f"parsing.memory_mb: must be {MEMORY_MB[0]}..{MEMORY_MB[1]} (MB a parser process may grow "
+                      f"by for one message), got {parsing.memory_mb}")
+    return errors
 
 
 def parse_settings(data: dict[str, Any], source: str = "", check_secrets: bool = False) -> Settings:

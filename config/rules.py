@@ -39,6 +39,9 @@ class FormRules:
     max_zip_members: int = 400
     max_uncompressed_bytes: int = 50_000_000
     max_compression_ratio: int = 200
+    # word/document.xml is parsed into a tree: its size bounds the parser's memory (~60x it at worst).
+    # A real form's is ~11 kB; the largest seen in real Word files ~1 MB.
+    max_document_bytes: int = 5_000_000
     # The form's own instruction sentences (prefixes, case-insensitive): never a value.
     instructions: tuple[str, ...] = ()
 
@@ -170,7 +173,7 @@ class _Builder:
     def form(self) -> FormRules:
         form = self.table("form")
         ints = {}
-        for name in ("max_zip_members", "max_uncompressed_bytes", "max_compression_ratio"):
+        for name in ("max_zip_members", "max_uncompressed_bytes", "max_compression_ratio", "max_document_bytes"):
             value = form.get(name, getattr(FormRules, name))
             if not isinstance(value, int) or value <= 0:
                 raise self.fail(f"form.{name}", "expected a positive integer")

@@ -136,6 +136,14 @@ class WorkerSettings:
 
 
 @dataclass(frozen=True)
+class ParsingSettings:
+    """Each message is parsed in a parser process within this budget; beyond it the message is stored
+    unparsed with the problem parse_timeout (CPU time) or too_complex (memory)."""
+    cpu_seconds: float = 10.0                 # CPU time per message
+    memory_mb: int = 1024                     # how far a parser process may grow (address space) per message
+
+
+@dataclass(frozen=True)
 class LoggingSettings:
     format: str = "text"                     # "text" | "json"
     level: str = "INFO"
@@ -150,6 +158,7 @@ class Settings:
     reminders: ReminderSettings = field(default_factory=ReminderSettings)
     digest: DigestSettings = field(default_factory=DigestSettings)
     worker: WorkerSettings = field(default_factory=WorkerSettings)
+    parsing: ParsingSettings = field(default_factory=ParsingSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     source: str = "defaults"
 

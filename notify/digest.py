@@ -48,6 +48,8 @@ PROBLEM_LABELS = {
     "mail_header_capped": "ett orimligt långt huvudfält lästes bara delvis",
     "internal_error": "internt fel vid inläsning",
     "answer_receiver_unknown": "svaret kunde inte knytas till en mottagare (busavvik case receiver … --answer)",
+    "parse_timeout": "mejlet tog för lång tid att tolka: sparat otolkat (granska det, eller kör busavvik reparse)",
+    "too_complex": "mejlet var för komplext att tolka: sparat otolkat (granska det, eller kör busavvik reparse)",
 }
 REMINDER_LABELS = {"unknown": "påminnelse kanske skickad (kontrollera)", "failed": "påminnelse misslyckades",
                    "held": "påminnelse stoppad – för många mottagare (granska)"}

@@ -92,10 +92,18 @@ def _open_zip(data: bytes, rules: FormRules, filename: str) -> OpenedDocx:
         if info is None:
             problems.append(Problem("attachment_unreadable", f"no {DOCUMENT_PART} in the zip"))
             return OpenedDocx(None, tuple(problems))
-        xml = _read_capped(zf, info, rules.max_uncompressed_bytes)
+        if info.file_size > rules.max_document_bytes:   # declared: nothing is decompressed to learn it
+            problems.append(_document_too_large(info.file_size, rules))
+            return OpenedDocx(None, tuple(problems))
+        xml = _read_capped(zf, info, min(info.file_size, rules.max_document_bytes))
         if xml is None:
             problems.append(Problem("attachment_too_large", f"{DOCUMENT_PART} larger than declared"))
         return OpenedDocx(xml, tuple(problems))
+
+
+def _document_too_large(size: int, rules: FormRules) -> Problem:
+    return Problem("attachment_too_large", f"{DOCUMENT_PART} is {size} bytes uncompressed "
+                                           f"(limit {rules.max_document_bytes}); not read")
 
 
 def open_docx(data: bytes, rules: FormRules, filename: str = "") -> OpenedDocx:

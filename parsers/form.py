@@ -110,5 +110,7 @@ def parse_form(data: bytes, rules: FormRules, filename: str = "") -> FormResult:
             return FormResult(None, opened.problems)
         form, problems = _read(opened.document_xml, rules)
         return FormResult(form, opened.problems + problems)
+    except (MemoryError, RecursionError):
+        raise                   # a parser process's budget (parsers/budget.py): the message is too_complex
     except Exception as exc:  # noqa: BLE001 - a malformed attachment must never stop ingestion
         return FormResult(None, (Problem("attachment_unreadable", f"unexpected {type(exc).__name__}"),))

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from config.rules import Rules
 from parsers.classify import classify
-from parsers.pool import Parsed, ParserPool
+from parsers.pool import ParseBudget, Parsed, ParserPool
 from parsers.types import FormData, ParsedEmail, Problem
 from store.attribution import PROBLEM as ATTRIBUTION_PROBLEM
 from store.cases import apply_answer, classification_dict
@@ -103,13 +103,14 @@ def _raw_bytes(session: Session, msgs: list[Message], chunk: int = 500) -> Itera
 
 
 def reparse(session: Session, rules: Rules, *, since: date | None = None, due_months: int = 2,
-            workers: int | None = None, progress: Callable[[int], None] | None = None) -> list[Change]:
+            workers: int | None = None, progress: Callable[[int], None] | None = None,
+            budget: ParseBudget | None = None) -> list[Change]:
     msgs = _messages(session, since)
     sources: dict[int, list[Case]] = {}
     for case in session.scalars(select(Case).where(Case.source_message_id.is_not(None))):
         sources.setdefault(case.source_message_id or 0, []).append(case)
     changes: list[Change] = []
-    pool = ParserPool(rules, workers, min_parallel=200)
+    pool = ParserPool(rules, workers, min_parallel=200, budget=budget)
     results = pool.parse(_raw_bytes(session, msgs), len(msgs))
     try:
         _apply_all(session, msgs, results, sources, rules, due_months, changes, progress)

@@ -449,3 +449,14 @@ def build_broken(kind: str) -> bytes:
     if kind == "xxe":
         return _xxe()
     raise ValueError(f"unknown kind {kind!r}; known: {BROKEN_KINDS}")
+
+
+@functools.lru_cache(maxsize=4)
+def build_inflated(xml_mb: int) -> bytes:
+    """The filled-in form followed by `xml_mb` MB of short paragraphs: a word/document.xml that deflates
+    about 130:1, under the ratio and total-size guards (a small attachment that is huge when read)."""
+    head = _Writer(SAMPLE_VALUES, "controls", "fulldate", True, {}).body()
+    para = _p(_run("Rad {n} i bilagan."))
+    count = (xml_mb << 20) // len(para.format(n=100000))
+    filler = "".join(para.format(n=n // 11) for n in range(count))
+    return package(document_xml(head + filler))

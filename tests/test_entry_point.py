@@ -41,7 +41,7 @@ _SCRIPT = textwrap.dedent('''
         pool = ParserPool(load_rules(None), workers=2, min_parallel=2)
         raws = list(realistic_bus_messages(16, seed=5))
         assert len(list(pool.parse(raws, len(raws)))) == 16
-        pids = list(pool._executor()._processes)
+        pids = pool.pids()
         loaded = ["sqlalchemy" in open(f"/proc/{pid}/maps").read() for pid in pids]
         pool.close()
         print(len(pids), any(loaded))

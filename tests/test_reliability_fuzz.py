@@ -94,22 +94,26 @@ def test_mutation_fuzzer_through_the_pipeline_with_a_50_mb_attachment(tmp_path: 
                           capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr[-2000:]
     f = json.loads(done.stdout.splitlines()[-1])
-    assert f["cases"] == 301 and f["kinds"]["big"] == 1 and f["kinds"]["nested"] > 0
+    assert f["cases"] == 302 and f["kinds"]["big"] == 1 and f["kinds"]["inflated"] == 1 and f["kinds"]["nested"] > 0
     assert f["pipeline_crashes"] == 0, f["crash_kinds"]
     assert f["parse_email_raised"] == 0, f["parse_email_raised_kinds"]
-    assert (f["stored"], f["lost"]) == (301, 0), f["lost_uids"]
+    assert (f["stored"], f["lost"]) == (302, 0), f["lost_uids"]
     assert f["bad_attachments_without_code"] == 0, f["missing_code_by_kind"]
     assert f["internal_error_rows"] == 0 and f["xxe_leaks"] == 0
     assert f["problem_codes"]["attachment_too_large"] >= 1           # the zip bombs and the 50 MB file
     assert f["peak_rss_cases_mb"] < 400, f                           # ordinary bad mail: about 100 MB here
     assert f["peak_rss_big_mb"] - f["rss_before_big_mb"] < 1200, f   # a 68 MB message: about 600 MB here
+    # the .docx that inflates to 48 MB (1.6 GB when read whole): refused unread, in every process
+    assert f["peak_rss_inflated_docx_mb"] < 400 and f["peak_rss_parser_processes_inflated_docx_mb"] < 400, f
+    assert 0 < f["peak_rss_parser_processes_mb"] < 1200, f
 
 
 def test_mutation_fuzzer_stores_every_case_parsed_on_postgresql(pg_url: str) -> None:
     """PostgreSQL refuses what SQLite takes (NUL in text, over-long keys): every fuzzed mail must still be
     stored parsed there, never only as an unparsed row."""
     done = subprocess.run([sys.executable, str(Path(fuzz.__file__)), "--cases", "200", "--big-mb", "0",
-                           "--seed", "11", "--db", pg_url, "--json"], capture_output=True, text=True, timeout=240)
+                           "--seed", "11", "--inflated-mb", "0", "--db", pg_url, "--json"],
+                          capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr[-2000:]
     f = json.loads(done.stdout.splitlines()[-1])
     assert (f["stored"], f["lost"], f["pipeline_crashes"]) == (200, 0, 0), f["lost_uids"]

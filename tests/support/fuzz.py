@@ -13,7 +13,9 @@ of the mutations below; every case is a RawMessage of its own (mailbox "fuzz", U
   mime           boundaries missing or mismatched, bad base64, unterminated multipart, 2,000 parts
   attachment     a broken Word file: truncated, encrypted, macro, legacy_doc, zip_bomb, xxe, xxe in every
                  XML part (+ billion laughs), a zip truncated at a random offset, not a zip at all
-and one message with a `--big-mb` MB attachment (a .docx with that much incompressible data).
+and one message with a `--big-mb` MB attachment (a .docx with that much incompressible data), and one with
+a small .docx whose word/document.xml inflates to `--inflated-mb` MB at ~136:1 (under the ratio and total
+guards; it must be attachment_too_large, unread).
 
 Then the inputs of issue 18's finding 1 (tests/support/fuzz_hostile.py: HTML floods, a Subject of `Re: `
 prefixes, huge References and To:, RFC 2047 encoded words, multipart nested 200 and 2,000 deep) are timed at
@@ -22,7 +24,8 @@ three sizes each; `--hostile [INPUT ...]` times only those, `--no-hostile` skips
 Figures: cases, pipeline crashes (an exception out of ingest), cases stored (raw bytes kept and a message
 row found by bytes or Message-ID), broken attachments without their problem code, internal_error rows
 (a parser raised and the pipeline's last resort kept the bytes), leaked /etc/passwd text (XXE), problem
-codes seen, peak RSS of this process and of the parser workers, time.
+codes seen, peak RSS of this process and of every parser process (read from /proc: they are children of
+the fork server, not of this process) for the cases, the big message and the inflated .docx, time.
 """
 from __future__ import annotations
 
@@ -57,7 +60,7 @@ from parsers.mail import parse_email  # noqa: E402
 from store.db import Database  # noqa: E402
 from store.models import Message, RawBlob  # noqa: E402
 from tests.corpus import build as build_corpus  # noqa: E402
-from tests.formbuilder import SAMPLE_VALUES, build_broken, build_form  # noqa: E402
+from tests.formbuilder import SAMPLE_VALUES, build_broken, build_form, build_inflated  # noqa: E402
 from tests.mailbuilder import DOCX_TYPE, SECRETARIAT, make_mail  # noqa: E402
 
 PASSWD_MARK = "root:x:0:0"
@@ -67,6 +70,7 @@ EXPECTED = {
     "macro": {"attachment_macro_enabled"}, "legacy_doc": {"attachment_legacy_doc"},
     "zip_bomb": {"attachment_too_large"}, "truncated_zip": {"attachment_unreadable", "attachment_too_large"},
     "not_a_zip": {"attachment_unreadable", "attachment_legacy_doc"}, "big": {"attachment_too_large"},
+    "inflated": {"attachment_too_large"},
     "xxe": set(), "xxe_everywhere": set(),          # read without the entity: no code required, no leak allowed
 }
 
@@ -261,6 +265,11 @@ def big_case(uid: int, megabytes: int) -> Case:
     return Case(uid, "big", head + body + b"--big--\r\n", "big")
 
 
+def inflated_case(uid: int, xml_mb: int) -> Case:
+    """A mail with a 0.36 MB .docx whose word/document.xml is `xml_mb` MB (~136:1): 1.6 GB when read whole."""
+    return Case(uid, "inflated", _mail_with(build_inflated(xml_mb), "Avvikelseblankett.docx", uid), "inflated")
+
+
 # ---- running and checking -----------------------------------------------------------------------------------
 def _rss_mb(who: int) -> float:
     return round(resource.getrusage(who).ru_maxrss / 1024, 1)
@@ -286,7 +295,17 @@ class Checked:
     attachment_of: dict[int, str]
 
 
-def run(count: int, seed: int, big_mb: int, db_url: str, chunk: int = 50) -> dict[str, Any]:
+def measured(pipeline: Pipeline, memory: dict[str, float], name: str, step: Callable[[], None]) -> None:
+    """Run `step` and record the peak RSS of this process and of the parser processes meanwhile."""
+    memory[f"rss_before_{name}_mb"] = reset_peak()
+    pipeline.parser.reset_peak()
+    step()
+    memory[f"peak_rss_{name}_mb"] = _status_mb("VmHWM")
+    memory[f"peak_rss_parser_processes_{name}_mb"] = pipeline.parser.peak_rss_mb()
+
+
+def run(count: int, seed: int, big_mb: int, db_url: str, chunk: int = 50, inflated_mb: int = 48
+        ) -> dict[str, Any]:
     started = time.monotonic()
     rules = default_rules()
     db = Database(db_url)
@@ -323,20 +342,25 @@ def run(count: int, seed: int, big_mb: int, db_url: str, chunk: int = 50) -> dic
         if batch:
             ingest(pipeline, batch)
         memory["peak_rss_cases_mb"] = _status_mb("VmHWM")
+        memory["peak_rss_parser_processes_cases_mb"] = pipeline.parser.peak_rss_mb()
         if big_mb:
             big = big_case(count + 1, big_mb)
             memory["big_message_mb"] = round(len(big.data) / 2**20, 1)
-            memory["rss_before_big_mb"] = reset_peak()
-            ingest(pipeline, [big])
-            memory["peak_rss_big_mb"] = _status_mb("VmHWM")
+            measured(pipeline, memory, "big", lambda: ingest(pipeline, [big]))
             del big
+        if inflated_mb:
+            docx = inflated_case(count + 2, inflated_mb)
+            measured(pipeline, memory, "inflated_docx", lambda: ingest(pipeline, [docx]))
+        memory["peak_rss_parser_processes_mb"] = max(v for k, v in memory.items()
+                                                     if k.startswith("peak_rss_parser_processes_"))
     figures = _check(db, checked)
     db.dispose()
     return {"cases": sum(kinds.values()), "kinds": dict(kinds), "pipeline_crashes": sum(crash_kinds.values()),
             "crash_kinds": dict(crash_kinds), "parse_email_raised": sum(parse_raised.values()),
             "parse_email_raised_kinds": dict(parse_raised), **figures, **memory,
             "peak_rss_process_mb": _rss_mb(resource.RUSAGE_SELF),
-            "peak_rss_parser_workers_mb": _rss_mb(resource.RUSAGE_CHILDREN),
+            "peak_rss_children_waited_for_mb": _rss_mb(resource.RUSAGE_CHILDREN),
+            "peak_rss_parser_workers_mb": memory["peak_rss_parser_processes_mb"],
             "seconds": round(time.monotonic() - started, 1)}
 
 
@@ -368,6 +392,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=10_000)
     parser.add_argument("--big-mb", type=int, default=50)
+    parser.add_argument("--inflated-mb", type=int, default=48, help="the inflated .docx's document.xml (0: none)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--db", help="database URL (default: a fresh SQLite file)")
     parser.add_argument("--json", action="store_true", help="print only the figures as one JSON line")
@@ -379,7 +404,8 @@ def main() -> None:
         print_hostile(tuple(args.hostile), args.json)
         return
     with tempfile.TemporaryDirectory(prefix="busavvik-fuzz-") as tmp:
-        figures = run(args.cases, args.seed, args.big_mb, args.db or f"sqlite:///{Path(tmp) / 'fuzz.db'}")
+        figures = run(args.cases, args.seed, args.big_mb, args.db or f"sqlite:///{Path(tmp) / 'fuzz.db'}",
+                      inflated_mb=args.inflated_mb)
     if args.json:
         print(json.dumps(figures))
         return
