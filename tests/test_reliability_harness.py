@@ -1,14 +1,18 @@
-"""The harness must be able to fail: its duplicate count and its read-only fingerprint are shown to see what
-they are there to see.  (Counted from UNIQUE columns, `duplicated` could never be anything but 0; a
-fingerprint without \\Recent passed a poller that SELECTs instead of EXAMINE.)"""
+"""The harness must be able to fail: its duplicate count, its read-only fingerprint and the faults bench's
+checks (planned cuts, the poll bound) are shown to see what they are there to see.  (Counted from UNIQUE
+columns, `duplicated` could never be anything but 0; a fingerprint without \\Recent passed a poller that
+SELECTs instead of EXAMINE.)"""
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
 
+from busavvik.context import AppContext
+from config.settings import Settings
 from store.db import Database
 from store.models import Case
 from tests.servers.fixtures import (  # noqa: F401 - fixtures
@@ -16,7 +20,8 @@ from tests.servers.fixtures import (  # noqa: F401 - fixtures
     dovecot_server,
     imap_account_factory,
 )
-from tests.support import harness
+from tests.servers.tcpproxy import TcpProxy
+from tests.support import faults, harness
 
 
 def _copy(session: sa.orm.Session, row: object, **changes: object) -> object:
@@ -69,3 +74,20 @@ def test_the_fingerprint_sees_a_select_where_examine_belongs(
     client.logout()
     after, count_after = harness.mailbox_fingerprint(acct.server, acct.user)
     assert count_after == count == 6 and after != before
+
+
+def test_the_faults_bench_fails_when_a_planned_cut_does_not_happen_or_a_poll_outlives_its_bound(
+        imap_account_factory: Callable[..., ImapAccount], tmp_path: Path) -> None:
+    figures = faults.ImapFigures(messages=10, cuts_planned=8, cuts_done=4, stalls_planned=2, stalls_done=2,
+                                 longest_poll_s=80.0, poll_bound_s=79.0, stored=10, flags_unchanged=True)
+    assert faults.imap_failures(figures) == ["4 of 8 planned cuts happened",
+                                             "a poll took 80.0 s, over its bound of 79.0 s"]
+    acct = imap_account_factory("hang")
+    harness.load_with_flags(acct.server, acct.user, harness.backfill(30))
+    with TcpProxy("127.0.0.1", acct.server.port) as proxy:
+        proxy.stall_after(4_000)                       # the poll waits for its 30 s read timeout
+        app = AppContext()
+        app.settings = Settings(database_url=f"sqlite:///{tmp_path / 'hang.db'}",
+                                mailboxes=(acct.settings(port=proxy.port, timeout=30.0),))
+        with pytest.raises(faults.HarnessFailure, match="still running after 2 s"):
+            faults._watched_poll(app, 2.0, 1)

@@ -3,14 +3,15 @@
     .venv/bin/python tests/support/readonly.py [--polls 1000] [--messages 500] [--cli-polls 10]
 
 The fingerprint (tests/support/harness.py) is a SHA-256 over every folder's STATUS (UIDVALIDITY,
-HIGHESTMODSEQ, RECENT, ...) and every message's (folder, UID, flags with \\Recent).  HIGHESTMODSEQ rises
-with any flag change on the server, even one that is undone later, so "equal" means no STORE happened at all, not only that the flags look the same.  Two folders
-(INBOX and a folder a person filed mail into), a mix of unread, \\Seen, \\Flagged, \\Answered and keywords.
-Half of the polls run, then new mail arrives (fingerprint taken again), then the other half; `--cli-polls`
-more go through the real `busavvik poll --once`.  The check itself is shown to work, twice: a poll by a
-deliberately broken variant that SELECTs where EXAMINE belongs changes the fingerprint (the SELECT takes
-\\Recent from the folder's messages, which changes no flag and no HIGHESTMODSEQ: a fingerprint without
-\\Recent passed it), and so does a \\Seen set by an ordinary client afterwards.
+HIGHESTMODSEQ, RECENT, ...) and every message's (folder, UID, flags with \\Recent). HIGHESTMODSEQ rises with
+any flag change on the server, even one that is undone later, so "equal" means no STORE happened at all, not
+only that the flags look the same. Two folders (INBOX and a folder a person filed mail into), a mix of unread,
+\\Seen, \\Flagged, \\Answered and keywords. Half of the polls run, then new mail arrives (fingerprint taken
+again), then the other half; `--cli-polls` more go through the real `busavvik poll --once`. The check itself
+is shown to work, twice: a poll by a deliberately broken variant that SELECTs where EXAMINE belongs changes
+the fingerprint (the SELECT takes \\Recent from the folder's messages, which changes no flag and no
+HIGHESTMODSEQ: a fingerprint without \\Recent passed it), and so does a \\Seen set by an ordinary client
+afterwards.
 """
 from __future__ import annotations
 
