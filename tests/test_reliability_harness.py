@@ -89,5 +89,8 @@ def test_the_faults_bench_fails_when_a_planned_cut_does_not_happen_or_a_poll_out
         app = AppContext()
         app.settings = Settings(database_url=f"sqlite:///{tmp_path / 'hang.db'}",
                                 mailboxes=(acct.settings(port=proxy.port, timeout=30.0),))
-        with pytest.raises(faults.HarnessFailure, match="still running after 2 s"):
+        with pytest.raises(faults.HarnessFailure, match="still running after 2 s") as failed:
             faults._watched_poll(app, 2.0, 1)
+    assert failed.value.poll is not None
+    failed.value.poll.join(60)                    # the proxy is gone: the poll gives up after its retries
+    assert not failed.value.poll.is_alive()

@@ -78,7 +78,12 @@ class ImapFigures:
 
 
 class HarnessFailure(AssertionError):
-    """The bench saw the worker break a promise (or could not test it): it stops with this message."""
+    """The bench saw the worker break a promise (or could not test it): it stops with this message.
+    `poll` is the thread of a poll left running past its bound (asked to stop after its batch in hand)."""
+
+    def __init__(self, message: str, poll: threading.Thread | None = None) -> None:
+        super().__init__(message)
+        self.poll = poll
 
 
 def imap_failures(f: ImapFigures) -> list[str]:
@@ -108,10 +113,11 @@ def _watched_poll(app: AppContext, bound: float, number: int) -> MailboxResult:
     """One poll cycle; still running at `bound` seconds, it fails the bench (the poll is left to its thread)."""
     done: list[MailboxResult] = []
     raised: list[BaseException] = []
+    stop = threading.Event()
 
     def poll() -> None:
         try:
-            done.extend(poll_once(app))
+            done.extend(poll_once(app, stop))
         except BaseException as exc:  # noqa: BLE001 - reported in the caller's thread
             raised.append(exc)
 
@@ -119,7 +125,9 @@ def _watched_poll(app: AppContext, bound: float, number: int) -> MailboxResult:
     thread.start()
     thread.join(bound)
     if thread.is_alive():
-        raise HarnessFailure(f"poll {number} still running after {bound:.0f} s, its bound: the worker hangs")
+        stop.set()
+        raise HarnessFailure(f"poll {number} still running after {bound:.0f} s, its bound: the worker hangs",
+                             thread)
     if raised:
         raise HarnessFailure(f"poll {number} raised {raised[0]!r}") from raised[0]
     return done[0]
