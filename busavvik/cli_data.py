@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 from sqlalchemy import select
 
+from busavvik import options
 from busavvik.console import err, out, styled
 from busavvik.render import write_csv, write_json
 from notify.review import REVIEW_STATES, state_text
@@ -65,13 +66,9 @@ def export_messages(ctx: typer.Context, fmt: Format = typer.Option(Format.json, 
         _emit(export.messages(session), fmt, hide)
 
 
-def parse_day(value: str | None) -> date:
-    if value is None:
-        return date.today()
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"expected a date like 2026-03-01, got {value!r}") from None
+def parse_day(value: str | None, option: str = "--as-of") -> date:
+    """A day option (busavvik.options): a bad or implausible day is one line and exit code 2."""
+    return options.parse_day(value, option)
 
 
 def overdue_cmd(ctx: typer.Context,

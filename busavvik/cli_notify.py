@@ -12,6 +12,7 @@ import typer
 from busavvik.cli_case import case_app
 from busavvik.console import err, out
 from busavvik.context import AppContext
+from busavvik.options import parse_day
 from notify import digest as dg
 from notify import outbox, review
 from notify.policy import STOCKHOLM, day_off_reason, in_window, local_day
@@ -231,10 +232,7 @@ def _collect(app: AppContext, day: date) -> dg.Digest:
 
 
 def _parse_day(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"förväntade ett datum som 2026-03-01, fick {value!r}") from None
+    return parse_day(value, "--as-of")
 
 
 def register(app: typer.Typer) -> None:

@@ -26,7 +26,7 @@ def reparse_cmd(ctx: typer.Context,
 
     Cases corrected by hand (`busavvik case set`, `case link`) keep their corrections."""
     app: AppContext = ctx.obj
-    day = parse_day(since) if since else None
+    day = parse_day(since, "--since") if since else None
     with app.db.factory() as session, session.begin():
         with Progress(console=err, transient=True) as progress:
             task = progress.add_task("re-parsing", total=None)

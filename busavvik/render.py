@@ -6,6 +6,7 @@ import json
 import sys
 from typing import Any
 
+from notify.cells import csv_text
 from parsers.safetext import JSON_ESCAPES, printable
 
 
@@ -35,11 +36,11 @@ def write_json(rows: Any, default: Any = None) -> None:
 
 def write_csv(rows: list[dict[str, Any]]) -> None:
     """CSV on stdout; control characters in mail text shown as stand-ins (CSV has no escapes; a spreadsheet and a
-    terminal would both take them raw)."""
-    flat = [{k: printable(v) if isinstance(v, str) else v for k, v in flatten(r).items()} for r in rows]
+    terminal would both take them raw), and text a spreadsheet could run as a formula neutralised (notify.cells)."""
+    flat = [{k: csv_text(printable(v)) if isinstance(v, str) else v for k, v in flatten(r).items()} for r in rows]
     columns: list[str] = []
     for row in flat:
         columns.extend(k for k in row if k not in columns)
-    writer = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore")
+    writer = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore", quoting=csv.QUOTE_NONNUMERIC)
     writer.writeheader()
     writer.writerows(flat)

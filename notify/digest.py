@@ -40,6 +40,7 @@ PROBLEM_LABELS = {
     "attachment_macro_enabled": "bilaga med makron",
     "form_missing_required_fields": "blanketten saknar obligatoriska fält",
     "form_bad_date": "oläsligt datum i blanketten",
+    "date_implausible": "orimligt datum (före 1990 eller efter nästa år): ankomsttiden används",
     "mail_unparseable": "mejlet gick inte att tolka",
     "mail_malformed": "felaktigt formaterat mejl",
     "mail_no_message_id": "mejlet saknar Message-ID",

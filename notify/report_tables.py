@@ -6,10 +6,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell as SheetCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from notify.cells import formula_like
 from notify.report import SIP_THEME, YearStats, share
 
 MONTHS = ("Januari", "Februari", "Mars", "April", "Maj", "Juni", "Juli", "Augusti", "September", "Oktober",
@@ -159,6 +161,7 @@ def _fill(ws: Worksheet, table: Table) -> None:
         ws.append(row)
         excel_row = ws.max_row
         for col, cell in enumerate(ws[excel_row]):
+            _as_text(cell)
             if i in table.bold_rows:
                 cell.font = BOLD
             if col in table.percent_cols and isinstance(cell.value, (int, float)):
@@ -169,6 +172,13 @@ def _fill(ws: Worksheet, table: Table) -> None:
             ws.append([note])
             ws.cell(ws.max_row, 1).alignment = Alignment(wrap_text=False)
     ws.freeze_panes = "A2"
+
+
+def _as_text(cell: SheetCell) -> None:
+    """A value a spreadsheet could run as a formula is written as text, quote-prefixed (notify.cells)."""
+    if formula_like(cell.value):
+        cell.data_type = "s"
+        cell.quotePrefix = True
 
 
 def _widths(ws: Worksheet, table: Table) -> None:

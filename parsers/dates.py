@@ -1,8 +1,12 @@
-"""Dates as people type them on the form: ISO, d/m/y, "15 mars 2021", "den 15 mars 2021".  Pure."""
+"""Dates as people type them on the form: ISO, d/m/y, "15 mars 2021", "den 15 mars 2021".  Pure.
+
+A date before 1990 or after next year (a typo such as 0001-01-01, or a forged mail Date) is not believed:
+the caller records `date_implausible` and the arrival time stands in for it.
+"""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 
 _MONTHS: dict[str, int] = {}
 for _number, _names in enumerate((
@@ -20,6 +24,23 @@ _DMY = re.compile(r"(?<!\d)(\d{1,2})[./-](\d{1,2})[./-](\d{4}|\d{2})(?!\d)")
 _COMPACT = re.compile(r"^\s*(\d{4})(\d{2})(\d{2})\s*$")
 _DAY_MONTH = re.compile(r"(?<!\d)(\d{1,2})(?::?e|st|nd|rd|th)?\.?\s+([a-zåäö]+)\.?,?\s+(\d{4})(?!\d)")
 _MONTH_DAY = re.compile(r"\b([a-zåäö]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})(?!\d)")
+# In a mail's Date: a number of three or more digits that is neither the time nor the zone: the year as written.
+_WRITTEN_YEAR = re.compile(r"(?<![\d:+-])(\d{3,})(?![\d:])")
+FIRST_PLAUSIBLE_YEAR = 1990
+
+
+def plausible_year(year: int, today: date | None = None) -> bool:
+    """From 1990 to next year (the clock's year, or `today`'s)."""
+    return FIRST_PLAUSIBLE_YEAR <= year <= (today or date.today()).year + 1
+
+
+def mail_date_year(text: str, value: datetime) -> int:
+    """The year of a mail's Date as written: the stdlib reads "0001" as 2001 and "0000" as 2000 (the rule
+    for two-digit years), which would open a case in a year nobody wrote."""
+    for match in _WRITTEN_YEAR.finditer(text):
+        if int(match[1]) < 1000:
+            return int(match[1])
+    return value.year
 
 
 def _make(year: int, month: int, day: int) -> date | None:
@@ -40,7 +61,7 @@ def _numeric(text: str) -> date | None:
         match = pattern.search(text)
         if match:
             year, month, day = (int(match[i]) for i in order)
-            if year < 100:
+            if len(match[order[0]]) == 2:   # "15/3/21"; a year typed as 0001 stays year 1 (implausible)
                 year += 2000
             return _make(year, month, day)
     return None

@@ -15,7 +15,7 @@ from docx.oxml.parser import parse_xml
 from lxml import etree
 
 from config.rules import FORM_FIELDS, FormRules
-from parsers.dates import parse_date, parse_full_date
+from parsers.dates import parse_date, parse_full_date, plausible_year
 from parsers.docx_guard import open_docx
 from parsers.form_extract import LONG_FIELDS, Found, extract
 from parsers.form_labels import compile_rules
@@ -60,6 +60,8 @@ def _scalar(name: str, items: list[Found]) -> tuple[Any, FieldTrace | None, Prob
         parsed = _date(item)
         if parsed is None:
             return None, None, Problem("form_bad_date", name)
+        if not plausible_year(parsed.year):    # a typo such as 0001-01-01: unknown, not year 1 (nor 2001)
+            return None, None, Problem("date_implausible", f"{name}: year {parsed.year}")
         return parsed, _trace(item, parsed.isoformat()), None
     text = item.text if name in LONG_FIELDS else " ".join(item.text.split("\n"))
     return text, _trace(item, text), None

@@ -2,15 +2,18 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 from email import policy
 from email.message import Message
 from email.parser import BytesParser
+from email.utils import parsedate_to_datetime
 from itertools import islice
 
 from config.rules import Rules
 from parsers import fastmime
 from parsers.addresses import MAX_ADDRESS_CHARS, MAX_ADDRESSES, address_problems, addresses
 from parsers.autoreply import is_auto_reply
+from parsers.dates import mail_date_year, plausible_year
 from parsers.headers import (
     IDS_KEPT_FIRST,
     IDS_KEPT_LAST,
@@ -83,6 +86,34 @@ def _header_problems(msg: Message, synthetic_id: bool, ids_left_out: int) -> lis
     return problems
 
 
+def _date(msg: Message, problems: list[Problem]) -> datetime | None:
+    """The Date header.  One before 1990 or after next year is unknown: the arrival time stands in for it,
+    the time our server wrote into the topmost Received header, else (None) the time it was stored."""
+    value = message_date(msg)
+    if value is None:
+        return None
+    year = mail_date_year(header_text(msg, "Date"), value)
+    if plausible_year(year):
+        return value
+    problems.append(Problem("date_implausible", f"Date: year {year}; the arrival time is used"))
+    return _arrival(msg)
+
+
+def _arrival(msg: Message) -> datetime | None:
+    """When the topmost Received header says the mail arrived (RFC 5322: the date after its last ';')."""
+    received = str(msg.get("Received") or "")[-300:]
+    if ";" not in received:
+        return None
+    stamp = received.rsplit(";", 1)[1].strip()
+    try:
+        value = parsedate_to_datetime(stamp)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if value.tzinfo is None or not plausible_year(mail_date_year(stamp, value)):
+        return None
+    return value.astimezone(timezone.utc)
+
+
 def parse_email(raw: bytes, rules: Rules) -> ParsedEmail:
     msg, problems = _tree(raw)
     norm_id, shown_id, synthetic = own_message_id(msg, raw)
@@ -99,6 +130,7 @@ def parse_email(raw: bytes, rules: Rules) -> ParsedEmail:
         body, attachments, walk_problems = "", (), (Problem("mail_unparseable", type(exc).__name__),)
     problems.extend(walk_problems)
     senders = addresses(msg, "From") or addresses(msg, "Sender")
+    when = _date(msg, problems)
     return ParsedEmail(
         message_id=norm_id,
         message_id_header=shown_id,
@@ -112,7 +144,7 @@ def parse_email(raw: bytes, rules: Rules) -> ParsedEmail:
         sender=senders[0] if senders else None,
         to=addresses(msg, "To"),
         cc=addresses(msg, "Cc"),
-        date=message_date(msg),
+        date=when,
         body_text=body,
         auto_reply=is_auto_reply(msg, subject, rules.autoreply_subject_patterns),
         attachments=attachments,

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.rules import Rules
+from parsers.dates import FIRST_PLAUSIBLE_YEAR, plausible_year
 from parsers.mail import parse_email
 from store.cases import apply_answer
 from store.fields import BOOL_FIELDS, CHOICES, FIELDS, LIST_FIELDS
@@ -31,12 +33,18 @@ def _value(field: str, text: str) -> Any:
     if field in CHOICES and text not in CHOICES[field]:
         raise CorrectionError(f"{field}: expected one of {', '.join(CHOICES[field])}, got {text!r}")
     if field == "reported_date":
-        from datetime import date
-        try:
-            return date.fromisoformat(text).isoformat()
-        except ValueError:
-            raise CorrectionError(f"reported_date: expected a date like 2026-03-01, got {text!r}") from None
+        return _day(text)
     return text or None
+
+
+def _day(text: str) -> str:
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise CorrectionError(f"reported_date: expected a date like 2026-03-01, got {text!r}") from None
+    if not plausible_year(day.year):
+        raise CorrectionError(f"reported_date: {text} is before {FIRST_PLAUSIBLE_YEAR} or after next year")
+    return day.isoformat()
 
 
 def find_case(session: Session, case_id: str) -> Case:

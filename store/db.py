@@ -10,8 +10,11 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy import URL, Connection, Engine, create_engine, event, inspect, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
+
+from config.errors import ConfigError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # A commit copies nothing into the database file itself: a background thread does (`Checkpointer`). Should it
@@ -22,17 +25,37 @@ IDLE_SECONDS = 5.0
 # message); smaller ones (a poll's status, a cursor, a reminder) do only when it last ran CATCH_UP_SECONDS ago.
 CHECKPOINT_ROWS = 20
 CATCH_UP_SECONDS = 600.0
+URL_SOURCE = "the database URL (database.url in the config, or $BUSAVVIK_DATABASE_URL)"
+URL_EXAMPLE = "expected e.g. sqlite:///busavvik.db or postgresql://user@host/dbname"
 log = logging.getLogger(__name__)
 
 
 def make_engine(url: str) -> Engine:
+    """The engine for `url` (postgresql:// means psycopg 3); a URL that is not one gives a ConfigError."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     sqlite = url.startswith("sqlite")
-    engine = create_engine(url, future=True, pool_pre_ping=not sqlite)  # a database file never goes stale
+    try:
+        engine = create_engine(check_url(url), future=True, pool_pre_ping=not sqlite)  # a file never goes stale
+    except (ArgumentError, ImportError, ValueError, TypeError) as exc:  # a driver missing, a bad query option
+        raise ConfigError(f"{URL_SOURCE} cannot be used ({type(exc).__name__}); {URL_EXAMPLE}") from None
     if sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def check_url(url: str) -> URL:
+    """The parsed database URL.  Never echoed whole: it may hold a password."""
+    try:
+        parsed = make_url(url)
+        port_ok = parsed.port is None or 0 < parsed.port < 65536
+    except (ArgumentError, ValueError, TypeError):
+        port_ok = False
+    if not port_ok:
+        raise ConfigError(f"{URL_SOURCE} is not a database URL; {URL_EXAMPLE}")
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ConfigError(f"{URL_SOURCE}: {parsed.get_backend_name()!r} is not supported; {URL_EXAMPLE}")
+    return parsed
 
 
 def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:

@@ -30,7 +30,9 @@ def test_kill_9_during_backfill_loses_nothing_and_stores_nothing_twice(
     assert figures.kills_after_a_commit >= 1, figures    # ... some in the middle of the backfill
     assert figures.final_exit == 0
     assert (figures.stored, figures.lost, figures.duplicated, figures.extra) == (300, 0, 0, 0), figures
+    assert figures.duplicated_cases == 0, figures
     assert figures.flags_unchanged
+    assert crash.poll_failures(figures) == [], figures
 
 
 def test_reminder_run_killed_between_send_and_mark_sent_never_sends_twice(
@@ -48,3 +50,4 @@ def test_reminder_run_killed_between_send_and_mark_sent_never_sends_twice(
     assert figures.never_received == 0, figures          # nothing marked sent that did not arrive
     assert figures.sent + figures.unknown == figures.due, figures
     assert figures.sent <= figures.received <= figures.due, figures   # an "unknown" one arrived at most once
+    assert crash.reminder_failures(figures) == [], figures

@@ -28,10 +28,12 @@ def test_cuts_mid_fetch_and_stalls_past_the_timeout(imap_account_factory: Callab
     figures = faults.imap_faults(acct.server, acct.user, acct.password_file, tmp_path, messages=300, cuts=5,
                                  stalls=2, slow=1, timeout=2.0, rng=random.Random(3), db_url=db_url)
     assert figures.cuts_done == 5                          # every planned cut happened (inside FETCH answers)
+    assert figures.stalls_done == 2                        # ... and every planned stall
     assert figures.connections >= 8
     assert figures.longest_poll_s <= figures.poll_bound_s, figures
     assert (figures.stored, figures.lost, figures.duplicated) == (300, 0, 0), figures
     assert figures.flags_unchanged
+    assert faults.imap_failures(figures) == [], figures
 
     smtp = faults.smtp_faults(db_url, tmp_path, faults=6, rng=random.Random(3), timeout=1.0)
     assert smtp.due >= 80
@@ -39,3 +41,4 @@ def test_cuts_mid_fetch_and_stalls_past_the_timeout(imap_account_factory: Callab
     assert smtp.sent + smtp.unknown == smtp.due, smtp      # nothing lost: sent, or parked for a human
     assert smtp.sent <= smtp.received <= smtp.due, smtp
     assert smtp.longest_run_s < 60, smtp
+    assert faults.smtp_failures(smtp) == [], smtp

@@ -28,4 +28,6 @@ def test_mailbox_fingerprint_unchanged_by_polls(imap_account_factory: Callable[.
     assert figures["poll_errors"] == 0 and figures["cli_exit"] == 0
     assert figures["equal_first_half"], figures
     assert figures["equal_second_half"], figures
+    assert figures["select_variant_detected"], figures             # ... and a SELECT instead of EXAMINE
     assert figures["control_seen_changes_hash"]                    # the check would see a STORE
+    assert readonly.failures(figures) == []

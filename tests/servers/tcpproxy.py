@@ -32,6 +32,7 @@ class TcpProxy:
         self.chunk = chunk
         self.connections = 0
         self.cuts = 0
+        self.stalls = 0
         self._plans: deque[Plan] = deque()
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -116,6 +117,8 @@ class TcpProxy:
                         with self._lock:
                             self.cuts += 1
                         break
+                    with self._lock:
+                        self.stalls += 1
                     self._stop.wait()        # stall: keep both sockets open, forward nothing more
                     break
                 dst.sendall(data)

@@ -5,14 +5,17 @@
 1. Polls: loads a backfill into a fresh Dovecot, then runs `busavvik poll --once` and SIGKILLs it at a
    random moment (startup, login, FETCH, parsing, commit; batches of 25): 30% at a random time before the
    run's first commit, 70% a random time after one of its commits.  `--kills` times, restarting each time;
-   then one run to the end and one idle poll.  Compares the store with the mailbox: lost and duplicated
-   must be 0, and the mailbox fingerprint (UIDs, flags, HIGHESTMODSEQ) must be unchanged.
+   then one run to the end and one idle poll.  Compares the store with the mailbox from the source side
+   (every delivered Message-ID and content hash against the rows and cases stored): lost, duplicated
+   (messages and cases) and extra must be 0, and the mailbox fingerprint (UIDs, flags incl. \\Recent, STATUS,
+   HIGHESTMODSEQ) must be unchanged.
 2. Reminders: `busavvik remind --as-of DAY` against an SMTP sink that waits before its final 250, so a
    SIGKILL lands between "the server has the message" and the mark-sent commit; half of the kills are
    timed by the sink (k-th message arrived), half at random.  Each restart runs as of the next working
    day (rows a killed run claimed are stale after 15 minutes; `recover` then requeues or parks them).
    Counts reminders received twice (same case and step) — must be 0 — and rows left `unknown` for a human.
-Prints the figures; tests/test_reliability_crash.py calls the same functions with small numbers.
+Prints the figures, then every check that failed (exit 1); tests/test_reliability_crash.py calls the same
+functions with small numbers.
 """
 from __future__ import annotations
 
@@ -96,10 +99,20 @@ class PollFigures:
     final_exit: int | None = None
     lost: int = 0
     duplicated: int = 0
+    duplicated_cases: int = 0
     extra: int = 0
     stored: int = 0
     flags_unchanged: bool = False
     seconds: float = 0.0
+
+
+def poll_failures(f: PollFigures) -> list[str]:
+    found = [f"{n} {what}" for n, what in ((f.lost, "lost"), (f.duplicated, "stored twice"),
+                                           (f.duplicated_cases, "cases opened twice"), (f.extra, "extra")) if n]
+    found += [] if f.stored == f.messages else [f"{f.stored} rows stored for {f.messages} messages"]
+    found += [] if f.flags_unchanged else ["the mailbox fingerprint changed"]
+    found += [] if f.kills else ["no run was killed: the harness tested nothing"]
+    return found + ([f"the last polls exited {f.final_exit}"] if f.final_exit else [])
 
 
 def _kill_poll(config: Path, stored: StoreCounter, rng: random.Random, batch_seconds: float) -> str:
@@ -150,6 +163,7 @@ def crash_polls(server: DovecotServer, user: str, pwfile: Path, workdir: Path, *
     figures.final_exit = final.returncode or idle.returncode
     cmp = harness.store_vs_mailbox(db_url, server, user, "storsthlm")
     figures.lost, figures.duplicated, figures.extra, figures.stored = cmp.lost, cmp.duplicated, cmp.extra, cmp.stored
+    figures.duplicated_cases = cmp.duplicated_cases
     figures.flags_unchanged = harness.mailbox_fingerprint(server, user)[0] == before
     figures.seconds = round(time.monotonic() - started, 1)
     return figures
@@ -167,6 +181,12 @@ class ReminderFigures:
     unknown: int = 0                 # rows a human must resolve (the documented window), never resent
     never_received: int = 0          # rows sent/pending whose message the sink does not have
     seconds: float = 0.0
+
+
+def reminder_failures(f: ReminderFigures) -> list[str]:
+    found = [f"{n} {what}" for n, what in ((f.received_twice, "reminders received twice"),
+                                           (f.never_received, "marked sent, never received")) if n]
+    return found + ([] if f.sent + f.unknown == f.due else [f"{f.due - f.sent - f.unknown} reminders lost"])
 
 
 def _next_working_day(day: date) -> date:
@@ -244,13 +264,16 @@ def crash_reminders(db_url: str, workdir: Path, *, kills: int, rng: random.Rando
 
 
 def run(server: DovecotServer, user: str, pwfile: Path, workdir: Path, *, messages: int, kills: int,
-        reminder_kills: int, seed: int = 1, db_url: str | None = None, sink_delay: float = 0.1) -> dict[str, Any]:
+        reminder_kills: int, seed: int = 1, db_url: str | None = None, sink_delay: float = 0.1
+        ) -> tuple[dict[str, Any], list[str]]:
+    """The figures, and what they show to be wrong."""
     rng = random.Random(seed)
     polls = crash_polls(server, user, pwfile, workdir, messages=messages, kills=kills, rng=rng, db_url=db_url)
     db_url = db_url or f"sqlite:///{workdir / 'crash.db'}"
     reminders = crash_reminders(db_url, workdir, kills=reminder_kills, rng=rng, sink_delay=sink_delay)
     polls_dict = {f"poll_{k}": v for k, v in polls.__dict__.items()}
-    return {**polls_dict, **{f"reminder_{k}": v for k, v in reminders.__dict__.items()}}
+    figures = {**polls_dict, **{f"reminder_{k}": v for k, v in reminders.__dict__.items()}}
+    return figures, poll_failures(polls) + reminder_failures(reminders)
 
 
 def main() -> None:
@@ -267,13 +290,14 @@ def main() -> None:
         server.add_user("crash", "crash-password")
         pwfile = harness.password_file(server, "crash", "crash-password")
         with tempfile.TemporaryDirectory(prefix="busavvik-crash-") as tmp:
-            figures = run(server, "crash", pwfile, Path(tmp), messages=args.messages, kills=args.kills,
+            figures, failures = run(server, "crash", pwfile, Path(tmp), messages=args.messages, kills=args.kills,
                           reminder_kills=args.reminder_kills, seed=args.seed, db_url=args.db,
                           sink_delay=args.sink_delay)
     finally:
         server.stop()
     harness.print_figures(f"crash: {args.kills} kills over {args.messages} messages, "
                           f"{args.reminder_kills} reminder-run kills (seed {args.seed})", figures)
+    harness.exit_on_failures("crash", failures)
 
 
 if __name__ == "__main__":

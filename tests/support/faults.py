@@ -7,8 +7,11 @@ IMAP: the worker's poll cycle (`busavvik.poll.poll_once`, default retry policy: 
 runs through the proxy, with mail arriving in waves (one before each poll).  The proxy cuts connections
 after a random number of bytes inside FETCH responses, stalls them (socket open, nothing forwarded) for
 longer than the read timeout, or slows every chunk.  Polls repeat until all the planned faults were used and
-a poll ends clean.  Figures: cuts mid-FETCH, stalls, polls, the longest poll against its bound, lost,
-duplicated, mailbox fingerprint unchanged by every poll.
+a poll ends clean.  Each cut and stall lands inside the smallest wave's FETCH answer, so every planned
+one must happen: the proxy counts them.  Each poll runs under a watchdog: one still running at its bound
+(attempts x (read timeout + a clean batch) + backoff) fails the bench at once.  Figures: cuts and stalls
+planned and done, polls, the longest poll against its bound, lost, duplicated (from the source side),
+mailbox fingerprint unchanged by every poll.  Every check that fails is printed and the exit code is 1.
 
 SMTP: reminder runs through a proxy in front of the sink, with cuts at random byte offsets (before, during
 and after DATA), stalls past the SMTP timeout and 451 answers; each run as of the next working day until no
@@ -19,6 +22,7 @@ from __future__ import annotations
 import argparse
 import random
 import tempfile
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -35,7 +39,7 @@ from sqlalchemy import select  # noqa: E402
 
 from busavvik import cli_notify  # noqa: E402
 from busavvik.context import AppContext  # noqa: E402
-from busavvik.poll import poll_once  # noqa: E402
+from busavvik.poll import MailboxResult, poll_once  # noqa: E402
 from config.rules import default_rules  # noqa: E402
 from config.settings import MailboxSettings, ReminderSettings, Settings, SmtpSettings  # noqa: E402
 from notify.policy import STOCKHOLM  # noqa: E402
@@ -57,6 +61,7 @@ class ImapFigures:
     cuts_planned: int = 0
     cuts_done: int = 0
     stalls_planned: int = 0
+    stalls_done: int = 0
     slow_connections: int = 0
     connections: int = 0
     polls: int = 0
@@ -65,17 +70,67 @@ class ImapFigures:
     poll_bound_s: float = 0.0      # attempts x (read timeout + a clean batch) + backoff: never hang past it
     lost: int = 0
     duplicated: int = 0
+    duplicated_cases: int = 0
+    extra: int = 0
     stored: int = 0
     flags_unchanged: bool = False
     seconds: float = 0.0
 
 
-def _plans(rng: random.Random, cuts: int, stalls: int, slow: int) -> list[Plan]:
-    plans = [Plan(cut_after=rng.randint(4_000, 150_000)) for _ in range(cuts)]     # inside a FETCH answer
-    plans += [Plan(stall_after=rng.randint(4_000, 300_000)) for _ in range(stalls)]
+class HarnessFailure(AssertionError):
+    """The bench saw the worker break a promise (or could not test it): it stops with this message.
+    `poll` is the thread of a poll left running past its bound (asked to stop after its batch in hand)."""
+
+    def __init__(self, message: str, poll: threading.Thread | None = None) -> None:
+        super().__init__(message)
+        self.poll = poll
+
+
+def imap_failures(f: ImapFigures) -> list[str]:
+    """Every promise the run shows broken, and every planned fault that did not happen."""
+    found = [f"{done} of {planned} planned {what} happened" for done, planned, what in
+             ((f.cuts_done, f.cuts_planned, "cuts"), (f.stalls_done, f.stalls_planned, "stalls")) if done != planned]
+    if f.longest_poll_s > f.poll_bound_s:
+        found.append(f"a poll took {f.longest_poll_s} s, over its bound of {f.poll_bound_s} s")
+    found += [f"{n} {what}" for n, what in ((f.lost, "lost"), (f.duplicated, "stored twice"),
+                                           (f.duplicated_cases, "cases opened twice"), (f.extra, "extra")) if n]
+    found += [] if f.stored == f.messages else [f"{f.stored} rows stored for {f.messages} messages"]
+    return found + ([] if f.flags_unchanged else ["a poll changed the mailbox fingerprint"])
+
+
+def _plans(rng: random.Random, cuts: int, stalls: int, slow: int, wave_bytes: int) -> list[Plan]:
+    """Cuts and stalls inside the FETCH answer of the smallest wave (past the greeting, EXAMINE and SEARCH), so
+    that each connection that takes one carries the bytes for it to happen."""
+    high = max(5_000, min(150_000, wave_bytes * 3 // 4))
+    plans = [Plan(cut_after=rng.randint(4_000, high)) for _ in range(cuts)]
+    plans += [Plan(stall_after=rng.randint(4_000, high)) for _ in range(stalls)]
     plans += [Plan(delay=0.002) for _ in range(slow)]
     rng.shuffle(plans)
     return plans
+
+
+def _watched_poll(app: AppContext, bound: float, number: int) -> MailboxResult:
+    """One poll cycle; still running at `bound` seconds, it fails the bench (the poll is left to its thread)."""
+    done: list[MailboxResult] = []
+    raised: list[BaseException] = []
+    stop = threading.Event()
+
+    def poll() -> None:
+        try:
+            done.extend(poll_once(app, stop))
+        except BaseException as exc:  # noqa: BLE001 - reported in the caller's thread
+            raised.append(exc)
+
+    thread = threading.Thread(target=poll, name=f"faults-poll-{number}", daemon=True)
+    thread.start()
+    thread.join(bound)
+    if thread.is_alive():
+        stop.set()
+        raise HarnessFailure(f"poll {number} still running after {bound:.0f} s, its bound: the worker hangs",
+                             thread)
+    if raised:
+        raise HarnessFailure(f"poll {number} raised {raised[0]!r}") from raised[0]
+    return done[0]
 
 
 def imap_faults(server: DovecotServer, user: str, pwfile: Path, workdir: Path, *, messages: int, cuts: int,
@@ -83,10 +138,11 @@ def imap_faults(server: DovecotServer, user: str, pwfile: Path, workdir: Path, *
                 db_url: str | None = None) -> ImapFigures:
     started = time.monotonic()
     figures = ImapFigures(messages=messages, cuts_planned=cuts, stalls_planned=stalls, slow_connections=slow)
-    plans = _plans(rng, cuts, stalls, slow)
     mail = harness.backfill(messages, tag="nf")
     # Mail arrives in waves, one before each poll, so that the faulty connections carry data to cut.
-    waves = [mail[i::len(plans) + 1] for i in range(len(plans) + 1)]
+    n_waves = cuts + stalls + slow + 1
+    waves = [mail[i::n_waves] for i in range(n_waves)]
+    plans = _plans(rng, cuts, stalls, slow, min(sum(len(m) for m in wave) for wave in waves))
     unchanged = True
     with TcpProxy("127.0.0.1", server.port) as proxy:
         for plan in plans:
@@ -102,7 +158,7 @@ def imap_faults(server: DovecotServer, user: str, pwfile: Path, workdir: Path, *
                 harness.load_with_flags(server, user, waves.pop(0))
             before, _n = harness.mailbox_fingerprint(server, user)
             t0 = time.monotonic()
-            [result] = poll_once(app)
+            result = _watched_poll(app, figures.poll_bound_s, figures.polls + 1)
             figures.longest_poll_s = max(figures.longest_poll_s, round(time.monotonic() - t0, 2))
             unchanged &= harness.mailbox_fingerprint(server, user)[0] == before
             figures.polls += 1
@@ -110,11 +166,12 @@ def imap_faults(server: DovecotServer, user: str, pwfile: Path, workdir: Path, *
             if result.error is None and proxy.connections >= len(plans) and not waves:
                 break
             if figures.polls > 2 * len(plans) + 5:
-                raise AssertionError(f"no clean poll after {figures.polls} polls: {result.error}")
-        figures.cuts_done, figures.connections = proxy.cuts, proxy.connections
+                raise HarnessFailure(f"no clean poll after {figures.polls} polls: {result.error}")
+        figures.cuts_done, figures.stalls_done, figures.connections = proxy.cuts, proxy.stalls, proxy.connections
         app.db.dispose()
     cmp = harness.store_vs_mailbox(app.settings.database_url, server, user, "storsthlm")
     figures.lost, figures.duplicated, figures.stored = cmp.lost, cmp.duplicated, cmp.stored
+    figures.duplicated_cases, figures.extra = cmp.duplicated_cases, cmp.extra
     figures.flags_unchanged = unchanged
     figures.seconds = round(time.monotonic() - started, 1)
     return figures
@@ -131,6 +188,11 @@ class SmtpFigures:
     unknown: int = 0
     failed: int = 0
     longest_run_s: float = 0.0
+
+
+def smtp_failures(f: SmtpFigures) -> list[str]:
+    found = [f"{f.received_twice} reminders received twice"] if f.received_twice else []
+    return found + ([] if f.sent + f.unknown == f.due else [f"{f.due - f.sent - f.unknown} reminders lost"])
 
 
 def smtp_faults(db_url: str, workdir: Path, *, faults: int, rng: random.Random, timeout: float = 2.0
@@ -178,13 +240,15 @@ def smtp_faults(db_url: str, workdir: Path, *, faults: int, rng: random.Random, 
 
 
 def run(server: DovecotServer, user: str, pwfile: Path, workdir: Path, *, messages: int, cuts: int, stalls: int,
-        slow: int, timeout: float, smtp: int, seed: int) -> dict[str, Any]:
+        slow: int, timeout: float, smtp: int, seed: int) -> tuple[dict[str, Any], list[str]]:
+    """The figures, and what they show to be wrong."""
     rng = random.Random(seed)
     imap = imap_faults(server, user, pwfile, workdir, messages=messages, cuts=cuts, stalls=stalls, slow=slow,
                        timeout=timeout, rng=rng)
     smtp_figures = smtp_faults(f"sqlite:///{workdir / 'faults.db'}", workdir, faults=smtp, rng=rng)
-    return {**{f"imap_{k}": v for k, v in imap.__dict__.items()},
-            **{f"smtp_{k}": v for k, v in smtp_figures.__dict__.items()}}
+    figures = {**{f"imap_{k}": v for k, v in imap.__dict__.items()},
+               **{f"smtp_{k}": v for k, v in smtp_figures.__dict__.items()}}
+    return figures, imap_failures(imap) + smtp_failures(smtp_figures)
 
 
 def main() -> None:
@@ -202,13 +266,14 @@ def main() -> None:
         server.add_user("faults", "faults-password")
         pwfile = harness.password_file(server, "faults", "faults-password")
         with tempfile.TemporaryDirectory(prefix="busavvik-faults-") as tmp:
-            figures = run(server, "faults", pwfile, Path(tmp), messages=args.messages, cuts=args.cuts,
+            figures, failures = run(server, "faults", pwfile, Path(tmp), messages=args.messages, cuts=args.cuts,
                           stalls=args.stalls, slow=args.slow, timeout=args.timeout, smtp=args.smtp_faults,
                           seed=args.seed)
     finally:
         server.stop()
     harness.print_figures(f"faults: {args.cuts} cuts, {args.stalls} stalls, {args.slow} slowed connections over "
                           f"{args.messages} messages; {args.smtp_faults} SMTP faults (seed {args.seed})", figures)
+    harness.exit_on_failures("faults", failures)
 
 
 

