@@ -19,7 +19,7 @@ ANSWER_OPT = typer.Option(None, "--answer", metavar="MESSAGE_ID", help="The answ
 
 
 def _fail(exc: CorrectionError) -> typer.Exit:
-    err.print(f"[red]{exc}[/red]")
+    err.print(str(exc), style="red")
     return typer.Exit(1)
 
 
@@ -36,7 +36,7 @@ def receiver_cmd(ctx: typer.Context, case_id: str = CASE_ARG,
     """A receiver of a case: not expected to answer (--not-expected), expected again (--expected), or the
     receiver of an answer (--answer MESSAGE_ID)."""
     if sum((not_expected, expected, answer is not None)) != 1:
-        err.print("[red]ange exakt ett av --not-expected, --expected och --answer MESSAGE_ID[/red]")
+        err.print("ange exakt ett av --not-expected, --expected och --answer MESSAGE_ID", style="red")
         raise typer.Exit(2)
     person = who or getpass.getuser()
     try:
