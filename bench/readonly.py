@@ -1,0 +1,17 @@
+"""Read-only proof: the mailbox fingerprint before and after many polls is identical.
+
+The drill lives in tests/support/readonly.py (the tests run it at a small size); this is its command:
+
+    .venv/bin/python bench/readonly.py [options]     # --help lists them
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.support.readonly import main  # noqa: E402
+
+if __name__ == "__main__":
+    sys.exit(main())
