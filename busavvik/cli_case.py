@@ -14,7 +14,7 @@ from busavvik.console import err, out, styled
 from store.models import Case, Correction
 
 case_app = typer.Typer(help="An admin's decisions on a case: close, pause, reopen, set a field, link a message, "
-                            "a receiver, an outcome.", no_args_is_help=True)
+                            "a receiver, an outcome, open one by hand.", no_args_is_help=True)
 
 CASE_ARG = typer.Argument(..., metavar="CASE", help="Case id, e.g. BUS-2026-0007")
 WHO_OPT = typer.Option(None, "--who", help="Who makes the change (default: the logged-in user).")

@@ -16,6 +16,7 @@ from notify.review import REVIEW_STATES, state_text
 from parsers.pnr import redact
 from store import export
 from store.models import Case, Message, Reminder
+from store.review import needs_review
 from store.setaside import set_aside_rows
 
 export_app = typer.Typer(help="Export data as JSON or CSV on standard output.", no_args_is_help=True)
@@ -137,7 +138,7 @@ def problems_cmd(ctx: typer.Context, fmt: ViewFormat = typer.Option(ViewFormat.t
     """Messages with problems, unlinked mail that needs review, and mail the server would not deliver."""
     with ctx.obj.db.session() as session:
         rows = [export.message_dict(m) for m in session.scalars(select(Message).order_by(Message.id))
-                if m.problems or m.kind == "other"]
+                if needs_review(m)]
         aside = [{"kind": "set_aside", "mailbox": a.mailbox, "folder": a.folder, "uidvalidity": a.uidvalidity,
                   "uid": a.uid, "reason": a.reason, "since": a.first_at.isoformat(), "attempts": a.attempts,
                   "summary": a.summary}
@@ -146,12 +147,14 @@ def problems_cmd(ctx: typer.Context, fmt: ViewFormat = typer.Option(ViewFormat.t
     if fmt == ViewFormat.json:   # a view like the table: personnummer hidden (an export may show them)
         write_json(_redacted(rows + aside + reminders))
         return
-    table = Table(title=f"Needs review: {len(rows)}")
+    table = Table(title=f"Needs review: {len(rows)} (settle each with `busavvik case link`, `busavvik case open` "
+                        "or `busavvik review dismiss` and its Message-ID)")
     for col in ("date", "kind", "problems", "from", "subject"):
         table.add_column(col)
+    table.add_column("message-id", overflow="fold")
     for r in rows:
         table.add_row((r["date"] or "?")[:16], r["kind"], ", ".join(r["problems"]) or "-", r["from"] or "?",
-                      redact(r["subject"] or "")[:60])
+                      redact(r["subject"] or "")[:60], redact(r["message_id"] or ""))
     out.print(table)
     if aside:
         _print_set_aside(aside)

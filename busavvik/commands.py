@@ -41,9 +41,11 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
                "The weekly digest for the secretariat (Swedish HTML with a plain-text alternative)."),
     "export": (("busavvik.cli_data",), "Export data as JSON or CSV on standard output."),
     "rules": (("busavvik.cli_rules",), "Try the rules file on a form or a mail."),
-    "case": (("busavvik.cli_notify", "busavvik.cli_corrections", "busavvik.cli_receivers"),
+    "case": (("busavvik.cli_notify", "busavvik.cli_corrections", "busavvik.cli_receivers", "busavvik.cli_review"),
              "An admin's decisions on a case: close, pause, reopen, set a field, link a message, a receiver, "
-             "an outcome."),
+             "an outcome, open one by hand."),
+    "review": (("busavvik.cli_review",),
+               "Settle the mail listed for review: mark a mail as not about a deviation (dismiss, reversible)."),
 }
 
 

@@ -29,6 +29,7 @@ from notify.rows import Row, clean
 from store.export import WITH_ANSWERS, deviation_dict
 from store.models import Case, Message, Reminder
 from store.receivers import progress_text, waiting
+from store.review import needs_review
 
 PNR_FLAG = "personal_identity_number"
 PROBLEM_LABELS = {
@@ -150,7 +151,7 @@ def _review_rows(session: Session, msgs: list[Message], ids: dict[int, str], sta
                  end: datetime) -> list[Row]:
     out = []
     for m in msgs:
-        if not _in_period(m, start, end) or not (m.kind == "other" or m.problems):
+        if not _in_period(m, start, end) or not needs_review(m):
             continue
         what = [PROBLEM_LABELS.get(p.get("code", ""), clean(p.get("code"))) for p in m.problems or []]
         if m.kind == "other":

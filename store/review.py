@@ -1,0 +1,188 @@
+"""Review can reach zero: a person settles each mail listed for review (`busavvik problems`, the digest's
+"Behöver granskas") by linking it (`case link`), marking it "not about a deviation" (`dismiss`, reversible),
+or opening a case by hand from it when its form is unreadable or missing (`open_by_hand`).
+
+Each decision is recorded as a `Correction` (who, when).  A dismissed mail keeps its bytes and row with kind
+`dismissed`; `linked_by_human` keeps `busavvik reparse` from linking it again.  The mail a case was opened
+from by hand is the case's source message (link rule `opened_by_hand`), so reminders plan for it as usual.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from config.rules import OrgRule, Rules
+from parsers.classify import classify
+from parsers.dates import FIRST_PLAUSIBLE_YEAR, plausible_year
+from parsers.types import Address, Classification, FormData, ParsedEmail
+from store.cases import open_case
+from store.corrections import CorrectionError
+from store.models import Case, Correction, Message
+from store.records import form_to_dict
+from store.repo import now
+
+DISMISSED = "dismissed"            # kind of a mail a person marked "not about a deviation"
+OPENED_BY_HAND = "opened_by_hand"  # link rule of the mail a person opened a case from
+REVIEW_FIELD = "review"            # Correction.field of a dismissal and of its undoing
+OPEN_FIELD = "opened_by_hand"      # Correction.field of a case opened by hand
+
+
+def needs_review(msg: Message) -> bool:
+    """Unlinked mail and mail with problems, unless a person has settled it (dismissed, or a case opened
+    from it by hand)."""
+    if msg.kind == DISMISSED or msg.link_rule == OPENED_BY_HAND:
+        return False
+    return msg.kind == "other" or bool(msg.problems)
+
+
+def find_mail(session: Session, message_id: str) -> Message:
+    norm = message_id.strip().strip("<>").strip().lower()
+    msg = session.scalars(select(Message).where(Message.message_id == norm)).first() if norm else None
+    if msg is None:
+        raise CorrectionError(f"inget mejl med Message-ID {message_id!r} (se `busavvik problems`)")
+    return msg
+
+
+def _unlinked(session: Session, msg: Message) -> None:
+    if msg.case_pk is not None:
+        case = session.get(Case, msg.case_pk)
+        raise CorrectionError(f"{msg.message_id_header} hör redan till {case.case_id if case else '?'} "
+                              f"(som {msg.kind})")
+
+
+def dismiss(session: Session, message_id: str, who: str, undo: bool = False) -> tuple[str, str]:
+    """Mark an unlinked mail "not about a deviation" (or undo that); (old kind, new kind)."""
+    msg = find_mail(session, message_id)
+    old = msg.kind
+    if undo:
+        if old != DISMISSED:
+            raise CorrectionError(f"{msg.message_id_header} är inte markerat som ej avvikelse")
+        new = _kind_before_dismissal(session, msg)
+        msg.linked_by_human = False
+    else:
+        _unlinked(session, msg)
+        if old == DISMISSED:
+            return old, old
+        new = DISMISSED
+        msg.linked_by_human = True
+    msg.kind = new
+    session.add(Correction(message_pk=msg.id, field=REVIEW_FIELD, old_value=old, new_value=new, who=who, at=now()))
+    return old, new
+
+
+def _kind_before_dismissal(session: Session, msg: Message) -> str:
+    q = (select(Correction.old_value).where(Correction.message_pk == msg.id, Correction.field == REVIEW_FIELD,
+                                            Correction.new_value == DISMISSED).order_by(Correction.id.desc()))
+    return session.scalars(q).first() or "other"
+
+
+@dataclass(frozen=True)
+class HandEntry:
+    """What a person reads off a PDF or a scan: sections 1–3 of the form and the organisation types."""
+    event_type: str
+    description: str
+    reported_date: str | None = None
+    units_involved: tuple[str, ...] = ()
+    proposed_action: str | None = None
+    reporter_unit: str | None = None
+    reporter_contact_person: str | None = None
+    reporter_email: str | None = None
+    reporter_manager_name: str | None = None
+    reporter_manager_email: str | None = None
+    reporter_org_type: str | None = None
+    receiver_org_types: tuple[str, ...] = field(default=())
+
+
+def _day(text: str) -> date:
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        raise CorrectionError(f"rapportdatum: ange ett datum som 2026-03-01, inte {text!r}") from None
+    if not plausible_year(day.year):
+        raise CorrectionError(f"rapportdatum: {day} är före {FIRST_PLAUSIBLE_YEAR} eller efter nästa år")
+    return day
+
+
+def _org(name: str, rules: Rules) -> OrgRule:
+    found = next((o for o in rules.organisations if o.type.casefold() == name.strip().casefold()), None)
+    if found is None:
+        known = ", ".join(dict.fromkeys(o.type for o in rules.organisations))
+        raise CorrectionError(f"okänd organisationstyp {name!r}; tillåtna: {known}")
+    return found
+
+
+def _form(entry: HandEntry) -> FormData:
+    if not entry.event_type.strip() or not entry.description.strip():
+        raise CorrectionError("händelsetyp (--event-type) och beskrivning (--description) måste anges")
+    text = {k: (v.strip() or None) if isinstance(v, str) else v for k, v in entry.__dict__.items()}
+    return FormData(
+        event_type=text["event_type"], description=text["description"], proposed_action=text["proposed_action"],
+        reported_date=_day(entry.reported_date) if entry.reported_date else None,
+        units_involved=tuple(u.strip() for u in entry.units_involved if u.strip()),
+        reporter_unit=text["reporter_unit"], reporter_contact_person=text["reporter_contact_person"],
+        reporter_email=(text["reporter_email"] or "").lower() or None,
+        reporter_manager_name=text["reporter_manager_name"],
+        reporter_manager_email=(text["reporter_manager_email"] or "").lower() or None)
+
+
+def _classification(form: FormData, parsed: ParsedEmail, entry: HandEntry, rules: Rules) -> Classification:
+    """The rules' classification, with the organisation types the person entered in its place."""
+    found = classify(form, parsed.sender, (*parsed.to, *parsed.cc), rules)
+    rep = _org(entry.reporter_org_type, rules) if entry.reporter_org_type else None
+    receivers = [_org(t, rules) for t in entry.receiver_org_types if t.strip()]
+    rep_type, rep_principal = (rep.type, rep.principal) if rep else (found.reporter_org_type,
+                                                                     found.reporter_principal)
+    types = tuple(dict.fromkeys(o.type for o in receivers)) or found.receiver_org_types
+    principals = tuple(dict.fromkeys(o.principal for o in receivers)) or found.receiver_principals
+    relation = found.principal_relation
+    if (rep or receivers) and rep_principal and principals:
+        relation = "within" if all(p == rep_principal for p in principals) else "between"
+    return Classification(reporter_org_type=rep_type, reporter_principal=rep_principal, receiver_org_types=types,
+                          receiver_principals=principals, principal_relation=relation, themes=found.themes,
+                          rules_used=(*found.rules_used, "entered by hand"))
+
+
+def _addresses(emails: Any) -> tuple[Address, ...]:
+    return tuple(Address("", str(e).lower()) for e in emails or [] if e)
+
+
+def parsed_of(msg: Message) -> ParsedEmail:
+    """The stored mail's headers as the linking code reads them (no new parse of its bytes)."""
+    rec = msg.recipients or {}
+    return ParsedEmail(
+        message_id=msg.message_id, message_id_header=msg.message_id_header, synthetic_id=msg.synthetic_id,
+        in_reply_to=tuple(msg.in_reply_to or ()), references=tuple(msg.references or ()),
+        thread_index_guid=msg.thread_index_guid, thread_topic=None, subject=msg.subject,
+        normalised_subject=msg.normalised_subject, date=msg.date, body_text=msg.body_excerpt,
+        sender=Address(msg.sender_name or "", msg.sender) if msg.sender else None,
+        to=_addresses(rec.get("to")), cc=_addresses(rec.get("cc")), auto_reply=msg.auto_reply, attachments=())
+
+
+def open_by_hand(session: Session, message_id: str, entry: HandEntry, who: str, rules: Rules,
+                 due_months: int = 2) -> Case:
+    """Open a case from an unlinked mail whose form could not be read (a PDF, a scan, no form): the fields
+    as entered, receivers from the mail's To:, the mail its source message."""
+    msg = find_mail(session, message_id)
+    _unlinked(session, msg)
+    form_data = _form(entry)
+    parsed = parsed_of(msg)
+    form = form_to_dict(form_data)
+    case = open_case(session, msg, form, parsed, _classification(form_data, parsed, entry, rules),
+                     rules.secretariat_addresses, due_months, list(msg.flags or []))
+    entered = {k: v for k, v in form.items() if v not in (None, [], "")}
+    if entry.reporter_org_type:
+        entered["reporter_org_type"] = case.classification["reporter_org_type"]
+    if entry.receiver_org_types:
+        entered["receiver_org_types"] = case.classification["receiver_org_types"]
+    case.overrides = entered        # a person's values: they win over a later parse, as `case set` does
+    old = msg.kind
+    msg.case, msg.kind, msg.link_rule, msg.linked_by_human = case, "deviation", OPENED_BY_HAND, True
+    session.flush()
+    session.add(Correction(case_pk=case.id, message_pk=msg.id, field=OPEN_FIELD, old_value=old,
+                           new_value=json.dumps(entered, ensure_ascii=False), who=who, at=now()))
+    return case
