@@ -32,7 +32,7 @@ def dismiss_cmd(ctx: typer.Context, message_id: str = MESSAGE_ARG,
     from store.review import DISMISSED, dismiss
 
     try:
-        with ctx.obj.db.session() as session:
+        with ctx.obj.db.session(write=True) as session:
             old, new = dismiss(session, message_id, who or getpass.getuser(), undo)
     except CorrectionError as exc:
         raise _fail(exc) from None
@@ -79,7 +79,7 @@ def open_cmd(ctx: typer.Context, message_id: str = MESSAGE_ARG,
                       reporter_org_type=reporter_org_type, receiver_org_types=tuple(receiver_org_type))
     app = ctx.obj
     try:
-        with app.db.session() as session:
+        with app.db.session(write=True) as session:   # a case number is taken
             case = open_by_hand(session, message_id, entry, who or getpass.getuser(), app.rules,
                                 app.settings.reminders.due_months)
             text = (f"{case.case_id} öppnat från {message_id}; mottagare: {', '.join(case.receivers) or 'inga'}; "
