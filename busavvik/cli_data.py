@@ -134,6 +134,11 @@ def _print_receivers(case: Case) -> None:
                   markup=False)
 
 
+SETTLE_HINT = ("Avgör varje mejl med `busavvik case link`, `busavvik case open` (blanketten gick inte att läsa) "
+               "eller `busavvik review dismiss` (ej avvikelse) och dess Message-ID "
+               "(`busavvik problems --format json`).")
+
+
 def problems_cmd(ctx: typer.Context, fmt: ViewFormat = typer.Option(ViewFormat.table, "--format", "-f")) -> None:
     """Messages with problems, unlinked mail that needs review, and mail the server would not deliver."""
     with ctx.obj.db.session() as session:
@@ -147,15 +152,15 @@ def problems_cmd(ctx: typer.Context, fmt: ViewFormat = typer.Option(ViewFormat.t
     if fmt == ViewFormat.json:   # a view like the table: personnummer hidden (an export may show them)
         write_json(_redacted(rows + aside + reminders))
         return
-    table = Table(title=f"Needs review: {len(rows)} (settle each with `busavvik case link`, `busavvik case open` "
-                        "or `busavvik review dismiss` and its Message-ID)")
+    table = Table(title=f"Needs review: {len(rows)}")
     for col in ("date", "kind", "problems", "from", "subject"):
         table.add_column(col)
-    table.add_column("message-id", overflow="fold")
     for r in rows:
         table.add_row((r["date"] or "?")[:16], r["kind"], ", ".join(r["problems"]) or "-", r["from"] or "?",
-                      redact(r["subject"] or "")[:60], redact(r["message_id"] or ""))
+                      redact(r["subject"] or "")[:60])
     out.print(table)
+    if rows:
+        out.print(SETTLE_HINT, markup=False, soft_wrap=True)
     if aside:
         _print_set_aside(aside)
     for r in reminders:
