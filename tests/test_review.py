@@ -129,6 +129,14 @@ def test_a_case_opened_by_hand_from_a_pdf(db: Database, rules: Rules) -> None:
     overdue = json.loads(run(db, "overdue", "--as-of", "2026-05-04", "--format", "json").stdout)
     assert [o["case_id"] for o in overdue] == ["BUS-2026-0001"]          # reminders plan for it as usual
 
+    reply = make_mail(subject="SV: BUS-avvikelse SIP-möte", sender=BUP, to=["rep@farsta.se"], cc=list(SECRETARIAT),
+                      when=WHEN.replace(day=9), message_id=exchange_id("review-bup-answers"), in_reply_to=PDF_MAIL,
+                      references=[PDF_MAIL], body="Hej,\nVi har pratat med skolan och rett ut missförståndet.")
+    ingest(db, rules, reply)                                              # an answer links as to any case
+    case = _case(db)
+    assert case["awaiting"] == [SKOLA] and case["responded"]
+    assert case["answers"][0]["receiver_email"] == BUP
+
     again = _open(db, PDF_MAIL)                                           # already linked: refused
     assert again.exit_code == 1 and "BUS-2026-0001" in again.output
     assert len(json.loads(run(db, "export", "deviations").stdout)) == 1
@@ -180,3 +188,18 @@ def test_a_dismissed_mail_stays_dismissed_through_reparse(db: Database, rules: R
 def test_help_documents_the_commands(command: tuple[str, ...]) -> None:
     out = CliRunner().invoke(cli, list(command), env={"COLUMNS": "200"})
     assert out.exit_code == 0 and ("dismiss" in out.stdout or "--undo" in out.stdout or "--event-type" in out.stdout)
+
+
+def test_a_case_opened_by_hand_from_an_unreadable_word_file_leaves_review(db: Database, rules: Rules) -> None:
+    broken = make_mail(subject="Avvikelse", sender="rep@farsta.se", to=[BUP], cc=[SECRETARIAT[0]], when=WHEN,
+                       message_id=exchange_id("review-broken-docx"),
+                       attachments=[("avvikelse.docx", b"PK\x03\x04 trasig, avbruten nedladdning")])
+    ingest(db, rules, broken)
+    (listed,) = [r for r in json.loads(run(db, "problems", "--format", "json").stdout) if "message_id" in r]
+    assert "attachment_unreadable" in listed["problems"]
+    assert _open(db, exchange_id("review-broken-docx")).exit_code == 0
+    assert review_ids(db) == []                      # the problem is settled by the case opened from it
+    assert run(db, "reparse").exit_code == 0
+    case = _case(db)
+    assert case["description"] == "BUP och skolan kom inte till SIP-mötet" and case["awaiting"] == [BUP]
+    assert review_ids(db) == []
