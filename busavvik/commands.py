@@ -43,6 +43,9 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     "rules": (("busavvik.cli_rules",), "Try the rules file on a form or a mail."),
     "case": (("busavvik.cli_notify", "busavvik.cli_corrections"),
              "An admin's decisions on a case: close, pause, reopen, set a field, link a message."),
+    "user": (("busavvik.cli_user",), "Accounts of the web pages: add, change password, disable."),
+    "web": (("busavvik.cli_web",),
+            "Serve the web pages: case list, case page, review, report and operations (log in with `user add`)."),
 }
 
 

@@ -20,6 +20,7 @@ from config.settings import (
     ReminderSettings,
     Settings,
     SmtpSettings,
+    WebSettings,
     WorkerSettings,
     is_loopback,
     valid_host,
@@ -30,7 +31,7 @@ DATABASE_ENV = "BUSAVVIK_DATABASE_URL"
 RULES_ENV = "BUSAVVIK_RULES"
 MAX_RECIPIENTS_CEILING = 500
 _SECTIONS = {"smtp": SmtpSettings, "reminders": ReminderSettings, "digest": DigestSettings,
-             "worker": WorkerSettings, "logging": LoggingSettings}
+             "worker": WorkerSettings, "logging": LoggingSettings, "web": WebSettings}
 
 
 def _convert(value: Any, hint: Any, key: str) -> Any:
@@ -227,6 +228,11 @@ def _sections(data: dict[str, Any], errors: list[str]) -> dict[str, Any]:
         errors.append(f"logging.format: must be 'text' or 'json', got {log.format!r}")
     if log.level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         errors.append(f"logging.level: must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {log.level!r}")
+    web = sections["web"]
+    if web.base_url and not web.base_url.startswith(("https://", "http://")):
+        errors.append(f"web.base_url: must start with https:// or http://, got {web.base_url!r}")
+    if web.session_hours <= 0:
+        errors.append("web.session_hours: must be more than 0")
     if "smtp" in data and "smtp" not in failed:
         errors += _check_endpoint(sections["smtp"], "smtp") + _check_smtp_auth(sections["smtp"])
     return sections

@@ -1,0 +1,117 @@
+"""What the web pages show besides cases: the review queue, the overview's counts and the operations page.
+Frozen dataclasses; every mail-derived text redacted (store/views.text)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Text, cast, func, or_, select
+from sqlalchemy.orm import Session
+
+from store.models import Case, Cursor, DigestRun, MailboxStatus, Message, Reminder, SetAsideMail
+from store.views import text
+
+REVIEW_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    pk: int
+    message_id: str
+    date: datetime | None
+    sender: str
+    subject: str
+    kind: str
+    case_id: str                        # "" when unlinked
+    problems: tuple[str, ...]
+    candidates: tuple[str, ...]         # case ids it most likely belongs to
+
+
+def _candidates(session: Session, msg: Message) -> tuple[str, ...]:
+    """Cheap guesses: a case whose thread it answers (ids), then cases with its normalised subject."""
+    found: list[str] = []
+    ids = [i for i in [*(msg.in_reply_to or []), *(msg.references or [])] if isinstance(i, str)][-20:]
+    if ids:
+        found += session.scalars(select(Case.case_id).join(Message, Message.case_pk == Case.id)
+                                 .where(Message.message_id.in_(ids)).distinct().limit(3)).all()
+    if msg.normalised_subject:
+        found += session.scalars(select(Case.case_id).where(Case.normalised_subject == msg.normalised_subject)
+                                 .order_by(Case.first_received.desc()).limit(3)).all()
+    return tuple(dict.fromkeys(found))[:3]
+
+
+def review_items(session: Session, limit: int = REVIEW_LIMIT) -> list[ReviewItem]:
+    """Unlinked mail (kind "other") and mail with problems, newest first."""
+    has_problems = func.coalesce(func.length(cast(Message.problems, Text)), 0) > 2
+    query = (select(Message).where(or_(Message.kind == "other", Message.case_pk.is_(None), has_problems))
+             .order_by(Message.date.desc().nulls_last(), Message.id.desc()).limit(limit))
+    out = []
+    for msg in session.scalars(query):
+        if msg.kind != "other" and msg.case_pk is not None and not msg.problems:
+            continue
+        case_id = session.scalar(select(Case.case_id).where(Case.id == msg.case_pk)) if msg.case_pk else None
+        out.append(ReviewItem(
+            pk=msg.id, message_id=msg.message_id, date=msg.date or msg.first_seen, sender=text(msg.sender),
+            subject=text(msg.subject), kind=msg.kind, case_id=case_id or "",
+            problems=tuple(sorted({str(p.get("code")) for p in msg.problems or []})),
+            candidates=() if case_id else _candidates(session, msg)))
+    return out
+
+
+@dataclass(frozen=True)
+class Overview:
+    new_this_week: int
+    overdue: int
+    needs_review: int
+    year: int
+    year_total: int
+    year_answered: int
+    set_aside: int
+    reminders_attention: int
+    mailboxes_failing: int
+
+
+def overview(session: Session, today: date, week_start: datetime) -> Overview:
+    count = lambda *where: int(session.scalar(select(func.count()).select_from(Case).where(*where)) or 0)  # noqa: E731
+    open_cases = session.scalars(select(Case).where(Case.response_due < today, Case.status == "open"))
+    overdue = sum(1 for c in open_cases if not (c.overrides or {}).get("responded", c.responded))
+    review = int(session.scalar(select(func.count()).select_from(Message).where(Message.kind == "other")) or 0)
+    return Overview(
+        new_this_week=count(Case.first_received >= week_start), overdue=overdue, needs_review=review,
+        year=today.year, year_total=count(Case.year == today.year),
+        year_answered=count(Case.year == today.year, Case.responded.is_(True)),
+        set_aside=int(session.scalar(select(func.count()).select_from(SetAsideMail)) or 0),
+        reminders_attention=int(session.scalar(select(func.count()).select_from(Reminder)
+                                               .where(Reminder.status.in_(("failed", "unknown", "sending")))) or 0),
+        mailboxes_failing=int(session.scalar(select(func.count()).select_from(MailboxStatus)
+                                             .where(MailboxStatus.error_count > 0)) or 0))
+
+
+@dataclass(frozen=True)
+class Operations:
+    mailboxes: tuple[tuple[str, datetime | None, datetime | None, int, str], ...]  # name, poll, success, errors, why
+    cursors: tuple[tuple[str, str, int, int, datetime], ...]        # mailbox, folder, uidvalidity, last uid, at
+    set_aside: tuple[tuple[str, str, int, str, int, str], ...]      # mailbox, folder, uid, code, attempts, summary
+    reminders: tuple[tuple[str, int], ...]                          # status, count
+    failed_reminders: tuple[tuple[str, str, str, str], ...]         # case id, step, status, error
+    digests: tuple[tuple[datetime, str, int, str], ...]             # scheduled for, status, attempts, error
+
+
+def operations(session: Session, now: datetime) -> Operations:
+    boxes = session.scalars(select(MailboxStatus).order_by(MailboxStatus.mailbox))
+    cursors = session.scalars(select(Cursor).order_by(Cursor.mailbox, Cursor.folder))
+    aside = session.scalars(select(SetAsideMail).order_by(SetAsideMail.mailbox, SetAsideMail.uid))
+    counts = session.execute(select(Reminder.status, func.count()).group_by(Reminder.status).order_by(Reminder.status))
+    failed = session.execute(select(Case.case_id, Reminder.step, Reminder.status, Reminder.last_error)
+                             .join(Case, Case.id == Reminder.case_pk)
+                             .where(Reminder.status.in_(("failed", "unknown", "sending"))).order_by(Case.case_id))
+    digests = session.scalars(select(DigestRun).where(DigestRun.scheduled_for >= now - timedelta(days=60))
+                              .order_by(DigestRun.scheduled_for.desc()))
+    return Operations(
+        mailboxes=tuple((text(b.mailbox), b.last_poll_at, b.last_success_at, b.error_count, text(b.last_error))
+                        for b in boxes),
+        cursors=tuple((text(c.mailbox), text(c.folder), c.uidvalidity, c.last_uid, c.updated_at) for c in cursors),
+        set_aside=tuple((text(a.mailbox), text(a.folder), a.uid, a.code, a.attempts, text(a.summary)) for a in aside),
+        reminders=tuple((str(s), int(n)) for s, n in counts),
+        failed_reminders=tuple((cid, step, status, text(err)) for cid, step, status, err in failed),
+        digests=tuple((d.scheduled_for, d.status, d.attempts, text(d.last_error)) for d in digests))
