@@ -1,14 +1,14 @@
 """web_user: local accounts of the web pages (argon2 password hashes)
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008_web_user
+Revises: 0007_heartbeat
 Create Date: 2026-12-01 09:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0007'
-down_revision = '0006'
+revision = '0008_web_user'
+down_revision = '0007_heartbeat'
 branch_labels = None
 depends_on = None
 
