@@ -12,6 +12,7 @@ from store.models import Case, Cursor, DigestRun, MailboxStatus, Message, Remind
 from store.views import text
 
 REVIEW_LIMIT = 500
+REMINDER_ATTENTION = ("unknown", "failed", "held", "sending")   # a person must look (notify/review.py)
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ def overview(session: Session, today: date, week_start: datetime) -> Overview:
         year_answered=count(Case.year == today.year, Case.responded.is_(True)),
         set_aside=int(session.scalar(select(func.count()).select_from(SetAsideMail)) or 0),
         reminders_attention=int(session.scalar(select(func.count()).select_from(Reminder)
-                                               .where(Reminder.status.in_(("failed", "unknown", "sending")))) or 0),
+                                               .where(Reminder.status.in_(REMINDER_ATTENTION))) or 0),
         mailboxes_failing=int(session.scalar(select(func.count()).select_from(MailboxStatus)
                                              .where(MailboxStatus.error_count > 0)) or 0))
 
@@ -104,7 +105,7 @@ def operations(session: Session, now: datetime) -> Operations:
     counts = session.execute(select(Reminder.status, func.count()).group_by(Reminder.status).order_by(Reminder.status))
     failed = session.execute(select(Case.case_id, Reminder.step, Reminder.status, Reminder.last_error)
                              .join(Case, Case.id == Reminder.case_pk)
-                             .where(Reminder.status.in_(("failed", "unknown", "sending"))).order_by(Case.case_id))
+                             .where(Reminder.status.in_(REMINDER_ATTENTION)).order_by(Case.case_id))
     digests = session.scalars(select(DigestRun).where(DigestRun.scheduled_for >= now - timedelta(days=60))
                               .order_by(DigestRun.scheduled_for.desc()))
     return Operations(

@@ -123,3 +123,28 @@ def test_the_overview_counts(store: Database, rules: Rules) -> None:
     html = c.get("/").text
     assert "<b>2</b> försenade svar" in html and "<b>2</b> mejl att granska" in html
     assert "<b>3</b> avvikelser 2026, varav 1 besvarade" in html
+
+
+def test_drift_shows_mailboxes_set_aside_mail_reminders_and_digests(store: Database, rules: Rules) -> None:
+    from datetime import UTC, date, datetime
+
+    from store.models import DigestRun, MailboxStatus, Reminder, SetAsideMail
+    at = datetime(2026, 5, 31, 8, 0, tzinfo=UTC)
+    with store.session() as s:
+        case_pk = s.scalars(select(Case.id).where(Case.case_id == "BUS-2026-0003")).one()
+        s.add(MailboxStatus(mailbox="storsthlm", last_poll_at=at, last_success_at=at, error_count=2,
+                            last_error="anslutningen bröts", fetched_total=6))
+        s.add(SetAsideMail(mailbox="storsthlm", folder="INBOX", uidvalidity=7, uid=4711, code="refused",
+                           reason="NO", summary=f"x@y.se · Ämne {ws.PNR}", first_at=at, last_tried_at=at))
+        s.add(Reminder(case_pk=case_pk, step="first", status="failed", due_on=date(2026, 4, 1),
+                       message_id="<r1@busavvik>", recipients=["hab@sll.se"], created_at=at,
+                       last_error="550 mailbox unavailable"))
+        s.add(DigestRun(scheduled_for=datetime.now(UTC), status="failed", attempts=3, last_error="SMTP nere",
+                        updated_at=at))
+    c, _ = ws.logged_in(store, rules, "admin")
+    html = c.get("/drift").text
+    for text in ("anslutningen bröts", "4711", "550 mailbox unavailable", "BUS-2026-0003", "SMTP nere",
+                 "[personnummer]"):
+        assert text in html, text
+    assert find_count(html) == 0
+    assert "<b>1</b>" not in html and "Påminnelser som misslyckats eller har okänt läge: 1" in c.get("/").text

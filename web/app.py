@@ -93,7 +93,7 @@ def gate(needed: str | None, handler: Handler) -> Callable[[Request], Awaitable[
                 return forbidden(ctx, "Formuläret saknar en giltig säkerhetstoken (CSRF). Ladda om sidan och "
                                       "försök igen.")
         if needed is not None and account is None:
-            if request.method != "GET":
+            if request.method not in ("GET", "HEAD"):
                 return forbidden(ctx, "Du är inte inloggad.")
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse("/login?" + _query(next=target), status_code=303)
