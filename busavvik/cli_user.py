@@ -18,7 +18,7 @@ def _password(from_stdin: bool) -> str:
         return line.rstrip("\r\n")
     first = typer.prompt("Lösenord", hide_input=True)
     if typer.prompt("Upprepa lösenordet", hide_input=True) != first:
-        err.print("[red]lösenorden är olika[/red]")
+        err.print("lösenorden är olika", style="red")
         raise typer.Exit(1)
     return str(first)
 
@@ -30,16 +30,16 @@ def _run(ctx: typer.Context, action: str, name: str, role: str | None = None, pa
         with ctx.obj.db.session() as session:
             if action == "add":
                 users.add_user(session, name, role or "", password)
-                out.print(f"användaren {name} lades till med rollen {role}", markup=False)
+                out.print(f"användaren {name} lades till med rollen {role}")
             elif action == "passwd":
                 users.set_password(session, name, password)
-                out.print(f"lösenordet för {name} är bytt; dess inloggningar är avslutade", markup=False)
+                out.print(f"lösenordet för {name} är bytt; dess inloggningar är avslutade")
             elif users.disable_user(session, name):
-                out.print(f"användaren {name} är avstängd", markup=False)
+                out.print(f"användaren {name} är avstängd")
             else:
-                out.print(f"användaren {name} var redan avstängd", markup=False)
+                out.print(f"användaren {name} var redan avstängd")
     except users.UserError as exc:
-        err.print(f"[red]{exc}[/red]", markup=True)
+        err.print(str(exc), style="red")
         raise typer.Exit(1) from None
 
 

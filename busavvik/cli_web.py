@@ -16,7 +16,7 @@ def web_cmd(ctx: typer.Context,
 
     app_ctx = ctx.obj
     if not app_ctx.settings.web.base_url.startswith("https://") and host not in ("127.0.0.1", "localhost", "::1"):
-        err.print("[yellow]varning: web.base_url är inte https – lägg sidorna bakom en TLS-proxy[/yellow]")
+        err.print("varning: web.base_url är inte https – lägg sidorna bakom en TLS-proxy", style="yellow")
     application = create_app(app_ctx.db, app_ctx.settings, app_ctx.rules)
     uvicorn.run(application, host=host, port=port, proxy_headers=True, forwarded_allow_ips="127.0.0.1",
                 server_header=False, log_level="warning")
