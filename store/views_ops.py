@@ -28,35 +28,46 @@ class ReviewItem:
     candidates: tuple[str, ...]         # case ids it most likely belongs to
 
 
-def _candidates(session: Session, msg: Message) -> tuple[str, ...]:
-    """Cheap guesses: a case whose thread it answers (ids), then cases with its normalised subject."""
-    found: list[str] = []
-    ids = [i for i in [*(msg.in_reply_to or []), *(msg.references or [])] if isinstance(i, str)][-20:]
-    if ids:
-        found += session.scalars(select(Case.case_id).join(Message, Message.case_pk == Case.id)
-                                 .where(Message.message_id.in_(ids)).distinct().limit(3)).all()
-    if msg.normalised_subject:
-        found += session.scalars(select(Case.case_id).where(Case.normalised_subject == msg.normalised_subject)
-                                 .order_by(Case.first_received.desc()).limit(3)).all()
-    return tuple(dict.fromkeys(found))[:3]
+def _thread_ids(msg: Message) -> list[str]:
+    return [i for i in [*(msg.in_reply_to or []), *(msg.references or [])] if isinstance(i, str)][-20:]
+
+
+def _candidates(session: Session, msgs: list[Message]) -> dict[int, tuple[str, ...]]:
+    """Cheap guesses, three queries for the whole list: the cases whose thread a message names (In-Reply-To,
+    References), then the newest cases with its normalised subject."""
+    ids = {i for m in msgs for i in _thread_ids(m)}
+    subjects = {m.normalised_subject for m in msgs if m.normalised_subject}
+    by_id: dict[str, str] = {}
+    for chunk in _chunks(sorted(ids)):
+        by_id.update(session.execute(select(Message.message_id, Case.case_id).join(Case, Message.case_pk == Case.id)
+                                     .where(Message.message_id.in_(chunk))).tuples().all())
+    by_subject: dict[str, list[str]] = {}
+    for chunk in _chunks(sorted(subjects)):
+        rows = session.execute(select(Case.normalised_subject, Case.case_id).where(Case.normalised_subject.in_(chunk))
+                               .order_by(Case.first_received.desc())).tuples()
+        for subject, case_id in rows:
+            by_subject.setdefault(subject, []).append(case_id)
+    return {m.id: tuple(dict.fromkeys([*(by_id[i] for i in _thread_ids(m) if i in by_id),
+                                       *by_subject.get(m.normalised_subject, [])[:3]]))[:3] for m in msgs}
+
+
+def _chunks(values: list[str], size: int = 500) -> list[list[str]]:
+    return [values[i:i + size] for i in range(0, len(values), size)]
 
 
 def review_items(session: Session, limit: int = REVIEW_LIMIT) -> list[ReviewItem]:
     """Unlinked mail (kind "other") and mail with problems, newest first."""
     has_problems = func.coalesce(func.length(cast(Message.problems, Text)), 0) > 2
-    query = (select(Message).where(or_(Message.kind == "other", Message.case_pk.is_(None), has_problems))
+    query = (select(Message, Case.case_id).outerjoin(Case, Case.id == Message.case_pk)
+             .where(or_(Message.kind == "other", Message.case_pk.is_(None), has_problems))
              .order_by(Message.date.desc().nulls_last(), Message.id.desc()).limit(limit))
-    out = []
-    for msg in session.scalars(query):
-        if msg.kind != "other" and msg.case_pk is not None and not msg.problems:
-            continue
-        case_id = session.scalar(select(Case.case_id).where(Case.id == msg.case_pk)) if msg.case_pk else None
-        out.append(ReviewItem(
-            pk=msg.id, message_id=msg.message_id, date=msg.date or msg.first_seen, sender=text(msg.sender),
-            subject=text(msg.subject), kind=msg.kind, case_id=case_id or "",
-            problems=tuple(sorted({str(p.get("code")) for p in msg.problems or []})),
-            candidates=() if case_id else _candidates(session, msg)))
-    return out
+    rows = [(m, cid) for m, cid in session.execute(query).tuples() if m.kind == "other" or cid is None or m.problems]
+    guesses = _candidates(session, [m for m, cid in rows if cid is None])
+    return [ReviewItem(pk=msg.id, message_id=msg.message_id, date=msg.date or msg.first_seen, sender=text(msg.sender),
+                       subject=text(msg.subject), kind=msg.kind, case_id=case_id or "",
+                       problems=tuple(sorted({str(p.get("code")) for p in msg.problems or []})),
+                       candidates=guesses.get(msg.id, ()))
+            for msg, case_id in rows]
 
 
 @dataclass(frozen=True)
