@@ -116,6 +116,10 @@ def test_the_report_page_and_its_workbook(store: Database, rules: Rules) -> None
     r = c.get("/rapport/2026.xlsx")
     assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
     assert load_workbook(io.BytesIO(r.content)).sheetnames
+    assert 'src="/rapport/2026/diagram/teman.png"' in html
+    chart = c.get("/rapport/2026/diagram/teman.png")
+    assert chart.status_code == 200 and chart.content.startswith(b"\x89PNG")
+    assert c.get("/rapport/2026/diagram/okand.png").status_code == 404
 
 
 def test_the_overview_counts(store: Database, rules: Rules) -> None:

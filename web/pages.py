@@ -132,7 +132,8 @@ async def report(ctx: Ctx) -> Response:
         with ctx.web.db.session() as session:
             return yearly_stats(session, year, principals)
     stats = await ctx.db(read)
-    return ctx.page("report.html", title=f"Årsrapport {year}", year=year, tables=tables(stats), stats=stats)
+    return ctx.page("report.html", title=f"Årsrapport {year}", year=year, tables=tables(stats), stats=stats,
+                    charts=[(key, label) for key, (_, label) in CHARTS.items()])
 
 
 async def report_xlsx(ctx: Ctx) -> Response:
@@ -152,6 +153,30 @@ async def report_xlsx(ctx: Ctx) -> Response:
                                                     f'attachment; filename="busavvik-arsrapport-{year}.xlsx"'})
 
 
+CHARTS = {"rapporterande": ("reporter_chart", "Rapporterande verksamhet"),
+          "andel": ("reporter_pie", "Rapporterande verksamhet, andel"),
+          "mottagande": ("receiver_chart", "Mottagande verksamhet"), "teman": ("theme_chart", "Teman"),
+          "manad": ("month_chart", "Per månad"), "svar": ("answer_chart", "Svar")}
+
+
+async def report_chart(ctx: Ctx) -> Response:
+    """One of the report's charts as PNG (notify/report_charts.py), drawn on request."""
+    from notify import report_charts
+    from notify.report import yearly_stats
+
+    year, name = int(ctx.request.path_params["year"]), ctx.request.path_params["name"]
+    if name not in CHARTS:
+        return PlainTextResponse("finns inte", status_code=404)
+    principals = {o.type: o.principal for o in ctx.web.rules.organisations}
+
+    def draw() -> bytes:
+        with ctx.web.db.session() as session:
+            stats = yearly_stats(session, year, principals)
+        with tempfile.TemporaryDirectory() as tmp:
+            return Path(getattr(report_charts, CHARTS[name][0])(stats, Path(tmp) / "chart.png")).read_bytes()
+    return Response(await ctx.db(draw), media_type="image/png")
+
+
 async def operations(ctx: Ctx) -> Response:
     def read() -> Any:
         with ctx.web.db.session() as session:
@@ -169,5 +194,6 @@ ROUTES = [
     ("GET", "/", "reader", overview), ("GET", "/arenden", "reader", case_list),
     ("GET", "/arenden/{case_id}", "reader", case_page), ("GET", "/granska", "reader", review),
     ("GET", "/rapport/{year:int}", "reader", report), ("GET", "/rapport/{year:int}.xlsx", "reader", report_xlsx),
+    ("GET", "/rapport/{year:int}/diagram/{name}.png", "reader", report_chart),
     ("GET", "/drift", "admin", operations),
 ]
