@@ -46,6 +46,9 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
              "an outcome, open one by hand."),
     "review": (("busavvik.cli_review",),
                "Settle the mail listed for review: mark a mail as not about a deviation (dismiss, reversible)."),
+    "user": (("busavvik.cli_user",), "Accounts of the web pages: add, change password, disable."),
+    "web": (("busavvik.cli_web",),
+            "Serve the web pages: case list, case page, review, report and operations (log in with `user add`)."),
 }
 
 

@@ -21,6 +21,7 @@ from config.settings import (
     ReminderSettings,
     Settings,
     SmtpSettings,
+    WebSettings,
     WorkerSettings,
     is_loopback,
     valid_host,
@@ -31,7 +32,8 @@ DATABASE_ENV = "BUSAVVIK_DATABASE_URL"
 RULES_ENV = "BUSAVVIK_RULES"
 MAX_RECIPIENTS_CEILING = 500
 _SECTIONS = {"smtp": SmtpSettings, "reminders": ReminderSettings, "digest": DigestSettings,
-             "worker": WorkerSettings, "parsing": ParsingSettings, "logging": LoggingSettings}
+             "worker": WorkerSettings, "parsing": ParsingSettings, "logging": LoggingSettings,
+             "web": WebSettings}
 CPU_SECONDS = (0.1, 3600.0)       # parsing.cpu_seconds: a real mail parses in well under 0.1 s
 MEMORY_MB = (64, 65536)           # parsing.memory_mb: a 68 MB mail needs ~300 MB
 
@@ -231,6 +233,11 @@ def _sections(data: dict[str, Any], errors: list[str]) -> dict[str, Any]:
         errors.append(f"logging.format: must be 'text' or 'json', got {log.format!r}")
     if log.level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         errors.append(f"logging.level: must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {log.level!r}")
+    web = sections["web"]
+    if web.base_url and not web.base_url.startswith(("https://", "http://")):
+        errors.append(f"web.base_url: must start with https:// or http://, got {web.base_url!r}")
+    if web.session_hours <= 0:
+        errors.append("web.session_hours: must be more than 0")
     if "smtp" in data and "smtp" not in failed:
         errors += _check_endpoint(sections["smtp"], "smtp") + _check_smtp_auth(sections["smtp"])
     return sections

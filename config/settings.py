@@ -150,6 +150,14 @@ class LoggingSettings:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    base_url: str = ""                       # e.g. "https://busavvik.example.se": https makes cookies Secure
+    secret_env: str = "BUSAVVIK_WEB_SECRET"  # the key that signs session cookies (else: a new one at each start)
+    secret_file: str = ""
+    session_hours: float = 10.0
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     rules_path: str = ""
@@ -160,6 +168,7 @@ class Settings:
     worker: WorkerSettings = field(default_factory=WorkerSettings)
     parsing: ParsingSettings = field(default_factory=ParsingSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
+    web: WebSettings = field(default_factory=WebSettings)
     source: str = "defaults"
 
 

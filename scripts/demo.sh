@@ -29,4 +29,7 @@ echo "== overdue on $(date +%F)"
 .venv/bin/busavvik overdue --as-of "$(date +%F)"
 echo "== needs review"
 .venv/bin/busavvik problems
+echo "demo-losen-2026" | .venv/bin/busavvik user add demo --role secretariat --password-stdin
+echo "== web pages: BUSAVVIK_CONFIG=$BUSAVVIK_CONFIG .venv/bin/busavvik web --port 8080"
+echo "   then open http://127.0.0.1:8080/ and log in as demo / demo-losen-2026"
 echo "(database: $work/busavvik.db — try: BUSAVVIK_CONFIG=$BUSAVVIK_CONFIG .venv/bin/busavvik show BUS-2026-0001)"

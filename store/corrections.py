@@ -94,3 +94,40 @@ def link(session: Session, message_id: str, case_id: str, who: str, rules: Rules
     session.add(Correction(case_pk=case.id, message_pk=msg.id, field="link", old_value=old,
                            new_value=case.case_id, who=who, at=now()))
     return msg.kind
+
+
+STATUSES = ("open", "closed", "paused")
+
+
+def set_status(session: Session, case_id: str, status: str, who: str) -> tuple[str, str]:
+    """Close, pause or reopen a case; (old, new). Nothing is recorded when it had that status already."""
+    if status not in STATUSES:
+        raise CorrectionError(f"status: expected one of {', '.join(STATUSES)}, got {status!r}")
+    case = find_case(session, case_id)
+    old = case.status
+    if old != status:
+        case.status = status
+        session.add(Correction(case_pk=case.id, field="status", old_value=old, new_value=status, who=who, at=now()))
+    return old, status
+
+
+def unlink(session: Session, message_id: str, who: str, rules: Rules) -> str:
+    """Take a message off its case by hand (it goes back to review); returns the case id it had.
+    An answer that filled the case's response gives way to the case's next answer, if any."""
+    msg = find_message(session, message_id)
+    case = msg.case
+    if case is None:
+        raise CorrectionError(f"{message_id} is not linked to a case")
+    if case.source_message_id == msg.id:
+        raise CorrectionError(f"{message_id} is the deviation of {case.case_id} itself")
+    msg.case_pk, msg.link_rule, msg.linked_by_human, msg.kind = None, "manual", True, "other"
+    if (case.response or {}).get("message_id") == msg.message_id_header:
+        case.response, case.responded = None, False
+        others = session.scalars(select(Message).where(Message.case_pk == case.id, Message.kind == "answer",
+                                                       Message.id != msg.id).order_by(Message.date, Message.id))
+        for other in others:
+            raw = session.get(RawBlob, other.raw_sha256)
+            apply_answer(case, other, other.form, parse_email(raw.data if raw else b"", rules))
+    session.add(Correction(case_pk=case.id, message_pk=msg.id, field="link", old_value=case.case_id,
+                           new_value=None, who=who, at=now()))
+    return case.case_id

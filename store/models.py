@@ -265,3 +265,15 @@ class Correction(Base):
 # ~2.7 kB, and a long non-ASCII subject would make its message's row impossible to insert.
 Index("ix_message_norm_subject", Message.normalised_subject, postgresql_using="hash")
 Index("ix_bus_case_norm_subject", Case.normalised_subject, postgresql_using="hash")
+
+
+class WebUser(Base):
+    """A local account of the web pages (store/users.py): an argon2 hash, never the password."""
+    __tablename__ = "web_user"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(20))            # reader | secretariat | admin
+    password_hash: Mapped[str] = mapped_column(String(200))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

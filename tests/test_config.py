@@ -114,6 +114,6 @@ def test_the_example_config_loads_and_documents_every_key() -> None:
     assert [m.name for m in loaded.mailboxes] == ["storsthlm", "hsf"]
     text = example.read_text(encoding="utf-8")
     for cls in (s.MailboxSettings, s.SmtpSettings, s.ReminderSettings, s.DigestSettings, s.WorkerSettings,
-                s.LoggingSettings):
+                s.LoggingSettings, s.WebSettings):
         missing = [f.name for f in dataclasses.fields(cls) if not re.search(rf"^#?\s*{f.name}\s*=", text, re.M)]
         assert missing == [], f"{cls.__name__}: not in the example config: {missing}"

@@ -1,0 +1,129 @@
+"""Benchmark: server time of the web pages over a large store (issue target: p95 <= 100 ms).
+
+    .venv/bin/python bench/web.py [--cases 10000] [--messages 100000] [--requests 200] [--db-url URL]
+
+Fills a fresh store (SQLite in a temporary folder unless --db-url names an empty PostgreSQL schema) with
+N cases and M messages by bulk insert (a tenth of the messages unlinked), then times `/arenden?ar=2026`,
+one `/arenden/{id}` page and `/granska` through the app in-process (starlette's TestClient, logged in),
+median and p95 over R requests each, beside a bare SELECT of the same rows in the same run.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import insert, select  # noqa: E402
+
+from config.rules import default_rules  # noqa: E402
+from config.settings import Settings  # noqa: E402
+from store import users  # noqa: E402
+from store.db import Database  # noqa: E402
+from store.models import Case, Message, RawBlob  # noqa: E402
+from tests import web_support as ws  # noqa: E402
+
+EVENTS = ["Uteblivet SIP-möte", "Bristande informationsöverföring", "Remiss avvisad", "Sen kallelse"]
+ORGS = [("Socialtjänst", "kommun"), ("BUP", "region"), ("BUMM", "region"), ("Habilitering", "region")]
+
+
+def _case(i: int, start: datetime) -> dict[str, Any]:
+    received = start + timedelta(minutes=50 * i)
+    rep, rec = ORGS[i % 4], ORGS[(i + 1) % 4]
+    return {"id": i + 1, "case_id": f"BUS-2026-{i + 1:05d}", "year": 2026, "seq": i + 1, "first_received": received,
+            "response_due": (received + timedelta(days=61)).date(), "fingerprint": f"f{i}", "text_fingerprint": f"t{i}",
+            "normalised_subject": f"bus-avvikelse {i}",
+            "form": {"event_type": EVENTS[i % 4], "units_involved": [f"{rec[0]} enhet {i % 50}"],
+                     "description": f"Händelse nummer {i}: kallelsen kom inte fram i tid. " * 3},
+            "classification": {"reporter_org_type": rep[0], "reporter_principal": rep[1],
+                               "receiver_org_types": [rec[0]], "receiver_principals": [rec[1]],
+                               "principal_relation": "between" if rep[1] != rec[1] else "within",
+                               "themes": ["SIP"] if i % 4 == 0 else ["Övrig samverkan runt individ"]},
+            "participants": [f"a{i}@kommun.se", f"b{i}@sll.se"], "receivers": [f"b{i}@sll.se"],
+            "reporters": [f"a{i}@kommun.se"], "flags": [], "response": None, "responded": i % 3 == 0,
+            "status": "open", "overrides": {}}
+
+
+def _message(j: int, cases: int, start: datetime) -> dict[str, Any]:
+    linked = j % 10 != 0
+    case = j % cases
+    return {"message_id": f"m{j}@bench", "message_id_header": f"<m{j}@bench>", "synthetic_id": False,
+            "raw_sha256": "0" * 64, "subject": f"SV: BUS-avvikelse {case}" if linked else f"Nyhetsbrev {j}",
+            "normalised_subject": f"bus-avvikelse {case}" if linked else f"nyhetsbrev {j}",
+            "sender": f"b{case}@sll.se", "sender_name": "", "recipients": {"to": [], "cc": []},
+            "date": start + timedelta(minutes=5 * j), "first_seen": start + timedelta(minutes=5 * j),
+            "in_reply_to": [], "references": [], "thread_index_guid": None, "auto_reply": False,
+            "kind": "answer" if linked else "other", "case_pk": case + 1 if linked else None,
+            "link_rule": "references" if linked else None, "linked_by_human": False, "problems": [], "flags": [],
+            "form": None, "body_excerpt": "Hej"}
+
+
+def fill(db: Database, cases: int, messages: int) -> None:
+    start = datetime(2026, 1, 1, 8, tzinfo=UTC)
+    raw = b"From: b@sll.se\r\nSubject: x\r\n\r\nHej\r\n"
+    with db.session() as s:
+        s.add(RawBlob(sha256="0" * 64, size=len(raw), data=raw, stored_at=start))
+        for lo in range(0, cases, 2000):
+            s.execute(insert(Case), [_case(i, start) for i in range(lo, min(cases, lo + 2000))])
+        for lo in range(0, messages, 5000):
+            s.execute(insert(Message), [_message(j, cases, start) for j in range(lo, min(messages, lo + 5000))])
+        users.add_user(s, "bench", "secretariat", ws.PASSWORD)
+
+
+def timed(fn: Callable[[], object], n: int) -> tuple[float, float]:
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    return statistics.median(times), times[max(0, int(len(times) * 0.95) - 1)]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cases", type=int, default=10_000)
+    ap.add_argument("--messages", type=int, default=100_000)
+    ap.add_argument("--requests", type=int, default=200)
+    ap.add_argument("--db-url", default="")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Database(args.db_url or f"sqlite:///{Path(tmp) / 'bench.db'}")
+        t0 = time.perf_counter()
+        fill(db, args.cases, args.messages)
+        print(f"store: {args.cases} cases, {args.messages} messages ({time.perf_counter() - t0:.1f} s to fill)")
+        rules = default_rules()
+        c = ws.client(db, rules, settings=Settings(database_url=db.url))
+        assert ws.login(c, "bench").status_code == 303
+        case_id = f"BUS-2026-{args.cases // 2:05d}"
+        pages = {"/arenden?ar=2026": "SELECT every case of 2026",
+                 f"/arenden/{case_id}": "SELECT the case and its messages", "/granska": "SELECT 500 unlinked"}
+        bare: dict[str, Callable[[], object]] = {
+            "/arenden?ar=2026": lambda: _rows(db, select(Case).where(Case.year == 2026)),
+            f"/arenden/{case_id}": lambda: _rows(db, select(Message).join(Case, Case.id == Message.case_pk)
+                                                 .where(Case.case_id == case_id)),
+            "/granska": lambda: _rows(db, select(Message).where(Message.kind == "other")
+                                      .order_by(Message.date.desc()).limit(500))}
+        for path, what in pages.items():
+            assert c.get(path).status_code == 200, path
+            med, p95 = timed(lambda p=path: c.get(p), args.requests)            # type: ignore[misc]
+            bmed, bp95 = timed(bare[path], args.requests)
+            print(f"{path:28} median {med:8.1f} ms  p95 {p95:8.1f} ms   | bare {what}: median {bmed:6.1f} ms"
+                  f"  p95 {bp95:6.1f} ms")
+        db.dispose()
+
+
+def _rows(db: Database, query: Any) -> int:
+    with db.session() as s:
+        return len(s.scalars(query).all())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""`busavvik user add|passwd|disable`: the local accounts of the web pages (argon2 hashes in the store)."""
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from busavvik.console import err, out
+
+user_app = typer.Typer(help="Accounts of the web pages: add, change password, disable.", no_args_is_help=True)
+NAME_ARG = typer.Argument(..., metavar="NAME", help="The login name, e.g. anna.svensson")
+STDIN_OPT = typer.Option(False, "--password-stdin", help="Read the password from the first line of standard input.")
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        line = sys.stdin.readline()
+        return line.rstrip("\r\n")
+    first = typer.prompt("Lösenord", hide_input=True)
+    if typer.prompt("Upprepa lösenordet", hide_input=True) != first:
+        err.print("lösenorden är olika", style="red")
+        raise typer.Exit(1)
+    return str(first)
+
+
+def _run(ctx: typer.Context, action: str, name: str, role: str | None = None, password: str = "") -> None:
+    from store import users
+
+    try:
+        with ctx.obj.db.session() as session:
+            if action == "add":
+                users.add_user(session, name, role or "", password)
+                out.print(f"användaren {name} lades till med rollen {role}")
+            elif action == "passwd":
+                users.set_password(session, name, password)
+                out.print(f"lösenordet för {name} är bytt; dess inloggningar är avslutade")
+            elif users.disable_user(session, name):
+                out.print(f"användaren {name} är avstängd")
+            else:
+                out.print(f"användaren {name} var redan avstängd")
+    except users.UserError as exc:
+        err.print(str(exc), style="red")
+        raise typer.Exit(1) from None
+
+
+@user_app.command("add")
+def add_cmd(ctx: typer.Context, name: str = NAME_ARG,
+            role: str = typer.Option(..., "--role", help="reader (reads), secretariat (acts) or admin (also Drift)."),
+            password_stdin: bool = STDIN_OPT) -> None:
+    """Add an account (the password is stored as an argon2 hash)."""
+    _run(ctx, "add", name, role, _password(password_stdin))
+
+
+@user_app.command("passwd")
+def passwd_cmd(ctx: typer.Context, name: str = NAME_ARG, password_stdin: bool = STDIN_OPT) -> None:
+    """Set a new password; the account's open sessions end."""
+    _run(ctx, "passwd", name, password=_password(password_stdin))
+
+
+@user_app.command("disable")
+def disable_cmd(ctx: typer.Context, name: str = NAME_ARG) -> None:
+    """Disable an account: it can no longer log in, and its open sessions end."""
+    _run(ctx, "disable", name)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(user_app, name="user")

@@ -1,0 +1,256 @@
+"""What the web pages show of cases, read through the store: frozen dataclasses with the human corrections
+(Case.overrides) applied as `busavvik show` and the export apply them, and every mail-derived text redacted
+(parsers.pnr.redact): no page can show a personnummer by forgetting to hide it."""
+from __future__ import annotations
+
+import email
+from dataclasses import dataclass
+from datetime import date, datetime
+from email.policy import compat32
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from parsers.headers import decoded
+from parsers.pnr import redact
+from store.cases import local_date
+from store.export import _classification, _form_value
+from store.models import Case, Correction, Message, RawBlob, Reminder
+
+STATES = ("open", "answered", "overdue", "closed", "paused")
+SORTS = ("case_id", "received", "due", "event_type", "state")
+
+
+def text(value: Any) -> str:
+    """Any stored value as redacted display text ("" for nothing; lists joined with '; ')."""
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return "; ".join(text(v) for v in value if v not in (None, ""))
+    return redact(str(value))
+
+
+def texts(value: Any) -> tuple[str, ...]:
+    return tuple(text(v) for v in value if v not in (None, "")) if isinstance(value, (list, tuple)) else (
+        (text(value),) if value else ())
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    case_id: str
+    year: int
+    received: date
+    due: date
+    state: str                          # one of STATES
+    event_type: str
+    units: tuple[str, ...]
+    description: str
+    reporter_org_type: str
+    receiver_org_types: tuple[str, ...]
+    principal_relation: str
+    themes: tuple[str, ...]
+    flags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    year: int | None = None
+    state: str = ""
+    org_type: str = ""                  # the reporting or a receiving organisation type
+    theme: str = ""
+    relation: str = ""
+    q: str = ""
+    sort: str = "case_id"
+    descending: bool = False
+
+
+def state_of(case: Any, today: date) -> str:
+    """`case`: a Case, or a row with its status, overrides, responded and response_due."""
+    if case.status in ("closed", "paused"):
+        return case.status
+    if (case.overrides or {}).get("responded", case.responded):
+        return "answered"
+    return "overdue" if case.response_due < today else "open"
+
+
+def case_row(case: Any, today: date) -> CaseRow:
+    """`case`: a Case, or a row of _LIST_COLUMNS."""
+    c = _classification(case)
+    return CaseRow(
+        case_id=case.case_id, year=case.year, received=local_date(case.first_received), due=case.response_due,
+        state=state_of(case, today), event_type=text(_form_value(case, "event_type")),
+        units=texts(_form_value(case, "units_involved") or []), description=text(_form_value(case, "description")),
+        reporter_org_type=text(c.get("reporter_org_type")), receiver_org_types=texts(c.get("receiver_org_types")),
+        principal_relation=text(c.get("principal_relation")), themes=texts(c.get("themes")),
+        flags=tuple(str(f) for f in case.flags or []))
+
+
+def _matches(row: CaseRow, f: CaseFilter) -> bool:
+    if f.state and row.state != f.state:
+        return False
+    if f.org_type and f.org_type != row.reporter_org_type and f.org_type not in row.receiver_org_types:
+        return False
+    if f.theme and f.theme not in row.themes:
+        return False
+    if f.relation and row.principal_relation != f.relation:
+        return False
+    if f.q:
+        hay = " ".join((row.event_type, row.description, *row.units)).casefold()
+        return all(word in hay for word in f.q.casefold().split())
+    return True
+
+
+def _sort_key(row: CaseRow, sort: str) -> Any:
+    if sort == "received":
+        return (row.received, row.case_id)
+    if sort == "due":
+        return (row.due, row.case_id)
+    if sort == "event_type":
+        return (row.event_type.casefold(), row.case_id)
+    if sort == "state":
+        return (STATES.index(row.state), row.case_id)
+    return (row.year, row.case_id)
+
+
+_LIST_COLUMNS = (Case.case_id, Case.year, Case.first_received, Case.response_due, Case.status, Case.responded,
+                 Case.form, Case.classification, Case.overrides, Case.flags)
+
+
+def case_rows(session: Session, f: CaseFilter, today: date) -> list[CaseRow]:
+    """The cases that pass the filter, sorted. Plain rows, not Case objects: the attributes case_row reads."""
+    query = select(*_LIST_COLUMNS)
+    if f.year is not None:
+        query = query.where(Case.year == f.year)
+    if f.state in ("closed", "paused"):
+        query = query.where(Case.status == f.state)
+    rows = [r for r in (case_row(c, today) for c in session.execute(query)) if _matches(r, f)]
+    return sorted(rows, key=lambda r: _sort_key(r, f.sort if f.sort in SORTS else "case_id"), reverse=f.descending)
+
+
+def case_years(session: Session) -> list[int]:
+    return [int(y) for y in session.scalars(select(Case.year).distinct().order_by(Case.year.desc()))]
+
+
+@dataclass(frozen=True)
+class ThreadItem:
+    pk: int
+    message_id: str                     # the normalised Message-ID (what `case link` takes)
+    kind: str
+    link_rule: str
+    linked_by_human: bool
+    is_source: bool
+    sender: str
+    date: datetime | None
+    subject: str
+    attachments: tuple[str, ...]
+    problems: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ReminderItem:
+    step: str
+    status: str
+    due_on: date
+    sent_at: datetime | None
+    recipients: tuple[str, ...]
+    error: str
+
+
+@dataclass(frozen=True)
+class CorrectionItem:
+    at: datetime
+    who: str
+    field: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class CaseDetail:
+    row: CaseRow
+    status: str                         # the stored status: open | closed | paused
+    fields: tuple[tuple[str, str], ...]     # (field name, value) of sections 1–3
+    reporter: tuple[tuple[str, str], ...]
+    receivers: tuple[str, ...]
+    participants: tuple[str, ...]
+    response: tuple[tuple[str, str], ...]   # empty when no answer came
+    overrides: dict[str, str]
+    thread: tuple[ThreadItem, ...]
+    reminders: tuple[ReminderItem, ...]
+    corrections: tuple[CorrectionItem, ...]
+
+
+def attachment_names(raw: bytes) -> tuple[str, ...]:
+    """The file names of the mail's parts (best effort: a hostile mail gives what can be read)."""
+    try:
+        msg = email.message_from_bytes(raw, policy=compat32)
+        names = []
+        for part in msg.walk():
+            name = part.get_filename()
+            if name:
+                names.append(text(decoded(str(name)))[:200])
+        return tuple(names[:50])
+    except Exception:  # noqa: BLE001 - the names are a courtesy; the page shows the rest
+        return ()
+
+
+def _thread_item(case: Case, msg: Message, raw: bytes) -> ThreadItem:
+    return ThreadItem(pk=msg.id, message_id=msg.message_id, kind=msg.kind, link_rule=msg.link_rule or "",
+                      linked_by_human=msg.linked_by_human, is_source=msg.id == case.source_message_id,
+                      sender=text(msg.sender), date=msg.date or msg.first_seen, subject=text(msg.subject),
+                      attachments=attachment_names(raw),
+                      problems=tuple(sorted({str(p.get("code")) for p in msg.problems or []})))
+
+
+_SECTION_FIELDS = ("event_type", "units_involved", "description", "proposed_action", "personal_data_contact",
+                   "reported_date")
+_REPORTER_FIELDS = ("reporter_unit", "reporter_contact_person", "reporter_email", "reporter_phone",
+                    "reporter_manager_name", "reporter_manager_unit", "reporter_manager_email",
+                    "reporter_manager_phone")
+
+
+def _response(case: Case) -> tuple[tuple[str, str], ...]:
+    r = case.response or {}
+    if not r:
+        return ()
+    manager = r.get("manager") or {}
+    pairs = [("description", r.get("description")), ("improvements", r.get("improvements")),
+             ("received_date", r.get("received_date")), ("manager_name", manager.get("name")),
+             ("manager_unit", manager.get("unit")), ("manager_email", manager.get("email")),
+             ("outcome", (case.overrides or {}).get("response_outcome", r.get("outcome")))]
+    return tuple((k, text(v)) for k, v in pairs)
+
+
+def _messages(session: Session, case: Case) -> list[tuple[Message, bytes]]:
+    rows = session.execute(select(Message, RawBlob.data).join(RawBlob, RawBlob.sha256 == Message.raw_sha256)
+                           .where(Message.case_pk == case.id)).all()
+    return sorted(((m, d) for m, d in rows), key=lambda md: (md[0].date or md[0].first_seen, md[0].id))
+
+
+def corrections_of(session: Session, case_pk: int) -> tuple[CorrectionItem, ...]:
+    rows = session.scalars(select(Correction).where(Correction.case_pk == case_pk).order_by(Correction.at.desc(),
+                                                                                           Correction.id.desc()))
+    return tuple(CorrectionItem(r.at, text(r.who), r.field, text(r.old_value), text(r.new_value)) for r in rows)
+
+
+def case_detail(session: Session, case_id: str, today: date) -> CaseDetail | None:
+    case = session.scalars(select(Case).where(Case.case_id == case_id.strip().upper())).first()
+    if case is None:
+        return None
+    reminders = session.scalars(select(Reminder).where(Reminder.case_pk == case.id).order_by(Reminder.due_on))
+    return CaseDetail(
+        row=case_row(case, today), status=case.status,
+        fields=tuple((k, text(_form_value(case, k))) for k in _SECTION_FIELDS),
+        reporter=tuple((k, text(_form_value(case, k))) for k in _REPORTER_FIELDS),
+        receivers=texts(case.receivers), participants=texts(case.participants), response=_response(case),
+        overrides={k: text(v) for k, v in (case.overrides or {}).items()},
+        thread=tuple(_thread_item(case, m, raw) for m, raw in _messages(session, case)),
+        reminders=tuple(ReminderItem(r.step, r.status, r.due_on, r.sent_at, texts(r.recipients), text(r.last_error))
+                        for r in reminders),
+        corrections=corrections_of(session, case.id))
+
+
+def message_id_of(session: Session, pk: int) -> str | None:
+    """The normalised Message-ID of a stored message (what store.corrections takes)."""
+    return session.scalar(select(Message.message_id).where(Message.id == pk))

@@ -1,0 +1,104 @@
+"""A small store for the web tests: three deviations (one hostile, one with a personnummer), an answer, and
+unlinked mail; accounts of each role; a logged-in TestClient."""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timezone
+from typing import Any
+
+from starlette.testclient import TestClient
+
+from busavvik.pipeline import Pipeline
+from config.rules import Rules
+from config.settings import Settings
+from ingest.types import RawMessage
+from store import users
+from store.db import Database
+from tests.formbuilder import build_form
+from tests.mailbuilder import exchange_id, make_mail
+from web.app import create_app
+from web.auth import Throttle
+
+SECRETARIAT = ["BUS-avvikelser@storsthlm.se", "BUS-avvikelser.hsf@sll.se"]
+PNR = "19121212-1212"                  # Luhn-valid: must never appear on a page
+HOSTILE = "<script>alert('x')</script> Uteblivet möte"
+PASSWORD = "rätt-lösenord-1"
+TODAY = date(2026, 6, 1)
+
+
+def _when(month: int, day: int) -> datetime:
+    return datetime(2026, month, day, 9, 15, tzinfo=timezone.utc)
+
+
+def _values(event: str, description: str, units: list[str], reporter: str) -> dict[str, Any]:
+    return {"event_type": event, "units_involved": units, "description": description,
+            "proposed_action": "Tydligare rutin", "reported_date": date(2026, 1, 10),
+            "reporter_unit": "Farsta stadsdelsförvaltning, socialtjänsten", "reporter_contact_person": "Anna Berg",
+            "reporter_email": reporter, "reporter_phone": "08-123 456 78", "reporter_manager_name": "Chef Berg",
+            "reporter_manager_unit": "Farsta socialtjänst", "reporter_manager_email": "chef." + reporter,
+            "reporter_manager_phone": "08-123 456 00"}
+
+
+def _deviation(label: str, subject: str, values: dict[str, Any], when: datetime, sender: str,
+               receiver: str) -> tuple[str, bytes]:
+    mid = exchange_id(label)
+    return mid, make_mail(subject=subject, sender=sender, to=[receiver], cc=SECRETARIAT, when=when, message_id=mid,
+                          thread=f"{label}:{subject}", attachments=[("Avvikelseblankett BUS.docx",
+                                                                     build_form(values))])
+
+
+def mails() -> list[bytes]:
+    anna, per = "anna.berg@farsta.stockholm.se", "per.lind@sll.se"
+    sip = _values("Uteblivet SIP-möte", "BUP uteblev från SIP-mötet utan att meddela förhinder", ["BUP Farsta"], anna)
+    mid_a, dev_a = _deviation("web-a", "BUS-avvikelse SIP", sip, _when(1, 12), anna, per)
+    answer_values = {**sip, "response_description": "Behandlaren var sjuk", "response_improvements": "Ny rutin",
+                     "response_received_date": date(2026, 2, 18), "response_manager_name": "Per Lind",
+                     "response_manager_unit": "BUP Farsta", "response_manager_email": per}
+    answer = make_mail(subject="SV: BUS-avvikelse SIP", sender=per, to=[anna], cc=SECRETARIAT, when=_when(2, 20),
+                       in_reply_to=mid_a, references=[mid_a], thread="web-a:BUS-avvikelse SIP", thread_replies=1,
+                       attachments=[("Avvikelseblankett BUS svar.docx", build_form(answer_values))])
+    hostile = _values(HOSTILE, f"Barnet med personnummer {PNR} fick ingen tid. <b>fet</b> & \"citat\"",
+                      ["BUMM Sachsska"], "lisa.ek@huddinge.se")
+    _, dev_b = _deviation("web-b", f"BUS-avvikelse {PNR}", hostile, _when(3, 3), "lisa.ek@huddinge.se",
+                          "mottagare@sll.se")
+    late = _values("Bristande informationsöverföring", "Remissen kom aldrig fram", ["Habilitering Syd"],
+                   "karin.ny@nacka.se")
+    _, dev_c = _deviation("web-c", "BUS-avvikelse remiss", late, _when(2, 1), "karin.ny@nacka.se",
+                          "hab@sll.se")
+    news = make_mail(subject="Nyhetsbrev juni", sender="info@nyheter.example.org", to=SECRETARIAT, when=_when(5, 5),
+                     body="Veckans nyheter")
+    loose = make_mail(subject=f"Angående vår avvikelse {PNR}", sender=per, to=SECRETARIAT, when=_when(3, 1),
+                      body="Vi har pratat med rapportören och åtgärdat det.")
+    return [dev_a, answer, dev_b, dev_c, news, loose]
+
+
+def load(db: Database, rules: Rules) -> None:
+    with Pipeline(db, rules) as pipeline:
+        pipeline.ingest(RawMessage("storsthlm", "INBOX", m) for m in mails())
+    with db.session() as session:
+        for role in users.ROLES:
+            users.add_user(session, role, role, PASSWORD)
+
+
+def client(db: Database, rules: Rules, throttle: Throttle | None = None,
+           settings: Settings | None = None) -> TestClient:
+    app = create_app(db, settings or Settings(database_url=db.url), rules, throttle=throttle, today=lambda: TODAY)
+    return TestClient(app, follow_redirects=False)
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert match, html[:500]
+    return match.group(1)
+
+
+def login(c: TestClient, name: str, password: str = PASSWORD) -> Any:
+    token = csrf_of(c.get("/login").text)
+    return c.post("/login", data={"username": name, "password": password, "csrf": token, "next": "/"})
+
+
+def logged_in(db: Database, rules: Rules, role: str) -> tuple[TestClient, str]:
+    """A client logged in with the account of that role, and its CSRF token."""
+    c = client(db, rules)
+    assert login(c, role).status_code == 303
+    return c, csrf_of(c.get("/").text)

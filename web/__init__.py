@@ -1,0 +1,1 @@
+"""The secretariat's web pages (Starlette, server-rendered Jinja2): read and correct through store/."""
