@@ -158,7 +158,7 @@ def _print_summary(summary: RemindSummary) -> None:
 
 
 def resolve_cmd(ctx: typer.Context, case_id: str = typer.Argument(..., metavar="CASE"),
-                step: str = typer.Argument(..., help="first | second | escalation"),
+                step: str = typer.Argument(..., help="notice | first | second | escalation"),
                 sent: bool = typer.Option(False, "--sent", help="The reminder did arrive: mark it sent."),
                 resend: bool = typer.Option(False, "--resend", help="It did not arrive: send it again.")) -> None:
     """Settle a reminder left unknown/failed (after checking the sent mail): --sent or --resend."""

@@ -54,7 +54,7 @@ PROBLEM_LABELS = {
 }
 REMINDER_LABELS = {"unknown": "påminnelse kanske skickad (kontrollera)", "failed": "påminnelse misslyckades",
                    "held": "påminnelse stoppad – för många mottagare (granska)"}
-STEP_LABELS = {"first": "påminnelse 1", "second": "påminnelse 2", "escalation": "eskalering"}
+STEP_LABELS = {"notice": "förvarning", "first": "påminnelse 1", "second": "påminnelse 2", "escalation": "eskalering"}
 MONTHS = ("jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
 
 
