@@ -25,6 +25,7 @@ TEMPLATES = Path(__file__).with_name("templates")
 # In-Reply-To/References (Exchange ids are ~70 characters) into RFC 2047 encoded words and break threading.
 POLICY = SMTP.clone(max_line_length=998)
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+WORD_TYPES = {".docm": "application/vnd.ms-word.document.macroEnabled.12", ".doc": "application/msword"}
 SUMMARY_CHARS = 1500     # the description and proposed action are cut here; the whole form is attached
 
 
@@ -149,8 +150,9 @@ def build(mail: ReminderMail, now: datetime, templates_dir: str = "") -> EmailMe
     msg.set_content(body, charset="utf-8", cte="quoted-printable")
     if mail.attachment:
         data = mail.attachment[1]
-        msg.add_attachment(data, maintype="application", subtype=DOCX.split("/", 1)[1],
-                           filename=attachment_name(mail))
+        name = attachment_name(mail)
+        ctype = WORD_TYPES.get(Path(name).suffix.lower(), DOCX)
+        msg.add_attachment(data, maintype="application", subtype=ctype.split("/", 1)[1], filename=name)
     return msg
 
 

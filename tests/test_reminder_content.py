@@ -121,3 +121,15 @@ def test_notice_days_are_validated(bad: object) -> None:
     assert parse_settings({"reminders": {"notice_days_before": 3}}).reminders.notice_days_before == 3
     with pytest.raises(ConfigError, match="reminders.notice_days_before"):
         parse_settings({"reminders": {"notice_days_before": bad}})
+
+
+def test_without_a_stored_form_the_reminder_says_where_the_form_is(db: Database, rules: Rules,
+                                                                   sink: SmtpSink) -> None:
+    add_case(db, 1, date(2026, 1, 16))                                      # its stored mail has no form
+    run(make_app(db, rules, sink), at(date(2026, 3, 16)))
+    [got] = sink.messages()
+    msg = got.message()
+    assert list(msg.iter_attachments()) == []
+    assert "finns i det första mejlet om avvikelsen" in body(msg)
+    assert msg["Subject"] == "Påminnelse: BUS-avvikelse BUS-2026-0001 – SIP-möte uteblev"
+    assert msg["Reply-To"] == "rapportor@bup.sll.se, " + ", ".join(rules.secretariat_addresses)
