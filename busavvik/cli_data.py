@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from busavvik import options
 from busavvik.console import err, out, styled
+from busavvik.excel import write_excel_csv
 from busavvik.render import write_csv, write_json
 from notify.review import REVIEW_STATES, state_text
 from parsers.pnr import redact
@@ -46,25 +47,37 @@ def _redacted(value: Any) -> Any:
     return value
 
 
-def _emit(rows: list[dict[str, Any]], fmt: Format, hide: bool = False) -> None:
+EXCEL_HELP = ("With --format csv: for Swedish Excel (';' between fields, UTF-8 byte order mark, Swedish headers, "
+              "outcome columns).")
+
+
+def _emit(rows: list[dict[str, Any]], fmt: Format, hide: bool = False, excel: str = "") -> None:
     rows = _redacted(rows) if hide else rows
-    write_json(rows) if fmt == Format.json else write_csv(rows)
+    if excel and fmt != Format.csv:
+        err.print("--excel gäller bara --format csv.", markup=False, highlight=False)
+        raise typer.Exit(2)
+    if excel:
+        write_excel_csv(rows, excel)
+    else:
+        write_json(rows) if fmt == Format.json else write_csv(rows)
 
 
 @export_app.command("deviations")
 def export_deviations(ctx: typer.Context, fmt: Format = typer.Option(Format.json, "--format", "-f"),
-                      hide: bool = typer.Option(False, "--redact", help=REDACT_HELP)) -> None:
+                      hide: bool = typer.Option(False, "--redact", help=REDACT_HELP),
+                      excel: bool = typer.Option(False, "--excel", help=EXCEL_HELP)) -> None:
     """Every deviation (case) with its linked messages, response, flags and classification."""
     with ctx.obj.db.session() as session:
-        _emit(export.deviations(session), fmt, hide)
+        _emit(export.deviations(session), fmt, hide, "deviations" if excel else "")
 
 
 @export_app.command("messages")
 def export_messages(ctx: typer.Context, fmt: Format = typer.Option(Format.json, "--format", "-f"),
-                    hide: bool = typer.Option(False, "--redact", help=REDACT_HELP)) -> None:
+                    hide: bool = typer.Option(False, "--redact", help=REDACT_HELP),
+                    excel: bool = typer.Option(False, "--excel", help=EXCEL_HELP)) -> None:
     """Every stored message: where it was seen, its kind, case, the rule that linked it, problems."""
     with ctx.obj.db.session() as session:
-        _emit(export.messages(session), fmt, hide)
+        _emit(export.messages(session), fmt, hide, "messages" if excel else "")
 
 
 def parse_day(value: str | None, option: str = "--as-of") -> date:

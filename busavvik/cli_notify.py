@@ -15,6 +15,7 @@ from busavvik.context import AppContext
 from busavvik.options import parse_day
 from notify import digest as dg
 from notify import outbox, review
+from notify import swedish as sv
 from notify.policy import STOCKHOLM, day_off_reason, in_window, local_day
 from notify.smtp import SmtpSender, Transport
 
@@ -88,7 +89,7 @@ def _dry_run(app: AppContext, day: date) -> None:
         say(f"Inget skickas {day.isoformat()}: {off}.")
         return
     planned = outbox.plan(app.db, day, as_of_moment(day, app), app.settings, app.rules, dry_run=True)
-    say(f"Provkörning {day.isoformat()}: {len(planned)} påminnelse(r) skulle skickas"
+    say(f"Provkörning {day.isoformat()}: {sv.count(len(planned), 'påminnelse')} skulle skickas"
               f"{'' if app.settings.reminders.enabled else ' (påminnelser är avstängda)'}.")
     _print_planned([p for p in planned if not p.held], "skulle skicka")
     for p in planned:
@@ -120,7 +121,8 @@ def remind_cmd(ctx: typer.Context,
     summary = run_reminders(app, as_of_moment(day, app), respect_window=False)
     _print_summary(summary)
     if summary.not_delivered():
-        err.print(f"{len(summary.not_delivered())} påminnelse(r) som skulle ha gått ut {day.isoformat()} kom inte "
+        n = len(summary.not_delivered())
+        err.print(f"{sv.count(n, 'påminnelse')} som skulle ha gått ut {day.isoformat()} kom inte "
                   "fram: se raderna ovan.", markup=False, highlight=False)
         raise typer.Exit(1)
 
@@ -135,11 +137,11 @@ def _print_summary(summary: RemindSummary) -> None:
         return
     for key, n in summary.recovered.items():
         if n:
-            say(f"Efter ett avbrott: {n} påminnelse(r) {RECOVERED.get(key, key)}")
+            say(f"Efter ett avbrott: {sv.count(n, 'påminnelse')} {RECOVERED.get(key, key)}")
     _print_planned([p for p in summary.planned if p.created and not p.held], "planerad")
     sent = [d for d in summary.deliveries if d.status == "sent"]
     failed = summary.not_delivered()
-    line = f"{summary.day.isoformat()}: {len(sent)} påminnelse(r) skickade"
+    line = f"{summary.day.isoformat()}: {sv.count(len(sent), 'påminnelse')} {sv.form(len(sent), 'skickad')}"
     say(line + (f", {len(failed)} kom inte fram." if failed else "."))
     for d in summary.deliveries:
         tries = f" (försök {d.attempts} av {outbox.MAX_ATTEMPTS})" if d.status != "sent" and d.attempts else ""
@@ -156,7 +158,7 @@ def _print_summary(summary: RemindSummary) -> None:
 
 
 def resolve_cmd(ctx: typer.Context, case_id: str = typer.Argument(..., metavar="CASE"),
-                step: str = typer.Argument(..., help="first | second | escalation"),
+                step: str = typer.Argument(..., help="notice | first | second | escalation"),
                 sent: bool = typer.Option(False, "--sent", help="The reminder did arrive: mark it sent."),
                 resend: bool = typer.Option(False, "--resend", help="It did not arrive: send it again.")) -> None:
     """Settle a reminder left unknown/failed (after checking the sent mail): --sent or --resend."""

@@ -31,6 +31,7 @@ CONFIG_ENV = "BUSAVVIK_CONFIG"
 DATABASE_ENV = "BUSAVVIK_DATABASE_URL"
 RULES_ENV = "BUSAVVIK_RULES"
 MAX_RECIPIENTS_CEILING = 500
+MAX_NOTICE_DAYS = 30           # reminders.notice_days_before: at most this many days before the due date
 _SECTIONS = {"smtp": SmtpSettings, "reminders": ReminderSettings, "digest": DigestSettings,
              "worker": WorkerSettings, "parsing": ParsingSettings, "logging": LoggingSettings,
              "web": WebSettings}
@@ -221,6 +222,9 @@ def _sections(data: dict[str, Any], errors: list[str]) -> dict[str, Any]:
     if not 1 <= sections["reminders"].max_recipients <= MAX_RECIPIENTS_CEILING:
         errors.append(f"reminders.max_recipients: must be 1–{MAX_RECIPIENTS_CEILING} (addresses in To and Cc of one "
                       f"reminder, the secretariat's copies included), got {sections['reminders'].max_recipients}")
+    if not 0 <= sections["reminders"].notice_days_before <= MAX_NOTICE_DAYS:
+        errors.append(f"reminders.notice_days_before: must be 0–{MAX_NOTICE_DAYS} (days before the due date; "
+                      f"0 = no notice), got {sections['reminders'].notice_days_before}")
     if worker.poll_minutes <= 0:
         errors.append("worker.poll_minutes: must be more than 0")
     try:

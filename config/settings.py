@@ -116,6 +116,7 @@ class ReminderSettings:
     window_end: time = time(16, 0)
     templates_dir: str = ""
     max_recipients: int = 20                 # To + Cc of one reminder; beyond it the case goes to review
+    notice_days_before: int = 0              # a friendly notice this many days before the due date; 0 = none
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
+from notify import swedish as sv
 from notify.answer_rows import awaited_cell, needs_outcome_rows
 from notify.attention import failing_mailboxes, mailbox_rows, set_aside_rows, unread_notices, unsent_digest_rows
 from notify.message import template_env
@@ -55,7 +56,7 @@ PROBLEM_LABELS = {
 }
 REMINDER_LABELS = {"unknown": "påminnelse kanske skickad (kontrollera)", "failed": "påminnelse misslyckades",
                    "held": "påminnelse stoppad – för många mottagare (granska)"}
-STEP_LABELS = {"first": "påminnelse 1", "second": "påminnelse 2", "escalation": "eskalering"}
+STEP_LABELS = {"notice": "förvarning", "first": "påminnelse 1", "second": "påminnelse 2", "escalation": "eskalering"}
 MONTHS = ("jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
 
 
@@ -136,15 +137,15 @@ def _overdue_rows(session: Session, cases: list[Case], as_of: date) -> list[Row]
         sent.setdefault(r.case_pk, []).append(f"{STEP_LABELS.get(r.step, r.step)} {when}")
     late = sorted((c for c in cases if _open(c) and c.response_due < as_of), key=lambda c: c.response_due)
     return [Row(c.case_id, c.response_due.isoformat(), (
-        str((as_of - c.response_due).days), {"open": "öppet", "paused": "pausat"}.get(c.status, c.status),
+        sv.count((as_of - c.response_due).days, "dag"), {"open": "öppet", "paused": "pausat"}.get(c.status, c.status),
         awaited_cell(c), ", ".join(sent.get(c.id, [])) or "inga")) for c in late]
 
 
 def _due_rows(cases: list[Case], as_of: date) -> list[Row]:
     soon = sorted((c for c in cases if _open(c) and as_of <= c.response_due <= as_of + timedelta(days=14)),
                   key=lambda c: c.response_due)
-    return [Row(c.case_id, c.response_due.isoformat(), (str((c.response_due - as_of).days), awaited_cell(c)))
-            for c in soon]
+    return [Row(c.case_id, c.response_due.isoformat(),
+                (sv.count((c.response_due - as_of).days, "dag"), awaited_cell(c))) for c in soon]
 
 
 def _review_rows(session: Session, msgs: list[Message], ids: dict[int, str], start: datetime,

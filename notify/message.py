@@ -17,12 +17,16 @@ from typing import Any
 
 import jinja2
 
-from parsers.safetext import shown_line
+from notify import swedish
+from parsers.safetext import shown, shown_line
 
 TEMPLATES = Path(__file__).with_name("templates")
 # Never fold/encode header values below the RFC 5322 limit: the stdlib would otherwise turn a long
 # In-Reply-To/References (Exchange ids are ~70 characters) into RFC 2047 encoded words and break threading.
 POLICY = SMTP.clone(max_line_length=998)
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+WORD_TYPES = {".docm": "application/vnd.ms-word.document.macroEnabled.12", ".doc": "application/msword"}
+SUMMARY_CHARS = 1500     # the description and proposed action are cut here; the whole form is attached
 
 
 def template_env(override_dir: str = "") -> jinja2.Environment:
@@ -32,8 +36,10 @@ def template_env(override_dir: str = "") -> jinja2.Environment:
     """
     dirs = [override_dir] if override_dir else []
     loader = jinja2.FileSystemLoader([*dirs, str(TEMPLATES)])
-    return jinja2.Environment(loader=loader, autoescape=lambda name: bool(name) and ".html" in str(name),
-                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    env = jinja2.Environment(loader=loader, autoescape=lambda name: bool(name) and ".html" in str(name),
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    env.filters["antal"] = swedish.count     # {{ n | antal("dag") }} -> "1 dag", "2 dagar"
+    return env
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,13 @@ class ReminderMail:
     cc: tuple[str, ...]
     secretariat: tuple[str, ...]
     form: dict[str, Any] = field(default_factory=dict)
+    reporters: tuple[str, ...] = ()          # the reporting side: Cc'd and in Reply-To, so answers reach them
+    attachment: tuple[str, bytes] | None = None   # (file name, bytes) of the form the case was opened from
+    days_left: int = 0                       # days until the due date (the notice before it)
+
+    def reply_to(self) -> tuple[str, ...]:
+        """Where a plain "Svara" goes: the reporting side and the secretariat."""
+        return tuple(dict.fromkeys((*self.reporters, *self.secretariat)))
 
     def envelope_recipients(self) -> list[str]:
         return list(dict.fromkeys(a.lower() for a in (*self.to, *self.cc)))
@@ -62,15 +75,50 @@ def _clean(text: object) -> str:
     return shown_line(text)
 
 
+def _block(text: object, limit: int = SUMMARY_CHARS) -> str:
+    """Multi-line mail text for the body: redacted, printable, indented, cut at `limit` characters."""
+    lines = [" ".join(line.split()) for line in shown(text).splitlines()]
+    joined = "\n".join(line for line in lines if line)
+    if len(joined) > limit:
+        joined = joined[:limit].rstrip() + " […]"
+    return "\n".join(f"    {line}" for line in joined.splitlines())
+
+
+def summary(form: dict[str, Any]) -> dict[str, str]:
+    """Sections 1–3 of the form as the body shows them (every value redacted: never a personnummer)."""
+    return {"reported_date": _clean(form.get("reported_date")), "description": _block(form.get("description")),
+            "proposed_action": _block(form.get("proposed_action")),
+            "contact": _clean(form.get("reporter_contact_person")),
+            "manager": _clean(form.get("reporter_manager_name")),
+            "manager_email": _clean(form.get("reporter_manager_email"))}
+
+
+def receivers(mail: ReminderMail) -> tuple[str, ...]:
+    """The receivers the reminder is about: its To, or for an escalation the receivers in its Cc."""
+    if mail.step != "escalation":
+        return mail.to
+    others = {a.lower() for a in (*mail.secretariat, *mail.reporters)}
+    return tuple(a for a in mail.cc if a.lower() not in others)
+
+
+def attachment_name(mail: ReminderMail) -> str:
+    """The attached form's file name as sent (redacted: a file name may carry a personnummer), or ""."""
+    if not mail.attachment:
+        return ""
+    return _clean(mail.attachment[0]) or "avvikelseblankett.docx"
+
+
 def context(mail: ReminderMail) -> dict[str, Any]:
     units = mail.form.get("units_involved") or []
     units = units if isinstance(units, list) else [units]
     return {
         "case_id": mail.case_id, "step": mail.step, "subject": _clean(mail.original_subject) or "(inget ämne)",
         "received": mail.received.isoformat(), "response_due": mail.response_due.isoformat(),
-        "days_late": mail.days_late, "event_type": _clean(mail.form.get("event_type")),
+        "days_late": mail.days_late, "days_left": mail.days_left, "event_type": _clean(mail.form.get("event_type")),
         "units_involved": [_clean(u) for u in units if u], "reporter_unit": _clean(mail.form.get("reporter_unit")),
         "secretariat": list(mail.secretariat), "from_address": mail.from_address,
+        "reporters": list(mail.reporters), "receivers": list(receivers(mail)), "summary": summary(mail.form),
+        "attachment": attachment_name(mail),
     }
 
 
@@ -91,6 +139,7 @@ def build(mail: ReminderMail, now: datetime, templates_dir: str = "") -> EmailMe
     if mail.cc:
         msg["Cc"] = ", ".join(mail.cc)
     msg["Subject"] = subject
+    msg["Reply-To"] = ", ".join(mail.reply_to())
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = mail.message_id
     if mail.original_message_id:
@@ -99,6 +148,11 @@ def build(mail: ReminderMail, now: datetime, templates_dir: str = "") -> EmailMe
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-Auto-Response-Suppress"] = "OOF, AutoReply"
     msg.set_content(body, charset="utf-8", cte="quoted-printable")
+    if mail.attachment:
+        data = mail.attachment[1]
+        name = attachment_name(mail)
+        ctype = WORD_TYPES.get(Path(name).suffix.lower(), DOCX)
+        msg.add_attachment(data, maintype="application", subtype=ctype.split("/", 1)[1], filename=name)
     return msg
 
 

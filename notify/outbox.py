@@ -41,8 +41,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from config.rules import Rules
 from config.settings import Settings
-from notify import message
-from notify.policy import CaseFacts, Decision, decide_all, local_day
+from notify import message, reminder_source
+from notify.policy import CaseFacts, Decision, decide_all
 from notify.recipients import over_cap, recipients
 from notify.review import REVIEW_STATES, attention, resolve  # noqa: F401 -- part of this module's interface
 from notify.smtp import SendResult, Transport
@@ -91,9 +91,10 @@ def new_message_id(case_id: str, step: str, rules: Rules) -> str:
 
 
 def decisions(session: Session, day: date, settings: Settings) -> list[tuple[Case, Decision]]:
-    """The policy's decision for every open case that is due by `day`."""
+    """The policy's decision for every open case that is due by `day` (or its notice is)."""
+    horizon = day + timedelta(days=max(0, settings.reminders.notice_days_before))
     cases = list(session.scalars(select(Case).options(selectinload(Case.receiver_rows))
-                                 .where(Case.status == "open", Case.response_due <= day)
+                                 .where(Case.status == "open", Case.response_due <= horizon)
                                  .order_by(Case.response_due, Case.id)))
     rows = session.scalars(select(Reminder).where(Reminder.case_pk.in_([c.id for c in cases]))).all()
     by_case: dict[int, list[Reminder]] = {}
@@ -203,20 +204,6 @@ def claim(db: Database, now: datetime, limit: int = 100,
     return owned
 
 
-def _mail_for(session: Session, row: Reminder, now: datetime, settings: Settings,
-              rules: Rules) -> message.ReminderMail:
-    case = session.get_one(Case, row.case_pk)
-    source = session.get(Message, case.source_message_id) if case.source_message_id else None
-    to, cc = message.split_recipients(row.recipients)
-    return message.ReminderMail(
-        case_id=case.case_id, step=row.step, message_id=row.message_id,
-        original_subject=source.subject if source else case.normalised_subject,
-        original_message_id=source.message_id_header if source and not source.synthetic_id else None,
-        received=local_day(case.first_received), response_due=case.response_due,
-        days_late=max(0, (local_day(now) - case.response_due).days), from_address=settings.smtp.from_address,
-        to=to, cc=cc, secretariat=tuple(rules.secretariat_addresses), form=dict(case.form or {}))
-
-
 def _move(db: Database, rid: int, claimed: datetime, src: tuple[str, ...], **values: object) -> bool:
     with db.session() as session:
         done = session.execute(update(Reminder).where(
@@ -266,7 +253,7 @@ def deliver(db: Database, transport: Transport, rid: int, claimed: datetime, now
     """Send one claimed row and record the outcome."""
     with db.session() as session:
         row = session.get_one(Reminder, rid)
-        mail = _mail_for(session, row, now, settings, rules)
+        mail = reminder_source.mail_for(session, row, now, settings, rules)
         attempts = row.attempts
     data = message.to_bytes(message.build(mail, now, settings.reminders.templates_dir))
 

@@ -1,6 +1,7 @@
 """Reminder policy: pure functions that say which reminder step, if any, is due for a case on a day.
 
 Steps (defaults from `ReminderSettings`):
+  * ``notice``      `notice_days_before` days before the due date, a friendly notice; off (0) by default;
   * ``first``       on the response due date (first receipt + 2 calendar months, `Case.response_due`);
   * ``second``      `second_after_days` (14) after the due date;
   * ``escalation``  `escalation_after_days` (30) after the due date, only when `escalation_address` is set.
@@ -28,7 +29,7 @@ import holidays
 from config.settings import ReminderSettings
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
-STEPS = ("first", "second", "escalation")
+STEPS = ("notice", "first", "second", "escalation")
 MIN_GAP_DAYS = 7
 
 
@@ -92,7 +93,9 @@ def in_window(moment: datetime, settings: ReminderSettings) -> bool:
 
 def step_dates(response_due: date, settings: ReminderSettings) -> list[tuple[str, date]]:
     """Every step of the policy and its nominal date, in order."""
-    out = [("first", response_due),
+    before = settings.notice_days_before
+    out = [("notice", response_due - timedelta(days=before))] if before > 0 else []
+    out += [("first", response_due),
            ("second", response_due + timedelta(days=settings.second_after_days))]
     if settings.escalation_address:
         out.append(("escalation", response_due + timedelta(days=settings.escalation_after_days)))
@@ -130,7 +133,8 @@ def decide(case: CaseFacts, day: date, settings: ReminderSettings) -> Decision:
         last = max(blocking, key=lambda s: order.get(s, -1))
         status = dict(case.existing_status).get(last)
         return Decision(case.case_id, None, None, existing_reason(last, status, case.case_id))
-    if done and (day - max(done.values())).days < MIN_GAP_DAYS:
+    gap = [d for s, d in done.items() if s != "notice"]   # a notice never holds back the first reminder
+    if gap and (day - max(gap)).days < MIN_GAP_DAYS:
         return Decision(case.case_id, None, None, f"föregående påminnelse för mindre än {MIN_GAP_DAYS} dagar sedan")
     return Decision(case.case_id, step, day, f"steg '{step}' (datum {due_on.isoformat()})")
 

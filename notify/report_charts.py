@@ -9,6 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from notify.report import YearStats
 from notify.report_tables import MONTHS, theme_label
@@ -31,6 +32,7 @@ def _barh(fig: Figure, counts: Mapping[str, int], title: str) -> None:
     ax.set_xlabel("Antal")
     ax.spines[["top", "right"]].set_visible(False)
     ax.set_xlim(0, max(values, default=0) * 1.15 + 1)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))   # counts: whole numbers on the axis
 
 
 def _save(fig: Figure, path: Path) -> Path:
@@ -93,6 +95,7 @@ def month_chart(s: YearStats, path: Path) -> Path:
     ax.set_ylabel("Antal")
     ax.spines[["top", "right"]].set_visible(False)
     ax.set_ylim(0, max(s.by_month, default=0) * 1.15 + 1)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     return _save(fig, path)
 
 

@@ -8,13 +8,13 @@ from parsers import pnr
 from parsers.classify import classify
 from parsers.form import parse_form
 from parsers.mail import parse_email
-from parsers.types import FormData, ParsedEmail, Problem
+from parsers.types import Attachment, FormData, ParsedEmail, Problem
 
 
-def best_form(parsed: ParsedEmail, rules: Rules) -> tuple[FormData | None, tuple[Problem, ...]]:
-    """The best form among the Word attachments (filled section 4, then 1–3, the message's own first)."""
+def _best(parsed: ParsedEmail, rules: Rules) -> tuple[tuple[Attachment, FormData] | None, tuple[Problem, ...]]:
+    """The attachment with the best form (filled section 4, then 1–3, the message's own first) and its form."""
     problems: list[Problem] = []
-    best: tuple[int, FormData] | None = None
+    best: tuple[int, Attachment, FormData] | None = None
     for att in parsed.attachments:
         result = parse_form(att.data, rules.form, att.filename)
         problems.extend(result.problems)
@@ -22,8 +22,23 @@ def best_form(parsed: ParsedEmail, rules: Rules) -> tuple[FormData | None, tuple
             continue
         score = 4 * result.form.has_response + 2 * result.form.has_report + (not att.forwarded)
         if best is None or score > best[0]:
-            best = (score, result.form)
-    return (best[1] if best else None), tuple(problems)
+            best = (score, att, result.form)
+    return ((best[1], best[2]) if best else None), tuple(problems)
+
+
+def best_form(parsed: ParsedEmail, rules: Rules) -> tuple[FormData | None, tuple[Problem, ...]]:
+    """The best form among the Word attachments (filled section 4, then 1–3, the message's own first)."""
+    found, problems = _best(parsed, rules)
+    return (found[1] if found else None), problems
+
+
+def form_attachment(raw: bytes, rules: Rules) -> Attachment | None:
+    """The Word document the form of the stored mail `raw` was read from (its file name and bytes), or None.
+
+    The same choice as `parse_mail_and_form`, so a reminder attaches the very form its case was opened from,
+    also when it came inside a forwarded mail, an Outlook .msg or a winmail.dat."""
+    found, _ = _best(parse_email(raw, rules), rules)
+    return found[0] if found else None
 
 
 def parse_mail_and_form(raw: bytes, rules: Rules) -> tuple[ParsedEmail, FormData | None, tuple[Problem, ...]]:

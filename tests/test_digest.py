@@ -72,9 +72,11 @@ def test_digest_content_escaping_and_privacy(db: Database) -> None:
     assert (d.start, d.end) == (date(2026, 3, 9), date(2026, 3, 15))
     assert [r.case_id for r in d.new] == ["BUS-2026-0003"]
     assert [r.case_id for r in d.answers] == ["BUS-2026-0004"]
-    assert [(r.case_id, r.cells[0]) for r in d.overdue] == [("BUS-2026-0001", "11")]
+    assert [(r.case_id, r.cells[0]) for r in d.overdue] == [("BUS-2026-0001", "11 dagar")]
     assert "påminnelse 1 2026-03-05" in d.overdue[0].cells[-1]
-    assert [r.case_id for r in d.due_soon] == ["BUS-2026-0002"]
+    assert [(r.case_id, r.cells[0]) for r in d.due_soon] == [("BUS-2026-0002", "4 dagar")]
+    with db.session() as s:
+        assert dg.collect(s, date(2026, 3, 19)).due_soon[0].cells[0] == "1 dag"      # singular
     what = " ".join(r.cells[0] for r in d.review)
     for needle in ("okopplat mejl", "bilagan gick inte att läsa", "saknar obligatoriska fält", "inloggningen nekades"):
         assert needle in what

@@ -115,7 +115,7 @@ def test_remind_exits_non_zero_and_says_what_failed_when_the_server_refuses(
     runner = CliRunner()
     res = runner.invoke(cli(app), ["remind", "--as-of", DUE.isoformat()])
     assert res.exit_code == 1, res.output
-    assert "2026-03-16: 0 påminnelse(r) skickade, 1 kom inte fram." in res.output
+    assert "2026-03-16: 0 påminnelser skickade, 1 kom inte fram." in res.output
     assert "BUS-2026-0001 [first]: MISSLYCKADES" in res.output and "550 5.1.1 User unknown" in res.output
     assert "remind-resolve BUS-2026-0001 first --resend" in res.output
     assert sink.messages() == [] and rows(db)[0].status == "failed"
@@ -126,7 +126,7 @@ def test_remind_exits_non_zero_and_says_what_failed_when_the_server_refuses(
     sink.handler.refused.clear()
     assert outbox.resolve(db, "BUS-2026-0001", "first", False, at(DUE)) == "pending"
     res = runner.invoke(cli(app), ["remind", "--as-of", "2026-03-17"])
-    assert res.exit_code == 0 and "1 påminnelse(r) skickade." in res.output
+    assert res.exit_code == 0 and "1 påminnelse skickad." in res.output
 
 
 def test_dry_run_says_a_pending_reminder_is_not_sent_yet(db: Database, rules: Rules, sink: SmtpSink) -> None:
@@ -156,7 +156,7 @@ def test_a_reminder_beyond_max_recipients_is_held_for_review(db: Database, rules
     assert "högst 20 (reminders.max_recipients)" in dry.output and "mottagare4999@" not in dry.output
     res = runner.invoke(cli(app), ["remind", "--as-of", DUE.isoformat()])
     assert res.exit_code == 1, res.output
-    assert "1 påminnelse(r) skickade" in res.output and "BUS-2026-0002 [first]: STOPPAD" in res.output
+    assert "1 påminnelse skickad" in res.output and "BUS-2026-0002 [first]: STOPPAD" in res.output
     [got] = sink.messages()
     assert len(got.recipients) == 20
     held = [r for r in rows(db) if r.status == "held"]

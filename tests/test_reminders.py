@@ -110,7 +110,7 @@ def test_first_reminder_recipients_headers_and_swedish_text(db: Database, rules:
     assert msg["From"] == "BUS-avvikelser@storsthlm.se"
     assert msg["To"] == RECEIVER
     assert [a.strip() for a in msg["Cc"].split(",")] == sec
-    assert msg["Subject"] == "Påminnelse: Avvikelse BUS gällande [personnummer] [BUS-2026-0001]"
+    assert msg["Subject"] == "Påminnelse: BUS-avvikelse BUS-2026-0001 – Barn [personnummer] fick ingen plats"
     assert msg["In-Reply-To"] == SOURCE_ID.replace("ABCD", "0001")
     assert msg["References"] == SOURCE_ID.replace("ABCD", "0001")
     assert f"\r\nIn-Reply-To: {SOURCE_ID.replace('ABCD', '0001')}\r\n".encode() in got.data  # not encoded
