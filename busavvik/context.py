@@ -5,11 +5,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from config.load import load_settings
-from config.rules import Rules, load_rules
-from config.settings import Settings
-
 if TYPE_CHECKING:
+    from config.rules import Rules
+    from config.settings import Settings
     from parsers.budget import ParseBudget
     from store.db import Database
 
@@ -20,10 +18,14 @@ class AppContext:
 
     @cached_property
     def settings(self) -> Settings:
+        from config.load import load_settings  # here: `busavvik --help` needs no configuration
+
         return load_settings(self.config_path)
 
     @cached_property
     def rules(self) -> Rules:
+        from config.rules import load_rules
+
         return load_rules(self.settings.rules_path or None)
 
     @cached_property
