@@ -77,16 +77,38 @@ def _by_thread(session: Session, probe: Probe) -> tuple[int, ...]:
     return tuple(pk for pk in session.scalars(q) if pk is not None)
 
 
+# Who reports and about whom: two forms with the same event, text and date but another contact, manager
+# or units involved are two deviations (two colleagues report one meeting, or one unit reports it to two
+# receivers separately).  Not in the fingerprint, which answers keep matching on.
+REPORTER_FIELDS = ("reporter_contact_person", "reporter_email", "reporter_manager_name",
+                   "reporter_manager_email", "units_involved")
+
+
+def _field_words(value: Any) -> tuple[str, ...]:
+    items = value if isinstance(value, (list, tuple)) else [value]
+    return tuple(sorted({" ".join(_WORDS.findall(str(v).casefold())) for v in items if v}))
+
+
+def same_reporter(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
+    """The reporting contact, their manager and the units involved agree (case and spacing aside)."""
+    a, b = a or {}, b or {}
+    return all(_field_words(a.get(k)) == _field_words(b.get(k)) for k in REPORTER_FIELDS)
+
+
 def _by_form(session: Session, probe: Probe) -> tuple[int, ...]:
-    """Exact sections 1–3; for an answer form also the description alone, then a similar form."""
-    loose = not probe.new_report
-    for column, keys in ((Case.fingerprint, probe.fingerprints),
-                         (Case.text_fingerprint, probe.text_fingerprints if loose else ())):
+    """Exact sections 1–3 (for a new report also the same reporter); for an answer form also the
+    description alone, then a similar form."""
+    if probe.new_report:
+        if not probe.fingerprints:
+            return ()
+        cases = session.scalars(select(Case).where(Case.fingerprint.in_(probe.fingerprints)).order_by(Case.id))
+        return tuple(c.id for c in cases if same_reporter(probe.form, c.form))
+    for column, keys in ((Case.fingerprint, probe.fingerprints), (Case.text_fingerprint, probe.text_fingerprints)):
         if keys:
             found = tuple(session.scalars(select(Case.id).where(column.in_(keys)).order_by(Case.id)))
             if found:
                 return found
-    return _by_similar_form(session, probe) if loose else ()
+    return _by_similar_form(session, probe)
 
 
 def _tokens(text: Any) -> set[str]:
