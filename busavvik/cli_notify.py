@@ -189,7 +189,7 @@ def send_digest(app: AppContext, as_of: date, out_path: Path | None = None, send
         out_path.write_text(dg.render_html(digest, src, app.settings.digest.templates_dir), encoding="utf-8")
     sent_to: tuple[str, ...] = ()
     if send:
-        msg = dg.build_mail(digest, app.settings, datetime.now(UTC), app.rules.own_message_id_domain)
+        msg = dg.build_mail(digest, app.settings, datetime.now(UTC), app.rules.message_id_domain)
         result = (transport or transport_for(app)).send(
             msg.as_bytes(), app.settings.smtp.from_address, list(app.settings.digest.recipients), lambda: True)
         if result.status != "accepted":

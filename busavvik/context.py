@@ -26,7 +26,7 @@ class AppContext:
     def rules(self) -> Rules:
         from config.rules import load_rules
 
-        return load_rules(self.settings.rules_path or None)
+        return load_rules(self.settings.rules_path or None).with_sender(self.settings.smtp.from_address)
 
     @cached_property
     def db(self) -> Database:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +87,22 @@ class Rules:
     raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
     outcome_labels: tuple[str, ...] = ()          # the fixed list of answer outcomes (Swedish labels)
     outcome_rules: tuple[OutcomeRule, ...] = ()   # tried in order; the first that matches suggests
+    own_addresses: tuple[str, ...] = ()            # our From address (settings smtp.from_address)
+
+    @property
+    def message_id_domain(self) -> str:
+        """The domain of our Message-IDs: `secretariat.own_message_id_domain` when set, else the domain of
+        our From address, else of the first secretariat address."""
+        if self.own_message_id_domain:
+            return self.own_message_id_domain
+        for address in (*self.own_addresses, *self.secretariat_addresses):
+            if "@" in address:
+                return address.rpartition("@")[2].strip().lower()
+        return "busavvik.invalid"
+
+    def with_sender(self, from_address: str) -> Rules:
+        """These rules knowing our From address (it gives the default Message-ID domain)."""
+        return replace(self, own_addresses=(from_address.strip().lower(),)) if from_address else self
 
     def is_secretariat(self, address: str) -> bool:
         return address.strip().lower() in {a.lower() for a in self.secretariat_addresses}
@@ -227,7 +243,7 @@ class _Builder:
         labels, outcome_rules = self.outcomes()
         return Rules(
             secretariat_addresses=self.strings(sec.get("addresses", []), "secretariat.addresses"),
-            own_message_id_domain=str(sec.get("own_message_id_domain", "busavvik.invalid")),
+            own_message_id_domain=str(sec.get("own_message_id_domain", "")).strip(),
             subject_prefixes=self.strings(self.table("subject").get("prefixes", []), "subject.prefixes"),
             autoreply_subject_patterns=self.patterns(self.table("autoreply").get("subject_patterns", []),
                                                      "autoreply.subject_patterns"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import io
+import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from email.message import EmailMessage
@@ -264,9 +265,10 @@ def build_mail(d: Digest, settings: Settings, now: datetime, domain: str) -> Ema
     msg["To"] = ", ".join(settings.digest.recipients)
     msg["Subject"] = subject(d)
     msg["Date"] = format_datetime(now)
-    msg["Message-ID"] = make_msgid("digest", domain=domain)
+    msg["Message-ID"] = f"<digest.{d.start.isoformat()}.{secrets.token_hex(8)}@{domain}>"
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-Auto-Response-Suppress"] = "OOF, AutoReply"
+    msg["X-Busavvik"] = "digest"   # parsers/ownmail.py: a copy or bounce of it is our own mail
     msg.set_content(render_text(d, settings.digest.templates_dir), charset="utf-8")
     msg.add_alternative(render_html(d, f"cid:{cid[1:-1]}", settings.digest.templates_dir), subtype="html",
                         charset="utf-8")

@@ -147,6 +147,7 @@ def build(mail: ReminderMail, now: datetime, templates_dir: str = "") -> EmailMe
         msg["References"] = mail.original_message_id
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-Auto-Response-Suppress"] = "OOF, AutoReply"
+    msg["X-Busavvik"] = "reminder"   # parsers/ownmail.py: a copy or bounce of it is our own mail
     msg.set_content(body, charset="utf-8", cte="quoted-printable")
     if mail.attachment:
         data = mail.attachment[1]

@@ -87,7 +87,7 @@ def facts(case: Case, reminders: list[Reminder]) -> CaseFacts:
 
 
 def new_message_id(case_id: str, step: str, rules: Rules) -> str:
-    return f"<reminder.{case_id}.{step}.{secrets.token_hex(8)}@{rules.own_message_id_domain}>"
+    return f"<reminder.{case_id}.{step}.{secrets.token_hex(8)}@{rules.message_id_domain}>"
 
 
 def decisions(session: Session, day: date, settings: Settings) -> list[tuple[Case, Decision]]:

@@ -27,6 +27,7 @@ from parsers.headers import (
     text_capped,
 )
 from parsers.mime import walk_parts
+from parsers.ownmail import is_own_mail
 from parsers.subject import normalise_subject
 from parsers.threadindex import conversation_guid
 from parsers.types import ParsedEmail, Problem
@@ -149,4 +150,5 @@ def parse_email(raw: bytes, rules: Rules) -> ParsedEmail:
         auto_reply=is_auto_reply(msg, subject, rules.autoreply_subject_patterns),
         attachments=attachments,
         problems=tuple(problems),
+        own=is_own_mail(msg, rules),
     )

@@ -109,6 +109,7 @@ class ParsedEmail:
     # the rules' classification of the mail's form when it reports a deviation (set by mailform, so that
     # it is worked out in the parser processes rather than by the one process that stores)
     classification: Classification | None = None
+    own: bool = False               # busavvik's own mail (a reminder, the digest, a bounce of one): parsers/ownmail.py
 
 
 @dataclass(frozen=True)

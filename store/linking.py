@@ -75,7 +75,11 @@ def _attach(session: Session, msg: Message, case: Case, rule: str, parsed: Parse
 def link_message(session: Session, msg: Message, parsed: ParsedEmail, form: dict[str, Any] | None,
                  rules: Rules, due_months: int, index: BatchIndex | None = None,
                  probe: Probe | None = None) -> None:
-    """Link one message; during an ingest batch, `index` answers the rule queries (store/batchlink.py)."""
+    """Link one message; during an ingest batch, `index` answers the rule queries (store/batchlink.py).
+    Our own mail (a reminder, the digest, a copy or a bounce of one) is kept as kind `own`, unlinked."""
+    if parsed.own:
+        msg.kind, msg.case, msg.link_rule = "own", None, None
+        return
     probe = probe or probe_for(msg, parsed, form)
     found, rule = decide(index.gather(probe) if index else gather(session, probe))
     case = session.get(Case, found) if isinstance(found, int) else found

@@ -34,8 +34,8 @@ OPEN_FIELD = "opened_by_hand"      # Correction.field of a case opened by hand
 
 def needs_review(msg: Message) -> bool:
     """Unlinked mail and mail with problems, unless a person has settled it (dismissed, or a case opened
-    from it by hand)."""
-    if msg.kind == DISMISSED or msg.link_rule == OPENED_BY_HAND:
+    from it by hand) or it is our own (a reminder, the digest, a copy or a bounce of one)."""
+    if msg.kind in (DISMISSED, "own") or msg.link_rule == OPENED_BY_HAND:
         return False
     return msg.kind == "other" or bool(msg.problems)
 

@@ -116,7 +116,7 @@ def test_first_reminder_recipients_headers_and_swedish_text(db: Database, rules:
     assert f"\r\nIn-Reply-To: {SOURCE_ID.replace('ABCD', '0001')}\r\n".encode() in got.data  # not encoded
     assert msg["Auto-Submitted"] == "auto-generated"
     assert msg["X-Auto-Response-Suppress"] == "OOF, AutoReply"
-    assert re.fullmatch(rf"<reminder\.BUS-2026-0001\.first\.[0-9a-f]+@{re.escape(rules.own_message_id_domain)}>",
+    assert re.fullmatch(rf"<reminder\.BUS-2026-0001\.first\.[0-9a-f]+@{re.escape(rules.message_id_domain)}>",
                         msg["Message-ID"])
     body = msg.get_content()
     assert "påminnelse" in body and "Sista svarsdag:   2026-03-16" in body and "avsnitt 4" in body
