@@ -23,7 +23,7 @@ def set_cmd(ctx: typer.Context, case_id: str = CASE_ARG,
 
     try:
         with ctx.obj.db.session() as session:
-            old, new = set_field(session, case_id, field, value, who or getpass.getuser())
+            old, new = set_field(session, case_id, field, value, who or getpass.getuser(), ctx.obj.rules)
     except CorrectionError as exc:
         err.print(str(exc), style="red")
         raise typer.Exit(1) from None

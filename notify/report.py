@@ -152,7 +152,8 @@ def _outcome(case: Case) -> str | None:
     raw = overrides.get(OUTCOME_OVERRIDE, (case.response or {}).get("outcome"))
     if raw is None or not str(raw).strip():
         return None
-    return OUTCOMES.get(str(raw).strip().lower(), "Annat")
+    key = str(raw).strip().lower()  # a legacy key, or a label as `case set` now takes them
+    return OUTCOMES.get(key) or next((o for o in OUTCOME_ORDER if o.lower() == key), "Annat")
 
 
 def _reporter_principal(case: Case, c: dict[str, Any], reporter: str,

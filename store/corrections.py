@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from config.rules import Rules
+from config.rules import Rules, default_rules
 from parsers.dates import FIRST_PLAUSIBLE_YEAR, plausible_year
 from parsers.mail import parse_email
 from store.cases import apply_answer
-from store.fields import BOOL_FIELDS, CHOICES, FIELDS, LIST_FIELDS
+from store.fields import BOOL_FIELDS, CHOICES, FIELDS, LEGACY_OUTCOME_KEYS, LIST_FIELDS
 from store.models import Case, Correction, Message, RawBlob
 from store.receivers import record_answer
 from store.repo import now
@@ -31,10 +31,34 @@ def _value(field: str, text: str) -> Any:
             raise CorrectionError(f"{field}: expected true or false, got {text!r}")
         return text.lower() in ("true", "ja", "yes")
     if field in CHOICES and text not in CHOICES[field]:
-        raise CorrectionError(f"{field}: expected one of {', '.join(CHOICES[field])}, got {text!r}")
+        raise CorrectionError(f"{field}: expected one of {', '.join(CHOICES[field])}, got {text!r}; "
+                              f"allowed: {', '.join(CHOICES[field])}")
     if field == "reported_date":
         return _day(text)
     return text or None
+
+
+def categories(rules: Rules) -> dict[str, tuple[str, ...]]:
+    """The known values of the category fields: organisation types, themes and outcomes from the rules."""
+    org_types = tuple(dict.fromkeys(o.type for o in rules.organisations))
+    themes = tuple(dict.fromkeys((*(t.name for t in rules.themes), rules.default_theme)))
+    return {"reporter_org_type": org_types, "receiver_org_types": org_types, "themes": themes,
+            "response_outcome": rules.outcome_labels, **CHOICES}
+
+
+def _known(field: str, value: Any, rules: Rules) -> Any:
+    """`value` spelt as the rules spell it; an unknown one is refused with the allowed values listed."""
+    allowed = categories(rules).get(field)
+    if not allowed or value in (None, []):
+        return value
+    spelling = {a.casefold(): a for a in allowed}
+    extra = LEGACY_OUTCOME_KEYS if field == "response_outcome" else ()
+    out = []
+    for item in value if isinstance(value, list) else [value]:
+        if item.casefold() not in spelling and item.casefold() not in extra:
+            raise CorrectionError(f"{field}: {item!r} is not a known value; allowed: {', '.join(allowed)}")
+        out.append(spelling.get(item.casefold(), item))
+    return out if isinstance(value, list) else out[0]
 
 
 def _day(text: str) -> str:
@@ -54,11 +78,13 @@ def find_case(session: Session, case_id: str) -> Case:
     return case
 
 
-def set_field(session: Session, case_id: str, field: str, text: str, who: str) -> tuple[Any, Any]:
+def set_field(session: Session, case_id: str, field: str, text: str, who: str,
+              rules: Rules | None = None) -> tuple[Any, Any]:
+    """Correct a case field; category fields are checked against `rules` (the shipped ones when None)."""
     if field not in FIELDS:
         raise CorrectionError(f"unknown field {field!r}; fields: {', '.join(FIELDS)}")
     case = find_case(session, case_id)
-    value = _value(field, text)
+    value = _known(field, _value(field, text), rules or default_rules())
     old = (case.overrides or {}).get(field, (case.classification or {}).get(field, (case.form or {}).get(field)))
     case.overrides = {**(case.overrides or {}), field: value}
     session.add(Correction(case_pk=case.id, field=field, old_value=json.dumps(old, ensure_ascii=False),

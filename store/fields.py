@@ -6,3 +6,6 @@ BOOL_FIELDS = ("responded",)
 CHOICES = {"principal_relation": ("between", "within")}
 FIELDS = ("event_type", "description", "proposed_action", "personal_data_contact", "reported_date", "response_outcome",
           "units_involved", "reporter_org_type", "receiver_org_types", "principal_relation", "themes", "responded")
+# Keys `response_outcome` took before the outcomes were listed in the rules (notify/report.py OUTCOMES).
+LEGACY_OUTCOME_KEYS = ("löst", "lost", "resolved", "förbättringsförslag", "improvement", "delvis löst", "delvis",
+                       "partly", "ej löst", "inte löst", "not_resolved", "unresolved")
