@@ -19,7 +19,7 @@ from sqlalchemy import event, func, insert, select
 from sqlalchemy.orm import Session
 
 from ingest.types import RawMessage
-from store.link import CASE_ID_RE, Evidence, Probe, _by_similar_form, same_reporter, subject_matches
+from store.link import CASE_ID_RE, Evidence, Probe, _by_similar_form, reporter_first, subject_matches
 from store.models import Case, Location, Message, Reminder
 
 
@@ -185,10 +185,8 @@ class BatchIndex:
         return tuple(self.by_guid.get(probe.thread_guid or "", ()))
 
     def _form(self, probe: Probe) -> tuple[Any, ...]:
-        found = _by_id(c for k in probe.fingerprints for c in self.by_fp.get(k, ()))
-        if probe.new_report:
-            return tuple(c for c in found if same_reporter(probe.form, c.form))
-        if found:
+        found = tuple(reporter_first(probe, list(_by_id(c for k in probe.fingerprints for c in self.by_fp.get(k, ())))))
+        if found or probe.new_report:
             return found
         found = _by_id(c for k in probe.text_fingerprints for c in self.by_text_fp.get(k, ()))
         return found or _by_similar_form(self.session, probe)

@@ -98,17 +98,22 @@ def same_reporter(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
 def _by_form(session: Session, probe: Probe) -> tuple[int, ...]:
     """Exact sections 1–3 (for a new report also the same reporter); for an answer form also the
     description alone, then a similar form."""
-    if probe.new_report:
-        if not probe.fingerprints:
-            return ()
-        cases = session.scalars(select(Case).where(Case.fingerprint.in_(probe.fingerprints)).order_by(Case.id))
-        return tuple(c.id for c in cases if same_reporter(probe.form, c.form))
-    for column, keys in ((Case.fingerprint, probe.fingerprints), (Case.text_fingerprint, probe.text_fingerprints)):
-        if keys:
-            found = tuple(session.scalars(select(Case.id).where(column.in_(keys)).order_by(Case.id)))
-            if found:
-                return found
-    return _by_similar_form(session, probe)
+    exact = session.scalars(select(Case).where(Case.fingerprint.in_(probe.fingerprints)).order_by(Case.id)) \
+        if probe.fingerprints else []
+    found = tuple(c.id for c in reporter_first(probe, list(exact)))
+    if found or probe.new_report:
+        return found
+    if probe.text_fingerprints:
+        found = tuple(session.scalars(select(Case.id).where(Case.text_fingerprint.in_(probe.text_fingerprints))
+                                      .order_by(Case.id)))
+    return found or _by_similar_form(session, probe)
+
+
+def reporter_first(probe: Probe, cases: list[Case]) -> list[Case]:
+    """Of the cases with the probe's sections 1–3: a new report only joins one with the same reporter;
+    an answer goes to such a one when there is one (two units reported the same event separately)."""
+    same = [c for c in cases if same_reporter(probe.form, c.form)]
+    return same if same or probe.new_report else cases
 
 
 def _tokens(text: Any) -> set[str]:

@@ -65,3 +65,18 @@ def test_two_colleagues_reporting_the_same_meeting_are_two_deviations(
     assert eva[1] == stina[1] == skolan[1] == "deviation"
     assert len({eva[0], stina[0], skolan[0]}) == 3, got
     assert resent[0] == eva[0] and resent[1] != "deviation"   # the identical form sent again
+
+
+@pytest.mark.parametrize("batched", [True, False], ids=["batch", "per_message"])
+def test_an_answer_goes_to_the_report_it_answers(db: Database, rules: Rules, batched: bool) -> None:
+    answered = {**COLLEAGUE, "response_description": "Vi har bytt rutin för kallelser.",
+                "response_manager_name": "Bo Chef", "response_manager_email": "bo.chef@example.se"}
+    answer = make_mail(subject="Svar avvikelse", sender="bo.chef@example.se", to=["stina.kollega@example.se"],
+                       cc=[SECRETARIAT[0]], when=WHEN + timedelta(days=3), message_id=exchange_id("answer"),
+                       attachments=[("avvikelse.docx", build_form(answered))])
+    got = _ingest(db, rules, [_report(SAMPLE_VALUES, "eva.exempel@example.se", "eva", 0),
+                              _report(COLLEAGUE, "stina.kollega@example.se", "stina", 2),
+                              _report(OTHER_UNITS, "eva.exempel@example.se", "eva-skolan", 3, to="skolan@example.se"),
+                              answer], batched)
+    stina, reply = (got[exchange_id(seed).lower().strip("<>")] for seed in ("stina", "answer"))
+    assert reply == (stina[0], "answer"), got
