@@ -98,9 +98,9 @@ def same_reporter(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
 def _by_form(session: Session, probe: Probe) -> tuple[int, ...]:
     """Exact sections 1–3 (for a new report also the same reporter); for an answer form also the
     description alone, then a similar form."""
-    exact = session.scalars(select(Case).where(Case.fingerprint.in_(probe.fingerprints)).order_by(Case.id)) \
-        if probe.fingerprints else []
-    found = tuple(c.id for c in reporter_first(probe, list(exact)))
+    exact: list[Case] = list(session.scalars(select(Case).where(Case.fingerprint.in_(probe.fingerprints))
+                                             .order_by(Case.id))) if probe.fingerprints else []
+    found = tuple(c.id for c in reporter_first(probe, exact))
     if found or probe.new_report:
         return found
     if probe.text_fingerprints:
