@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from email.message import Message
 from email.parser import HeaderParser
+from itertools import islice
 
 from config.rules import Rules
 from parsers.addresses import addresses
@@ -62,9 +63,7 @@ def _bounce_of_ours(msg: Message, rules: Rules) -> bool:
     refs = f"{header_text(msg, 'In-Reply-To')} {header_text(msg, 'References')}".split()
     if any(own_id(r, rules) for r in refs):
         return True
-    for i, part in enumerate(msg.walk()):
-        if i >= _MAX_PARTS:
-            break
+    for part in islice(msg.walk(), _MAX_PARTS):
         if part.get_content_type() in _REPORT_PARTS:
             returned = _returned(part)
             if returned is not None and _marked(returned, rules):
@@ -76,8 +75,8 @@ def is_own_mail(msg: Message, rules: Rules) -> bool:
     try:
         if _marked(msg, rules):
             return True
-        is_report = msg.get_content_type() == "multipart/report" or any(
-            p.get_content_type() == "message/delivery-status" for i, p in enumerate(msg.walk()) if i < _MAX_PARTS)
+        is_report = msg.get_content_type() == "multipart/report" or (msg.is_multipart() and any(
+            p.get_content_type() == "message/delivery-status" for p in islice(msg.walk(), _MAX_PARTS)))
         return is_report and _bounce_of_ours(msg, rules)
     except (LookupError, ValueError, TypeError, AttributeError, RecursionError):
         return False
