@@ -14,7 +14,7 @@ STOCKHOLM = ZoneInfo("Europe/Stockholm")
 STATE_LABELS = {"open": "öppet", "answered": "besvarat", "overdue": "försenat", "closed": "stängt",
                 "paused": "pausat"}
 KIND_LABELS = {"deviation": "avvikelse", "answer": "svar", "follow_up": "uppföljning", "auto_reply": "autosvar",
-               "other": "övrigt"}
+               "other": "övrigt", "own": "eget utskick"}
 RULE_LABELS = {"references": "svarshuvuden (References)", "thread_index": "Outlook-tråd", "form_content":
                "blankettens innehåll", "case_id": "ärendenummer", "subject": "ämnesrad", "manual": "manuellt",
                "new_deviation": "ny avvikelse"}
