@@ -11,7 +11,10 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from openpyxl import load_workbook
+from sqlalchemy import select
 
+from store.db import Database
+from store.models import Case
 from tests.formbuilder import build_form
 from tests.mailbuilder import make_mail
 
@@ -49,10 +52,22 @@ def _imported(tmp_path: Path, db_url: str) -> str:
     return "BUS-2025-0001"
 
 
+def _override(db_url: str, case_id: str, field: str, value: object) -> None:
+    database = Database(db_url)
+    try:
+        with database.session() as session:
+            case = session.scalars(select(Case).where(Case.case_id == case_id)).one()
+            case.overrides = {**(case.overrides or {}), field: value}
+    finally:
+        database.dispose()
+
+
 def test_csv_export_neutralises_formulas_from_mail_and_case_set(db_url: str, tmp_path: Path) -> None:
     case = _imported(tmp_path, db_url)
     assert cli("case", "set", "--", case, "personal_data_contact", "-1+1", db_url=db_url).returncode == 0
-    assert cli("case", "set", "--", case, "themes", "@evil; SIP", db_url=db_url).returncode == 0
+    refused = cli("case", "set", "--", case, "themes", "@evil; SIP", db_url=db_url)
+    assert refused.returncode == 1 and "allowed" in refused.stderr + refused.stdout   # not a theme of the rules
+    _override(db_url, case, "themes", ["@evil", "SIP"])     # as a correction stored before values were checked
     text = cli("export", "deviations", "--format", "csv", db_url=db_url).stdout
     row = next(csv.DictReader(io.StringIO(text)))
     assert row["event_type"] == "'" + HOSTILE_EVENT
@@ -74,10 +89,12 @@ def test_csv_export_neutralises_formulas_from_mail_and_case_set(db_url: str, tmp
 
 def test_xlsx_report_writes_formula_like_overrides_as_text(db_url: str, tmp_path: Path) -> None:
     case = _imported(tmp_path, db_url)
-    for field, value in (("reporter_org_type", HOSTILE_EVENT), ("receiver_org_types", "+evil; -x; BUP"),
-                         ("themes", "@SUM(A1); \r=1"), ("principal_relation", "between")):
-        done = cli("case", "set", "--", case, field, value, db_url=db_url)
-        assert done.returncode == 0, done.stderr
+    # Corrections stored before `case set` checked values against the rules (or an admin's own rules file).
+    for field, value in (("reporter_org_type", HOSTILE_EVENT), ("receiver_org_types", ["+evil", "-x", "BUP"]),
+                         ("themes", ["@SUM(A1)", "\r=1"])):
+        _override(db_url, case, field, value)
+    done = cli("case", "set", "--", case, "principal_relation", "between", db_url=db_url)
+    assert done.returncode == 0, done.stderr
     out = tmp_path / "rapport.xlsx"
     done = cli("report", "--year", "2025", "--out", str(out), db_url=db_url)
     assert done.returncode == 0, done.stderr

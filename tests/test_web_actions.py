@@ -60,7 +60,7 @@ def test_an_unknown_status_changes_nothing(store: Database, rules: Rules) -> Non
     ("receiver_org_types", ["BUP", "BUMM"], ["BUP", "BUMM"]),
     ("principal_relation", ["within"], "within"),
     ("themes", ["SIP", "Remisshantering"], ["SIP", "Remisshantering"]),
-    ("response_outcome", ["delvis löst"], "delvis löst"),
+    ("response_outcome", ["delvis löst"], "Delvis löst"),   # stored as the rules spell it
     ("event_type", ["Uteblivet möte (rättat)"], "Uteblivet möte (rättat)"),
 ])
 def test_set_a_field(store: Database, rules: Rules, field: str, values: list[str], stored: object) -> None:
