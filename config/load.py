@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from config.errors import ConfigError
+from config.oidc import parse_oidc
 from config.settings import (
     SECURITY,
     DigestSettings,
@@ -208,13 +209,17 @@ def _mailboxes(items: Any, check_secrets: bool, errors: list[str]) -> tuple[Mail
     return tuple(out)
 
 
-def _sections(data: dict[str, Any], errors: list[str]) -> dict[str, Any]:
+def _sections(data: dict[str, Any], errors: list[str], check_secrets: bool = False) -> dict[str, Any]:
     """Every optional table built (its defaults where it is wrong: the error is recorded)."""
     sections: dict[str, Any] = {}
     failed: set[str] = set()
+    web_table = data.get("web", {})
+    oidc = web_table.get("oidc") if isinstance(web_table, dict) else None
     for key, cls in _SECTIONS.items():
+        table = data.get(key, {})
         try:
-            sections[key] = _build(cls, data.get(key, {}), key)
+            sections[key] = _build(cls, {k: v for k, v in table.items() if k != "oidc"} if key == "web" and
+                                   isinstance(table, dict) else table, key)
         except ConfigError as exc:
             errors.append(str(exc))
             sections[key], failed = cls(), failed | {key}
@@ -242,6 +247,8 @@ def _sections(data: dict[str, Any], errors: list[str]) -> dict[str, Any]:
         errors.append(f"web.base_url: must start with https:// or http://, got {web.base_url!r}")
     if web.session_hours <= 0:
         errors.append("web.session_hours: must be more than 0")
+    if oidc is not None and "web" not in failed:
+        sections["web"] = dataclasses.replace(web, oidc=parse_oidc(oidc, check_secrets, errors))
     if "smtp" in data and "smtp" not in failed:
         errors += _check_endpoint(sections["smtp"], "smtp") + _check_smtp_auth(sections["smtp"])
     return sections
@@ -270,7 +277,7 @@ def parse_settings(data: dict[str, Any], source: str = "", check_secrets: bool =
     for name, table, keys in (("database", db, {"url"}), ("rules", rules, {"path"})):
         if not isinstance(table, dict) or set(table) - keys:
             errors.append(f"{name}: unknown key(s); known: {', '.join(sorted(keys))}")
-    sections = _sections(data, errors)
+    sections = _sections(data, errors, check_secrets)
     mailboxes = _mailboxes(data.get("mailboxes", []), check_secrets, errors)
     if len(errors) == 1:
         raise ConfigError(errors[0])

@@ -150,12 +150,46 @@ class LoggingSettings:
     level: str = "INFO"
 
 
+ROLES = ("reader", "secretariat", "admin")       # as store/users.py (config may not import store)
+DEFAULT_REDIRECT = "/login/sso/callback"
+
+
+@dataclass(frozen=True)
+class OidcSettings:
+    issuer: str                                    # e.g. "https://login.microsoftonline.com/TENANT-ID/v2.0"
+    client_id: str
+    client_secret_env: str = ""
+    client_secret_file: str = ""
+    redirect_path: str = DEFAULT_REDIRECT
+    scopes: tuple[str, ...] = ("openid", "profile", "email")
+    users: tuple[tuple[str, str], ...] = ()       # (e-mail/UPN in lower case, role)
+    groups: tuple[tuple[str, str], ...] = ()      # (group object id in lower case, role)
+    timeout: float = 10.0
+
+    def client_secret(self) -> Secret | None:
+        return _read_secret(self.client_secret_env, self.client_secret_file)
+
+    def mapped_groups(self, groups: object) -> tuple[str, ...]:
+        """Those of the token's groups that the config maps (lower case): all a session needs to keep."""
+        known = {g for g, _ in self.groups}
+        if not isinstance(groups, list):
+            return ()
+        return tuple(sorted({g.lower() for g in groups if isinstance(g, str) and g.lower() in known}))
+
+    def role_for(self, user: str, groups: tuple[str, ...]) -> str | None:
+        """The highest role the user's name or groups are given; None: no access."""
+        found = [role for name, role in self.users if name == user.strip().lower()]
+        found += [role for group, role in self.groups if group in {g.lower() for g in groups}]
+        return max(found, key=ROLES.index) if found else None
+
+
 @dataclass(frozen=True)
 class WebSettings:
     base_url: str = ""                       # e.g. "https://busavvik.example.se": https makes cookies Secure
     secret_env: str = "BUSAVVIK_WEB_SECRET"  # the key that signs session cookies (else: a new one at each start)
     secret_file: str = ""
     session_hours: float = 10.0
+    oidc: OidcSettings | None = None         # [web.oidc]: single sign-on (config/oidc.py reads it)
 
 
 @dataclass(frozen=True)

@@ -114,6 +114,44 @@ def test_the_example_config_loads_and_documents_every_key() -> None:
     assert [m.name for m in loaded.mailboxes] == ["storsthlm", "hsf"]
     text = example.read_text(encoding="utf-8")
     for cls in (s.MailboxSettings, s.SmtpSettings, s.ReminderSettings, s.DigestSettings, s.WorkerSettings,
-                s.LoggingSettings, s.WebSettings):
-        missing = [f.name for f in dataclasses.fields(cls) if not re.search(rf"^#?\s*{f.name}\s*=", text, re.M)]
+                s.LoggingSettings, s.WebSettings, s.OidcSettings):
+        missing = [f.name for f in dataclasses.fields(cls)
+                   if not re.search(rf"^#?\s*({f.name}\s*=|\[web\.(oidc\.)?{f.name}\])", text, re.M)]
         assert missing == [], f"{cls.__name__}: not in the example config: {missing}"
+
+
+def test_the_example_sso_table_loads_once_uncommented(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tomllib
+
+    example = (Path(__file__).resolve().parent.parent / "docs" / "config.example.toml").read_text(encoding="utf-8")
+    block = example[example.index("# [web.oidc]"):]
+    data = tomllib.loads("[web]\n" + "\n".join(line[2:] for line in block.splitlines() if line.startswith("# ")))
+    monkeypatch.setenv("BUSAVVIK_OIDC_SECRET", "from-the-environment")
+    oidc = parse_settings(data, check_secrets=True).web.oidc
+    assert oidc is not None and oidc.issuer.endswith("/TENANT-ID/v2.0") and oidc.redirect_path == "/login/sso/callback"
+    assert oidc.role_for("Eva.Lund@region.example.se", ()) == "secretariat"
+    assert oidc.role_for("x@y.se", oidc.mapped_groups(["5D3C1F7E-2B8A-4C61-9E0F-0A1B2C3D4E5F", "other"])) == "reader"
+    assert oidc.role_for("x@y.se", ()) is None
+    assert oidc.client_secret() is not None and oidc.client_secret().value == "from-the-environment"  # type: ignore
+
+
+@pytest.mark.parametrize(("oidc", "message"), [
+    ({"issuer": "http://login.example.com/t/v2.0"}, "web.oidc.issuer: must be an https:// URL"),
+    ({"client_id": ""}, "web.oidc.client_id: missing"),
+    ({"client_secret": "hemligt"}, "web.oidc.client_secret: secrets are not written in the config file"),
+    ({"users": {"eva@x.se": "root"}}, "web.oidc.users.eva@x.se: role must be one of reader, secretariat, admin"),
+    ({"users": {}, "groups": {}}, ""),
+    ({"scopes": ["profile"]}, "web.oidc.scopes: a list of scopes that includes \"openid\""),
+    ({"redirect_path": "https://evil.example/cb"}, "web.oidc.redirect_path: must be a path"),
+    ({"tenant": "x"}, "web.oidc: unknown key(s) tenant"),
+    ({"client_secret_env": "NOT_SET_ANYWHERE_42"}, "environment variable NOT_SET_ANYWHERE_42 is not set"),
+])
+def test_bad_sso_config_is_named(oidc: dict[str, object], message: str) -> None:
+    table = {"issuer": "https://login.microsoftonline.com/t/v2.0", "client_id": "c",
+             "users": {"eva@x.se": "reader"}, **oidc}
+    if not message:                                   # an empty mapping is allowed when written on purpose
+        assert parse_settings({"web": {"oidc": table}}).web.oidc is not None
+        return
+    with pytest.raises(ConfigError) as err:
+        parse_settings({"web": {"oidc": table}}, check_secrets=True)
+    assert message in str(err.value)

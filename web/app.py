@@ -40,9 +40,14 @@ class WebApp:
     today: Callable[[], date] = field(default=lambda: datetime.now(STOCKHOLM).date())
     env: Any = field(default_factory=environment)
 
+    oidc: Any = None                    # web.sso.Oidc when [web.oidc] is set
+
     def account(self, data: SessionData) -> Account | None:
         if not data.user:
             return None
+        if data.sso:                    # the role from today's [web.oidc]: a mapping removed ends the session
+            role = self.oidc.settings.role_for(data.user, data.groups) if self.oidc is not None else None
+            return Account(data.user, role, "sso") if role else None
         with self.db.session() as session:
             account = active_account(session, data.user)
         return account if account is not None and account.stamp == data.stamp else None
@@ -60,7 +65,8 @@ class Ctx:
     def page(self, template: str, status: int = 200, **values: Any) -> HTMLResponse:
         html = self.web.env.get_template(template).render(account=self.account, csrf=self.session.csrf,
                                                           path=self.request.url.path,
-                                                          now_year=self.web.today().year, **values)
+                                                          now_year=self.web.today().year,
+                                                          sso=self.web.oidc is not None, **values)
         return HTMLResponse(html, status_code=status)
 
     def field(self, name: str) -> str:
@@ -149,6 +155,12 @@ def create_app(db: Database, settings: Settings, rules: Rules, throttle: Throttl
     if today is not None:
         web.today = today
     routes = [Route("/healthz", healthz), Mount("/static", StaticFiles(directory=STATIC), name="static")]
+    if settings.web.oidc is not None:
+        from web import sso
+
+        web.oidc = sso.Oidc(settings.web.oidc, web.sessions.key, secure)
+        routes += [Route("/login/sso", gate(None, sso.start)), Route(settings.web.oidc.redirect_path,
+                                                                    gate(None, sso.callback))]
     routes += [Route(path, gate(role, handler), methods=[method]) for method, path, role, handler in
                [*pages.ROUTES, *actions.ROUTES]]
     app = Starlette(routes=routes)

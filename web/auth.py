@@ -37,10 +37,13 @@ class SessionData:
     user: str = ""
     stamp: str = ""
     fresh: bool = True                  # not read from a cookie: it must be set on the response
+    sso: bool = False                   # logged in by single sign-on: `user` is the UPN/e-mail, no local account
+    groups: tuple[str, ...] = ()        # single sign-on: those of the user's groups that [web.oidc] maps
 
 
 class Sessions:
     def __init__(self, key: str, max_age_seconds: int, secure: bool) -> None:
+        self.key = key
         self._serializer = URLSafeTimedSerializer(key, salt="busavvik-session")
         self.max_age = max_age_seconds
         self.secure = secure
@@ -51,14 +54,18 @@ class Sessions:
             try:
                 data: Any = self._serializer.loads(cookie, max_age=self.max_age)
                 if isinstance(data, dict) and isinstance(data.get("c"), str):
+                    groups: list[Any] = data["g"] if isinstance(data.get("g"), list) else []
                     return SessionData(csrf=data["c"], user=str(data.get("u", "")), stamp=str(data.get("s", "")),
-                                       fresh=False)
+                                       fresh=False, sso=data.get("o") is True, groups=tuple(map(str, groups)))
             except BadSignature:
                 pass
         return SessionData()
 
     def save(self, request: Request, response: Response, data: SessionData) -> None:
-        value = self._serializer.dumps({"c": data.csrf, "u": data.user, "s": data.stamp})
+        content: dict[str, Any] = {"c": data.csrf, "u": data.user, "s": data.stamp}
+        if data.sso:
+            content |= {"o": True, "g": list(data.groups)}
+        value = self._serializer.dumps(content)
         response.set_cookie(COOKIE, value, max_age=self.max_age, path="/", httponly=True, samesite="lax",
                             secure=self.secure or request.url.scheme == "https")
 
