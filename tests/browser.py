@@ -36,11 +36,14 @@ def chromium() -> str:
 
 
 def screenshot_folder() -> Path:
-    """BUSAVVIK_SCREENSHOTS, or a fresh folder under the system's temporary directory."""
+    """BUSAVVIK_SCREENSHOTS (emptied of an earlier run's screenshots), or a fresh folder under the system's
+    temporary directory."""
     chosen = os.environ.get("BUSAVVIK_SCREENSHOTS", "").strip()
     if chosen:
         folder = Path(chosen).resolve()
         folder.mkdir(parents=True, exist_ok=True)
+        for old in [*folder.glob("[0-9][0-9]-*.png"), *folder.glob("fel.*")]:
+            old.unlink()
     else:
         folder = Path(tempfile.mkdtemp(prefix="busavvik-screenshots-"))
     screenshot_folders.append(folder)

@@ -29,7 +29,13 @@ LOOSE = "Angående vår avvikelse"          # the unlinked mail from the receive
 
 
 @pytest.fixture
-def server(tmp_path: Path, rules: Rules) -> Iterator[str]:
+def chromium() -> str:
+    """Looked for before the server starts, so that a skip is quick."""
+    return browser.chromium()
+
+
+@pytest.fixture
+def server(chromium: str, tmp_path: Path, rules: Rules) -> Iterator[str]:
     """`busavvik web` on a free port over a SQLite store, with an account made by `busavvik user add`."""
     url = f"sqlite:///{tmp_path / 'busavvik.db'}"
     database = Database(url)
@@ -177,19 +183,20 @@ def _csp_violations(driver: Any) -> list[str]:
     return [str(e["message"]) for e in driver.get_log("browser") if "Content Security Policy" in str(e["message"])]
 
 
-def test_the_secretariats_round_in_a_real_browser(server: str, tmp_path: Path,
+def test_the_secretariats_round_in_a_real_browser(chromium: str, server: str, tmp_path: Path,
                                                   record_property: Callable[[str, object], None]) -> None:
-    binary = browser.chromium()
     folder = browser.screenshot_folder()
     print(f"screenshots: {folder}")                     # also in the run's summary and the JUnit XML
     record_property("screenshots", str(folder))
-    with browser.headless(binary, tmp_path / "chromium-profile") as driver:
+    with browser.headless(chromium, tmp_path / "chromium-profile") as driver:
         r = Round(driver, server, folder)
-        _log_in(r)
-        _filter_and_open(r)
-        _link_from_review(r)
-        _set_outcome(r)
-        _log_out(r)
+        try:
+            for step in (_log_in, _filter_and_open, _link_from_review, _set_outcome, _log_out):
+                step(r)
+        except Exception:
+            driver.save_screenshot(str(folder / "fel.png"))    # the page the round stopped on
+            (folder / "fel.html").write_text(f"<!-- {driver.current_url} -->\n{driver.page_source}")
+            raise
         assert _csp_violations(driver) == []
     names = sorted(p.name for p in folder.glob("*.png"))
     assert len(names) >= 8 and all((folder / n).stat().st_size > 1000 for n in names), names
