@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from config.rules import Rules, default_rules
 from store.db import Database
-from tests import shared_corpus
+from tests import browser, shared_corpus
 
 PG_URL = os.environ.get("BUSAVVIK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -28,6 +28,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         names = ", ".join(f"{name} ({count} tests)" for name, count in sorted(shared_corpus.missing.items()))
         outcome = "failed (CI=true)" if shared_corpus.in_ci() else "skipped"
         terminalreporter.write_line(f"{outcome}, shared corpus absent beside the repository: {names}", yellow=True)
+    for folder in browser.screenshot_folders:
+        terminalreporter.write_line(f"browser screenshots: {folder}")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])

@@ -1,0 +1,73 @@
+"""Debian's chromium through /usr/bin/chromedriver (selenium), headless, for tests/test_web_browser.py; and the
+screenshot folder, which the test run names in its summary (tests/conftest.py) so CI can keep it."""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.shared_corpus import in_ci
+
+CHROMEDRIVER = "/usr/bin/chromedriver"
+FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+         "--window-size=1280,1600", "--lang=sv-SE")
+screenshot_folders: list[Path] = []           # shown by pytest_terminal_summary in tests/conftest.py
+
+
+def chromium() -> str:
+    """The chromium binary; skips the test when absent, fails it under CI=true (the browser must be there)."""
+    found = shutil.which("chromium")
+    missing = [name for name, path in (("chromium", found), ("chromium-driver", CHROMEDRIVER))
+               if not path or not os.access(path, os.X_OK)]
+    if missing:
+        reason = f"{', '.join(missing)} not installed (bash scripts/install-test-deps.sh as root)"
+        if in_ci():
+            pytest.fail(f"CI=true: {reason}")
+        pytest.skip(reason)
+    assert found
+    return found
+
+
+def screenshot_folder() -> Path:
+    """BUSAVVIK_SCREENSHOTS (emptied of an earlier run's screenshots), or a fresh folder under the system's
+    temporary directory."""
+    chosen = os.environ.get("BUSAVVIK_SCREENSHOTS", "").strip()
+    if chosen:
+        folder = Path(chosen).resolve()
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in [*folder.glob("[0-9][0-9]-*.png"), *folder.glob("fel.*")]:
+            old.unlink()
+    else:
+        folder = Path(tempfile.mkdtemp(prefix="busavvik-screenshots-"))
+    screenshot_folders.append(folder)
+    return folder
+
+
+@contextmanager
+def headless(binary: str, profile: Path) -> Iterator[Any]:
+    """A selenium WebDriver on a fresh profile; quits the browser and its driver on the way out."""
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        if in_ci():
+            pytest.fail("CI=true: selenium is not installed (pip install -e '.[test]')")
+        pytest.skip("selenium is not installed (pip install -e '.[test]')")
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for flag in (*FLAGS, f"--user-data-dir={profile}"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    try:
+        driver.set_page_load_timeout(20)
+        yield driver
+    finally:
+        driver.quit()

@@ -1,0 +1,202 @@
+"""The secretariat's round in a real browser: Debian's headless chromium (selenium, /usr/bin/chromedriver) against a
+real `busavvik web` process over a store with three cases and unlinked mail. Log in, filter the case list, open a
+case, link an unlinked mail from Granska, set the answer's outcome, see it in the history, log out. Every page is
+kept as a PNG in the screenshot folder the run prints (BUSAVVIK_SCREENSHOTS, else a fresh temporary folder).
+Only clicks and typing: the pages' Content-Security-Policy forbids inline script, and the console must stay free
+of CSP violations."""
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from config.rules import Rules
+from store.db import Database
+from tests import browser
+from tests import web_support as ws
+from tests.test_web_server import ROOT, _command, _free_port
+
+pytestmark = pytest.mark.integration
+USER, PASSWORD = "sara", "sara-lösen-1"
+CASE = "BUS-2026-0001"                    # the SIP-möte deviation of tests/web_support.py
+LOOSE = "Angående vår avvikelse"          # the unlinked mail from the receiver, with no thread headers
+
+
+@pytest.fixture
+def chromium() -> str:
+    """Looked for before the server starts, so that a skip is quick."""
+    return browser.chromium()
+
+
+@pytest.fixture
+def server(chromium: str, tmp_path: Path, rules: Rules) -> Iterator[str]:
+    """`busavvik web` on a free port over a SQLite store, with an account made by `busavvik user add`."""
+    url = f"sqlite:///{tmp_path / 'busavvik.db'}"
+    database = Database(url)
+    ws.load(database, rules)
+    database.dispose()
+    cfg = tmp_path / "busavvik.toml"
+    cfg.write_text(f'[database]\nurl = "{url}"\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BUSAVVIK_")}
+    env["BUSAVVIK_WEB_SECRET"] = "browser-test-secret-for-cookies"
+    cli = [*_command(), "--config", str(cfg)]
+    added = subprocess.run([*cli, "user", "add", USER, "--role", "secretariat", "--password-stdin"],
+                           input=PASSWORD + "\n", env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert added.returncode == 0, added.stderr
+    port = _free_port()
+    proc = subprocess.Popen([*cli, "web", "--host", "127.0.0.1", "--port", str(port)], env=env, cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(proc, base)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _wait_healthy(proc: subprocess.Popen[str], base: str) -> None:
+    for _ in range(300):                                    # up to ~30 s for the process to listen
+        if proc.poll() is not None:
+            raise AssertionError(f"busavvik web ended: {proc.stdout.read() if proc.stdout else ''}")
+        try:
+            if httpx.get(base + "/healthz", timeout=1).text == "ok":
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError("busavvik web did not answer /healthz")
+
+
+class Round:
+    """One browser session: each step lands on a page, checks it and keeps a numbered screenshot of it."""
+
+    def __init__(self, driver: Any, base: str, folder: Path) -> None:
+        self.driver, self.base, self.folder, self.shots = driver, base, folder, 0
+
+    def shot(self, name: str) -> None:
+        self.shots += 1
+        path = self.folder / f"{self.shots:02d}-{name}.png"
+        assert self.driver.save_screenshot(str(path)), path
+
+    def find(self, css: str) -> Any:
+        from selenium.webdriver.common.by import By
+        return self.driver.find_element(By.CSS_SELECTOR, css)
+
+    def xpath(self, expr: str) -> Any:
+        from selenium.webdriver.common.by import By
+        return self.driver.find_element(By.XPATH, expr)
+
+    def page(self) -> str:
+        return str(self.driver.find_element("tag name", "body").text)
+
+    def path(self) -> str:
+        return str(self.driver.current_url).removeprefix(self.base)
+
+    def follow(self, element: Any) -> None:
+        """Click a link or a form's button and wait until the next page has replaced this one."""
+        from selenium.webdriver.support import expected_conditions as ec
+        from selenium.webdriver.support.ui import WebDriverWait
+        old = self.driver.find_element("tag name", "html")
+        element.click()
+        WebDriverWait(self.driver, 15).until(ec.staleness_of(old))
+        WebDriverWait(self.driver, 15).until(ec.presence_of_element_located(("css selector", "main")))
+
+    def notice(self) -> str:
+        return str(self.find("p.notice").text)
+
+
+def _log_in(r: Round) -> None:
+    r.driver.get(r.base + "/arenden")                    # not logged in: to the login form
+    assert r.path().startswith("/login"), r.path()
+    r.shot("inloggning")
+    r.find("input[name=username]").send_keys(USER)
+    r.find("input[name=password]").send_keys(PASSWORD)
+    r.follow(r.find("form.login button[type=submit]"))
+    assert r.path().startswith("/arenden"), r.path()     # back where the login began
+    assert f"{USER} (" in r.find("form.logout").text
+
+
+def _filter_and_open(r: Round) -> None:
+    from selenium.webdriver.support.ui import Select
+    r.shot("arenden")
+    assert "Bristande informationsöverföring" in r.page()
+    Select(r.find("select[name=ar]")).select_by_visible_text("2026")
+    r.find("input[name=q]").send_keys("SIP-mötet")
+    r.follow(r.find("form.filters button[type=submit]"))
+    assert "q=SIP" in r.path() and "ar=2026" in r.path(), r.path()
+    listing = r.page()
+    assert "1 ärenden" in listing and CASE in listing and "Bristande informationsöverföring" not in listing
+    r.shot("arenden-filtrerade")
+    r.follow(r.xpath(f"//table[@class='list']//a[text()='{CASE}']"))
+    assert r.path() == f"/arenden/{CASE}"
+    assert "Uteblivet SIP-möte" in r.page() and "BUP uteblev från SIP-mötet" in r.page()
+    r.shot("arende")
+
+
+def _link_from_review(r: Round) -> None:
+    r.follow(r.xpath("//nav/a[text()='Granska']"))
+    assert r.path() == "/granska" and LOOSE in r.page() and "1212-1212" not in r.page()
+    r.shot("granska")
+    row = r.xpath(f"//tr[td[contains(., '{LOOSE}')]]")
+    box = row.find_element("css selector", "form[action='/granska/koppla'] input[name=case_id]")
+    box.clear()
+    box.send_keys(CASE)
+    r.follow(row.find_element("css selector", "form[action='/granska/koppla'] button"))
+    assert r.path().startswith("/granska?klart="), r.path()
+    assert r.notice() == f"Meddelandet är kopplat till {CASE}."
+    assert LOOSE not in r.page()                        # linked mail leaves review
+    r.shot("granska-kopplad")
+
+
+def _set_outcome(r: Round) -> None:
+    from selenium.webdriver.support.ui import Select
+    r.driver.get(f"{r.base}/arenden/{CASE}")
+    assert LOOSE in r.find("ol.timeline").text            # the mail is now in the case's thread
+    form = r.find("form:has(input[name=field][value=response_outcome])")
+    Select(form.find_element("css selector", "select[name=value]")).select_by_value("löst")
+    r.follow(form.find_element("css selector", "button[type=submit]"))
+    assert r.path().startswith(f"/arenden/{CASE}?klart="), r.path()
+    assert r.notice() == "Fältet är ändrat."
+    r.shot("arende-utfall")
+    rows = [row.text for row in r.find("table.history").find_elements("css selector", "tr")]
+    assert any(USER in row and "Utfall" in row and "löst" in row for row in rows), rows
+    assert any(USER in row and "Koppling" in row and CASE in row for row in rows), rows
+    r.find("table.history").screenshot(str(r.folder / f"{r.shots + 1:02d}-historik.png"))
+    r.shots += 1
+
+
+def _log_out(r: Round) -> None:
+    r.follow(r.find("form.logout button[type=submit]"))
+    assert r.path().startswith("/login"), r.path()
+    r.shot("utloggad")
+    r.driver.get(r.base + f"/arenden/{CASE}")             # the session is gone
+    assert r.path().startswith("/login"), r.path()
+
+
+def _csp_violations(driver: Any) -> list[str]:
+    return [str(e["message"]) for e in driver.get_log("browser") if "Content Security Policy" in str(e["message"])]
+
+
+def test_the_secretariats_round_in_a_real_browser(chromium: str, server: str, tmp_path: Path,
+                                                  record_property: Callable[[str, object], None]) -> None:
+    folder = browser.screenshot_folder()
+    print(f"screenshots: {folder}")                     # also in the run's summary and the JUnit XML
+    record_property("screenshots", str(folder))
+    with browser.headless(chromium, tmp_path / "chromium-profile") as driver:
+        r = Round(driver, server, folder)
+        try:
+            for step in (_log_in, _filter_and_open, _link_from_review, _set_outcome, _log_out):
+                step(r)
+        except Exception:
+            driver.save_screenshot(str(folder / "fel.png"))    # the page the round stopped on
+            (folder / "fel.html").write_text(f"<!-- {driver.current_url} -->\n{driver.page_source}")
+            raise
+        assert _csp_violations(driver) == []
+    names = sorted(p.name for p in folder.glob("*.png"))
+    assert len(names) >= 8 and all((folder / n).stat().st_size > 1000 for n in names), names
