@@ -17,8 +17,9 @@ from parsers.pnr import redact
 from store.cases import local_date
 from store.export import _classification, _form_value
 from store.models import Case, Correction, Message, RawBlob, Reminder
+from store.receivers import progress, waiting
+from store.views_list import STATES, page_rows, state_name
 
-STATES = ("open", "answered", "overdue", "closed", "paused")
 SORTS = ("case_id", "received", "due", "event_type", "state")
 
 
@@ -65,25 +66,39 @@ class CaseFilter:
     descending: bool = False
 
 
-def state_of(case: Any, today: date) -> str:
-    """`case`: a Case, or a row with its status, overrides, responded and response_due."""
+def state_of(case: Case, today: date) -> str:
+    """The state of a Case as store/views_list.state_sql computes it in SQL."""
     if case.status in ("closed", "paused"):
         return case.status
-    if (case.overrides or {}).get("responded", case.responded):
+    if not waiting(case):
         return "answered"
-    return "overdue" if case.response_due < today else "open"
+    if case.response_due < today:
+        return "overdue"
+    return "partly" if progress(case)[0] > 0 else "open"
 
 
-def case_row(case: Any, today: date) -> CaseRow:
-    """`case`: a Case, or a row of _LIST_COLUMNS."""
-    c = _classification(case)
+def _row(case: Any, state: str, classification: dict[str, Any], event_type: Any, units: Any,
+         description: Any) -> CaseRow:
+    c = classification
     return CaseRow(
         case_id=case.case_id, year=case.year, received=local_date(case.first_received), due=case.response_due,
-        state=state_of(case, today), event_type=text(_form_value(case, "event_type")),
-        units=texts(_form_value(case, "units_involved") or []), description=text(_form_value(case, "description")),
+        state=state, event_type=text(event_type), units=texts(units or []), description=text(description),
         reporter_org_type=text(c.get("reporter_org_type")), receiver_org_types=texts(c.get("receiver_org_types")),
         principal_relation=text(c.get("principal_relation")), themes=texts(c.get("themes")),
         flags=tuple(str(f) for f in case.flags or []))
+
+
+def case_row(case: Case, today: date) -> CaseRow:
+    return _row(case, state_of(case, today), _classification(case), _form_value(case, "event_type"),
+                _form_value(case, "units_involved"), _form_value(case, "description"))
+
+
+def _list_row(r: Any) -> CaseRow:
+    """A row of store/views_list.list_columns: the form's fields come one by one, not the whole form."""
+    overrides = r.overrides or {}
+    units = overrides["units_involved"] if "units_involved" in overrides else r.units
+    return _row(r, state_name(r.state_ix), _classification(r), r.event_type, units,
+                getattr(r, "description", ""))
 
 
 def _matches(row: CaseRow, f: CaseFilter) -> bool:
@@ -113,19 +128,15 @@ def _sort_key(row: CaseRow, sort: str) -> Any:
     return (row.year, row.case_id)
 
 
-_LIST_COLUMNS = (Case.case_id, Case.year, Case.first_received, Case.response_due, Case.status, Case.responded,
-                 Case.form, Case.classification, Case.overrides, Case.flags)
+def case_page(session: Session, f: CaseFilter, today: date, offset: int = 0,
+              limit: int | None = None) -> tuple[list[CaseRow], int]:
+    """The cases that pass the filter, sorted, from `offset` (every one when limit is None); and how many pass."""
+    return page_rows(session, f, today, offset, limit, _list_row, _matches, _sort_key)
 
 
 def case_rows(session: Session, f: CaseFilter, today: date) -> list[CaseRow]:
-    """The cases that pass the filter, sorted. Plain rows, not Case objects: the attributes case_row reads."""
-    query = select(*_LIST_COLUMNS)
-    if f.year is not None:
-        query = query.where(Case.year == f.year)
-    if f.state in ("closed", "paused"):
-        query = query.where(Case.status == f.state)
-    rows = [r for r in (case_row(c, today) for c in session.execute(query)) if _matches(r, f)]
-    return sorted(rows, key=lambda r: _sort_key(r, f.sort if f.sort in SORTS else "case_id"), reverse=f.descending)
+    """Every case that passes the filter, sorted."""
+    return case_page(session, f, today)[0]
 
 
 def case_years(session: Session) -> list[int]:

@@ -89,12 +89,13 @@ async def case_list(ctx: Ctx) -> Response:
 
     def read() -> Any:
         with ctx.web.db.session() as session:
-            return views.case_rows(session, flt, ctx.web.today()), views.case_years(session)
-    rows, years = await ctx.db(read)
-    pages = max(1, -(-len(rows) // PAGE_SIZE))
-    shown = rows if every else rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
+            rows, total = views.case_page(session, flt, ctx.web.today(), 0 if every else (page - 1) * PAGE_SIZE,
+                                          None if every else PAGE_SIZE)
+            return rows, total, views.case_years(session)
+    shown, total, years = await ctx.db(read)
+    pages = max(1, -(-total // PAGE_SIZE))
     keep = {k: v for k, v in params.items() if k not in ("sida", "sort", "ordning") and v}
-    return ctx.page("cases.html", title="Ärenden", rows=shown, total=len(rows), page=page, pages=pages,
+    return ctx.page("cases.html", title="Ärenden", rows=shown, total=total, page=page, pages=pages,
                     every=every, f=flt, years=years, keep=keep, states=views.STATES,
                     org_types=choices.org_types(ctx.web.rules), themes=choices.themes(ctx.web.rules))
 

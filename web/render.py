@@ -11,7 +11,7 @@ from markupsafe import Markup
 from parsers.pnr import redact
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
-STATE_LABELS = {"open": "öppet", "answered": "besvarat", "overdue": "försenat", "closed": "stängt",
+STATE_LABELS = {"open": "öppet", "partly": "delvis besvarat", "answered": "besvarat", "overdue": "försenat", "closed": "stängt",
                 "paused": "pausat"}
 KIND_LABELS = {"deviation": "avvikelse", "answer": "svar", "follow_up": "uppföljning", "auto_reply": "autosvar",
                "other": "övrigt", "own": "eget utskick"}

@@ -1,0 +1,105 @@
+"""The case list in SQL: the state of each case (with its receivers), filter, sort and page in the database,
+loading only the columns the list shows.  Filters on lists inside the JSON columns (organisation types,
+themes) and the free-text search are matched in Python, over the narrow columns of the year only.
+
+A case's state (store/views.STATES), the first that holds:
+closed / paused (its status); answered (no answer awaited: a person's `responded` correction, else no receiver
+awaited, else for a case without known receivers its first answer); overdue (awaited past the due date);
+partly answered (awaited, some receiver answered); open.  The status filter "open" lists every case still
+awaited before its due date (partly answered ones too), "partly" every awaited case with an answer (overdue ones
+too), "overdue" every awaited case past due."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, exists, func, not_, or_, select
+from sqlalchemy.orm import Session
+
+from store.models import Case, CaseReceiver
+
+STATES = ("open", "partly", "answered", "overdue", "closed", "paused")
+
+
+def _receiver_in(state: str) -> ColumnElement[bool]:
+    return exists().where(CaseReceiver.case_pk == Case.id, CaseReceiver.state == state)
+
+
+def waiting_sql() -> ColumnElement[bool]:
+    """store.receivers.waiting as an SQL condition."""
+    override = Case.overrides["responded"].as_boolean()
+    has_receivers = exists().where(CaseReceiver.case_pk == Case.id)
+    return or_(and_(override.is_not(None), not_(override)),
+               and_(override.is_(None), has_receivers, _receiver_in("awaited")),
+               and_(override.is_(None), not_(has_receivers), not_(Case.responded)))
+
+
+def state_sql(today: date) -> ColumnElement[int]:
+    """The index in STATES of each case's state."""
+    return case((Case.status == "closed", STATES.index("closed")), (Case.status == "paused", STATES.index("paused")),
+                (not_(waiting_sql()), STATES.index("answered")),
+                (Case.response_due < today, STATES.index("overdue")),
+                (_receiver_in("answered"), STATES.index("partly")), else_=STATES.index("open"))
+
+
+def state_filter(state: str, today: date) -> ColumnElement[bool] | None:
+    awaited = and_(Case.status == "open", waiting_sql())
+    return {"closed": Case.status == "closed", "paused": Case.status == "paused",
+            "answered": and_(Case.status == "open", not_(waiting_sql())),
+            "overdue": and_(awaited, Case.response_due < today),
+            "partly": and_(awaited, _receiver_in("answered")),
+            "open": and_(awaited, Case.response_due >= today)}.get(state)
+
+
+def _overridden(column: Any, key: str) -> Any:
+    """A scalar text value with a person's correction applied."""
+    return func.coalesce(Case.overrides[key].as_string(), column[key].as_string())
+
+
+def list_columns(today: date, search: bool) -> tuple[Any, ...]:
+    cols = (Case.case_id, Case.year, Case.first_received, Case.response_due, state_sql(today).label("state_ix"),
+            _overridden(Case.form, "event_type").label("event_type"),
+            Case.form["units_involved"].label("units"), Case.classification, Case.overrides, Case.flags)
+    return (*cols, _overridden(Case.form, "description").label("description")) if search else cols
+
+
+def _sort(sort: str, today: date) -> tuple[Any, ...]:
+    return {"received": (Case.first_received,), "due": (Case.response_due,), "state": (state_sql(today),),
+            "event_type": (func.lower(_overridden(Case.form, "event_type")),)}.get(sort, (Case.year,))
+
+
+def _where(f: Any, today: date) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if f.year is not None:
+        where.append(Case.year == f.year)
+    if f.state:
+        cond = state_filter(f.state, today)
+        where.append(cond if cond is not None else Case.id.is_(None))
+    if f.relation:
+        where.append(_overridden(Case.classification, "principal_relation") == f.relation)
+    return where
+
+
+def page_rows(session: Session, f: Any, today: date, offset: int, limit: int | None,
+              to_row: Callable[[Any], Any], matches: Callable[[Any, Any], bool],
+              sort_key: Callable[[Any, str], Any]) -> tuple[list[Any], int]:
+    """(the rows of one page, the number of cases that pass the filter); limit None: every row."""
+    search = bool(f.q or f.org_type or f.theme)
+    query = select(*list_columns(today, search)).where(*_where(f, today))
+    if search:                      # lists in JSON and free text: matched here, over the narrow columns
+        rows = [r for r in (to_row(c) for c in session.execute(query)) if matches(r, f)]
+        rows.sort(key=lambda r: sort_key(r, f.sort), reverse=f.descending)
+        return [replace(r, description="") for r in rows[offset:None if limit is None else offset + limit]], len(rows)
+    total = int(session.scalar(select(func.count()).select_from(Case).where(*_where(f, today))) or 0)
+    order = [*(c.desc() if f.descending else c for c in _sort(f.sort, today)),
+             Case.case_id.desc() if f.descending else Case.case_id]
+    query = query.order_by(*order).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    return [to_row(c) for c in session.execute(query)], total
+
+
+def state_name(ix: int | None) -> str:
+    return STATES[int(ix or 0)]
