@@ -17,7 +17,7 @@ from parsers.pnr import redact
 from store.cases import local_date
 from store.export import _classification, _form_value
 from store.models import Case, Correction, Message, RawBlob, Reminder
-from store.receivers import progress, waiting
+from store.receivers import progress, progress_text, waiting
 from store.views_list import STATES, page_rows, state_name
 
 SORTS = ("case_id", "received", "due", "event_type", "state")
@@ -64,6 +64,7 @@ class CaseFilter:
     q: str = ""
     sort: str = "case_id"
     descending: bool = False
+    confirm: bool = False               # only cases with an answer whose outcome no person has set
 
 
 def state_of(case: Case, today: date) -> str:
@@ -102,8 +103,7 @@ def _list_row(r: Any) -> CaseRow:
 
 
 def _matches(row: CaseRow, f: CaseFilter) -> bool:
-    if f.state and row.state != f.state:
-        return False
+    """The filters matched in Python (store/views_list.py: the state, year and relation are matched in SQL)."""
     if f.org_type and f.org_type != row.reporter_org_type and f.org_type not in row.receiver_org_types:
         return False
     if f.theme and f.theme not in row.themes:
@@ -179,6 +179,7 @@ class CorrectionItem:
 
 @dataclass(frozen=True)
 class CaseDetail:
+    pk: int
     row: CaseRow
     status: str                         # the stored status: open | closed | paused
     fields: tuple[tuple[str, str], ...]     # (field name, value) of sections 1–3
@@ -190,6 +191,7 @@ class CaseDetail:
     thread: tuple[ThreadItem, ...]
     reminders: tuple[ReminderItem, ...]
     corrections: tuple[CorrectionItem, ...]
+    progress: str = ""                  # "1 av 2 mottagare har svarat" for a partly answered case
 
 
 def attachment_names(raw: bytes) -> tuple[str, ...]:
@@ -251,7 +253,7 @@ def case_detail(session: Session, case_id: str, today: date) -> CaseDetail | Non
         return None
     reminders = session.scalars(select(Reminder).where(Reminder.case_pk == case.id).order_by(Reminder.due_on))
     return CaseDetail(
-        row=case_row(case, today), status=case.status,
+        pk=case.id, row=case_row(case, today), status=case.status,
         fields=tuple((k, text(_form_value(case, k))) for k in _SECTION_FIELDS),
         reporter=tuple((k, text(_form_value(case, k))) for k in _REPORTER_FIELDS),
         receivers=texts(case.receivers), participants=texts(case.participants), response=_response(case),
@@ -259,7 +261,7 @@ def case_detail(session: Session, case_id: str, today: date) -> CaseDetail | Non
         thread=tuple(_thread_item(case, m, raw) for m, raw in _messages(session, case)),
         reminders=tuple(ReminderItem(r.step, r.status, r.due_on, r.sent_at, texts(r.recipients), text(r.last_error))
                         for r in reminders),
-        corrections=corrections_of(session, case.id))
+        corrections=corrections_of(session, case.id), progress=progress_text(case))
 
 
 def message_id_of(session: Session, pk: int) -> str | None:

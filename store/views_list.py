@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, exists, func, not_, or_, select
 from sqlalchemy.orm import Session
 
-from store.models import Case, CaseReceiver
+from store.models import Case, CaseAnswer, CaseReceiver
 
 STATES = ("open", "partly", "answered", "overdue", "closed", "paused")
 
@@ -77,6 +77,9 @@ def _where(f: Any, today: date) -> list[ColumnElement[bool]]:
     if f.state:
         cond = state_filter(f.state, today)
         where.append(cond if cond is not None else Case.id.is_(None))
+    if f.confirm:
+        where.append(exists().where(CaseAnswer.case_pk == Case.id, or_(CaseAnswer.outcome_source.is_(None),
+                                                                       CaseAnswer.outcome_source != "set")))
     if f.relation:
         where.append(_overridden(Case.classification, "principal_relation") == f.relation)
     return where

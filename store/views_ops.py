@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from store.models import Case, Cursor, DigestRun, MailboxStatus, Message, Reminder, SetAsideMail
 from store.review import DISMISSED, needs_review
 from store.views import text
+from store.views_receivers import outcomes_to_confirm
 
 REVIEW_LIMIT = 500
 REMINDER_ATTENTION = ("unknown", "failed", "held", "sending")   # a person must look (notify/review.py)
@@ -82,6 +83,7 @@ class Overview:
     set_aside: int
     reminders_attention: int
     mailboxes_failing: int
+    outcomes_to_confirm: int = 0
 
 
 def overview(session: Session, today: date, week_start: datetime) -> Overview:
@@ -97,7 +99,8 @@ def overview(session: Session, today: date, week_start: datetime) -> Overview:
         reminders_attention=int(session.scalar(select(func.count()).select_from(Reminder)
                                                .where(Reminder.status.in_(REMINDER_ATTENTION))) or 0),
         mailboxes_failing=int(session.scalar(select(func.count()).select_from(MailboxStatus)
-                                             .where(MailboxStatus.error_count > 0)) or 0))
+                                             .where(MailboxStatus.error_count > 0)) or 0),
+        outcomes_to_confirm=outcomes_to_confirm(session))
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-"""The actions (POST, CSRF-checked, secretariat or admin): link, unlink, close/pause/reopen, set a field.
-Each goes through store/corrections.py, which records it as a Correction (who, when, old → new)."""
+"""The actions (POST, CSRF-checked, secretariat or admin): link, unlink, close/pause/reopen, set a field, a
+receiver (not) expected to answer, an answer's outcome.  Each goes through store/corrections.py or
+store/receiver_changes.py, which record it as a Correction (who, when, old → new)."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -8,7 +9,7 @@ from urllib.parse import quote
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
-from store import corrections, review, views
+from store import corrections, receiver_changes, review, views
 from store.corrections import CorrectionError
 from web import choices
 from web.app import Ctx
@@ -96,7 +97,28 @@ async def dismiss(ctx: Ctx) -> Response:
                       done="Mejlet är markerat som inte en avvikelse och visas inte längre här.")
 
 
+async def set_expected(ctx: Ctx) -> Response:
+    """A receiver not expected to answer (sent for information), or expected again."""
+    case_id, email, expected = ctx.request.path_params["case_id"].upper(), ctx.field("email"), ctx.field("expected")
+    if expected not in ("0", "1"):
+        return _back(f"/arenden/{case_id}", error="ange om mottagaren väntas svara")
+    return await _run(ctx, f"/arenden/{case_id}", receiver_changes.set_expected, case_id, email, expected == "1",
+                      _who(ctx), done="Mottagaren väntas svara igen." if expected == "1" else
+                      "Mottagaren väntas inte svara.")
+
+
+async def set_outcome(ctx: Ctx) -> Response:
+    """Confirm or change an answer's outcome (one of the rules' labels)."""
+    case_id, label = ctx.request.path_params["case_id"].upper(), ctx.field("outcome")
+
+    def work(session: Session, message_id: str) -> None:
+        receiver_changes.set_outcome(session, case_id, label, message_id, _who(ctx), ctx.web.rules)
+    return await _run(ctx, f"/arenden/{case_id}", _by_message(ctx, work), done="Svarets utfall är sparat.")
+
+
 ROUTES = [
+    ("POST", "/arenden/{case_id}/mottagare", "secretariat", set_expected),
+    ("POST", "/arenden/{case_id}/utfall", "secretariat", set_outcome),
     ("POST", "/arenden/{case_id}/status", "secretariat", set_status),
     ("POST", "/arenden/{case_id}/falt", "secretariat", set_field),
     ("POST", "/arenden/{case_id}/koppla", "secretariat", link),

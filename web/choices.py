@@ -26,11 +26,12 @@ class CaseChoices:
     themes: tuple[str, ...]
     relations: tuple[str, ...]
     outcomes: tuple[tuple[str, str], ...]       # (value stored, label shown)
+    answer_outcomes: tuple[str, ...] = ()       # an answer's outcome: the rules' labels
 
 
 def for_case(rules: Rules) -> CaseChoices:
     return CaseChoices(tuple(org_types(rules)), tuple(themes(rules)), CHOICES["principal_relation"],
-                       tuple((k, OUTCOMES[k]) for k in OUTCOME_KEYS))
+                       tuple((k, OUTCOMES[k]) for k in OUTCOME_KEYS), tuple(rules.outcome_labels))
 
 
 def allowed(rules: Rules, field: str, value: str) -> bool:

@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
-from store import views, views_ops
+from store import views, views_ops, views_receivers
 from store.fields import FIELDS
 from web import choices
 from web.app import STOCKHOLM, Ctx, forbidden, utcnow
@@ -79,6 +79,7 @@ def _filter(params: Any) -> views.CaseFilter:
     return views.CaseFilter(year=int(year) if year.isdigit() else None, state=params.get("status", ""),
                             org_type=params.get("org", ""), theme=params.get("tema", ""),
                             relation=params.get("relation", ""), q=params.get("q", "").strip()[:200],
+                            confirm=params.get("bekrafta") == "1",
                             sort=params.get("sort", "case_id"), descending=params.get("ordning") == "fallande")
 
 
@@ -105,11 +106,12 @@ async def case_page(ctx: Ctx) -> Response:
 
     def read() -> Any:
         with ctx.web.db.session() as session:
-            return views.case_detail(session, case_id, ctx.web.today())
-    detail = await ctx.db(read)
+            detail = views.case_detail(session, case_id, ctx.web.today())
+            return detail, views_receivers.receivers_of(session, detail.pk) if detail else None
+    detail, receivers = await ctx.db(read)
     if detail is None:
         return ctx.page("error.html", status=404, title="Hittades inte", message=f"Inget ärende {case_id}.")
-    return ctx.page("case.html", title=detail.row.case_id, d=detail, c=choices.for_case(ctx.web.rules),
+    return ctx.page("case.html", title=detail.row.case_id, d=detail, r=receivers, c=choices.for_case(ctx.web.rules),
                     text_fields=[f for f in FIELDS if f in choices.TEXT_FIELDS], notice=ctx.request.query_params
                     .get("klart", ""), error=ctx.request.query_params.get("fel", ""))
 

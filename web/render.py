@@ -11,8 +11,8 @@ from markupsafe import Markup
 from parsers.pnr import redact
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
-STATE_LABELS = {"open": "öppet", "partly": "delvis besvarat", "answered": "besvarat", "overdue": "försenat", "closed": "stängt",
-                "paused": "pausat"}
+STATE_LABELS = {"open": "öppet", "partly": "delvis besvarat", "answered": "besvarat", "overdue": "försenat",
+                "closed": "stängt", "paused": "pausat"}
 KIND_LABELS = {"deviation": "avvikelse", "answer": "svar", "follow_up": "uppföljning", "auto_reply": "autosvar",
                "other": "övrigt", "own": "eget utskick"}
 RULE_LABELS = {"references": "svarshuvuden (References)", "thread_index": "Outlook-tråd", "form_content":
@@ -29,7 +29,12 @@ FIELD_LABELS = {"event_type": "Typ av händelse", "units_involved": "Berörda ve
                 "themes": "Teman", "responded": "Besvarat", "response_outcome": "Utfall", "status": "Status",
                 "link": "Koppling", "description_answer": "Svar", "improvements": "Förbättringsåtgärder",
                 "received_date": "Datum för mottagande", "manager_name": "Svarande chef",
-                "manager_unit": "Svarande enhet", "manager_email": "Svarande chefs e-post", "outcome": "Utfall"}
+                "manager_unit": "Svarande enhet", "manager_email": "Svarande chefs e-post", "outcome": "Utfall",
+                "receiver": "Mottagare", "answer_receiver": "Svarets mottagare"}
+RECEIVER_STATE_LABELS = {"awaited": "väntar på svar", "answered": "har svarat", "not_expected": "väntas inte svara"}
+ATTRIBUTION_LABELS = {"sender": "avsändaren", "manager_email": "svarande chefs e-post", "manager_unit":
+                      "svarande enhet", "organisation": "organisationen", "only_receiver": "enda mottagaren",
+                      "manual": "manuellt", "added": "ny mottagare", "doubtful": "osäker", "none": "ingen"}
 RELATION_LABELS = {"between": "mellan huvudmän", "within": "inom huvudman"}
 ROLE_LABELS = {"reader": "läsare", "secretariat": "sekretariat", "admin": "administratör"}
 
@@ -57,5 +62,6 @@ def environment() -> Environment:
     env.filters.update(when=when, state=lambda s: STATE_LABELS.get(s, s), kind=lambda k: KIND_LABELS.get(k, k),
                        rule=lambda r: RULE_LABELS.get(r, r or "–"), label=lambda f: FIELD_LABELS.get(f, f),
                        relation=lambda r: RELATION_LABELS.get(r, r or "–"), role=lambda r: ROLE_LABELS.get(r, r),
-                       pnr=redact)
+                       receiver_state=lambda s: RECEIVER_STATE_LABELS.get(s, s),
+                       attribution=lambda a: ATTRIBUTION_LABELS.get(a, a), pnr=redact)
     return env
