@@ -3,9 +3,9 @@
     .venv/bin/python bench/web.py [--cases 10000] [--messages 100000] [--requests 200] [--db-url URL]
 
 Fills a fresh store (SQLite in a temporary folder unless --db-url names an empty PostgreSQL schema) with
-N cases and M messages by bulk insert (a tenth of the messages unlinked), then times `/arenden?ar=2026`,
-one `/arenden/{id}` page and `/granska` through the app in-process (starlette's TestClient, logged in),
-median and p95 over R requests each, beside a bare SELECT of the same rows in the same run.
+N cases (with their receivers) and M messages by bulk insert (a tenth of the messages unlinked), then times
+`/arenden?ar=2026`, one `/arenden/{id}` page and `/granska` through the app in-process (starlette's TestClient,
+logged in), median and p95 over R requests each, beside a bare SELECT of the same rows in the same run.
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from config.rules import default_rules  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from store import users  # noqa: E402
 from store.db import Database  # noqa: E402
-from store.models import Case, Message, RawBlob  # noqa: E402
+from store.models import Case, CaseReceiver, Message, RawBlob  # noqa: E402
 from tests import web_support as ws  # noqa: E402
 
 EVENTS = ["Uteblivet SIP-möte", "Bristande informationsöverföring", "Remiss avvisad", "Sen kallelse"]
@@ -65,6 +65,11 @@ def _message(j: int, cases: int, start: datetime) -> dict[str, Any]:
             "form": None, "body_excerpt": "Hej"}
 
 
+def _receivers(i: int) -> list[dict[str, Any]]:
+    first = {"case_pk": i + 1, "email": f"b{i}@sll.se", "state": "answered" if i % 3 == 0 else "awaited"}
+    return [first, {"case_pk": i + 1, "email": f"c{i}@sll.se", "state": "awaited"}] if i % 5 == 0 else [first]
+
+
 def fill(db: Database, cases: int, messages: int) -> None:
     start = datetime(2026, 1, 1, 8, tzinfo=UTC)
     raw = b"From: b@sll.se\r\nSubject: x\r\n\r\nHej\r\n"
@@ -72,6 +77,8 @@ def fill(db: Database, cases: int, messages: int) -> None:
         s.add(RawBlob(sha256="0" * 64, size=len(raw), data=raw, stored_at=start))
         for lo in range(0, cases, 2000):
             s.execute(insert(Case), [_case(i, start) for i in range(lo, min(cases, lo + 2000))])
+        for lo in range(0, cases, 2000):            # one receiver each, two for every fifth case
+            s.execute(insert(CaseReceiver), [r for i in range(lo, min(cases, lo + 2000)) for r in _receivers(i)])
         for lo in range(0, messages, 5000):
             s.execute(insert(Message), [_message(j, cases, start) for j in range(lo, min(messages, lo + 5000))])
         users.add_user(s, "bench", "secretariat", ws.PASSWORD)

@@ -186,7 +186,8 @@ def send_digest(app: AppContext, as_of: date, out_path: Path | None = None, send
         digest = dg.collect(session, as_of)
     if out_path is not None:
         src = dg.data_uri(dg.chart_png(digest.year)) if digest.year else ""
-        out_path.write_text(dg.render_html(digest, src, app.settings.digest.templates_dir), encoding="utf-8")
+        out_path.write_text(dg.render_html(digest, src, app.settings.digest.templates_dir,
+                                                app.settings.web.base_url), encoding="utf-8")
     sent_to: tuple[str, ...] = ()
     if send:
         msg = dg.build_mail(digest, app.settings, datetime.now(UTC), app.rules.message_id_domain)
@@ -205,7 +206,8 @@ def digest_cmd(ctx: typer.Context,
     """The weekly digest for the secretariat (Swedish HTML with a plain-text alternative)."""
     app: AppContext = ctx.obj
     if out_file is None and not send:
-        say(dg.render_text(_collect(app, _parse_day(as_of)), app.settings.digest.templates_dir))
+        say(dg.render_text(_collect(app, _parse_day(as_of)), app.settings.digest.templates_dir,
+                           app.settings.web.base_url))
         return
     try:
         result = send_digest(app, _parse_day(as_of), out_file, send)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -58,6 +59,7 @@ PROBLEM_LABELS = {
 REMINDER_LABELS = {"unknown": "påminnelse kanske skickad (kontrollera)", "failed": "påminnelse misslyckades",
                    "held": "påminnelse stoppad – för många mottagare (granska)"}
 STEP_LABELS = {"notice": "förvarning", "first": "påminnelse 1", "second": "påminnelse 2", "escalation": "eskalering"}
+CASE_ID = re.compile(r"BUS-\d{4}-\d{4,}")
 MONTHS = ("jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
 
 
@@ -236,16 +238,19 @@ def chart_png(stats: YearSoFar) -> bytes:
     return buf.getvalue()
 
 
-def _context(d: Digest, chart_src: str) -> dict[str, object]:
-    return {"d": d, "y": d.year, "chart_src": chart_src, "week": d.start.isocalendar().week}
+def _context(d: Digest, chart_src: str, base_url: str) -> dict[str, object]:
+    """`base`: the web pages' address (settings web.base_url) without a trailing slash; "" for no links."""
+    base = base_url.strip().rstrip("/") if base_url.strip().startswith(("https://", "http://")) else ""
+    return {"d": d, "y": d.year, "chart_src": chart_src, "week": d.start.isocalendar().week, "base": base,
+            "is_case": CASE_ID.fullmatch}
 
 
-def render_html(d: Digest, chart_src: str, templates_dir: str = "") -> str:
-    return template_env(templates_dir).get_template("digest.html.j2").render(_context(d, chart_src))
+def render_html(d: Digest, chart_src: str, templates_dir: str = "", base_url: str = "") -> str:
+    return template_env(templates_dir).get_template("digest.html.j2").render(_context(d, chart_src, base_url))
 
 
-def render_text(d: Digest, templates_dir: str = "") -> str:
-    return template_env(templates_dir).get_template("digest.txt.j2").render(_context(d, ""))
+def render_text(d: Digest, templates_dir: str = "", base_url: str = "") -> str:
+    return template_env(templates_dir).get_template("digest.txt.j2").render(_context(d, "", base_url))
 
 
 def data_uri(png: bytes) -> str:
@@ -269,8 +274,9 @@ def build_mail(d: Digest, settings: Settings, now: datetime, domain: str) -> Ema
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-Auto-Response-Suppress"] = "OOF, AutoReply"
     msg["X-Busavvik"] = "digest"   # parsers/ownmail.py: a copy or bounce of it is our own mail
-    msg.set_content(render_text(d, settings.digest.templates_dir), charset="utf-8")
-    msg.add_alternative(render_html(d, f"cid:{cid[1:-1]}", settings.digest.templates_dir), subtype="html",
+    base = settings.web.base_url
+    msg.set_content(render_text(d, settings.digest.templates_dir, base), charset="utf-8")
+    msg.add_alternative(render_html(d, f"cid:{cid[1:-1]}", settings.digest.templates_dir, base), subtype="html",
                         charset="utf-8")
     html_part = msg.get_body(("html",))
     if png and isinstance(html_part, EmailMessage):
