@@ -67,7 +67,7 @@ def list_columns(today: date, search: bool) -> tuple[Any, ...]:
 
 def _sort(sort: str, today: date) -> tuple[Any, ...]:
     return {"received": (Case.first_received,), "due": (Case.response_due,), "state": (state_sql(today),),
-            "event_type": (func.lower(_overridden(Case.form, "event_type")),)}.get(sort, (Case.year,))
+            "event_type": (func.lower(_overridden(Case.form, "event_type")),)}.get(sort, (Case.year, Case.seq))
 
 
 def _where(f: Any, today: date) -> list[ColumnElement[bool]]:
@@ -96,8 +96,7 @@ def page_rows(session: Session, f: Any, today: date, offset: int, limit: int | N
         rows.sort(key=lambda r: sort_key(r, f.sort), reverse=f.descending)
         return [replace(r, description="") for r in rows[offset:None if limit is None else offset + limit]], len(rows)
     total = int(session.scalar(select(func.count()).select_from(Case).where(*_where(f, today))) or 0)
-    order = [*(c.desc() if f.descending else c for c in _sort(f.sort, today)),
-             Case.case_id.desc() if f.descending else Case.case_id]
+    order = [c.desc() if f.descending else c for c in (*_sort(f.sort, today), Case.id)]
     query = query.order_by(*order).offset(offset)
     if limit is not None:
         query = query.limit(limit)
