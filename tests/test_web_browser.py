@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from config.rules import Rules
 from store.db import Database
 from tests import browser
 from tests import web_support as ws
-from tests.test_web_server import ROOT, _command, _free_port
 
 pytestmark = pytest.mark.integration
 USER, PASSWORD = "sara", "sara-lösen-1"
@@ -45,32 +42,12 @@ def server(chromium: str, tmp_path: Path, rules: Rules) -> Iterator[str]:
     cfg.write_text(f'[database]\nurl = "{url}"\n')
     env = {k: v for k, v in os.environ.items() if not k.startswith("BUSAVVIK_")}
     env["BUSAVVIK_WEB_SECRET"] = "browser-test-secret-for-cookies"
-    cli = [*_command(), "--config", str(cfg)]
+    cli = [*ws.command(), "--config", str(cfg)]
     added = subprocess.run([*cli, "user", "add", USER, "--role", "secretariat", "--password-stdin"],
-                           input=PASSWORD + "\n", env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+                           input=PASSWORD + "\n", env=env, cwd=ws.ROOT, capture_output=True, text=True, timeout=60)
     assert added.returncode == 0, added.stderr
-    port = _free_port()
-    proc = subprocess.Popen([*cli, "web", "--host", "127.0.0.1", "--port", str(port)], env=env, cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(proc, base)
+    with ws.web_server(cfg, env) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-
-
-def _wait_healthy(proc: subprocess.Popen[str], base: str) -> None:
-    for _ in range(300):                                    # up to ~30 s for the process to listen
-        if proc.poll() is not None:
-            raise AssertionError(f"busavvik web ended: {proc.stdout.read() if proc.stdout else ''}")
-        try:
-            if httpx.get(base + "/healthz", timeout=1).text == "ok":
-                return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise AssertionError("busavvik web did not answer /healthz")
 
 
 class Round:

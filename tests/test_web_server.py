@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,19 +15,7 @@ from config.rules import Rules
 from store.db import Database
 from tests import web_support as ws
 
-ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.integration
-
-
-def _command() -> list[str]:
-    script = Path(sys.executable).with_name("busavvik")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "busavvik.cli"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -46,30 +31,14 @@ def config(db_url: str, tmp_path: Path, rules: Rules) -> Iterator[tuple[Path, di
 
 
 def _cli(cfg: Path, env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*_command(), "--config", str(cfg), *args], input=stdin, env=env, cwd=ROOT,
+    return subprocess.run([*ws.command(), "--config", str(cfg), *args], input=stdin, env=env, cwd=ws.ROOT,
                           capture_output=True, text=True, timeout=120)
 
 
 @pytest.fixture
 def server(config: tuple[Path, dict[str, str]]) -> Iterator[str]:
-    cfg, env = config
-    port = _free_port()
-    proc = subprocess.Popen([*_command(), "--config", str(cfg), "web", "--host", "127.0.0.1", "--port", str(port)],
-                            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):                                     # up to ~30 s for the process to listen
-            if proc.poll() is not None:
-                raise AssertionError(f"busavvik web ended: {proc.stdout.read() if proc.stdout else ''}")
-            try:
-                if httpx.get(base + "/healthz", timeout=1).text == "ok":
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
+    with ws.web_server(*config) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def test_user_commands(config: tuple[Path, dict[str, str]]) -> None:

@@ -3,8 +3,6 @@ the real `busavvik web` process: mapped user, mapped group, unmapped user, tampe
 from __future__ import annotations
 
 import os
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,6 @@ from config.rules import default_rules
 from store.db import Database
 from store.models import Correction
 from tests import web_support as ws
-from tests.test_web_server import ROOT, _command, _free_port
 
 pytestmark = pytest.mark.integration
 CLIENT_ID = "busavvik-test-client"
@@ -47,27 +44,14 @@ def server(provider: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     db_url = f"sqlite:///{tmp / 'busavvik.db'}"
     database = Database(db_url)
     ws.load(database, default_rules())
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    (tmp / "busavvik.toml").write_text(_config(db_url, provider, base))
+    port = ws.free_port()
+    (tmp / "busavvik.toml").write_text(_config(db_url, provider, f"http://127.0.0.1:{port}"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("BUSAVVIK_")}
     env |= {"BUSAVVIK_WEB_SECRET": "test-secret-for-signing-cookies", "BUSAVVIK_TEST_OIDC_SECRET": "s3cret"}
-    proc = subprocess.Popen([*_command(), "--config", str(tmp / "busavvik.toml"), "web", "--host", "127.0.0.1",
-                             "--port", str(port)], env=env, cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
     try:
-        for _ in range(300):
-            if proc.poll() is not None:
-                raise AssertionError(f"busavvik web ended: {proc.stdout.read() if proc.stdout else ''}")
-            try:
-                if httpx.get(base + "/healthz", timeout=1).text == "ok":
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        yield base, database
+        with ws.web_server(tmp / "busavvik.toml", env, port) as base:
+            yield base, database
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
         database.dispose()
 
 

@@ -3,9 +3,17 @@ unlinked mail; accounts of each role; a logged-in TestClient."""
 from __future__ import annotations
 
 import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timezone
+from pathlib import Path
 from typing import Any
 
+import httpx
 from starlette.testclient import TestClient
 
 from busavvik.pipeline import Pipeline
@@ -24,6 +32,49 @@ PNR = "19121212-1212"                  # Luhn-valid: must never appear on a page
 HOSTILE = "<script>alert('x')</script> Uteblivet möte"
 PASSWORD = "rätt-lösenord-1"
 TODAY = date(2026, 6, 1)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def command() -> list[str]:
+    """The `busavvik` console script of this interpreter (else `python -m busavvik.cli`)."""
+    script = Path(sys.executable).with_name("busavvik")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "busavvik.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def web_server(config: Path, env: dict[str, str], port: int | None = None) -> Iterator[str]:
+    """`busavvik --config CONFIG web` as a real process (on `port`, else a free one); yields its base URL once
+    /healthz answers, and stops it afterwards."""
+    port = port or free_port()
+    proc = subprocess.Popen([*command(), "--config", str(config), "web", "--host", "127.0.0.1", "--port", str(port)],
+                            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(proc, base)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _wait_healthy(proc: subprocess.Popen[str], base: str) -> None:
+    for _ in range(300):                                    # up to ~30 s for the process to listen
+        if proc.poll() is not None:
+            raise AssertionError(f"busavvik web ended: {proc.stdout.read() if proc.stdout else ''}")
+        try:
+            if httpx.get(base + "/healthz", timeout=1).text == "ok":
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError("busavvik web did not answer /healthz")
 
 
 def _when(month: int, day: int) -> datetime:
