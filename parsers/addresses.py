@@ -39,7 +39,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 @lru_cache(maxsize=1)
 def _addr_spec() -> re.Pattern[str]:
-    """Compiled on first use: its large character classes take ~0.1 s to compile, which a command that reads
+    """Compiled on first use: its large character classes take ~30 ms to compile, which a command that reads
     no mail (e.g. `rules check`) should not pay at start-up."""
     return re.compile(_ADDR_SPEC)
 
