@@ -12,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from store import corrections, receiver_changes, review, views
 from store.corrections import CorrectionError
 from web import choices
-from web.app import Ctx
+from web.context import Ctx
 
 MULTI = ("receiver_org_types", "themes")
 

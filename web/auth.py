@@ -136,3 +136,8 @@ class Throttle:
 
 def may(role: str, needed: str) -> bool:
     return ROLE_RANK.get(role, -1) >= ROLE_RANK[needed]
+
+
+def safe_next(target: str) -> str:
+    """Where to go after login: a path on this site only (no //host, no backslash)."""
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"

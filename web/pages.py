@@ -11,20 +11,16 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from store import views, views_ops, views_receivers
 from store.fields import FIELDS
 from web import choices
-from web.app import STOCKHOLM, Ctx, forbidden, utcnow
-from web.auth import SessionData, same_origin
+from web.auth import SessionData, safe_next, same_origin
+from web.context import STOCKHOLM, Ctx, forbidden, utcnow
 
 PAGE_SIZE = 50
-
-
-def _safe_next(target: str) -> str:
-    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
 
 
 async def login_form(ctx: Ctx) -> Response:
     if ctx.account is not None:
         return RedirectResponse("/", status_code=303)
-    return ctx.page("login.html", next=_safe_next(ctx.request.query_params.get("next", "/")), error="")
+    return ctx.page("login.html", next=safe_next(ctx.request.query_params.get("next", "/")), error="")
 
 
 async def login(ctx: Ctx) -> Response:
@@ -37,7 +33,7 @@ async def login(ctx: Ctx) -> Response:
         return forbidden(ctx, "Formuläret saknar en giltig säkerhetstoken (CSRF). Ladda om sidan.")
     name, password = ctx.field("username"), ctx.form.get("password") if ctx.form is not None else ""
     address = ctx.request.client.host if ctx.request.client else "?"
-    target = _safe_next(ctx.field("next") or "/")
+    target = safe_next(ctx.field("next") or "/")
     wait = ctx.web.throttle.wait_seconds(name, address)
     if wait > 0:
         return ctx.page("login.html", status=429, next=target,

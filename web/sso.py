@@ -26,8 +26,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from config.settings import OidcSettings
-from web.app import Ctx
-from web.auth import SessionData
+from web.auth import SessionData, safe_next
+from web.context import Ctx
 
 FLOW_COOKIE = "busavvik_sso"
 FLOW_SECONDS = 600                  # the user has ten minutes at the provider
@@ -168,7 +168,6 @@ def _error(ctx: Ctx, exc: SsoError) -> Response:
 
 async def start(ctx: Ctx) -> Response:
     """To the provider, with state, nonce and the PKCE challenge; they wait in a signed cookie."""
-    from web.pages import _safe_next
 
     oidc: Oidc = ctx.web.oidc
     try:
@@ -182,7 +181,7 @@ async def start(ctx: Ctx) -> Response:
                        "code_challenge": _b64(hashlib.sha256(verifier.encode()).digest())})
     response = RedirectResponse(provider.authorize + ("&" if "?" in provider.authorize else "?") + query,
                                 status_code=303)
-    target = _safe_next(ctx.request.query_params.get("next", "/"))
+    target = safe_next(ctx.request.query_params.get("next", "/"))
     response.set_cookie(FLOW_COOKIE, oidc.flow_cookie({"s": state, "n": nonce, "v": verifier, "t": target}),
                         max_age=FLOW_SECONDS, path="/", httponly=True, samesite="lax",
                         secure=oidc.secure or ctx.request.url.scheme == "https")

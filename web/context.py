@@ -1,0 +1,78 @@
+"""What every handler is handed: the application's shared state (WebApp) and one request past the gate (Ctx)."""
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from config.rules import Rules
+from config.settings import Settings
+from store.db import Database
+from store.users import Account, active_account
+from web.auth import SessionData, Sessions, Throttle
+from web.render import STOCKHOLM, environment
+
+
+@dataclass
+class WebApp:
+    """What the handlers share: the store, the settings and rules, sessions, throttle, templates."""
+    db: Database
+    settings: Settings
+    rules: Rules
+    sessions: Sessions
+    throttle: Throttle = field(default_factory=Throttle)
+    today: Callable[[], date] = field(default=lambda: datetime.now(STOCKHOLM).date())
+    env: Any = field(default_factory=environment)
+
+    oidc: Any = None                    # web.sso.Oidc when [web.oidc] is set
+
+    def account(self, data: SessionData) -> Account | None:
+        if not data.user:
+            return None
+        if data.sso:                    # the role from today's [web.oidc]: a mapping removed ends the session
+            role = self.oidc.settings.role_for(data.user, data.groups) if self.oidc is not None else None
+            return Account(data.user, role, "sso") if role else None
+        with self.db.session() as session:
+            account = active_account(session, data.user)
+        return account if account is not None and account.stamp == data.stamp else None
+
+
+@dataclass
+class Ctx:
+    """One request past the gate."""
+    request: Request
+    web: WebApp
+    session: SessionData
+    account: Account | None
+    form: FormData | None = None
+
+    def page(self, template: str, status: int = 200, **values: Any) -> HTMLResponse:
+        html = self.web.env.get_template(template).render(account=self.account, csrf=self.session.csrf,
+                                                          path=self.request.url.path,
+                                                          now_year=self.web.today().year,
+                                                          sso=self.web.oidc is not None, **values)
+        return HTMLResponse(html, status_code=status)
+
+    def field(self, name: str) -> str:
+        value = self.form.get(name) if self.form is not None else None
+        return value.strip() if isinstance(value, str) else ""
+
+    async def db(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return await run_in_threadpool(fn, *args)
+
+
+Handler = Callable[[Ctx], Awaitable[Response]]
+
+
+def forbidden(ctx: Ctx, why: str) -> Response:
+    return ctx.page("error.html", status=403, title="Åtkomst nekad", message=why)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
