@@ -1,16 +1,11 @@
-"""Turning parser records into JSON-able dicts for the store, and the form fingerprint."""
+"""The typed form and the JSON dict the store keeps of it, both ways.  Pure: no I/O."""
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import re
 from datetime import date
-from functools import lru_cache
 from typing import Any
 
 from parsers.types import FormData
-
-_WORD = re.compile(r"[\w]+", re.UNICODE)
 
 
 def form_to_dict(form: FormData) -> dict[str, Any]:
@@ -27,23 +22,10 @@ def form_to_dict(form: FormData) -> dict[str, Any]:
     return out
 
 
-@lru_cache(maxsize=256)
-def _norm(text: str | None) -> str:
-    """Words, case-folded; remembered, as a form's description is normalised for both fingerprints, when
-    the message is linked and again when its case is opened."""
-    return " ".join(_WORD.findall((text or "").casefold()))
-
-
-def _digest(*parts: str) -> str:
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
-
-
-def fingerprint(form: dict[str, Any]) -> str:
-    """Sections 1–3: event type, description, reporting unit, report date (normalised)."""
-    return _digest(_norm(form.get("event_type")), _norm(form.get("description")),
-                   _norm(form.get("reporter_unit")), str(form.get("reported_date") or ""))
-
-
-def text_fingerprint(form: dict[str, Any]) -> str:
-    """A looser key: the description alone (a reply may retype the header fields)."""
-    return _digest(_norm(form.get("description")))
+def form_from_dict(form: dict[str, Any]) -> FormData:
+    """A stored form back as the typed one (dates and the units as the parser gives them)."""
+    values = dict(form)
+    for key in ("reported_date", "response_received_date"):
+        values[key] = date.fromisoformat(values[key]) if values.get(key) else None
+    values["units_involved"] = tuple(values.get("units_involved") or ())
+    return FormData(**values)

@@ -1,15 +1,19 @@
-"""Linking a message to its case: a pure decision over evidence gathered by queries (docs/ARCHITECTURE.md order)."""
+"""The linking rules, their order and the decision (docs/ARCHITECTURE.md, "Linking rules, in order").
+
+The rules ask an `EvidenceSource` for the cases a key points to; two sources answer them:
+store/link_queries.py `QueryEvidence` (queries, one message at a time) and store/link_batch_index.py
+`BatchIndex` (an ingest batch: what the store held, fetched per chunk, plus what the batch added).
+`gather` runs the rules in order and stops at the first that finds something; `decide` picks the case.
+"""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
-from store.models import Case, Message, Reminder
+from store.models import Case
 
 _WORDS = re.compile(r"\w+")
 CASE_ID_RE = re.compile(r"\bBUS-(\d{4})-(\d{4})\b", re.IGNORECASE)
@@ -18,30 +22,8 @@ CaseRef = int | Case  # a case's id, or the row itself
 
 
 @dataclass(frozen=True)
-class Evidence:
-    """Cases each rule would link to, in rule order: ids from `gather`, Case rows from store/batchlink.py."""
-    references: tuple[CaseRef, ...] = ()
-    thread_index: tuple[CaseRef, ...] = ()
-    form_content: tuple[CaseRef, ...] = ()
-    case_id: tuple[CaseRef, ...] = ()
-    subject: tuple[CaseRef, ...] = ()
-
-
-RULE_ORDER = ("references", "thread_index", "form_content", "case_id", "subject")
-
-
-def decide(evidence: Evidence) -> tuple[CaseRef | None, str | None]:
-    """The first rule with a candidate wins; within a rule, the most recent case (last listed)."""
-    for rule in RULE_ORDER:
-        candidates: tuple[CaseRef, ...] = getattr(evidence, rule)
-        if candidates:
-            return candidates[-1], rule
-    return None, None
-
-
-@dataclass(frozen=True)
 class Probe:
-    """What the linker needs to know about a message."""
+    """What the linker knows of the new message."""
     message_pk: int | None
     refs: tuple[str, ...]
     thread_guid: str | None
@@ -55,26 +37,41 @@ class Probe:
     new_report: bool = False   # a form with sections 1–3 and no answer: only exact evidence may link it
 
 
-def _by_refs(session: Session, probe: Probe) -> tuple[int, ...]:
-    if not probe.refs:
-        return ()
-    rows = session.execute(select(Message.case_pk, Message.message_id)
-                           .where(Message.message_id.in_(probe.refs), Message.case_pk.is_not(None))).all()
-    own = [(pk, mid.strip("<>").lower()) for pk, mid in session.execute(
-        select(Reminder.case_pk, Reminder.message_id)
-        .where(func.lower(Reminder.message_id).in_([f"<{ref}>" for ref in probe.refs]))).all()]
-    order = {ref: i for i, ref in enumerate(probe.refs)}
-    found = sorted([*rows, *own], key=lambda r: order.get(r[1], -1))  # nearest ancestor last
-    return tuple(r[0] for r in found if r[0] is not None)
+@dataclass(frozen=True)
+class Evidence:
+    """Cases each rule would link to, in rule order; within a rule the most recent case is last."""
+    references: tuple[CaseRef, ...] = ()
+    thread_index: tuple[CaseRef, ...] = ()
+    form_content: tuple[CaseRef, ...] = ()
+    case_id: tuple[CaseRef, ...] = ()
+    subject: tuple[CaseRef, ...] = ()
 
 
-def _by_thread(session: Session, probe: Probe) -> tuple[int, ...]:
-    if not probe.thread_guid:
-        return ()
-    q = (select(Message.case_pk).where(Message.thread_index_guid == probe.thread_guid,
-                                       Message.case_pk.is_not(None), Message.id != (probe.message_pk or -1))
-         .order_by(Message.id))
-    return tuple(pk for pk in session.scalars(q) if pk is not None)
+class EvidenceSource(Protocol):
+    """The look-ups the rules need.  Every answer is in the order `decide` relies on: by case id (that is
+    by insertion), except where said otherwise."""
+
+    def by_references(self, refs: tuple[str, ...]) -> tuple[CaseRef, ...]:
+        """Cases of stored messages and of our reminders with these Message-IDs, nearest ancestor last."""
+
+    def by_thread(self, guid: str, message_pk: int | None) -> tuple[CaseRef, ...]:
+        """Cases of other messages of this Outlook conversation, in message order."""
+
+    def by_fingerprint(self, keys: tuple[str, ...]) -> Sequence[Case]:
+        """Cases whose sections 1–3 have one of these fingerprints."""
+
+    def by_text_fingerprint(self, keys: tuple[str, ...]) -> tuple[CaseRef, ...]:
+        """Cases whose description has one of these fingerprints."""
+
+    def received_around(self, date: datetime | None) -> Sequence[Case]:
+        """Cases first received within the subject window before `date` (all cases without a date),
+        by first received."""
+
+    def by_case_id(self, ids: tuple[str, ...]) -> tuple[CaseRef, ...]:
+        """Cases with these case ids (BUS-yyyy-nnnn)."""
+
+    def by_subject(self, normalised_subject: str) -> Sequence[Case]:
+        """Cases with this normalised subject, by first received."""
 
 
 # Who reports and about whom: two forms with the same event, text and date but another contact, manager
@@ -95,25 +92,11 @@ def same_reporter(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
     return all(_field_words(a.get(k)) == _field_words(b.get(k)) for k in REPORTER_FIELDS)
 
 
-def _by_form(session: Session, probe: Probe) -> tuple[int, ...]:
-    """Exact sections 1–3 (for a new report also the same reporter); for an answer form also the
-    description alone, then a similar form."""
-    exact: list[Case] = list(session.scalars(select(Case).where(Case.fingerprint.in_(probe.fingerprints))
-                                             .order_by(Case.id))) if probe.fingerprints else []
-    found = tuple(c.id for c in reporter_first(probe, exact))
-    if found or probe.new_report:
-        return found
-    if probe.text_fingerprints:
-        found = tuple(session.scalars(select(Case.id).where(Case.text_fingerprint.in_(probe.text_fingerprints))
-                                      .order_by(Case.id)))
-    return found or _by_similar_form(session, probe)
-
-
-def reporter_first(probe: Probe, cases: list[Case]) -> list[Case]:
+def reporter_first(probe: Probe, cases: Sequence[Case]) -> list[Case]:
     """Of the cases with the probe's sections 1–3: a new report only joins one with the same reporter;
     an answer goes to such a one when there is one (two units reported the same event separately)."""
     same = [c for c in cases if same_reporter(probe.form, c.form)]
-    return same if same or probe.new_report else cases
+    return same if same or probe.new_report else list(cases)
 
 
 def _tokens(text: Any) -> set[str]:
@@ -133,31 +116,6 @@ def similar_forms(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return close_text + _same(a, b, "reporter_unit") + same_date + _same(a, b, "event_type") >= 2
 
 
-def _by_similar_form(session: Session, probe: Probe) -> tuple[int, ...]:
-    if not probe.form or not (probe.form.get("description") or probe.form.get("reported_date")):
-        return ()
-    q = select(Case).order_by(Case.first_received)
-    if probe.date is not None:
-        q = q.where(Case.first_received <= probe.date + timedelta(days=1),
-                    Case.first_received >= probe.date - SUBJECT_WINDOW)
-    return tuple(c.id for c in session.scalars(q) if similar_forms(probe.form, c.form or {}))
-
-
-def _by_case_id(session: Session, probe: Probe) -> tuple[int, ...]:
-    ids = tuple(dict.fromkeys(f"BUS-{y}-{n}" for y, n in CASE_ID_RE.findall(probe.subject)))
-    if not ids:
-        return ()
-    return tuple(session.scalars(select(Case.id).where(Case.case_id.in_(ids)).order_by(Case.id)))
-
-
-def _by_subject(session: Session, probe: Probe) -> tuple[int, ...]:
-    if not probe.normalised_subject or not probe.sender:
-        return ()
-    cases = session.scalars(select(Case).where(Case.normalised_subject == probe.normalised_subject)
-                            .order_by(Case.first_received)).all()
-    return tuple(case.id for case in cases if subject_matches(probe, case))
-
-
 def subject_matches(probe: Probe, case: Case) -> bool:
     """The subject rule's participant and time check."""
     if probe.sender not in (case.participants or []):
@@ -166,16 +124,75 @@ def subject_matches(probe: Probe, case: Case) -> bool:
                               <= case.first_received + SUBJECT_WINDOW)
 
 
-def gather(session: Session, probe: Probe) -> Evidence:
-    """Run the rule queries lazily: stop at the first rule that finds something.  A new report (a form
-    with sections 1–3 and no answer) is never tied to a case by its subject alone: reporters send many
-    deviations with the same subject."""
-    found: dict[str, tuple[int, ...]] = {}
-    rules = [("references", _by_refs), ("thread_index", _by_thread), ("form_content", _by_form)]
-    if not probe.new_report:
-        rules += [("case_id", _by_case_id), ("subject", _by_subject)]
-    for rule, query in rules:
-        found[rule] = query(session, probe)
-        if found[rule]:
+def case_ids(subject: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(f"BUS-{y}-{n}" for y, n in CASE_ID_RE.findall(subject)))
+
+
+# -- the rules ------------------------------------------------------------------------------------------
+def _references(source: EvidenceSource, probe: Probe) -> tuple[CaseRef, ...]:
+    return source.by_references(probe.refs) if probe.refs else ()
+
+
+def _thread_index(source: EvidenceSource, probe: Probe) -> tuple[CaseRef, ...]:
+    return source.by_thread(probe.thread_guid, probe.message_pk) if probe.thread_guid else ()
+
+
+def _form_content(source: EvidenceSource, probe: Probe) -> tuple[CaseRef, ...]:
+    """Exact sections 1–3 (for a new report also the same reporter); for an answer form also the
+    description alone, then a similar form."""
+    exact = source.by_fingerprint(probe.fingerprints) if probe.fingerprints else ()
+    found: tuple[CaseRef, ...] = tuple(reporter_first(probe, exact))
+    if found or probe.new_report:
+        return found
+    if probe.text_fingerprints:
+        found = source.by_text_fingerprint(probe.text_fingerprints)
+    return found or _similar_form(source, probe)
+
+
+def _similar_form(source: EvidenceSource, probe: Probe) -> tuple[CaseRef, ...]:
+    form = probe.form
+    if not form or not (form.get("description") or form.get("reported_date")):
+        return ()
+    return tuple(c for c in source.received_around(probe.date) if similar_forms(form, c.form or {}))
+
+
+def _case_id(source: EvidenceSource, probe: Probe) -> tuple[CaseRef, ...]:
+    ids = case_ids(probe.subject)
+    return source.by_case_id(ids) if ids else ()
+
+
+def _subject(source: EvidenceSource, probe: Probe) -> tuple[CaseRef, ...]:
+    if not probe.normalised_subject or not probe.sender:
+        return ()
+    return tuple(c for c in source.by_subject(probe.normalised_subject) if subject_matches(probe, c))
+
+
+Rule = Callable[[EvidenceSource, Probe], tuple[CaseRef, ...]]
+RULES: tuple[tuple[str, Rule], ...] = (("references", _references), ("thread_index", _thread_index),
+                                       ("form_content", _form_content), ("case_id", _case_id),
+                                       ("subject", _subject))
+RULE_ORDER = tuple(name for name, _rule in RULES)
+EXACT_RULES = ("references", "thread_index", "form_content")
+
+
+def gather(source: EvidenceSource, probe: Probe) -> Evidence:
+    """Run the rules lazily: stop at the first rule that finds something.  A new report (a form with
+    sections 1–3 and no answer) is never tied to a case by its case id or subject alone: reporters send
+    many deviations with the same subject."""
+    found: dict[str, tuple[CaseRef, ...]] = {}
+    for name, rule in RULES:
+        if probe.new_report and name not in EXACT_RULES:
+            break
+        found[name] = rule(source, probe)
+        if found[name]:
             break
     return Evidence(**found)
+
+
+def decide(evidence: Evidence) -> tuple[CaseRef | None, str | None]:
+    """The first rule with a candidate wins; within a rule, the most recent case (last listed)."""
+    for rule in RULE_ORDER:
+        candidates: tuple[CaseRef, ...] = getattr(evidence, rule)
+        if candidates:
+            return candidates[-1], rule
+    return None, None

@@ -18,8 +18,8 @@ from busavvik.pipeline import Pipeline
 from config.rules import Rules
 from ingest.files import open_source
 from ingest.types import RawMessage
-from store.batchlink import BatchIndex
 from store.db import Database
+from store.link_batch_index import BatchIndex
 from store.models import Case, Message
 from tests.corpus import write_corpus
 from tests.support.busmail import realistic_bus_messages
