@@ -64,8 +64,8 @@ class EvidenceSource(Protocol):
         """Cases whose description has one of these fingerprints."""
 
     def received_around(self, date: datetime | None) -> Sequence[Case]:
-        """Cases first received within the subject window before `date` (all cases without a date),
-        by first received."""
+        """Cases first received from the subject window before `date` to a day after it (all cases when
+        there is no date), by first received."""
 
     def by_case_id(self, ids: tuple[str, ...]) -> tuple[CaseRef, ...]:
         """Cases with these case ids (BUS-yyyy-nnnn)."""
