@@ -274,7 +274,7 @@ def idle_folder(server: DovecotServer, work: Path, size: int, repeats: int) -> I
     from bench.imap_raw import load, small_message
     from busavvik.poll import poll_once
     from ingest.types import FolderCursor
-    from store.repo import set_cursor
+    from store.message_rows import set_cursor
     user, password = f"idle{size}", f"idle-{size}-password"
     server.add_user(user, password)
     load(server, (small_message(i) for i in range(size)), user=user)

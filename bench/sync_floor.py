@@ -62,8 +62,8 @@ def floor_pipeline(mode: str, db: Any, rules: Any) -> Any:
 
     from busavvik.pipeline import Pipeline, _Item
     from busavvik.stats import IngestStats
+    from store.message_rows import now
     from store.models import RawBlob
-    from store.repo import now
 
     class Floor(Pipeline):
         def ingest_batch(self, session: Session, raws: Iterable[RawMessage],

@@ -21,14 +21,14 @@ from sqlalchemy.orm import Session
 from busavvik.stats import IngestStats
 from config.rules import Rules
 from ingest.types import RawMessage
+from parsers.form_record import form_to_dict
 from parsers.pool import ParseBudget, Parsed, ParserPool, Pending
-from store.batchlink import BatchIndex
 from store.db import Database
-from store.link import Probe
-from store.linking import link_message, probe_for, relink_others
+from store.link_batch_index import BatchIndex
+from store.link_message import link_message, probe_for, relink_others
+from store.link_rules import Probe
+from store.message_rows import add_location, find_message, new_message, now, save_raw
 from store.models import Location, Message, RawBlob
-from store.records import form_to_dict
-from store.repo import add_location, find_message, new_message, now, save_raw
 
 log = logging.getLogger("busavvik.pipeline")
 FormDict = dict[str, Any] | None
@@ -93,7 +93,7 @@ def _store_parsed(session: Session, item: _Item, parsed: Parsed, rules: Rules, d
     if index is None:
         session.flush()
     seen[mail.message_id] = msg
-    link_message(session, msg, mail, form_dict, rules, due_months, index, probe)
+    link_message(session, msg, mail, form, rules, due_months, index, probe)
     return msg
 
 
@@ -222,7 +222,7 @@ class Pipeline:
                 seen.update((m.message_id, m) for m in
                             session.scalars(select(Message).where(Message.message_id.in_(ids))))
             forms = [form_to_dict(form) if form else None for _, (_m, form, _p) in chunk]
-            probes = [probe_for(None, mail, fd) for (_, (mail, _f, _p)), fd in zip(chunk, forms)]
+            probes = [probe_for(None, mail, f, fd) for (_, (mail, f, _p)), fd in zip(chunk, forms)]
             index.prefetch(probes)
             for (item, result), fd, probe in zip(chunk, forms, probes):
                 stats.count(_store_parsed(session, item, result, self.rules, self.due_months, seen,

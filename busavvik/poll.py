@@ -15,8 +15,8 @@ from busavvik.pipeline import Pipeline
 from busavvik.stats import IngestStats
 from config.settings import MailboxSettings
 from ingest.types import Batch, FolderCursor
+from store.message_rows import get_cursor, now, set_cursor
 from store.models import MailboxStatus
-from store.repo import get_cursor, now, set_cursor
 from store.setaside import due_for_retry, record_set_aside
 
 log = logging.getLogger("busavvik.poll")

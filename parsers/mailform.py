@@ -50,7 +50,7 @@ def parse_mail_and_form(raw: bytes, rules: Rules) -> tuple[ParsedEmail, FormData
     texts = [parsed.body_text, parsed.subject, *names, *_form_texts(form)]
     found = any(pnr.contains(t) for t in texts)
     classification = None
-    if form is not None and (form.event_type or form.description) and not parsed.auto_reply:
+    if form is not None and form.has_report and not parsed.auto_reply:
         classification = classify(form, parsed.sender, (*parsed.to, *parsed.cc), rules)
     return dataclasses.replace(parsed, attachments=slim, personal_number=found,
                                classification=classification), form, problems

@@ -1,8 +1,14 @@
 """Frozen records the parsers hand downstream.  No I/O here."""
 from __future__ import annotations
 
+import hashlib
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
+
+_WORD = re.compile(r"[\w]+", re.UNICODE)
 
 
 @dataclass(frozen=True)
@@ -50,15 +56,65 @@ class FormData:
     response_manager_phone: str | None = None
     trace: tuple[FieldTrace, ...] = field(default=(), compare=False)
 
+    def __post_init__(self) -> None:
+        # the linking keys, worked out once where the form is read (in the parser processes); not fields,
+        # so the stored form, the exports and the personnummer scan never see them
+        object.__setattr__(self, "_keys", form_keys(self))
+
     @property
     def has_report(self) -> bool:
-        """Sections 1–3 carry a deviation."""
-        return bool(self.event_type or self.description)
+        return has_report(self)
 
     @property
     def has_response(self) -> bool:
-        """Section 4 is filled in."""
-        return bool(self.response_description or self.response_improvements)
+        return has_response(self)
+
+    @property
+    def fingerprint(self) -> str:
+        """Sections 1–3: event type, description, reporting unit, report date (normalised)."""
+        return str(self.__dict__["_keys"][0])
+
+    @property
+    def text_fingerprint(self) -> str:
+        """A looser key: the description alone (a reply may retype the header fields)."""
+        return str(self.__dict__["_keys"][1])
+
+
+FormLike = FormData | Mapping[str, Any] | None   # the typed form, or the JSON dict the store keeps of it
+
+
+def _value(form: FormData | Mapping[str, Any], key: str) -> Any:
+    return form.get(key) if isinstance(form, Mapping) else getattr(form, key)
+
+
+def has_report(form: FormLike) -> bool:
+    """Sections 1–3 carry a deviation."""
+    if not form:
+        return False
+    return bool(_value(form, "event_type") or _value(form, "description"))
+
+
+def has_response(form: FormLike) -> bool:
+    """Section 4 is filled in."""
+    if not form:
+        return False
+    return bool(_value(form, "response_description") or _value(form, "response_improvements"))
+
+
+def _norm(text: Any) -> str:
+    return " ".join(_WORD.findall(str(text or "").casefold()))
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def form_keys(form: FormData | Mapping[str, Any]) -> tuple[str, str]:
+    """(fingerprint, text_fingerprint) of a form: see FormData.fingerprint and .text_fingerprint."""
+    description = _norm(_value(form, "description"))
+    return (_digest(_norm(_value(form, "event_type")), description, _norm(_value(form, "reporter_unit")),
+                    str(_value(form, "reported_date") or "")),
+            _digest(description))
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from parsers.types import has_response
 from store.answers import answer_text
 
 _WORDS = re.compile(r"\w+")
@@ -83,10 +84,6 @@ def attribute(sender: str | None, form: dict[str, Any] | None, receivers: Sequen
     if len(emails) == 1:
         return Attribution(emails[0], "only_receiver")
     return Attribution(None, DOUBTFUL)
-
-
-def has_response(form: dict[str, Any] | None) -> bool:
-    return bool(form and (form.get("response_description") or form.get("response_improvements")))
 
 
 def answer_fields(form: dict[str, Any] | None, sender: str | None, sender_name: str | None, body: str,

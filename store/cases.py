@@ -10,11 +10,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from parsers.types import Classification, ParsedEmail
-from store.attribution import answer_fields, has_response, receivers_of
+from parsers.types import Classification, ParsedEmail, form_keys, has_response
+from store.attribution import answer_fields, receivers_of
 from store.models import Case, Message
 from store.receivers import new_receivers
-from store.records import fingerprint, text_fingerprint
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 PNR_FLAG = "personal_identity_number"
@@ -49,8 +48,10 @@ def classification_dict(c: Classification) -> dict[str, Any]:
 
 def open_case(session: Session, msg: Message, form: dict[str, Any], parsed: ParsedEmail,
               classification: Classification, secretariat: tuple[str, ...], due_months: int,
-              flags: list[str], seq: Callable[[int], int] | None = None) -> Case:
-    """A new case; `seq` numbers it (the batch's counter during an ingest, else a query)."""
+              flags: list[str], seq: Callable[[int], int] | None = None,
+              keys: tuple[str, str] | None = None) -> Case:
+    """A new case; `seq` numbers it (the batch's counter during an ingest, else a query); `keys` are the
+    form's fingerprints as the parser worked them out (FormData.fingerprint), else worked out here."""
     received = msg.date or msg.first_seen
     year = local_date(received).year
     number = seq(year) if seq else _next_seq(session, year)
@@ -58,11 +59,12 @@ def open_case(session: Session, msg: Message, form: dict[str, Any], parsed: Pars
                                            (form.get("reporter_email") or "").lower(),
                                            (form.get("reporter_manager_email") or "").lower()]) if e]
     sec = {a.lower() for a in secretariat}
+    fingerprint, text_fingerprint = keys or form_keys(form)
     receivers = receivers_of([a.email for a in parsed.to], secretariat, reporters)
     case = Case(
         case_id=f"BUS-{year}-{number:04d}", year=year, seq=number, source_message=msg,
         first_received=received, response_due=add_months(local_date(received), due_months),
-        fingerprint=fingerprint(form), text_fingerprint=text_fingerprint(form),
+        fingerprint=fingerprint, text_fingerprint=text_fingerprint,
         normalised_subject=parsed.normalised_subject, form=form,
         classification=classification_dict(classification),
         participants=[e for e in _emails(parsed) if e not in sec],

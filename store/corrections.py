@@ -11,12 +11,13 @@ from sqlalchemy.orm import Session
 from config.rules import Rules, default_rules
 from parsers.dates import FIRST_PLAUSIBLE_YEAR, plausible_year
 from parsers.mail import parse_email
+from parsers.types import has_response
 from store.cases import apply_answer
 from store.fields import BOOL_FIELDS, CHOICES, FIELDS, LEGACY_OUTCOME_KEYS, LIST_FIELDS
+from store.message_kind import kind_for
+from store.message_rows import now
 from store.models import Case, Correction, Message, RawBlob
 from store.receivers import record_answer
-from store.repo import now
-from store.sides import kind_for
 
 
 class CorrectionError(Exception):
@@ -108,10 +109,9 @@ def link(session: Session, message_id: str, case_id: str, who: str, rules: Rules
     old = msg.case.case_id if msg.case else None
     msg.case_pk, msg.link_rule, msg.linked_by_human = case.id, "manual", True
     receivers = [p for p in case.participants if p not in case.reporters]
-    form = msg.form or {}
-    has_answer = bool(form.get("response_description") or form.get("response_improvements"))
     msg.kind = kind_for(auto_reply=msg.auto_reply, sender=msg.sender, reporters=list(case.reporters),
-                        receivers=receivers, secretariat=rules.secretariat_addresses, has_response_form=has_answer)
+                        receivers=receivers, secretariat=rules.secretariat_addresses,
+                        has_response_form=has_response(msg.form))
     if msg.kind == "answer":
         raw = session.get(RawBlob, msg.raw_sha256)
         parsed = parse_email(raw.data if raw else b"", rules)

@@ -7,9 +7,9 @@ from sqlalchemy.orm import Session
 from config.rules import Rules
 from parsers.outcome import check_label
 from store.corrections import CorrectionError, find_case, find_message
+from store.message_rows import now
 from store.models import Case, CaseAnswer, CaseReceiver, Correction
 from store.receivers import MANUAL, mark_problem, settle
-from store.repo import now
 
 
 def _receiver(case: Case, email: str) -> CaseReceiver:

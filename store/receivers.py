@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from config.rules import Rules
 from parsers.outcome import suggest_outcome
-from store.attribution import DOUBTFUL, PROBLEM, Attribution, answer_fields, attribute, has_response, unit_for
+from parsers.types import has_response
+from store.attribution import DOUBTFUL, PROBLEM, Attribution, answer_fields, attribute, unit_for
 from store.models import Case, CaseAnswer, CaseReceiver, Message
 
 MANUAL = "manual"

@@ -15,15 +15,15 @@ from sqlalchemy.orm import Session
 
 from config.rules import Rules
 from parsers.classify import classify
+from parsers.form_record import form_to_dict
 from parsers.pool import ParseBudget, Parsed, ParserPool
 from parsers.types import FormData, ParsedEmail, Problem
 from store.attribution import PROBLEM as ATTRIBUTION_PROBLEM
 from store.cases import apply_answer, classification_dict
-from store.linking import _form_data, link_message
+from store.link_message import link_message
+from store.message_rows import message_flags, problem_dicts
 from store.models import Case, Message, RawBlob
 from store.receivers import record_answer
-from store.records import fingerprint, form_to_dict, text_fingerprint
-from store.repo import message_flags, problem_dicts
 
 
 @dataclass(frozen=True)
@@ -54,15 +54,15 @@ def _update_message(msg: Message, parsed: ParsedEmail, form: FormData | None, pr
     return form_dict
 
 
-def _update_case(case: Case, form_dict: dict[str, Any], parsed: ParsedEmail, rules: Rules,
+def _update_case(case: Case, form: FormData, form_dict: dict[str, Any], parsed: ParsedEmail, rules: Rules,
                  changes: list[Change], msg_flags: list[str]) -> None:
     for key, new in form_dict.items():
         old = (case.form or {}).get(key)
         if old != new:
             changes.append(Change(case.case_id, key, old, new))
     case.form = form_dict
-    case.fingerprint, case.text_fingerprint = fingerprint(form_dict), text_fingerprint(form_dict)
-    new_class = classification_dict(classify(_form_data(form_dict), parsed.sender, (*parsed.to, *parsed.cc), rules))
+    case.fingerprint, case.text_fingerprint = form.fingerprint, form.text_fingerprint
+    new_class = classification_dict(classify(form, parsed.sender, (*parsed.to, *parsed.cc), rules))
     for key, new in new_class.items():
         if (case.classification or {}).get(key) != new:
             changes.append(Change(case.case_id, key, (case.classification or {}).get(key), new))
@@ -134,13 +134,13 @@ def _reparse_one(session: Session, msg: Message, parsed: ParsedEmail, form: Form
                  changes: list[Change]) -> None:
     form_dict = _update_message(msg, parsed, form, problems, changes)
     for case in sources:
-        if form_dict:
-            _update_case(case, form_dict, parsed, rules, changes, list(msg.flags or []))
+        if form is not None and form_dict:
+            _update_case(case, form, form_dict, parsed, rules, changes, list(msg.flags or []))
     if msg.kind == "answer" and msg.case is not None:
         _refresh_response(msg.case, msg, form_dict, parsed, changes)
         record_answer(session, msg.case, msg, form_dict, parsed.body_text, rules)
     if msg.case_pk is None and not msg.linked_by_human:
         session.flush()
-        link_message(session, msg, parsed, form_dict, rules, due_months)
+        link_message(session, msg, parsed, form, rules, due_months)
         if msg.case is not None:
             changes.append(Change(msg.message_id_header, "link", None, f"{msg.kind} ({msg.link_rule})"))

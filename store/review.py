@@ -19,12 +19,12 @@ from sqlalchemy.orm import Session
 from config.rules import OrgRule, Rules
 from parsers.classify import classify
 from parsers.dates import FIRST_PLAUSIBLE_YEAR, plausible_year
+from parsers.form_record import form_to_dict
 from parsers.types import Address, Classification, FormData, ParsedEmail
 from store.cases import open_case
 from store.corrections import CorrectionError
+from store.message_rows import now
 from store.models import Case, Correction, Message
-from store.records import form_to_dict
-from store.repo import now
 
 DISMISSED = "dismissed"            # kind of a mail a person marked "not about a deviation"
 OPENED_BY_HAND = "opened_by_hand"  # link rule of the mail a person opened a case from

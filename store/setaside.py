@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from ingest.types import Batch
 from parsers.headers import header_text
+from store.message_rows import now
 from store.models import SetAsideMail
-from store.repo import now
 
 MAX_RETRY_HOURS = 24
 

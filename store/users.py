@@ -10,8 +10,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from store.message_rows import now
 from store.models import WebUser
-from store.repo import now
 
 ROLES = ("reader", "secretariat", "admin")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")

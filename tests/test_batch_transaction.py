@@ -14,7 +14,7 @@ from busavvik.pipeline import Pipeline
 from config.rules import Rules
 from ingest.types import FolderCursor, RawMessage
 from store.db import Database
-from store.repo import get_cursor, set_cursor
+from store.message_rows import get_cursor, set_cursor
 from tests.mailbuilder import make_mail
 
 WHEN = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)

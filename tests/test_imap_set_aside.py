@@ -29,8 +29,8 @@ from ingest.imap_fetch import EMPTY, HEADERS, LOST, FetchState, fetch_chunk, hun
 from ingest.types import Batch, FolderCursor, SetAside
 from notify import digest as dg
 from store.db import Database
+from store.message_rows import now
 from store.models import Message, SetAsideMail
-from store.repo import now
 from store.setaside import due_for_retry, record_set_aside, retry_after, summary
 from tests.servers.fixtures import (  # noqa: F401 - fixtures
     ImapAccount,

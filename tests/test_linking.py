@@ -8,9 +8,9 @@ from config.rules import Rules
 from ingest.types import RawMessage
 from store import export
 from store.db import Database
-from store.link import Evidence, decide
+from store.link_rules import Evidence, decide
+from store.message_rows import now
 from store.models import Case, Reminder
-from store.repo import now
 from tests.formbuilder import build_form
 from tests.mailbuilder import SECRETARIAT, exchange_id, make_mail
 
@@ -82,7 +82,7 @@ def test_subject_alone_needs_a_participant(db: Database, rules: Rules) -> None:
 
 
 def test_similar_forms_need_two_kinds_of_agreement() -> None:
-    from store.link import similar_forms
+    from store.link_rules import similar_forms
     base = {"description": "BUP uteblev från SIP-mötet utan att meddela förhinder", "reporter_unit": "Soc Farsta",
             "reported_date": "2026-03-01", "event_type": "Uteblivet SIP-möte"}
     retyped = {**base, "description": "BUP uteblev från SIP-mötet utan att meddela förhinder i förväg"}

@@ -24,8 +24,8 @@ from busavvik.poll import poll_once
 from config.settings import MailboxSettings, Settings
 from ingest.maildir import file_key
 from notify import digest as dg
+from store.message_rows import now
 from store.models import Message, SetAsideMail
-from store.repo import now
 from tests.test_imap_set_aside import own_logging  # noqa: F401 - fixture
 from tests.test_imap_sync import mail, message_id
 

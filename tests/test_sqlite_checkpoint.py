@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from store.db import CATCH_UP_SECONDS, CHECKPOINT_ROWS, WAL_BACKSTOP_PAGES, Database
+from store.message_rows import now
 from store.models import RawBlob
-from store.repo import now
 
 pytestmark = pytest.mark.integration
 

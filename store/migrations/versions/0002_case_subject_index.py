@@ -1,6 +1,6 @@
 """index cases by normalised subject
 
-Without it the subject rule of every batch (store/batchlink.py) scanned every case, forms and all.
+Without it the subject rule of every batch (store/link_batch_index.py) scanned every case, forms and all.
 
 Revision ID: 0002
 Revises: 0001

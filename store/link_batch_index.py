@@ -1,30 +1,28 @@
-"""Linking a batch without a query per message: evidence looked up once per chunk, plus the batch so far.
+"""Linking a batch without a query per message: an `EvidenceSource` (store/link_rules.py) answered from
+memory, looked up once per chunk, plus the batch so far.
 
-`gather` in store/link.py runs up to six queries per message, and each query flushes the session first.
-During an ingest batch, `BatchIndex` answers the same questions from two sources that together hold the
-same rows those queries would see:
+store/link_queries.py answers the rules with up to six queries per message, each flushing the session
+first.  During an ingest batch, `BatchIndex` answers the same look-ups from two sources that together hold
+the same rows those queries would see:
 - what the store held before the batch, fetched with one query per rule for a chunk of messages
   (`prefetch`), without flushing;
 - what this batch added so far: messages linked and cases opened, recorded as they happen.
-The order within a rule is the order of `gather` (by row id, that is by insertion), so `decide` picks the
-same case.  The rare fuzzy rule (a retyped form, store/link.py `_by_similar_form`) still queries.
+The order within a look-up is the order of the queries (by row id, that is by insertion), so `decide`
+picks the same case.  The rare fuzzy look-up (a retyped form, `received_around`) still queries.
 """
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy import event, func, insert, select
 from sqlalchemy.orm import Session
 
 from ingest.types import RawMessage
-from store.link import CASE_ID_RE, Evidence, Probe, _by_similar_form, reporter_first, subject_matches
+from store.link_queries import QueryEvidence
+from store.link_rules import CaseRef, Probe, case_ids
 from store.models import Case, Location, Message, Reminder
-
-
-def _case_ids(subject: str) -> list[str]:
-    return list(dict.fromkeys(f"BUS-{y}-{n}" for y, n in CASE_ID_RE.findall(subject)))
 
 
 def _by_id(cases: Iterable[Case]) -> tuple[Case, ...]:
@@ -35,13 +33,14 @@ def _by_id(cases: Iterable[Case]) -> tuple[Case, ...]:
 class BatchIndex:
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._queries = QueryEvidence(session)
         self.by_message: dict[str, Case] = {}              # Message-ID → case (stored and batch)
         self.by_reminder: dict[str, Case] = {}             # our reminder's Message-ID → case
         self.by_guid: dict[str, list[Case]] = defaultdict(list)
         self.by_fp: dict[str, list[Case]] = defaultdict(list)
         self.by_text_fp: dict[str, list[Case]] = defaultdict(list)
-        self.by_case_id: dict[str, Case] = {}
-        self.by_subject: dict[str, list[Case]] = defaultdict(list)
+        self.case_of_id: dict[str, Case] = {}
+        self.cases_of_subject: dict[str, list[Case]] = defaultdict(list)
         self._asked: set[tuple[str, str]] = set()          # (kind, key) already looked up in the store
         self._seq: dict[int, int] = {}
         self._places: list[tuple[Message, RawMessage]] = []   # new messages' places, not yet written
@@ -131,16 +130,16 @@ class BatchIndex:
                 q = select(Case).where(column.in_(keys), Case.id <= self.max_case).order_by(Case.id)
                 for case in s.scalars(q):
                     index[case.fingerprint if kind == "fp" else case.text_fingerprint].append(case)
-        ids = self._new("case_id", (c for p in probes if not p.new_report for c in _case_ids(p.subject)))
+        ids = self._new("case_id", (c for p in probes if not p.new_report for c in case_ids(p.subject)))
         if ids:
             q1 = select(Case).where(Case.case_id.in_(ids), Case.id <= self.max_case)
-            self.by_case_id.update((c.case_id, c) for c in s.scalars(q1))
+            self.case_of_id.update((c.case_id, c) for c in s.scalars(q1))
         subjects = self._new("subject", (p.normalised_subject for p in probes if not p.new_report and p.sender))
         if subjects:
             q2 = (select(Case).where(Case.normalised_subject.in_(subjects), Case.id <= self.max_case)
                   .order_by(Case.first_received))
             for case in s.scalars(q2):
-                self.by_subject[case.normalised_subject].append(case)
+                self.cases_of_subject[case.normalised_subject].append(case)
 
     # -- what the batch adds ------------------------------------------------------------------------------
     def next_seq(self, year: int) -> int:
@@ -160,42 +159,31 @@ class BatchIndex:
         if opened:
             self.by_fp[case.fingerprint].append(case)
             self.by_text_fp[case.text_fingerprint].append(case)
-            self.by_case_id[case.case_id] = case
-            self.by_subject[case.normalised_subject].append(case)
+            self.case_of_id[case.case_id] = case
+            self.cases_of_subject[case.normalised_subject].append(case)
 
-    # -- the rules, in the order and with the results of store/link.py `gather` ---------------------------
-    def gather(self, probe: Probe) -> Evidence:
-        found: dict[str, tuple[Any, ...]] = {}
-        rules = [("references", self._refs), ("thread_index", self._thread), ("form_content", self._form)]
-        if not probe.new_report:
-            rules += [("case_id", self._case_id), ("subject", self._subject)]
-        for rule, lookup in rules:
-            found[rule] = lookup(probe)
-            if found[rule]:
-                break
-        return Evidence(**found)
-
-    def _refs(self, probe: Probe) -> tuple[Case, ...]:
-        out = []  # nearest ancestor last, as in store/link.py
-        for ref in probe.refs:
+    # -- the look-ups of the rules (store/link_rules.py EvidenceSource), in the order of store/link_queries.py
+    def by_references(self, refs: tuple[str, ...]) -> tuple[CaseRef, ...]:
+        out = []  # nearest ancestor last, as in store/link_queries.py
+        for ref in refs:
             out += [c for c in (self.by_message.get(ref), self.by_reminder.get(ref)) if c is not None]
         return tuple(out)
 
-    def _thread(self, probe: Probe) -> tuple[Case, ...]:
-        return tuple(self.by_guid.get(probe.thread_guid or "", ()))
+    def by_thread(self, guid: str, message_pk: int | None) -> tuple[CaseRef, ...]:
+        return tuple(self.by_guid.get(guid, ()))
 
-    def _form(self, probe: Probe) -> tuple[Any, ...]:
-        found = tuple(reporter_first(probe, list(_by_id(c for k in probe.fingerprints for c in self.by_fp.get(k, ())))))
-        if found or probe.new_report:
-            return found
-        found = _by_id(c for k in probe.text_fingerprints for c in self.by_text_fp.get(k, ()))
-        return found or _by_similar_form(self.session, probe)
+    def by_fingerprint(self, keys: tuple[str, ...]) -> Sequence[Case]:
+        return _by_id(c for k in keys for c in self.by_fp.get(k, ()))
 
-    def _case_id(self, probe: Probe) -> tuple[Case, ...]:
-        return _by_id(c for c in (self.by_case_id.get(i) for i in _case_ids(probe.subject)) if c is not None)
+    def by_text_fingerprint(self, keys: tuple[str, ...]) -> tuple[CaseRef, ...]:
+        return _by_id(c for k in keys for c in self.by_text_fp.get(k, ()))
 
-    def _subject(self, probe: Probe) -> tuple[Case, ...]:
-        if not probe.normalised_subject or not probe.sender:
-            return ()
-        cases = sorted(self.by_subject.get(probe.normalised_subject, ()), key=lambda c: c.first_received)
-        return tuple(c for c in cases if subject_matches(probe, c))
+    def received_around(self, date: datetime | None) -> Sequence[Case]:
+        """The rare fuzzy rule (a retyped form) still queries."""
+        return self._queries.received_around(date)
+
+    def by_case_id(self, ids: tuple[str, ...]) -> tuple[CaseRef, ...]:
+        return _by_id(c for c in (self.case_of_id.get(i) for i in ids) if c is not None)
+
+    def by_subject(self, normalised_subject: str) -> Sequence[Case]:
+        return sorted(self.cases_of_subject.get(normalised_subject, ()), key=lambda c: c.first_received)

@@ -1,4 +1,5 @@
-"""Linking one stored message: gather evidence, decide, then record kind, case and response."""
+"""Linking one stored message: gather evidence (store/link_rules.py), decide, then record kind, case and
+response."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -9,44 +10,33 @@ from sqlalchemy.orm import Session
 
 from config.rules import Rules
 from parsers.classify import classify
-from parsers.types import FormData, ParsedEmail
-from store.batchlink import BatchIndex
+from parsers.form_record import form_to_dict
+from parsers.types import FormData, ParsedEmail, has_report, has_response
 from store.cases import PNR_FLAG, apply_answer, note_participants, open_case
-from store.link import Probe, decide, gather, similar_forms
+from store.link_batch_index import BatchIndex
+from store.link_queries import QueryEvidence
+from store.link_rules import Probe, decide, gather, similar_forms
+from store.message_kind import kind_for
 from store.models import Case, Message
 from store.receivers import record_answer
-from store.records import fingerprint, text_fingerprint
-from store.sides import kind_for
 
 
-def _has_report(form: dict[str, Any] | None) -> bool:
-    return bool(form and (form.get("event_type") or form.get("description")))
-
-
-def _has_response(form: dict[str, Any] | None) -> bool:
-    return bool(form and (form.get("response_description") or form.get("response_improvements")))
-
-
-def probe_for(msg: Message | None, parsed: ParsedEmail, form: dict[str, Any] | None) -> Probe:
-    reportish = _has_report(form)
+def probe_for(msg: Message | None, parsed: ParsedEmail, form: FormData | None,
+              form_dict: dict[str, Any] | None = None) -> Probe:
+    """What the rules know of a message: its typed form gives the fingerprints (worked out by the parser),
+    the stored dict of it (`form_dict`, made here when not given) the values compared with cases' forms."""
+    reportish = has_report(form)
+    if form is not None and form_dict is None:
+        form_dict = form_to_dict(form)
     return Probe(
         message_pk=msg.id if msg is not None else None, refs=(*parsed.references, *parsed.in_reply_to),
         thread_guid=parsed.thread_index_guid,
-        fingerprints=(fingerprint(form),) if form and reportish else (),
-        text_fingerprints=(text_fingerprint(form),) if form and form.get("description") else (),
+        fingerprints=(form.fingerprint,) if form and reportish else (),
+        text_fingerprints=(form.text_fingerprint,) if form and form.description else (),
         subject=parsed.subject, normalised_subject=parsed.normalised_subject,
-        sender=parsed.sender.email if parsed.sender else None, date=parsed.date, form=form,
-        new_report=reportish and not _has_response(form),
+        sender=parsed.sender.email if parsed.sender else None, date=parsed.date, form=form_dict,
+        new_report=reportish and not has_response(form),
     )
-
-
-def _form_data(form: dict[str, Any]) -> FormData:
-    from datetime import date
-    values = dict(form)
-    for key in ("reported_date", "response_received_date"):
-        values[key] = date.fromisoformat(values[key]) if values.get(key) else None
-    values["units_involved"] = tuple(values.get("units_involved") or ())
-    return FormData(**values)
 
 
 def _another_report(probe: Probe, case: Case) -> bool:
@@ -63,7 +53,7 @@ def _attach(session: Session, msg: Message, case: Case, rule: str, parsed: Parse
     receivers = [p for p in case.participants if p not in case.reporters]
     msg.kind = kind_for(auto_reply=parsed.auto_reply, sender=msg.sender, reporters=list(case.reporters),
                         receivers=receivers, secretariat=rules.secretariat_addresses,
-                        has_response_form=_has_response(form))
+                        has_response_form=has_response(form))
     note_participants(case, parsed, rules.secretariat_addresses)
     if msg.kind == "answer":
         apply_answer(case, msg, form, parsed)
@@ -72,31 +62,39 @@ def _attach(session: Session, msg: Message, case: Case, rule: str, parsed: Parse
         case.flags = [*case.flags, PNR_FLAG]
 
 
-def link_message(session: Session, msg: Message, parsed: ParsedEmail, form: dict[str, Any] | None,
+def _open(session: Session, msg: Message, parsed: ParsedEmail, form: FormData, form_dict: dict[str, Any],
+          rules: Rules, due_months: int, index: BatchIndex | None) -> Case:
+    """A new deviation: its case, numbered by the batch's counter during an ingest."""
+    classification = parsed.classification or classify(form, parsed.sender, (*parsed.to, *parsed.cc), rules)
+    case = open_case(session, msg, form_dict, parsed, classification, rules.secretariat_addresses,
+                     due_months, list(msg.flags or []), seq=index.next_seq if index else None,
+                     keys=(form.fingerprint, form.text_fingerprint))
+    msg.case, msg.kind, msg.link_rule = case, "deviation", "new_deviation"
+    if form.has_response:  # a deviation we first see with its answer already filled in
+        apply_answer(case, msg, form_dict, parsed)
+        record_answer(session, case, msg, form_dict, parsed.body_text, rules)
+    return case
+
+
+def link_message(session: Session, msg: Message, parsed: ParsedEmail, form: FormData | None,
                  rules: Rules, due_months: int, index: BatchIndex | None = None,
                  probe: Probe | None = None) -> None:
-    """Link one message; during an ingest batch, `index` answers the rule queries (store/batchlink.py).
-    Our own mail (a reminder, the digest, a copy or a bounce of one) is kept as kind `own`, unlinked."""
+    """Link one message; during an ingest batch, `index` answers the rules' look-ups
+    (store/link_batch_index.py), else queries do (store/link_queries.py).  Our own mail (a reminder, the
+    digest, a copy or a bounce of one) is kept as kind `own`, unlinked."""
     if parsed.own:
         msg.kind, msg.case, msg.link_rule = "own", None, None
         return
     probe = probe or probe_for(msg, parsed, form)
-    found, rule = decide(index.gather(probe) if index else gather(session, probe))
+    found, rule = decide(gather(index if index else QueryEvidence(session), probe))
     case = session.get(Case, found) if isinstance(found, int) else found
     if case is not None and rule is not None and not _another_report(probe, case):
-        _attach(session, msg, case, rule, parsed, form, rules)
+        _attach(session, msg, case, rule, parsed, probe.form, rules)
         if index:
             index.record(probe, msg.message_id, case, opened=False)
         return
-    if form is not None and _has_report(form) and not parsed.auto_reply:
-        classification = parsed.classification or classify(_form_data(form), parsed.sender,
-                                                            (*parsed.to, *parsed.cc), rules)
-        case = open_case(session, msg, form, parsed, classification, rules.secretariat_addresses,
-                         due_months, list(msg.flags or []), seq=index.next_seq if index else None)
-        msg.case, msg.kind, msg.link_rule = case, "deviation", "new_deviation"
-        if _has_response(form):  # a deviation we first see with its answer already filled in
-            apply_answer(case, msg, form, parsed)
-            record_answer(session, case, msg, form, parsed.body_text, rules)
+    if form is not None and probe.form is not None and form.has_report and not parsed.auto_reply:
+        case = _open(session, msg, parsed, form, probe.form, rules, due_months, index)
         if index:
             index.record(probe, msg.message_id, case, opened=True)
         return
@@ -107,10 +105,10 @@ def relink_others(session: Session, since: datetime, new_cases: list[Case], rule
                   due_months: int) -> int:
     """Try again to link unlinked mail that may belong to cases just opened: mail stored before its
     deviation (out of order across folders and batches).  Candidates share the case's Outlook
-    conversation or normalised subject, so the work stays proportional to what could match."""
+    conversation or normalised subject, so the work stays proportional to what could match.  Their
+    stored bytes are parsed again by parsers/ (the typed form, with its fingerprints)."""
     from parsers.mailform import parse_mail_and_form
     from store.models import RawBlob
-    from store.records import form_to_dict
     guids = set(session.scalars(select(Message.thread_index_guid).where(
         Message.case_pk.in_([c.id for c in new_cases]), Message.thread_index_guid.is_not(None))))
     subjects = {c.normalised_subject for c in new_cases if c.normalised_subject}
@@ -123,6 +121,6 @@ def relink_others(session: Session, since: datetime, new_cases: list[Case], rule
         if raw is None:
             continue
         parsed, form, _problems = parse_mail_and_form(raw.data, rules)
-        link_message(session, msg, parsed, form_to_dict(form) if form else None, rules, due_months)
+        link_message(session, msg, parsed, form, rules, due_months)
         linked += msg.case is not None
     return linked
