@@ -44,8 +44,8 @@ if str(ROOT) not in sys.path:
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from busavvik.pipeline import Prepared
-    from busavvik.stats import IngestStats
+    from store.pipeline import Prepared
+    from store.stats import IngestStats
     from ingest.types import RawMessage
 
 MODES = ("alone", "alone1", "parse", "bytes", "rows", "full")
@@ -60,8 +60,8 @@ def floor_pipeline(mode: str, db: Any, rules: Any) -> Any:
     """A Pipeline whose batch does only what `mode` keeps (see the module's docstring)."""
     from sqlalchemy import insert
 
-    from busavvik.pipeline import Pipeline, _Item
-    from busavvik.stats import IngestStats
+    from store.pipeline import Pipeline, _Item
+    from store.stats import IngestStats
     from store.models import RawBlob
     from store.repo import now
 
@@ -114,7 +114,7 @@ def child(spec: dict[str, Any]) -> None:
         Path(spec["out"]).write_text(json.dumps(parse_alone(spec)))
         return
     from bench.imap_sync import _app
-    from busavvik.pipeline import Pipeline
+    from store.pipeline import Pipeline
     from busavvik.poll import poll_mailbox_once
     from config.settings import MailboxSettings
     mb = MailboxSettings(**spec["mailbox"])

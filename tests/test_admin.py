@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from busavvik.pipeline import Pipeline
+from store.pipeline import Pipeline
 from config.rules import Rules, load_rules
 from ingest.files import open_source
 from store import export

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
-from busavvik.pipeline import Pipeline
+from store.pipeline import Pipeline
 from config.rules import Rules
 from ingest.types import RawMessage
 from store.db import Database

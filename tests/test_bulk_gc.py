@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import gc
 
-from busavvik.pipeline import BULK, Pipeline
+from store.pipeline import BULK, Pipeline
 from config.rules import Rules
 from ingest.types import RawMessage
 from store.db import Database

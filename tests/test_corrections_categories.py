@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from busavvik.pipeline import Pipeline
+from store.pipeline import Pipeline
 from config.rules import Rules
 from ingest.types import RawMessage
 from store.corrections import CorrectionError, set_field

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select
 
-from busavvik.pipeline import Pipeline
+from store.pipeline import Pipeline
 from config.rules import Rules
 from config.settings import ReminderSettings, Settings
 from ingest.types import RawMessage

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from busavvik.pipeline import Pipeline
+from store.pipeline import Pipeline
 from config.rules import Rules
 from ingest.types import RawMessage
 from parsers.mail import parse_email

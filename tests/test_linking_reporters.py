@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from busavvik.pipeline import Pipeline
+from store.pipeline import Pipeline
 from config.rules import Rules
 from ingest.types import RawMessage
 from store.db import Database

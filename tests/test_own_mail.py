@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from busavvik import cli_notify
-from busavvik.pipeline import Pipeline
+from store.pipeline import Pipeline
 from config.rules import Rules, load_rules
 from ingest.types import RawMessage
 from notify import digest as dg

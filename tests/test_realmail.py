@@ -1,7 +1,7 @@
 """72 odd real-world mails from other projects: all kept, none a deviation, no crash."""
 from __future__ import annotations
 
-from busavvik.pipeline import Pipeline
+from store.pipeline import Pipeline
 from config.rules import Rules
 from ingest.files import open_source
 from store import export

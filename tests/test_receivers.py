@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 import busavvik.cli_receivers  # noqa: F401  (adds `case receiver` and `case outcome`)
 from busavvik import cli_data, cli_notify
 from busavvik.context import AppContext
-from busavvik.pipeline import Pipeline
+from store.pipeline import Pipeline
 from config.rules import Rules
 from ingest.types import RawMessage
 from notify.digest import collect, render_text

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from busavvik.pipeline import Pipeline
+from store.pipeline import Pipeline
 from config.errors import ConfigError
 from config.load import parse_settings
 from config.rules import Rules

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner, Result
 
 from busavvik.cli import app as cli
-from busavvik.pipeline import Pipeline
+from store.pipeline import Pipeline
 from config.rules import Rules
 from ingest.types import RawMessage
 from store.db import Database

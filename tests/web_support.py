@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 from starlette.testclient import TestClient
 
-from busavvik.pipeline import Pipeline
+from store.pipeline import Pipeline
 from config.rules import Rules
 from config.settings import Settings
 from ingest.types import RawMessage

@@ -53,7 +53,7 @@ if __package__ in (None, ""):
 
 from sqlalchemy import select  # noqa: E402
 
-from busavvik.pipeline import Pipeline  # noqa: E402
+from store.pipeline import Pipeline  # noqa: E402
 from config.rules import default_rules  # noqa: E402
 from ingest.types import RawMessage  # noqa: E402
 from parsers.mail import parse_email  # noqa: E402
