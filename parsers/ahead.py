@@ -1,6 +1,6 @@
 """Parsing a batch of fetched messages: the one entry point storing uses (store/pipeline.py).
 
-`start` hands a batch to the parser processes as soon as it is fetched, from the fetching thread, so that
+`parse_ahead` hands a batch to the parser processes as soon as it is fetched, from the fetching thread, so that
 they work while the batch before is stored (the parse-ahead, docs/ARCHITECTURE.md). `parse_batch` yields
 the parse of each message to be stored, in order: from that head start where it has one, parsed now
 otherwise. A head start only ever saves time: whatever it lacks is parsed when asked for.
@@ -13,12 +13,12 @@ from dataclasses import dataclass
 
 from parsers.pool import Parsed, ParserPool, Pending
 
-__all__ = ["ParseAhead", "digests", "parse_batch", "start"]
+__all__ = ["ParseAhead", "digests", "parse_ahead", "parse_batch"]
 
 
 @dataclass(frozen=True)
 class ParseAhead:
-    """A fetched batch whose parse was started at once (`start`), before it is stored."""
+    """A fetched batch whose parse was started at once (`parse_ahead`), before it is stored."""
     datas: tuple[bytes, ...]        # the batch's messages, in order
     shas: tuple[str, ...]           # their SHA-256 (hex), computed in the fetching thread
     slots: dict[int, int]           # place in the batch -> place in `pending` (the ones started)
@@ -37,7 +37,7 @@ def digests(datas: Iterable[bytes]) -> tuple[str, ...]:
     return tuple(hashlib.sha256(data).hexdigest() for data in datas)
 
 
-def start(pool: ParserPool, datas: Sequence[bytes], shas: Sequence[str], skip: set[int]) -> ParseAhead | None:
+def parse_ahead(pool: ParserPool, datas: Sequence[bytes], shas: Sequence[str], skip: set[int]) -> ParseAhead | None:
     """Start parsing the messages of a batch whose place is not in `skip` (bytes already stored).
     None when there is nothing to start (or the pool is closed)."""
     todo = [i for i in range(len(datas)) if i not in skip]

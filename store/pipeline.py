@@ -18,10 +18,10 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from store.stats import IngestStats
 from config.rules import Rules
 from ingest.types import RawMessage
-from parsers.pool import ParseBudget, Parsed, ParserPool, Pending
+from parsers.ahead import ParseAhead, digests, parse_ahead, parse_batch
+from parsers.pool import ParseBudget, Parsed, ParserPool
 from store.batchlink import BatchIndex
 from store.db import Database
 from store.link import Probe
@@ -128,7 +128,7 @@ class Pipeline:
             shas = digests(datas)
             with self.db.session() as session:
                 known = set(session.scalars(select(RawBlob.sha256).where(RawBlob.sha256.in_(set(shas)))))
-            return start(self.parser, datas, shas, {i for i, sha in enumerate(shas) if sha in known})
+            return parse_ahead(self.parser, datas, shas, {i for i, sha in enumerate(shas) if sha in known})
         except Exception:  # noqa: BLE001 - only a head start; storing parses whatever is missing
             log.warning("parsing ahead failed; the batch is parsed when it is stored", exc_info=True)
             return None

@@ -14,13 +14,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from store.pipeline import Pipeline
 from config.rules import Rules
 from ingest.files import open_source
 from ingest.types import RawMessage
 from store.batchlink import BatchIndex
 from store.db import Database
 from store.models import Case, Message
+from store.pipeline import Pipeline
 from tests.corpus import write_corpus
 from tests.support.busmail import realistic_bus_messages
 

@@ -10,10 +10,10 @@ import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
-from store.pipeline import Pipeline
 from config.rules import Rules
 from ingest.types import FolderCursor, RawMessage
 from store.db import Database
+from store.pipeline import Pipeline
 from store.repo import get_cursor, set_cursor
 from tests.mailbuilder import make_mail
 

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from store.pipeline import Pipeline
 from config.rules import Rules
 from ingest.types import RawMessage
 from store import export
 from store.db import Database
 from store.link import Evidence, decide
 from store.models import Case, Reminder
+from store.pipeline import Pipeline
 from store.repo import now
 from tests.formbuilder import build_form
 from tests.mailbuilder import SECRETARIAT, exchange_id, make_mail
