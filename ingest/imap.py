@@ -151,6 +151,13 @@ class FolderReport:
     error: str | None = None
     fatal: bool = False           # auth/TLS/connection: the other folders would fail the same way
 
+    def count(self, batch: Batch) -> None:
+        """A batch committed by the sink."""
+        self.fetched += len(batch.messages)
+        self.set_aside += len(batch.set_aside)
+        self.batches += 1
+        self.uidvalidity = batch.cursor.uidvalidity
+
 
 @dataclass
 class PollReport:
@@ -206,10 +213,7 @@ def _poll_folder(session: _Session, folder: str, sink: MailSink, policy: RetryPo
         try:   # the sink's head start runs in the fetching thread, one batch ahead of its commit
             for batch, ahead in prefetch((batch, sink.ahead(batch.messages)) for batch in batches):
                 sink.commit(folder, batch, ahead)
-                report.fetched += len(batch.messages)
-                report.set_aside += len(batch.set_aside)
-                report.batches += 1
-                report.uidvalidity = batch.cursor.uidvalidity
+                report.count(batch)
                 state.progress += 1
                 if batch.retried:
                     retry.clear()   # asked for again once per poll; what is still refused stays set aside

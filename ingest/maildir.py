@@ -179,9 +179,7 @@ def poll_maildir(mb: MailboxSettings, sink: MailSink) -> PollReport:
                                              batch_size=mb.batch_size, batch_bytes=int(mb.batch_mb * MB),
                                              retry=sink.retries_due(folder)):
                 sink.commit(folder, batch)
-                folder_report.fetched += len(batch.messages)
-                folder_report.set_aside += len(batch.set_aside)
-                folder_report.batches += 1
+                folder_report.count(batch)
         except Exception as exc:  # one folder's failure is reported, never raised further
             log.exception("maildir %s folder %s: failed", mb.name, folder)
             folder_report.error = f"{type(exc).__name__}: {exc}"
