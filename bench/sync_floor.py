@@ -44,9 +44,9 @@ if str(ROOT) not in sys.path:
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from busavvik.pipeline import Prepared
-    from busavvik.stats import IngestStats
     from ingest.types import RawMessage
+    from parsers.ahead import ParseAhead
+    from store.stats import IngestStats
 
 MODES = ("alone", "alone1", "parse", "bytes", "rows", "full")
 TARGET = 0.5
@@ -60,14 +60,15 @@ def floor_pipeline(mode: str, db: Any, rules: Any) -> Any:
     """A Pipeline whose batch does only what `mode` keeps (see the module's docstring)."""
     from sqlalchemy import insert
 
-    from busavvik.pipeline import Pipeline, _Item
-    from busavvik.stats import IngestStats
+    from parsers.ahead import parse_batch
     from store.message_rows import now
     from store.models import RawBlob
+    from store.pipeline import Pipeline, _Item
+    from store.stats import IngestStats
 
     class Floor(Pipeline):
         def ingest_batch(self, session: Session, raws: Iterable[RawMessage],
-                         prepared: Prepared | None = None) -> IngestStats:
+                         prepared: ParseAhead | None = None) -> IngestStats:
             batch = list(raws)
             shas = prepared.shas if prepared else tuple(hashlib.sha256(r.data).hexdigest() for r in batch)
             items = [_Item(raw, sha, pos) for pos, (raw, sha) in enumerate(zip(batch, shas))]
@@ -76,8 +77,7 @@ def floor_pipeline(mode: str, db: Any, rules: Any) -> Any:
                 session.connection().execute(insert(RawBlob), [
                     {"sha256": i.sha, "size": len(i.raw.data), "data": i.raw.data, "stored_at": stamp}
                     for i in items])
-            results = (prepared.results(items, lambda data: next(self.parser.parse([data], 1))) if prepared
-                       else self.parser.parse((i.raw.data for i in items), len(items)))
+            results = parse_batch(self.parser, [(i.pos, i.raw.data) for i in items], prepared)
             rows = [(mail.message_id, mail.message_id_header, item.sha, mail.subject, mail.normalised_subject,
                      mail.sender.email if mail.sender else None,
                      json.dumps(form.__dict__, default=str) if form else None, mail.body_text[:20000],
@@ -114,9 +114,9 @@ def child(spec: dict[str, Any]) -> None:
         Path(spec["out"]).write_text(json.dumps(parse_alone(spec)))
         return
     from bench.imap_sync import _app
-    from busavvik.pipeline import Pipeline
     from busavvik.poll import poll_mailbox_once
     from config.settings import MailboxSettings
+    from store.pipeline import Pipeline
     mb = MailboxSettings(**spec["mailbox"])
     app = _app(spec["db_url"], mb)
     mode = spec["mode"]

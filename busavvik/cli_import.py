@@ -10,9 +10,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 
 from busavvik.console import err, out, styled
 from busavvik.context import AppContext
-from busavvik.pipeline import Pipeline
-from busavvik.stats import IngestStats
 from ingest.files import SourceError, open_source
+from store.pipeline import Pipeline
+from store.stats import IngestStats
 
 
 def import_cmd(ctx: typer.Context,

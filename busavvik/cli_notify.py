@@ -1,7 +1,7 @@
-"""`busavvik remind`, `remind-resolve`, `digest` and the `case` sub-app; the functions the worker schedules."""
+"""`busavvik remind`, `remind-resolve`, `digest` and the `case` sub-app; the runs themselves are
+notify/service.py's (the worker schedules the same functions)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -16,65 +16,13 @@ from busavvik.options import parse_day
 from notify import digest as dg
 from notify import outbox, review
 from notify import swedish as sv
-from notify.policy import STOCKHOLM, day_off_reason, in_window, local_day
-from notify.smtp import SmtpSender, Transport
+from notify.policy import day_off_reason
+from notify.service import NoSmtpHost, RemindSummary, as_of_moment, attention, run_reminders, send_digest
 
 
 def say(text: str) -> None:
     """Plain output (case ids and steps are in brackets; busavvik.console reads no markup), no wrapping."""
     out.print(text, soft_wrap=True, highlight=False)
-
-
-@dataclass
-class RemindSummary:
-    day: date
-    skipped_reason: str | None = None          # why nothing was sent at all (disabled, holiday, window)
-    recovered: dict[str, int] = field(default_factory=dict)
-    planned: list[outbox.Planned] = field(default_factory=list)
-    deliveries: list[outbox.Delivery] = field(default_factory=list)
-    attention: list[str] = field(default_factory=list)
-
-    def not_delivered(self) -> list[str]:
-        """Case ids of what was due in this run and did not go out (held for review included)."""
-        return ([d.case_id for d in self.deliveries if d.status not in ("sent", "aborted")]
-                + [p.case_id for p in self.planned if p.held and p.created])
-
-
-def transport_for(app: AppContext) -> Transport:
-    if not app.settings.smtp.host:
-        raise typer.BadParameter("smtp.host saknas i konfigurationen")
-    return SmtpSender(app.settings.smtp)
-
-
-def _attention(app: AppContext) -> list[str]:
-    return review.attention_lines(app.db)
-
-
-def run_reminders(app: AppContext, now: datetime, respect_window: bool,
-                  transport: Transport | None = None) -> RemindSummary:
-    """Plan and send the reminders due at `now`: the scheduled job (respect_window=True) and `remind`."""
-    s = app.settings
-    day = local_day(now)
-    summary = RemindSummary(day)
-    if not s.reminders.enabled:
-        summary.skipped_reason = "påminnelser är avstängda (reminders.enabled = false)"
-    elif day_off_reason(day):
-        summary.skipped_reason = f"{day.isoformat()} är ingen arbetsdag ({day_off_reason(day)})"
-    elif respect_window and not in_window(now, s.reminders):
-        summary.skipped_reason = (f"utanför sändningsfönstret {s.reminders.window_start:%H:%M}–"
-                                  f"{s.reminders.window_end:%H:%M} (Europe/Stockholm)")
-    if summary.skipped_reason:
-        return summary
-    summary.recovered = outbox.recover(app.db, now)
-    summary.planned = outbox.plan(app.db, day, now, s, app.rules)
-    summary.deliveries = outbox.send_pending(app.db, transport or transport_for(app), now, s, app.rules)
-    summary.attention = _attention(app)
-    return summary
-
-
-def as_of_moment(day: date, app: AppContext) -> datetime:
-    """`--as-of DAY` runs as if at the start of that day's sending window."""
-    return datetime.combine(day, app.settings.reminders.window_start, STOCKHOLM).astimezone(UTC)
 
 
 def _print_planned(planned: list[outbox.Planned], verb: str) -> None:
@@ -97,7 +45,7 @@ def _dry_run(app: AppContext, day: date) -> None:
             say(f"  ingen påminnelse {p.case_id} [{p.step}]: {p.held}")
     for case_id, reason in outbox.skipped(app.db, day, app.settings, app.rules):
         say(f"  ingen påminnelse {case_id}: {reason}")
-    for line in _attention(app):
+    for line in attention(app):
         say(f"  att kontrollera: {line}")
 
 
@@ -118,7 +66,10 @@ def remind_cmd(ctx: typer.Context,
         err.print("Påminnelser är avstängda: sätt reminders.enabled = true i konfigurationen "
                   "(eller använd --dry-run för att se vad som skulle skickas).")
         raise typer.Exit(1)
-    summary = run_reminders(app, as_of_moment(day, app), respect_window=False)
+    try:
+        summary = run_reminders(app, as_of_moment(day, app), respect_window=False)
+    except NoSmtpHost as exc:
+        raise typer.BadParameter(str(exc)) from None
     _print_summary(summary)
     if summary.not_delivered():
         n = len(summary.not_delivered())
@@ -172,33 +123,6 @@ def resolve_cmd(ctx: typer.Context, case_id: str = typer.Argument(..., metavar="
     say(f"{case_id.upper()} [{step}]: {status}")
 
 
-@dataclass
-class DigestResult:
-    digest: dg.Digest
-    out: Path | None
-    sent_to: tuple[str, ...]
-
-
-def send_digest(app: AppContext, as_of: date, out_path: Path | None = None, send: bool = True,
-                transport: Transport | None = None) -> DigestResult:
-    """Build the weekly digest as of `as_of`; write it to `out_path` (HTML, chart inline) and/or mail it."""
-    with app.db.session() as session:
-        digest = dg.collect(session, as_of)
-    if out_path is not None:
-        src = dg.data_uri(dg.chart_png(digest.year)) if digest.year else ""
-        out_path.write_text(dg.render_html(digest, src, app.settings.digest.templates_dir,
-                                                app.settings.web.base_url), encoding="utf-8")
-    sent_to: tuple[str, ...] = ()
-    if send:
-        msg = dg.build_mail(digest, app.settings, datetime.now(UTC), app.rules.message_id_domain)
-        result = (transport or transport_for(app)).send(
-            msg.as_bytes(), app.settings.smtp.from_address, list(app.settings.digest.recipients), lambda: True)
-        if result.status != "accepted":
-            raise RuntimeError(f"veckosammanfattningen kunde inte skickas: {result.status} {result.detail}")
-        sent_to = tuple(app.settings.digest.recipients)
-    return DigestResult(digest, out_path, sent_to)
-
-
 def digest_cmd(ctx: typer.Context,
                as_of: str = typer.Option(..., "--as-of", help="Day (YYYY-MM-DD); the week is the 7 days before it."),
                out_file: Annotated[Path | None, typer.Option("--out", help="Write the HTML to this file.")] = None,
@@ -211,6 +135,8 @@ def digest_cmd(ctx: typer.Context,
         return
     try:
         result = send_digest(app, _parse_day(as_of), out_file, send)
+    except NoSmtpHost as exc:
+        raise typer.BadParameter(str(exc)) from None
     except RuntimeError as exc:
         err.print(str(exc), style="red", highlight=False)
         raise typer.Exit(1) from None

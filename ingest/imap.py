@@ -3,11 +3,12 @@
 Read-only by construction: folders are opened with EXAMINE (`readonly=True`) and bodies fetched with
 `BODY.PEEK[]`; nothing here sends STORE, MOVE, COPY, EXPUNGE or APPEND.
 
-    report = poll_mailbox(mb, get_cursor, handle_batch)
+    report = poll_mailbox(mb, sink)
 
-`handle_batch(folder, batch)` is the caller's seam: store `batch.messages`, then save `batch.cursor`, in one
-transaction. After a network failure the poller reconnects and asks `get_cursor(folder)` again, so it
-resumes from the last cursor the caller saved (a batch may be delivered twice; never skipped).
+`sink` (ingest/sink.py) is the caller's seam: `sink.commit(folder, batch, ahead)` stores `batch.messages` and
+saves `batch.cursor` in one transaction. After a network failure the poller reconnects and asks
+`sink.cursor(folder)` again, so it resumes from the last cursor the sink saved (a batch may be delivered
+twice; never skipped).
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from ingest.imap_auth import ImapAuthError, ImapError
 from ingest.imap_connect import ImapTlsError, close_quietly, connect, tls_context, untraced
 from ingest.imap_fetch import FetchState, fetch_chunk, plan_batches
 from ingest.prefetch import prefetch
+from ingest.sink import MailSink
 from ingest.types import Batch, FolderCursor
 
 __all__ = ["NETWORK_ERRORS", "FolderReport", "ImapAuthError", "ImapError", "ImapTlsError", "PollReport",
@@ -149,6 +151,13 @@ class FolderReport:
     error: str | None = None
     fatal: bool = False           # auth/TLS/connection: the other folders would fail the same way
 
+    def count(self, batch: Batch) -> None:
+        """A batch committed by the sink."""
+        self.fetched += len(batch.messages)
+        self.set_aside += len(batch.set_aside)
+        self.batches += 1
+        self.uidvalidity = batch.cursor.uidvalidity
+
 
 @dataclass
 class PollReport:
@@ -193,24 +202,18 @@ class _Session:
         self.client = None
 
 
-def _poll_folder(session: _Session, folder: str, get_cursor: Callable[[str], FolderCursor | None],
-                 handle_batch: Callable[[str, Batch], None], policy: RetryPolicy,
-                 prepare: Callable[[Batch], Batch] | None = None,
-                 get_retry: Callable[[str], Sequence[tuple[int, int]]] | None = None) -> FolderReport:
+def _poll_folder(session: _Session, folder: str, sink: MailSink, policy: RetryPolicy) -> FolderReport:
     mb, report, state = session.mb, FolderReport(folder), FetchState()
-    retry = list(get_retry(folder)) if get_retry else []
+    retry = list(sink.retries_due(folder))
 
     def attempt() -> None:
-        batches = sync_folder(session.get(), mb.name, folder, get_cursor(folder), since=mb.since,
+        batches = sync_folder(session.get(), mb.name, folder, sink.cursor(folder), since=mb.since,
                               batch_size=mb.batch_size, batch_bytes=int(mb.batch_mb * MB), state=state,
                               retry=retry)
-        try:
-            for batch in prefetch(map(prepare, batches) if prepare else batches):
-                handle_batch(folder, batch)
-                report.fetched += len(batch.messages)
-                report.set_aside += len(batch.set_aside)
-                report.batches += 1
-                report.uidvalidity = batch.cursor.uidvalidity
+        try:   # the sink's head start runs in the fetching thread, one batch ahead of its commit
+            for batch, ahead in prefetch((batch, sink.ahead(batch.messages)) for batch in batches):
+                sink.commit(folder, batch, ahead)
+                report.count(batch)
                 state.progress += 1
                 if batch.retried:
                     retry.clear()   # asked for again once per poll; what is still refused stays set aside
@@ -240,20 +243,17 @@ def _poll_folder(session: _Session, folder: str, get_cursor: Callable[[str], Fol
     return report
 
 
-def poll_mailbox(mb: MailboxSettings, get_cursor: Callable[[str], FolderCursor | None],
-                 handle_batch: Callable[[str, Batch], None], *,
+def poll_mailbox(mb: MailboxSettings, sink: MailSink, *,
                  connect: Callable[[MailboxSettings], IMAPClient] = connect,
-                 policy: RetryPolicy = RetryPolicy(),
-                 prepare: Callable[[Batch], Batch] | None = None,
-                 get_retry: Callable[[str], Sequence[tuple[int, int]]] | None = None) -> PollReport:
-    """Sync every configured folder of `mb`; failures are in the report, never raised.
-    `prepare(batch)`, when given, runs in the fetching thread on each batch before it is handed over.
-    `get_retry(folder)`: (uidvalidity, uid) of the folder's set-aside messages due to be asked for again."""
+                 policy: RetryPolicy = RetryPolicy()) -> PollReport:
+    """Sync every configured folder of `mb` into `sink`; failures are in the report, never raised
+    (StopRequested from the sink excepted). `sink.ahead` runs in the fetching thread on each batch before
+    it is committed; `sink.retries_due(folder)` names the set-aside messages to ask for again."""
     report = PollReport(mb.name)
     session = _Session(mb, connect)
     try:
         for i, folder in enumerate(mb.folders):
-            folder_report = _poll_folder(session, folder, get_cursor, handle_batch, policy, prepare, get_retry)
+            folder_report = _poll_folder(session, folder, sink, policy)
             report.folders.append(folder_report)
             if folder_report.fatal:
                 report.folders += [FolderReport(f, error=f"not polled: {folder_report.error}", fatal=True)

@@ -32,6 +32,7 @@ from pathlib import Path
 from config.settings import MailboxSettings
 from ingest.batches import DEFAULT_BATCH_BYTES, MB, cuts
 from ingest.imap import FolderReport, PollReport
+from ingest.sink import MailSink
 from ingest.types import Batch, FolderCursor, RawMessage, SetAside
 
 log = logging.getLogger(__name__)
@@ -161,11 +162,10 @@ def sync_maildir(mailbox_name: str, root: Path, get_cursor: Callable[[str], Fold
             yield folder, batch
 
 
-def poll_maildir(mb: MailboxSettings, get_cursor: Callable[[str], FolderCursor | None],
-                 handle_batch: Callable[[str, Batch], None],
-                 get_retry: Callable[[str], Sequence[tuple[int, int]]] | None = None) -> PollReport:
-    """The Maildir twin of `ingest.imap.poll_mailbox`: same seam, same report; never raises per folder.
-    `get_retry(folder)`: the folder's set-aside files, (0, file_key) pairs, to be read again."""
+def poll_maildir(mb: MailboxSettings, sink: MailSink) -> PollReport:
+    """The Maildir twin of `ingest.imap.poll_mailbox`: same seam (ingest/sink.py), same report; never raises
+    per folder. `sink.retries_due(folder)`: the folder's set-aside files, (0, file_key) pairs, to be read
+    again. A local file costs nothing to read, so there is no head start (`sink.ahead`) here."""
     report = PollReport(mb.name)
     try:
         folders = maildir_folders(Path(mb.path))
@@ -175,13 +175,11 @@ def poll_maildir(mb: MailboxSettings, get_cursor: Callable[[str], FolderCursor |
     for folder, path in folders:
         folder_report = FolderReport(folder, uidvalidity=0)
         try:
-            for batch in sync_maildir_folder(mb.name, path, folder, get_cursor(folder),
+            for batch in sync_maildir_folder(mb.name, path, folder, sink.cursor(folder),
                                              batch_size=mb.batch_size, batch_bytes=int(mb.batch_mb * MB),
-                                             retry=get_retry(folder) if get_retry else ()):
-                handle_batch(folder, batch)
-                folder_report.fetched += len(batch.messages)
-                folder_report.set_aside += len(batch.set_aside)
-                folder_report.batches += 1
+                                             retry=sink.retries_due(folder)):
+                sink.commit(folder, batch)
+                folder_report.count(batch)
         except Exception as exc:  # one folder's failure is reported, never raised further
             log.exception("maildir %s folder %s: failed", mb.name, folder)
             folder_report.error = f"{type(exc).__name__}: {exc}"

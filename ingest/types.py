@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 
 @dataclass(frozen=True)
@@ -37,7 +36,5 @@ class Batch:
     messages: tuple[RawMessage, ...]
     cursor: FolderCursor
     folder: str = ""             # the folder the cursor belongs to (a batch may be empty)
-    # work a later stage started on these messages as soon as they were fetched (the pipeline's parse-ahead)
-    prepared: Any = field(default=None, compare=False, repr=False)
     set_aside: tuple[SetAside, ...] = ()   # UIDs at or below the cursor the server would not deliver
     retried: tuple[int, ...] = ()          # set-aside UIDs asked for again in this batch

@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from busavvik.pipeline import Pipeline
 from config.rules import Rules
 from ingest.files import open_source
 from ingest.types import RawMessage
 from store.db import Database
 from store.link_batch_index import BatchIndex
 from store.models import Case, Message
+from store.pipeline import Pipeline
 from tests.corpus import write_corpus
 
 

@@ -12,11 +12,11 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
-from busavvik.pipeline import Pipeline
 from config.rules import Rules
 from ingest.types import RawMessage
 from store.db import Database
 from store.models import Location, Message, RawBlob
+from store.pipeline import Pipeline
 from tests.mailbuilder import make_mail
 
 WHEN = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)

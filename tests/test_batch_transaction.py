@@ -10,11 +10,11 @@ import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
-from busavvik.pipeline import Pipeline
 from config.rules import Rules
 from ingest.types import FolderCursor, RawMessage
 from store.db import Database
 from store.message_rows import get_cursor, set_cursor
+from store.pipeline import Pipeline
 from tests.mailbuilder import make_mail
 
 WHEN = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)

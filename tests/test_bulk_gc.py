@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import gc
 
-from busavvik.pipeline import BULK, Pipeline
 from config.rules import Rules
 from ingest.types import RawMessage
 from store.db import Database
+from store.pipeline import BULK, Pipeline
 from tests.test_batch_places import _mail
 
 

@@ -7,12 +7,12 @@ from datetime import datetime, timezone
 
 import pytest
 
-from busavvik.pipeline import Pipeline
 from config.rules import Rules
 from ingest.types import RawMessage
 from store.corrections import CorrectionError, set_field
 from store.db import Database
 from store.models import Case
+from store.pipeline import Pipeline
 from tests.formbuilder import SAMPLE_VALUES, build_form
 from tests.mailbuilder import SECRETARIAT, make_mail
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from busavvik import cli_notify
 from config.rules import Rules
 from notify import digest as dg
+from notify import service
 from notify.smtp import SmtpSender
 from store.db import Database
 from store.models import Case, MailboxStatus, Message, RawBlob, Reminder
@@ -100,7 +100,7 @@ def test_digest_out_file_and_mail_through_smtp(db: Database, rules: Rules, sink:
     seed(db)
     app = make_app(db, rules, sink)
     target = tmp_path / "digest.html"
-    result = cli_notify.send_digest(app, AS_OF, target, send=True,
+    result = service.send_digest(app, AS_OF, target, send=True,
                                     transport=SmtpSender(app.settings.smtp, backoff=0.01))
     assert result.sent_to == app.settings.digest.recipients
     page = target.read_text(encoding="utf-8")

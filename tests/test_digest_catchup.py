@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from busavvik import cli_notify
 from busavvik.cli import app as cli
 from busavvik.context import AppContext
 from busavvik.jobs import digest_trigger, last_fire, notify_jobs, run_digest
 from config.rules import Rules
 from config.settings import DigestSettings, Settings
+from notify import service
 from notify.smtp import SmtpSender
 from store.db import Database
 from store.digestruns import runs
@@ -42,7 +42,7 @@ def _smtp_down(db: Database, rules: Rules, sink: SmtpSink) -> AppContext:
 
 
 def _send(app: AppContext, day: date) -> object:
-    return cli_notify.send_digest(app, day, transport=SmtpSender(app.settings.smtp, backoff=0.01))
+    return service.send_digest(app, day, transport=SmtpSender(app.settings.smtp, backoff=0.01))
 
 
 def test_the_schedule_s_last_time_is_found_whatever_the_day() -> None:

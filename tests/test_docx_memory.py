@@ -15,12 +15,12 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from busavvik.cli import app as cli
-from busavvik.pipeline import Pipeline
 from config.rules import Rules
 from ingest.types import RawMessage
 from parsers.form import parse_form
 from store.db import Database
 from store.models import Message
+from store.pipeline import Pipeline
 from tests.formbuilder import build_inflated
 from tests.mailbuilder import make_mail
 

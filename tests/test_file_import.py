@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from busavvik.pipeline import Pipeline
 from config.rules import Rules
 from ingest.files import SourceError, open_source
 from store import export
 from store.db import Database
+from store.pipeline import Pipeline
 from tests.corpus import build
 
 

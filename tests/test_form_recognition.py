@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from busavvik.pipeline import Pipeline
 from config.rules import Rules
 from ingest.files import open_source
 from ingest.types import RawMessage
@@ -18,6 +17,7 @@ from parsers.form import parse_form
 from parsers.mailform import parse_mail_and_form
 from store import export
 from store.db import Database
+from store.pipeline import Pipeline
 from tests.formbuilder import SAMPLE_VALUES, _p, _run, build_form, document_xml, package, word_online
 from tests.mailbuilder import SECRETARIAT, make_mail
 from tests.shared_corpus import shared_dir

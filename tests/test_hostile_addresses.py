@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select
 
-from busavvik.pipeline import Pipeline
 from config.rules import Rules
 from config.settings import ReminderSettings, Settings
 from ingest.types import RawMessage
@@ -16,6 +15,7 @@ from notify import outbox
 from parsers.mail import parse_email
 from store.db import Database
 from store.models import Case
+from store.pipeline import Pipeline
 from tests import hostilemail
 from tests.formbuilder import SAMPLE_VALUES, build_form
 from tests.mailbuilder import SECRETARIAT, make_mail

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from busavvik.pipeline import Pipeline
 from config.rules import Rules
 from ingest.types import RawMessage
 from parsers.mail import parse_email
@@ -11,6 +10,7 @@ from parsers.mailform import parse_mail_and_form
 from parsers.mime import MAX_DEPTH
 from store.db import Database
 from store.models import Message
+from store.pipeline import Pipeline
 from tests import hostilemail
 from tests.formbuilder import SAMPLE_VALUES, build_form
 

@@ -88,8 +88,8 @@ def test_messages_dovecot_cannot_read_are_set_aside_and_the_folder_goes_on(imap_
     assert store.cursors["INBOX"].last_uid == 12
     # readable again: asked for again, delivered, and the cursor stays where it was
     cursor = store.cursors["INBOX"]
-    again = store.poll(imap_account.settings(batch_size=5),
-                       get_retry=lambda _folder: [(cursor.uidvalidity, uid) for uid in bad_uids])
+    store.retry = [(cursor.uidvalidity, uid) for uid in bad_uids]
+    again = store.poll(imap_account.settings(batch_size=5))
     assert again.ok, again.errors
     last = store.batches[-1][1]
     assert sorted(message_id(m.data) for m in last.messages) == sorted(message_id(m) for m in bad)

@@ -5,7 +5,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,7 +25,7 @@ from ingest.imap import (
     sync_folder,
 )
 from ingest.maildir import poll_maildir, sync_maildir, sync_maildir_folder
-from ingest.types import Batch, FolderCursor
+from ingest.types import Batch, FolderCursor, RawMessage
 from tests.mailbuilder import make_mail
 from tests.servers.dovecot import DovecotServer, Message
 from tests.servers.fixtures import (  # noqa: F401 - fixtures
@@ -60,9 +60,22 @@ def message_id(data: bytes) -> str:
 
 @dataclass
 class Store:
-    """What a caller does: keep every batch's messages, then save the cursor (per folder)."""
+    """What a sink (ingest/sink.py) does: keep every batch's messages, then save the cursor (per folder)."""
     cursors: dict[str, FolderCursor] = field(default_factory=dict)
     batches: list[tuple[str, Batch]] = field(default_factory=list)
+    retry: list[tuple[int, int]] = field(default_factory=list)   # set-aside messages to ask for again
+
+    def cursor(self, folder: str) -> FolderCursor | None:
+        return self.cursors.get(folder)
+
+    def retries_due(self, folder: str) -> list[tuple[int, int]]:
+        return list(self.retry)
+
+    def ahead(self, messages: Sequence[RawMessage]) -> None:
+        return None
+
+    def commit(self, folder: str, batch: Batch, ahead: object = None) -> None:
+        self.handle(folder, batch)
 
     def handle(self, folder: str, batch: Batch) -> None:
         self.batches.append((folder, batch))
@@ -72,7 +85,7 @@ class Store:
         return [message_id(m.data) for f, b in self.batches if folder in (None, f) for m in b.messages]
 
     def poll(self, mb: Any, **kwargs: Any) -> PollReport:
-        return poll_mailbox(mb, self.cursors.get, self.handle, policy=NO_WAIT, **kwargs)
+        return poll_mailbox(mb, self, policy=NO_WAIT, **kwargs)
 
 
 def collect(client: IMAPClient, folder: str, cursor: FolderCursor | None, **kw: Any) -> list[Batch]:
@@ -431,8 +444,7 @@ def test_maildir_resuming_after_any_batch_misses_nothing(tmp_path: Path) -> None
 
 def test_poll_maildir_reports_a_missing_maildir(tmp_path: Path) -> None:
     from config.settings import MailboxSettings
-    report = poll_maildir(MailboxSettings(name="md", type="maildir", path=str(tmp_path / "nope")),
-                          lambda _f: None, lambda _f, _b: None)
+    report = poll_maildir(MailboxSettings(name="md", type="maildir", path=str(tmp_path / "nope")), Store())
     assert not report.ok and "not a Maildir" in report.errors[0]
 
 

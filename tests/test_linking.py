@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from busavvik.pipeline import Pipeline
 from config.rules import Rules
 from ingest.types import RawMessage
 from store import export
@@ -11,6 +10,7 @@ from store.db import Database
 from store.link_rules import Evidence, decide
 from store.message_rows import now
 from store.models import Case, Reminder
+from store.pipeline import Pipeline
 from tests.formbuilder import build_form
 from tests.mailbuilder import SECRETARIAT, exchange_id, make_mail
 

@@ -8,12 +8,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from busavvik.pipeline import Pipeline
 from config.rules import Rules
 from ingest.types import RawMessage
 from store.db import Database
 from store.link_rules import same_reporter
 from store.models import Case, Message
+from store.pipeline import Pipeline
 from tests.formbuilder import SAMPLE_VALUES, build_form
 from tests.mailbuilder import SECRETARIAT, exchange_id, make_mail
 

@@ -7,16 +7,16 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from busavvik import cli_notify
-from busavvik.pipeline import Pipeline
 from config.rules import Rules, load_rules
 from ingest.types import RawMessage
 from notify import digest as dg
+from notify import service
 from notify.smtp import SmtpSender
 from parsers.mail import parse_email
 from parsers.ownmail import own_id
 from store.db import Database
 from store.models import Message
+from store.pipeline import Pipeline
 from store.review import needs_review
 from tests.formbuilder import SAMPLE_VALUES, build_form
 from tests.mailbuilder import SECRETARIAT, exchange_id, make_mail
@@ -73,8 +73,8 @@ def test_reminder_copy_digest_and_bounce_are_own_mail(db: Database, rules: Rules
                           attachments=[("avvikelse.docx", build_form(SAMPLE_VALUES))])
     _ingest(db, rules, deviation)
     transport = SmtpSender(app.settings.smtp, backoff=0.01)
-    cli_notify.run_reminders(app, at(date(2026, 5, 4)), True, transport=transport)
-    cli_notify.send_digest(app, date(2026, 5, 4), transport=transport)
+    service.run_reminders(app, at(date(2026, 5, 4)), True, transport=transport)
+    service.send_digest(app, date(2026, 5, 4), transport=transport)
     sent = [m.data for m in sink.messages()]
     assert len(sent) == 2, "one reminder and one digest"
     reminder = next(d for d in sent if b"Message-ID: <reminder." in d)

@@ -1,4 +1,5 @@
-"""Parsing ahead (Pipeline.prepare): a batch's parse starts in the parser processes as soon as it is fetched.
+"""Parsing ahead (Pipeline.prepare, parsers/ahead.py): a batch's parse starts in the parser processes once
+it is fetched.
 
 It is a head start only: the stored result must be exactly what storing without it gives, bytes already
 stored are not parsed again, and when the head start goes wrong (another batch, parser processes killed,
@@ -15,11 +16,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from busavvik.pipeline import Pipeline
 from config.rules import Rules
 from ingest.types import RawMessage
 from store.db import Database
 from store.models import Case, Message
+from store.pipeline import Pipeline
 from tests.support.busmail import realistic_bus_messages
 
 BATCH = 60
@@ -74,7 +75,7 @@ def test_bytes_already_stored_are_not_parsed_ahead(db: Database, rules: Rules) -
         assert prepared is not None
         assert sorted(prepared.slots) == list(range(30, 40))      # only the ten new ones are parsed
         with db.session() as session:
-            stats = pipeline.ingest_batch(session, prepared.raws, prepared)
+            stats = pipeline.ingest_batch(session, raws, prepared)
     assert (stats.new, stats.duplicates) == (10, 30)
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(Message)) == 40
@@ -107,7 +108,7 @@ def test_killed_parser_processes_lose_nothing(db: Database, rules: Rules,
         for pid in pids:  # the processes die with the parse under way
             os.kill(pid, signal.SIGKILL)
         with db.session() as session:
-            stats = pipeline.ingest_batch(session, prepared.raws, prepared)
+            stats = pipeline.ingest_batch(session, raws, prepared)
     assert stats.new == 80
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(Message)) == 80

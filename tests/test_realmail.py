@@ -1,11 +1,11 @@
 """72 odd real-world mails from other projects: all kept, none a deviation, no crash."""
 from __future__ import annotations
 
-from busavvik.pipeline import Pipeline
 from config.rules import Rules
 from ingest.files import open_source
 from store import export
 from store.db import Database
+from store.pipeline import Pipeline
 from tests.shared_corpus import shared_dir
 
 

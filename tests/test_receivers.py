@@ -16,13 +16,13 @@ from typer.testing import CliRunner
 import busavvik.cli_receivers  # noqa: F401  (adds `case receiver` and `case outcome`)
 from busavvik import cli_data, cli_notify
 from busavvik.context import AppContext
-from busavvik.pipeline import Pipeline
 from config.rules import Rules
 from ingest.types import RawMessage
 from notify.digest import collect, render_text
 from store import export
 from store.db import Database
 from store.models import Case, Correction
+from store.pipeline import Pipeline
 from tests.formbuilder import build_form
 from tests.mailbuilder import SECRETARIAT, exchange_id, make_mail
 from tests.servers.smtpsink import SmtpSink

@@ -18,7 +18,7 @@ from busavvik import cli_notify
 from busavvik.context import AppContext
 from config.rules import Rules
 from config.settings import ReminderSettings, Settings, SmtpSettings
-from notify import outbox
+from notify import outbox, service
 from notify.policy import STOCKHOLM, CaseFacts, day_off_reason, decide
 from notify.smtp import SmtpSender
 from store.cases import add_months
@@ -84,9 +84,9 @@ def make_app(db: Database, rules: Rules, sink: SmtpSink, **reminders: Any) -> Ap
     return app
 
 
-def run(app: AppContext, when: datetime, respect_window: bool = True) -> cli_notify.RemindSummary:
+def run(app: AppContext, when: datetime, respect_window: bool = True) -> service.RemindSummary:
     transport = SmtpSender(app.settings.smtp, backoff=0.01)
-    return cli_notify.run_reminders(app, when, respect_window, transport=transport)
+    return service.run_reminders(app, when, respect_window, transport=transport)
 
 
 def rows(db: Database) -> list[Reminder]:

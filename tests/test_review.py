@@ -12,11 +12,11 @@ from sqlalchemy import select
 from typer.testing import CliRunner, Result
 
 from busavvik.cli import app as cli
-from busavvik.pipeline import Pipeline
 from config.rules import Rules
 from ingest.types import RawMessage
 from store.db import Database
 from store.models import Correction
+from store.pipeline import Pipeline
 from tests.mailbuilder import SECRETARIAT, exchange_id, make_mail
 
 WHEN = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)        # a Monday; the digest of 2026-03-09 covers it

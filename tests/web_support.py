@@ -16,12 +16,12 @@ from typing import Any
 import httpx
 from starlette.testclient import TestClient
 
-from busavvik.pipeline import Pipeline
 from config.rules import Rules
 from config.settings import Settings
 from ingest.types import RawMessage
 from store import users
 from store.db import Database
+from store.pipeline import Pipeline
 from tests.formbuilder import build_form
 from tests.mailbuilder import exchange_id, make_mail
 from web.app import create_app

@@ -53,12 +53,12 @@ if __package__ in (None, ""):
 
 from sqlalchemy import select  # noqa: E402
 
-from busavvik.pipeline import Pipeline  # noqa: E402
 from config.rules import default_rules  # noqa: E402
 from ingest.types import RawMessage  # noqa: E402
 from parsers.mail import parse_email  # noqa: E402
 from store.db import Database  # noqa: E402
 from store.models import Message, RawBlob  # noqa: E402
+from store.pipeline import Pipeline  # noqa: E402
 from tests.corpus import build as build_corpus  # noqa: E402
 from tests.formbuilder import SAMPLE_VALUES, build_broken, build_form, build_inflated  # noqa: E402
 from tests.mailbuilder import DOCX_TYPE, SECRETARIAT, make_mail  # noqa: E402

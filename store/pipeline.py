@@ -1,14 +1,14 @@
 """The pipeline: raw bytes → stored, parsed, linked message.  Reads as the list of its stages.
 
 A batch is handled in one pass: known bytes and known Message-IDs are looked up with one query each,
-the rest is parsed on all cores (parsers/pool.py) and stored and linked in the caller's transaction.
+the rest is parsed on all cores (parsers/ahead.py, from the head start `prepare` gave where there is one)
+and stored and linked in the caller's transaction.
 Should anything fail, the batch is redone message by message, each in its own savepoint, so one bad
 message never stops the others and none is lost.
 """
 from __future__ import annotations
 
 import gc
-import hashlib
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -18,17 +18,18 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from busavvik.stats import IngestStats
 from config.rules import Rules
 from ingest.types import RawMessage
+from parsers.ahead import ParseAhead, digests, parse_ahead, parse_batch
 from parsers.form_record import form_to_dict
-from parsers.pool import ParseBudget, Parsed, ParserPool, Pending
+from parsers.pool import ParseBudget, Parsed, ParserPool
 from store.db import Database
 from store.link_batch_index import BatchIndex
 from store.link_message import link_message, probe_for, relink_others
 from store.link_rules import Probe
 from store.message_rows import add_location, find_message, new_message, now, save_raw
 from store.models import Location, Message, RawBlob
+from store.stats import IngestStats
 
 log = logging.getLogger("busavvik.pipeline")
 FormDict = dict[str, Any] | None
@@ -42,30 +43,6 @@ class _Item:
     raw: RawMessage
     sha: str
     pos: int = -1        # the message's place in its batch
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """A fetched batch whose parsing was started at once (`Pipeline.prepare`), before it is stored."""
-    raws: tuple[RawMessage, ...]
-    shas: tuple[str, ...]
-    slots: dict[int, int]          # place in the batch -> place in `pending` (bytes not stored yet)
-    pending: Pending
-
-    def results(self, todo: Sequence[_Item], parse: Callable[[bytes], Parsed]) -> Iterator[Parsed]:
-        """The parse of each of `todo` (a subset of the batch, in order); parsed here if it was not ahead."""
-        ahead = enumerate(self.pending.results())
-        for item in todo:
-            slot = self.slots.get(item.pos)
-            if slot is None:
-                yield parse(item.raw.data)
-                continue
-            for at, result in ahead:
-                if at == slot:
-                    yield result
-                    break
-            else:  # cannot happen (slots rise with the batch); never let a message go without its parse
-                yield parse(item.raw.data)
 
 
 def _store_parsed(session: Session, item: _Item, parsed: Parsed, rules: Rules, due_months: int,
@@ -140,34 +117,30 @@ class Pipeline:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    def prepare(self, raws: Sequence[RawMessage]) -> Prepared | None:
+    def prepare(self, raws: Sequence[RawMessage]) -> ParseAhead | None:
         """Start parsing a fetched batch now, from the fetching thread, so that the parser processes work
         while the batch before is stored; bytes already stored are not parsed. Never raises: on any
         failure the batch is simply parsed when it is stored."""
         if not raws:
             return None
         try:
-            raws = tuple(raws)
-            shas = tuple(hashlib.sha256(raw.data).hexdigest() for raw in raws)   # releases the GIL
+            datas = [raw.data for raw in raws]
+            shas = digests(datas)
             with self.db.session() as session:
                 known = set(session.scalars(select(RawBlob.sha256).where(RawBlob.sha256.in_(set(shas)))))
-            todo = [i for i, sha in enumerate(shas) if sha not in known]
-            pending = self.parser.submit([raws[i].data for i in todo])
-            if pending is None:
-                return None
-            return Prepared(raws, shas, {pos: slot for slot, pos in enumerate(todo)}, pending)
+            return parse_ahead(self.parser, datas, shas, {i for i, sha in enumerate(shas) if sha in known})
         except Exception:  # noqa: BLE001 - only a head start; storing parses whatever is missing
             log.warning("parsing ahead failed; the batch is parsed when it is stored", exc_info=True)
             return None
 
     def ingest_batch(self, session: Session, raws: Iterable[RawMessage],
-                     prepared: Prepared | None = None) -> IngestStats:
+                     prepared: ParseAhead | None = None) -> IngestStats:
         """Process a batch in the caller's transaction; one message failing never stops the batch.
         `prepared` is what `prepare` returned for these very messages."""
         batch = list(raws)
         self._bulk(len(batch))
-        if prepared is not None and prepared.raws != tuple(batch):
-            prepared.pending.cancel()
+        if prepared is not None and not prepared.matches([raw.data for raw in batch]):
+            prepared.cancel()
             prepared = None
         try:
             with session.begin_nested():
@@ -175,19 +148,19 @@ class Pipeline:
         except Exception as exc:  # noqa: BLE001 - redo one by one, each message in its own savepoint
             log.warning("batch of %d redone message by message after %s", len(batch), type(exc).__name__)
             if prepared is not None:
-                prepared.pending.cancel()
+                prepared.cancel()
             stats = self._one_by_one(session, batch)
         self._relink(session, stats)
         return stats
 
-    def _fast(self, session: Session, batch: list[RawMessage], prepared: Prepared | None = None
+    def _fast(self, session: Session, batch: list[RawMessage], prepared: ParseAhead | None = None
               ) -> IngestStats:
         stats = IngestStats()
-        digests = prepared.shas if prepared else (hashlib.sha256(raw.data).hexdigest() for raw in batch)
-        items = [_Item(raw, sha, pos) for pos, (raw, sha) in enumerate(zip(batch, digests))]
-        shas = {i.sha for i in items}
-        by_sha = {m.raw_sha256: m for m in session.scalars(select(Message).where(Message.raw_sha256.in_(shas)))}
-        blobs = set(session.scalars(select(RawBlob.sha256).where(RawBlob.sha256.in_(shas))))
+        shas = prepared.shas if prepared else digests(raw.data for raw in batch)
+        items = [_Item(raw, sha, pos) for pos, (raw, sha) in enumerate(zip(batch, shas))]
+        wanted = {i.sha for i in items}
+        by_sha = {m.raw_sha256: m for m in session.scalars(select(Message).where(Message.raw_sha256.in_(wanted)))}
+        blobs = set(session.scalars(select(RawBlob.sha256).where(RawBlob.sha256.in_(wanted))))
         todo, rows, stored_at = [], [], now()
         for item in items:
             if item.sha in by_sha:  # the very same bytes: no need to parse them again
@@ -202,10 +175,8 @@ class Pipeline:
         session.flush()
         if rows:  # raw bytes are written before any message refers to them; one statement, no ORM objects
             session.connection().execute(insert(RawBlob), rows)
-        if prepared is not None:
-            results = prepared.results(todo, lambda data: next(self.parser.parse([data], 1)))
-        else:  # parsed while the earlier ones are stored
-            results = self.parser.parse((i.raw.data for i in todo), len(todo))
+        # from the head start, or parsed now while the earlier ones are stored
+        results = parse_batch(self.parser, [(i.pos, i.raw.data) for i in todo], prepared)
         with BatchIndex(session) as index:
             self._store_all(session, todo, results, index, stats)
         return stats
@@ -249,7 +220,7 @@ class Pipeline:
         if known is not None:
             add_location(session, known, raw)
             return None
-        result = next(self.parser.parse([raw.data], 1))
+        result = next(parse_batch(self.parser, [(0, raw.data)]))
         seen: dict[str, Message] = {}
         existing = find_message(session, result[0].message_id)
         if existing is not None:
