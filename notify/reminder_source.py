@@ -1,4 +1,5 @@
-"""What a reminder is built from, read from the store: the case, its deviation message and the stored form.
+"""What a reminder is built from, read from the store: the case as its `CaseView` shows it (a person's corrections
+of the form's fields applied), its deviation message and the stored form.
 
 The form attached to a reminder is the Word document the case was opened from, taken out of the stored raw
 bytes of the case's source message by the same parsers that read it (`parsers.mailform.form_attachment`).

@@ -5,7 +5,8 @@ values in `Case.overrides`; they win over the form and the classification the pa
 states and the answers' outcomes carry a person's decisions already (store/receiver_changes.py).
 
 The export, the digest, the reminders, the yearly report, `busavvik cases` and `show` and the web case page all
-read a case through `CaseView` (docs/ARCHITECTURE.md, "store"), so a correction shows up the same in each.
+read a case through `CaseView` (docs/ARCHITECTURE.md, "One view of a case"), so a correction shows up the same
+in each.
 A `CaseView` is frozen and holds no database object: it can outlive its session.
 """
 from __future__ import annotations
