@@ -16,7 +16,7 @@ from config.settings import ReminderSettings, Settings
 from ingest.files import open_source
 from notify import digest, outbox
 from notify.report import yearly_stats
-from store import export, views
+from store import export, views, views_ops
 from store.caseview import find_view
 from store.corrections import set_field
 from store.db import Database
@@ -65,6 +65,7 @@ def test_export_digest_report_and_reminders_show_the_correction(corrected: Datab
         late = digest.collect(s, date(2026, 11, 9))
         stats = yearly_stats(s, 2026)
         page = views.case_detail(s, CASE, date(2026, 11, 9))
+        overview = views_ops.overview(s, date(2026, 11, 9), datetime(2026, 11, 2, tzinfo=UTC))
     assert (row["event_type"], row["responded"]) == ("Rättad händelse", True)
     assert (row["classification"]["reporter_org_type"], row["classification"]["receiver_org_types"]) == \
         ("BUP", ["Skola"])
@@ -72,7 +73,7 @@ def test_export_digest_report_and_reminders_show_the_correction(corrected: Datab
     assert CASE not in {r.case_id for r in late.overdue}
     assert week.year is not None and week.year.answered == stats.answered
     between = [d["classification"] for d in rows if d["classification"]["principal_relation"] == "between"]
-    assert stats.answered == sum(d["responded"] for d in rows)
+    assert stats.answered == sum(d["responded"] for d in rows) == overview.year_answered
     assert stats.by_reporter_type["BUP"] == sum(c["reporter_org_type"] == "BUP" for c in between)
     assert stats.by_receiver_type["Skola"] == sum("Skola" in c["receiver_org_types"] for c in between)
     assert page is not None and page.row.event_type == "Rättad händelse" and page.row.state == "answered"
