@@ -16,6 +16,7 @@ from busavvik.render import write_csv, write_json
 from notify.review import REVIEW_STATES, state_text
 from parsers.pnr import redact
 from store import export
+from store.caseview import CaseView, find_view, views
 from store.models import Case, Message, Reminder
 from store.review import needs_review
 from store.setaside import set_aside_rows
@@ -105,18 +106,14 @@ def overdue_cmd(ctx: typer.Context,
     out.print(table)
 
 
-def _find_case(session: object, key: str) -> Case | None:
-    return session.scalars(select(Case).where(Case.case_id == key.upper())).first()  # type: ignore[attr-defined]
-
-
 def show_cmd(ctx: typer.Context, case_id: str = typer.Argument(..., metavar="CASE", help="e.g. BUS-2026-0007")) -> None:
     """One case: its fields, its thread and which rule linked each message (personnummer hidden)."""
     with ctx.obj.db.session() as session:
-        case = _find_case(session, case_id)
+        case = find_view(session, case_id)
         if case is None:
             err.print(styled((f"no case {case_id!r}", "red"), " (see `busavvik export deviations`)"))
             raise typer.Exit(1)
-        msgs = session.scalars(select(Message).where(Message.case_pk == case.id).order_by(Message.date)).all()
+        msgs = session.scalars(select(Message).where(Message.case_pk == case.pk).order_by(Message.date)).all()
         data = export.deviation_dict(case, list(msgs))
         flags = ", ".join(data["flags"]) or "-"
         out.print(styled((case.case_id, "bold"), f"  status {case.status}  due {data['response_due']}  "
@@ -134,16 +131,16 @@ def show_cmd(ctx: typer.Context, case_id: str = typer.Argument(..., metavar="CAS
         out.print(table)
 
 
-def _print_receivers(case: Case) -> None:
+def _print_receivers(case: CaseView) -> None:
     states = {"awaited": "väntar", "answered": "har svarat", "not_expected": "förväntas inte svara"}
-    for r in case.receiver_rows:
+    for r in case.receivers:
         by = f" ({r.changed_by} {r.changed_at:%Y-%m-%d})" if r.changed_by and r.changed_at else ""
         out.print(f"  mottagare {r.email} [{redact(r.unit or '?')}]: {states.get(r.state, r.state)}{by}", markup=False)
-    for a in case.answer_rows:
+    for a in case.answers:
         rule = f", regel {a.outcome_rule}" if a.outcome_source == "suggested" else f", {a.outcome_by}"
         outcome = f"{a.outcome} ({'föreslaget' if a.outcome_source == 'suggested' else 'satt'}{rule})" \
             if a.outcome else "inget utfall"
-        out.print(f"  svar {a.message.message_id_header} från {a.receiver_email or '? (granska)'}: {outcome}",
+        out.print(f"  svar {a.message_id} från {a.receiver_email or '? (granska)'}: {outcome}",
                   markup=False)
 
 
@@ -210,17 +207,16 @@ def register(app: typer.Typer) -> None:
     app.command("cases")(cases_cmd)
 
 
-
-
 def cases_cmd(ctx: typer.Context) -> None:
-    """All cases: received, reporter → receivers, answered, and the messages linked to each (rule)."""
+    """All cases: received, reporter → receivers, answered, and the messages linked to each (rule); a person's
+    corrections applied, as `show` and the export apply them."""
     with ctx.obj.db.session() as session:
         table = Table(title="Avvikelser (cases)")
         for col in ("case", "received", "reporter → receivers", "relation", "answered", "due", "thread"):
             table.add_column(col)
-        for case in session.scalars(select(Case).order_by(Case.year, Case.seq)):
-            msgs = session.scalars(select(Message).where(Message.case_pk == case.id).order_by(Message.date)).all()
-            c = case.classification or {}
+        for case in views(session):
+            msgs = session.scalars(select(Message).where(Message.case_pk == case.pk).order_by(Message.date)).all()
+            c = case.classification
             thread = ", ".join(f"{m.kind}({m.link_rule})" for m in msgs)
             table.add_row(case.case_id, case.first_received.date().isoformat(),
                           f"{c.get('reporter_org_type') or '?'} → {', '.join(c.get('receiver_org_types') or ['?'])}",

@@ -5,26 +5,25 @@ from datetime import date
 
 from notify.policy import local_day
 from notify.rows import Row, clean
-from store.models import Case
-from store.receivers import awaited, progress_text
+from store.caseview import CaseView
 
 
-def awaited_cell(case: Case) -> str:
+def awaited_cell(case: CaseView) -> str:
     """The receivers still awaited, and "1 av 2 mottagare har svarat" when some have answered."""
-    names = ", ".join(awaited(case) if case.receiver_rows else case.receivers or [])
-    note = progress_text(case)
+    names = ", ".join(case.still_awaited)
+    note = case.progress_text
     return clean(f"{names} ({note})" if note and names else names or note)
 
 
-def needs_outcome_rows(cases: list[Case], as_of: date) -> list[Row]:
+def needs_outcome_rows(cases: list[CaseView], as_of: date) -> list[Row]:
     """Answers of the year so far whose outcome is only suggested or missing (oldest first)."""
     out = []
     for case in cases:
-        for a in case.answer_rows:
-            day = local_day(a.message.date or a.message.first_seen)
+        for a in case.answers:
+            day = local_day(a.received)
             if a.outcome_source == "set" or day.year != as_of.year or day > as_of:
                 continue
             hint = f"förslag: {a.outcome}" if a.outcome else "inget förslag"
             out.append(Row(case.case_id, day.isoformat(),
-                           (clean(a.receiver_email or "okänd mottagare"), hint, clean(a.message.message_id_header))))
+                           (clean(a.receiver_email or "okänd mottagare"), hint, clean(a.message_id))))
     return sorted(out, key=lambda r: (r.when, r.case_id))

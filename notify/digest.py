@@ -29,9 +29,8 @@ from notify.attention import failing_mailboxes, mailbox_rows, set_aside_rows, un
 from notify.message import template_env
 from notify.policy import STOCKHOLM, local_day
 from notify.rows import Row, clean
-from store.export import WITH_ANSWERS, deviation_dict
-from store.models import Case, Message, Reminder
-from store.receivers import progress_text, waiting
+from store.caseview import CaseView, views
+from store.models import Message, Reminder
 from store.review import needs_review
 
 PNR_FLAG = "personal_identity_number"
@@ -105,35 +104,31 @@ def _in_period(msg: Message, start: datetime, end: datetime) -> bool:
     return start <= moment < end
 
 
-def _case_ids(session: Session) -> dict[int, str]:
-    return dict(session.execute(select(Case.id, Case.case_id)).tuples().all())
-
-
-def _new_rows(cases: list[Case], start: datetime, end: datetime) -> list[Row]:
+def _new_rows(cases: list[CaseView], start: datetime, end: datetime) -> list[Row]:
     out = []
     for c in sorted(cases, key=lambda c: c.first_received):
         if start <= c.first_received < end:
-            cl = deviation_dict(c, [])["classification"]
+            cl = c.classification
             out.append(Row(c.case_id, local_day(c.first_received).isoformat(), (
-                clean((c.form or {}).get("event_type")), clean(cl.get("reporter_org_type") or "?"),
+                clean(c.form.get("event_type")), clean(cl.get("reporter_org_type") or "?"),
                 clean(", ".join(cl.get("receiver_org_types") or []) or "?"))))
     return out
 
 
-def _answer_rows(msgs: list[Message], cases: list[Case], start: datetime, end: datetime) -> list[Row]:
-    by_pk = {c.id: c for c in cases}
+def _answer_rows(msgs: list[Message], cases: list[CaseView], start: datetime, end: datetime) -> list[Row]:
+    by_pk = {c.pk: c for c in cases}
     found = [m for m in msgs if m.kind == "answer" and _in_period(m, start, end)]
     return [Row(by_pk[m.case_pk].case_id if m.case_pk in by_pk else "?",
                 local_day(m.date or m.first_seen).isoformat(),
-                (clean(m.sender), clean(m.subject), progress_text(by_pk[m.case_pk]) if m.case_pk in by_pk else ""))
+                (clean(m.sender), clean(m.subject), by_pk[m.case_pk].progress_text if m.case_pk in by_pk else ""))
             for m in sorted(found, key=lambda m: m.date or m.first_seen)]
 
 
-def _open(c: Case) -> bool:
-    return c.status != "closed" and waiting(c)
+def _open(c: CaseView) -> bool:
+    return c.status != "closed" and c.waiting
 
 
-def _overdue_rows(session: Session, cases: list[Case], as_of: date) -> list[Row]:
+def _overdue_rows(session: Session, cases: list[CaseView], as_of: date) -> list[Row]:
     sent: dict[int, list[str]] = {}
     for r in session.scalars(select(Reminder).where(Reminder.status == "sent").order_by(Reminder.id)):
         when = local_day(r.sent_at).isoformat() if r.sent_at else ""
@@ -141,10 +136,10 @@ def _overdue_rows(session: Session, cases: list[Case], as_of: date) -> list[Row]
     late = sorted((c for c in cases if _open(c) and c.response_due < as_of), key=lambda c: c.response_due)
     return [Row(c.case_id, c.response_due.isoformat(), (
         sv.count((as_of - c.response_due).days, "dag"), {"open": "öppet", "paused": "pausat"}.get(c.status, c.status),
-        awaited_cell(c), ", ".join(sent.get(c.id, [])) or "inga")) for c in late]
+        awaited_cell(c), ", ".join(sent.get(c.pk, [])) or "inga")) for c in late]
 
 
-def _due_rows(cases: list[Case], as_of: date) -> list[Row]:
+def _due_rows(cases: list[CaseView], as_of: date) -> list[Row]:
     soon = sorted((c for c in cases if _open(c) and as_of <= c.response_due <= as_of + timedelta(days=14)),
                   key=lambda c: c.response_due)
     return [Row(c.case_id, c.response_due.isoformat(),
@@ -178,33 +173,32 @@ def _older_unlinked(msgs: list[Message], start: datetime) -> int:
                and (m.date or m.first_seen) < start and (m.date or m.first_seen).year == start.year)
 
 
-def _privacy(cases: list[Case], msgs: list[Message], ids: dict[int, str], year: int) -> list[str]:
-    flagged = {c.case_id for c in cases if PNR_FLAG in (c.flags or []) and c.year == year}
+def _privacy(cases: list[CaseView], msgs: list[Message], ids: dict[int, str], year: int) -> list[str]:
+    flagged = {c.case_id for c in cases if PNR_FLAG in c.flags and c.year == year}
     flagged |= {ids[m.case_pk] for m in msgs if m.case_pk in ids and PNR_FLAG in (m.flags or [])
                 and (m.date or m.first_seen).year == year}
     return sorted(flagged)
 
 
-def year_stats(cases: list[Case], as_of: date) -> YearSoFar:
+def year_stats(cases: list[CaseView], as_of: date) -> YearSoFar:
     """The year so far as the annual report counts it: by receipt date, up to and including `as_of`."""
     these = [c for c in cases if local_day(c.first_received).year == as_of.year
              and local_day(c.first_received) <= as_of]
-    data = [deviation_dict(c, []) for c in these]
-    rel = [d["classification"]["principal_relation"] for d in data]
+    rel = [c.classification["principal_relation"] for c in these]
     months = [[0, 0] for _ in range(as_of.month)]
-    for c, d in zip(these, data):
+    for c in these:
         months[local_day(c.first_received).month - 1][0] += 1
-        months[local_day(c.first_received).month - 1][1] += int(d["responded"])
+        months[local_day(c.first_received).month - 1][1] += int(c.responded)
     return YearSoFar(as_of.year, len(these), rel.count("between"), rel.count("within"),
-                     len(rel) - rel.count("between") - rel.count("within"), sum(d["responded"] for d in data),
+                     len(rel) - rel.count("between") - rel.count("within"), sum(c.responded for c in these),
                      tuple((n, a) for n, a in months))
 
 
 def collect(session: Session, as_of: date) -> Digest:
     start, end = _bounds(as_of - timedelta(days=7)), _bounds(as_of)
-    cases = list(session.scalars(select(Case).options(*WITH_ANSWERS).order_by(Case.year, Case.seq)))
+    cases = views(session)
     msgs = list(session.scalars(select(Message).order_by(Message.id)))
-    ids = _case_ids(session)
+    ids = {c.pk: c.case_id for c in cases}
     return Digest(as_of, as_of - timedelta(days=7), as_of - timedelta(days=1),
                   new=_new_rows(cases, start, end), answers=_answer_rows(msgs, cases, start, end),
                   needs_outcome=needs_outcome_rows(cases, as_of),

@@ -37,7 +37,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from config.rules import Rules
 from config.settings import Settings
@@ -47,9 +47,9 @@ from notify.recipients import over_cap, recipients
 from notify.review import REVIEW_STATES, attention, resolve  # noqa: F401 -- part of this module's interface
 from notify.smtp import SendResult, Transport
 from parsers.headers import normalise_id
+from store.caseview import CaseView, views
 from store.db import Database
 from store.models import Case, Message, Reminder
-from store.receivers import waiting
 
 STALE_AFTER = timedelta(minutes=15)
 MAX_ATTEMPTS = 8
@@ -76,12 +76,12 @@ class Delivery:
     attempts: int = 0
 
 
-def responded(case: Case) -> bool:
+def responded(case: CaseView) -> bool:
     """No answer is awaited any more (every receiver answered or is not expected to, or a person said so)."""
-    return not waiting(case)
+    return not case.waiting
 
 
-def facts(case: Case, reminders: list[Reminder]) -> CaseFacts:
+def facts(case: CaseView, reminders: list[Reminder]) -> CaseFacts:
     return CaseFacts(case.case_id, case.first_received, case.response_due, responded(case), case.status,
                      tuple((r.step, r.due_on) for r in reminders), tuple((r.step, r.status) for r in reminders))
 
@@ -90,17 +90,16 @@ def new_message_id(case_id: str, step: str, rules: Rules) -> str:
     return f"<reminder.{case_id}.{step}.{secrets.token_hex(8)}@{rules.message_id_domain}>"
 
 
-def decisions(session: Session, day: date, settings: Settings) -> list[tuple[Case, Decision]]:
+def decisions(session: Session, day: date, settings: Settings) -> list[tuple[CaseView, Decision]]:
     """The policy's decision for every open case that is due by `day` (or its notice is)."""
     horizon = day + timedelta(days=max(0, settings.reminders.notice_days_before))
-    cases = list(session.scalars(select(Case).options(selectinload(Case.receiver_rows))
-                                 .where(Case.status == "open", Case.response_due <= horizon)
-                                 .order_by(Case.response_due, Case.id)))
-    rows = session.scalars(select(Reminder).where(Reminder.case_pk.in_([c.id for c in cases]))).all()
+    cases = views(session, None, Case.status == "open", Case.response_due <= horizon,
+                  order=(Case.response_due, Case.id))
+    rows = session.scalars(select(Reminder).where(Reminder.case_pk.in_([c.pk for c in cases]))).all()
     by_case: dict[int, list[Reminder]] = {}
     for r in rows:
         by_case.setdefault(r.case_pk, []).append(r)
-    found = decide_all([facts(c, by_case.get(c.id, [])) for c in cases], day, settings.reminders)
+    found = decide_all([facts(c, by_case.get(c.pk, [])) for c in cases], day, settings.reminders)
     return list(zip(cases, found))
 
 
@@ -133,12 +132,12 @@ def skipped(db: Database, day: date, settings: Settings, rules: Rules) -> list[t
         return out
 
 
-def _create(session: Session, case: Case, decision: Decision, to_cc: tuple[tuple[str, ...], tuple[str, ...]],
+def _create(session: Session, case: CaseView, decision: Decision, to_cc: tuple[tuple[str, ...], tuple[str, ...]],
             now: datetime, rules: Rules, held: str = "") -> bool:
     """The row, committed before anything is sent; a held one keeps no recipients (there may be thousands)."""
     assert decision.step is not None and decision.due_on is not None
     to, cc = ((), ()) if held else to_cc
-    row = Reminder(case_pk=case.id, step=decision.step, status="held" if held else "pending",
+    row = Reminder(case_pk=case.pk, step=decision.step, status="held" if held else "pending",
                    due_on=decision.due_on, message_id=new_message_id(case.case_id, decision.step, rules),
                    recipients=[{"field": "to", "address": a} for a in to] +
                    [{"field": "cc", "address": a} for a in cc],

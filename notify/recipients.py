@@ -9,15 +9,13 @@ from __future__ import annotations
 
 from config.rules import Rules
 from config.settings import Settings
-from store.models import Case
-from store.receivers import awaited
+from store.caseview import CaseView
 
 
-def recipients(case: Case, step: str, settings: Settings, rules: Rules) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def recipients(case: CaseView, step: str, settings: Settings, rules: Rules) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(to, cc): the receivers, copy to the secretariat; an escalation goes to the escalation address."""
     sec = tuple(rules.secretariat_addresses)
-    still = awaited(case) if case.receiver_rows else list(case.receivers or [])  # only those still awaited
-    receivers = tuple(a for a in still if not rules.is_secretariat(a))
+    receivers = tuple(a for a in case.still_awaited if not rules.is_secretariat(a))  # only those still awaited
     if step == "escalation":
         return (settings.reminders.escalation_address,), tuple(dict.fromkeys((*receivers, *sec)))
     return receivers, sec

@@ -1,4 +1,5 @@
-"""What a reminder is built from, read from the store: the case, its deviation message and the stored form.
+"""What a reminder is built from, read from the store: the case as its `CaseView` shows it (a person's corrections
+of the form's fields applied), its deviation message and the stored form.
 
 The form attached to a reminder is the Word document the case was opened from, taken out of the stored raw
 bytes of the case's source message by the same parsers that read it (`parsers.mailform.form_attachment`).
@@ -14,14 +15,15 @@ from config.settings import Settings
 from notify import message
 from notify.policy import local_day
 from parsers.mailform import form_attachment
-from store.models import Case, Message, RawBlob, Reminder
+from store.caseview import CaseView, view_of
+from store.models import Message, RawBlob, Reminder
 
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024   # a form larger than this is not attached (the text says so)
 
 
-def original_form(session: Session, case: Case, rules: Rules) -> tuple[str, bytes] | None:
+def original_form(session: Session, case: CaseView, rules: Rules) -> tuple[str, bytes] | None:
     """(file name, bytes) of the .docx the case's deviation carried, or None when there is none to attach."""
-    source = session.get(Message, case.source_message_id) if case.source_message_id else None
+    source = session.get(Message, case.source_message_pk) if case.source_message_pk else None
     blob = session.get(RawBlob, source.raw_sha256) if source else None
     if blob is None or not blob.data:
         return None
@@ -35,17 +37,17 @@ def original_form(session: Session, case: Case, rules: Rules) -> tuple[str, byte
     return name, att.data
 
 
-def reporters(case: Case, rules: Rules) -> tuple[str, ...]:
+def reporters(case: CaseView, rules: Rules) -> tuple[str, ...]:
     """The reporting side's addresses (the deviation's sender, section 3's contact and manager e-mail), lower-case,
     without the secretariat and the receivers: the reminder's Reply-To names them."""
-    receivers = {a.lower() for a in case.receivers or []}
-    found = (a.lower() for a in case.reporters or [] if a and not rules.is_secretariat(a))
+    receivers = {a.lower() for a in case.addressed}
+    found = (a.lower() for a in case.reporters if a and not rules.is_secretariat(a))
     return tuple(dict.fromkeys(a for a in found if a not in receivers))
 
 
 def mail_for(session: Session, row: Reminder, now: datetime, settings: Settings, rules: Rules) -> message.ReminderMail:
-    case = session.get_one(Case, row.case_pk)
-    source = session.get(Message, case.source_message_id) if case.source_message_id else None
+    case = view_of(session, row.case_pk)
+    source = session.get(Message, case.source_message_pk) if case.source_message_pk else None
     to, cc = message.split_recipients(row.recipients)
     late = (local_day(now) - case.response_due).days
     return message.ReminderMail(
@@ -54,5 +56,5 @@ def mail_for(session: Session, row: Reminder, now: datetime, settings: Settings,
         original_message_id=source.message_id_header if source and not source.synthetic_id else None,
         received=local_day(case.first_received), response_due=case.response_due,
         days_late=max(0, late), days_left=max(0, -late), from_address=settings.smtp.from_address,
-        to=to, cc=cc, secretariat=tuple(rules.secretariat_addresses), form=dict(case.form or {}),
+        to=to, cc=cc, secretariat=tuple(rules.secretariat_addresses), form=dict(case.form),
         reporters=reporters(case, rules), attachment=original_form(session, case, rules))

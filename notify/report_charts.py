@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from notify.report import YearStats
+from notify.report_stats import YearStats
 from notify.report_tables import MONTHS, theme_label
 
 COLOUR = "#1f5f8b"

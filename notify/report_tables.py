@@ -12,7 +12,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from notify.cells import formula_like
-from notify.report import SIP_THEME, YearStats, share
+from notify.report_stats import SIP_THEME, YearStats, share
 
 MONTHS = ("Januari", "Februari", "Mars", "April", "Maj", "Juni", "Juli", "Augusti", "September", "Oktober",
           "November", "December")

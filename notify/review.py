@@ -10,6 +10,7 @@ from config.rules import Rules
 from config.settings import Settings
 from notify.recipients import over_cap, recipients
 from parsers.pnr import redact
+from store.caseview import view_of
 from store.db import Database
 from store.models import Case, Reminder
 
@@ -46,7 +47,7 @@ def resolve(db: Database, case_id: str, step: str, sent: bool, now: datetime,
 def _refill(session: Session, row: Reminder, settings: Settings | None, rules: Rules | None) -> None:
     if settings is None or rules is None:
         raise LookupError("a held reminder is sent again only with the settings and rules at hand")
-    to, cc = recipients(session.get_one(Case, row.case_pk), row.step, settings, rules)
+    to, cc = recipients(view_of(session, row.case_pk), row.step, settings, rules)
     held = over_cap(to, cc, settings)
     if held or not to:
         raise LookupError(held or "inga mottagare kända")

@@ -1,4 +1,6 @@
-"""The export contract: deviations, messages and the overdue list as plain dicts."""
+"""The export contract: deviations, messages and the overdue list as plain dicts.
+
+A deviation is exported as its `CaseView` shows it (store/caseview.py): a person's corrections applied."""
 from __future__ import annotations
 
 from datetime import date
@@ -7,61 +9,33 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from store.models import Case, CaseAnswer, CaseReceiver, Message
-from store.receivers import awaited, waiting
+from store.caseview import CaseView, views
+from store.models import Case, Message
 
 OVERRIDABLE = ("event_type", "description", "proposed_action", "personal_data_contact", "reported_date",
                "units_involved", "reporter_org_type", "receiver_org_types", "principal_relation", "themes",
                "responded")
 
 
-def _form_value(case: Case, key: str) -> Any:
-    if key in (case.overrides or {}):
-        return case.overrides[key]
-    return (case.form or {}).get(key)
-
-
-def _classification(case: Case) -> dict[str, Any]:
-    c = dict(case.classification or {})
-    for key in ("reporter_org_type", "receiver_org_types", "principal_relation", "themes"):
-        if key in (case.overrides or {}):
-            c[key] = case.overrides[key]
-    return {"reporter_org_type": c.get("reporter_org_type"), "receiver_org_types": c.get("receiver_org_types", []),
-            "principal_relation": c.get("principal_relation"), "themes": c.get("themes", []),
-            "reporter_principal": c.get("reporter_principal"), "receiver_principals": c.get("receiver_principals", [])}
-
-
-def _response(case: Case) -> dict[str, Any] | None:
-    if not case.response:
-        return None
-    return {k: v for k, v in case.response.items() if k != "from_form"}
-
-
-def _receivers(case: Case) -> list[dict[str, Any]]:
+def _receivers(view: CaseView) -> list[dict[str, Any]]:
     return [{"email": r.email, "unit": r.unit, "answered": r.state == "answered",
-             "answer_message_id": r.answer_message.message_id_header if r.answer_message else None}
-            for r in case.receiver_rows]
+             "answer_message_id": r.answer_message_id} for r in view.receivers]
 
 
-def _answers(case: Case) -> list[dict[str, Any]]:
-    rows = sorted(case.answer_rows, key=lambda a: (a.message.date or a.message.first_seen, a.id or 0))
-    return [{"message_id": a.message.message_id_header, "receiver_email": a.receiver_email,
+def _answers(view: CaseView) -> list[dict[str, Any]]:
+    return [{"message_id": a.message_id, "receiver_email": a.receiver_email,
              "description": a.description, "improvements": a.improvements, "received_date": a.received_date,
-             "manager": {k: (a.manager or {}).get(k) for k in ("name", "unit", "email", "phone")},
-             "outcome": a.outcome, "outcome_source": a.outcome_source} for a in rows]
+             "manager": {k: a.manager.get(k) for k in ("name", "unit", "email", "phone")},
+             "outcome": a.outcome, "outcome_source": a.outcome_source}
+            for a in sorted(view.answers, key=lambda a: a.received)]
 
 
-WITH_ANSWERS = (selectinload(Case.receiver_rows).selectinload(CaseReceiver.answer_message),
-                selectinload(Case.answer_rows).selectinload(CaseAnswer.message))
-
-
-def deviation_dict(case: Case, messages: list[Message]) -> dict[str, Any]:
-    f = lambda key: _form_value(case, key)  # noqa: E731
-    source = next((m for m in messages if m.id == case.source_message_id), None)
-    responded = case.overrides.get("responded", case.responded) if case.overrides else case.responded
+def deviation_dict(view: CaseView, messages: list[Message]) -> dict[str, Any]:
+    f = view.form.get
+    source = next((m for m in messages if m.id == view.source_message_pk), None)
     return {
         "source_message_id": source.message_id_header if source else None,
-        "case_id": case.case_id,
+        "case_id": view.case_id,
         "message_ids": [m.message_id_header for m in messages],
         "event_type": f("event_type"),
         "units_involved": f("units_involved") or [],
@@ -73,27 +47,34 @@ def deviation_dict(case: Case, messages: list[Message]) -> dict[str, Any]:
                      "email": f("reporter_email"), "phone": f("reporter_phone")},
         "reporter_manager": {"name": f("reporter_manager_name"), "unit": f("reporter_manager_unit"),
                              "email": f("reporter_manager_email"), "phone": f("reporter_manager_phone")},
-        "response": _response(case),
-        "responded": bool(responded),
-        "response_due": case.response_due.isoformat(),
-        "first_received": case.first_received.isoformat(),
-        "status": case.status,
-        "flags": list(case.flags or []),
-        "classification": _classification(case),
-        "receivers": _receivers(case),
-        "awaiting": awaited(case),
-        "answers": _answers(case),
+        "response": dict(view.response) if view.response is not None else None,
+        "responded": view.responded,
+        "response_due": view.response_due.isoformat(),
+        "first_received": view.first_received.isoformat(),
+        "status": view.status,
+        "flags": list(view.flags),
+        "classification": dict(view.classification),
+        "receivers": _receivers(view),
+        "awaiting": view.awaited,
+        "answers": _answers(view),
     }
 
 
-def _sorted_messages(case: Case, session: Session) -> list[Message]:
-    msgs = session.scalars(select(Message).where(Message.case_pk == case.id)).all()
-    return sorted(msgs, key=lambda m: (m.id != case.source_message_id, m.date or m.first_seen, m.id))
+def _messages_by_case(session: Session) -> dict[int, list[Message]]:
+    by_case: dict[int, list[Message]] = {}
+    for m in session.scalars(select(Message).where(Message.case_pk.is_not(None))):
+        by_case.setdefault(m.case_pk or 0, []).append(m)
+    return by_case
+
+
+def thread(view: CaseView, msgs: list[Message]) -> list[Message]:
+    """The case's messages, its deviation first, then by date."""
+    return sorted(msgs, key=lambda m: (m.id != view.source_message_pk, m.date or m.first_seen, m.id))
 
 
 def deviations(session: Session) -> list[dict[str, Any]]:
-    cases = session.scalars(select(Case).options(*WITH_ANSWERS).order_by(Case.year, Case.seq)).all()
-    return [deviation_dict(c, _sorted_messages(c, session)) for c in cases]
+    by_case = _messages_by_case(session)
+    return [deviation_dict(v, thread(v, by_case.get(v.pk, []))) for v in views(session)]
 
 
 def message_dict(msg: Message) -> dict[str, Any]:
@@ -122,18 +103,17 @@ def overdue(session: Session, as_of: date) -> list[dict[str, Any]]:
     """Open and paused cases past their due date while a receiver is still awaited (or, for a case whose
     To: named no receiver, while it has no answer); `receivers` and `awaiting` list those awaited."""
     out = []
-    q = select(Case).options(*WITH_ANSWERS).where(Case.response_due < as_of).order_by(Case.response_due)
-    for case in session.scalars(q):
-        if case.status == "closed" or not waiting(case):
+    for view in views(session, None, Case.response_due < as_of, order=(Case.response_due,)):
+        if view.status == "closed" or not view.waiting:
             continue
-        source = session.get(Message, case.source_message_id) if case.source_message_id else None
-        late = awaited(case) if case.receiver_rows else list(case.receivers or [])
+        source = session.get(Message, view.source_message_pk) if view.source_message_pk else None
+        late = view.still_awaited
         out.append({"source_message_id": source.message_id_header if source else None,
-                    "case_id": case.case_id, "response_due": case.response_due.isoformat(),
-                    "days_overdue": (as_of - case.response_due).days,
-                    "status": case.status,
+                    "case_id": view.case_id, "response_due": view.response_due.isoformat(),
+                    "days_overdue": (as_of - view.response_due).days,
+                    "status": view.status,
                     "receivers": late,
                     "awaiting": late,
-                    "answered": sum(r.state == "answered" for r in case.receiver_rows),
-                    "expected": sum(r.state != "not_expected" for r in case.receiver_rows)})
+                    "answered": sum(r.state == "answered" for r in view.receivers),
+                    "expected": sum(r.state != "not_expected" for r in view.receivers)})
     return out

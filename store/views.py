@@ -1,6 +1,6 @@
 """What the web pages show of cases, read through the store: frozen dataclasses with the human corrections
-(Case.overrides) applied as `busavvik show` and the export apply them, and every mail-derived text redacted
-(parsers.pnr.redact): no page can show a personnummer by forgetting to hide it."""
+applied (the case page reads the case's store/caseview.CaseView, as `busavvik show` and the export do), and
+every mail-derived text redacted (parsers.pnr.redact): no page can show a personnummer by forgetting to hide it."""
 from __future__ import annotations
 
 import email
@@ -15,9 +15,8 @@ from sqlalchemy.orm import Session
 from parsers.headers import decoded
 from parsers.pnr import redact
 from store.cases import local_date
-from store.export import _classification, _form_value
+from store.caseview import CaseView, corrected_classification, find_view
 from store.models import Case, Correction, Message, RawBlob, Reminder
-from store.receivers import progress, progress_text, waiting
 from store.views_list import STATES, page_rows, state_name
 
 SORTS = ("case_id", "received", "due", "event_type", "state")
@@ -67,15 +66,15 @@ class CaseFilter:
     confirm: bool = False               # only cases with an answer whose outcome no person has set
 
 
-def state_of(case: Case, today: date) -> str:
-    """The state of a Case as store/views_list.state_sql computes it in SQL."""
+def state_of(case: CaseView, today: date) -> str:
+    """The state of a case as store/views_list.state_sql computes it in SQL."""
     if case.status in ("closed", "paused"):
         return case.status
-    if not waiting(case):
+    if not case.waiting:
         return "answered"
     if case.response_due < today:
         return "overdue"
-    return "partly" if progress(case)[0] > 0 else "open"
+    return "partly" if case.progress[0] > 0 else "open"
 
 
 def _row(case: Any, state: str, classification: dict[str, Any], event_type: Any, units: Any,
@@ -89,16 +88,17 @@ def _row(case: Any, state: str, classification: dict[str, Any], event_type: Any,
         flags=tuple(str(f) for f in case.flags or []))
 
 
-def case_row(case: Case, today: date) -> CaseRow:
-    return _row(case, state_of(case, today), _classification(case), _form_value(case, "event_type"),
-                _form_value(case, "units_involved"), _form_value(case, "description"))
+def case_row(case: CaseView, today: date) -> CaseRow:
+    return _row(case, state_of(case, today), dict(case.classification), case.form.get("event_type"),
+                case.form.get("units_involved"), case.form.get("description"))
 
 
 def _list_row(r: Any) -> CaseRow:
     """A row of store/views_list.list_columns: the form's fields come one by one, not the whole form."""
     overrides = r.overrides or {}
     units = overrides["units_involved"] if "units_involved" in overrides else r.units
-    return _row(r, state_name(r.state_ix), _classification(r), r.event_type, units,
+    return _row(r, state_name(r.state_ix), corrected_classification(r.classification, r.overrides), r.event_type,
+                units,
                 getattr(r, "description", ""))
 
 
@@ -208,9 +208,9 @@ def attachment_names(raw: bytes) -> tuple[str, ...]:
         return ()
 
 
-def _thread_item(case: Case, msg: Message, raw: bytes) -> ThreadItem:
+def _thread_item(case: CaseView, msg: Message, raw: bytes) -> ThreadItem:
     return ThreadItem(pk=msg.id, message_id=msg.message_id, kind=msg.kind, link_rule=msg.link_rule or "",
-                      linked_by_human=msg.linked_by_human, is_source=msg.id == case.source_message_id,
+                      linked_by_human=msg.linked_by_human, is_source=msg.id == case.source_message_pk,
                       sender=text(msg.sender), date=msg.date or msg.first_seen, subject=text(msg.subject),
                       attachments=attachment_names(raw),
                       problems=tuple(sorted({str(p.get("code")) for p in msg.problems or []})))
@@ -223,7 +223,7 @@ _REPORTER_FIELDS = ("reporter_unit", "reporter_contact_person", "reporter_email"
                     "reporter_manager_phone")
 
 
-def _response(case: Case) -> tuple[tuple[str, str], ...]:
+def _response(case: CaseView) -> tuple[tuple[str, str], ...]:
     r = case.response or {}
     if not r:
         return ()
@@ -231,13 +231,13 @@ def _response(case: Case) -> tuple[tuple[str, str], ...]:
     pairs = [("description", r.get("description")), ("improvements", r.get("improvements")),
              ("received_date", r.get("received_date")), ("manager_name", manager.get("name")),
              ("manager_unit", manager.get("unit")), ("manager_email", manager.get("email")),
-             ("outcome", (case.overrides or {}).get("response_outcome", r.get("outcome")))]
+             ("outcome", case.outcome)]
     return tuple((k, text(v)) for k, v in pairs)
 
 
-def _messages(session: Session, case: Case) -> list[tuple[Message, bytes]]:
+def _messages(session: Session, case: CaseView) -> list[tuple[Message, bytes]]:
     rows = session.execute(select(Message, RawBlob.data).join(RawBlob, RawBlob.sha256 == Message.raw_sha256)
-                           .where(Message.case_pk == case.id)).all()
+                           .where(Message.case_pk == case.pk)).all()
     return sorted(((m, d) for m, d in rows), key=lambda md: (md[0].date or md[0].first_seen, md[0].id))
 
 
@@ -248,20 +248,20 @@ def corrections_of(session: Session, case_pk: int) -> tuple[CorrectionItem, ...]
 
 
 def case_detail(session: Session, case_id: str, today: date) -> CaseDetail | None:
-    case = session.scalars(select(Case).where(Case.case_id == case_id.strip().upper())).first()
+    case = find_view(session, case_id)
     if case is None:
         return None
-    reminders = session.scalars(select(Reminder).where(Reminder.case_pk == case.id).order_by(Reminder.due_on))
+    reminders = session.scalars(select(Reminder).where(Reminder.case_pk == case.pk).order_by(Reminder.due_on))
     return CaseDetail(
-        pk=case.id, row=case_row(case, today), status=case.status,
-        fields=tuple((k, text(_form_value(case, k))) for k in _SECTION_FIELDS),
-        reporter=tuple((k, text(_form_value(case, k))) for k in _REPORTER_FIELDS),
-        receivers=texts(case.receivers), participants=texts(case.participants), response=_response(case),
-        overrides={k: text(v) for k, v in (case.overrides or {}).items()},
+        pk=case.pk, row=case_row(case, today), status=case.status,
+        fields=tuple((k, text(case.form.get(k))) for k in _SECTION_FIELDS),
+        reporter=tuple((k, text(case.form.get(k))) for k in _REPORTER_FIELDS),
+        receivers=texts(case.addressed), participants=texts(case.participants), response=_response(case),
+        overrides={k: text(v) for k, v in case.overrides.items()},
         thread=tuple(_thread_item(case, m, raw) for m, raw in _messages(session, case)),
         reminders=tuple(ReminderItem(r.step, r.status, r.due_on, r.sent_at, texts(r.recipients), text(r.last_error))
                         for r in reminders),
-        corrections=corrections_of(session, case.id), progress=progress_text(case))
+        corrections=corrections_of(session, case.pk), progress=case.progress_text)
 
 
 def message_id_of(session: Session, pk: int) -> str | None:

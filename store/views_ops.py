@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Text, cast, func, or_, select
 from sqlalchemy.orm import Session
 
+from store.caseview import responded_sql
 from store.models import Case, Cursor, DigestRun, MailboxStatus, Message, Reminder, SetAsideMail
 from store.review import DISMISSED, needs_review
 from store.views import text
@@ -94,7 +95,7 @@ def overview(session: Session, today: date, week_start: datetime) -> Overview:
     return Overview(
         new_this_week=count(Case.first_received >= week_start), overdue=overdue, needs_review=review,
         year=today.year, year_total=count(Case.year == today.year),
-        year_answered=count(Case.year == today.year, Case.responded.is_(True)),
+        year_answered=count(Case.year == today.year, responded_sql()),
         set_aside=int(session.scalar(select(func.count()).select_from(SetAsideMail)) or 0),
         reminders_attention=int(session.scalar(select(func.count()).select_from(Reminder)
                                                .where(Reminder.status.in_(REMINDER_ATTENTION))) or 0),

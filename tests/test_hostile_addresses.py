@@ -13,6 +13,7 @@ from config.settings import ReminderSettings, Settings
 from ingest.types import RawMessage
 from notify import outbox
 from parsers.mail import parse_email
+from store.caseview import case_view
 from store.db import Database
 from store.models import Case
 from store.pipeline import Pipeline
@@ -66,7 +67,7 @@ def test_injected_name_never_reaches_a_case_or_a_reminder(db: Database, rules: R
         assert EVIL not in case.participants
         settings = Settings(database_url=db.url, reminders=ReminderSettings(enabled=True,
                                                                             start_date=date(2026, 1, 1)))
-        to, cc = outbox.recipients(case, "first", settings, rules)
+        to, cc = outbox.recipients(case_view(case), "first", settings, rules)
     assert to == (CHEF,) and EVIL not in cc
     assert all(EVIL not in (*p.to, *p.cc) for p in outbox.plan(db, date(2026, 3, 16), datetime(2026, 3, 16, 8,
                                                                 tzinfo=UTC), settings, rules, dry_run=True))

@@ -1,0 +1,190 @@
+"""The yearly report's numbers: `YearStats` counted from one row per case (`ReportRow`), and the names and outcome
+labels the report prints.  Pure: notify/report.py reads the rows from the store, notify/report_tables.py and
+notify/report_charts.py draw what is counted here."""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from parsers.safetext import shown
+
+UNKNOWN = "Okänd"
+SIP_THEME = "SIP"
+# The reporting types the 2020 report always lists, zeros included, in its order.
+STANDARD_TYPES = ("Socialtjänst", "BUP", "Habilitering", "Skola", "Elevhälsa", "Förskola", "BUMM")
+# Principal of each organisation type in the shipped rules; used when a human overrode the type.
+DEFAULT_PRINCIPALS: Mapping[str, str] = {
+    "BUMM": "region", "BUP": "region", "Habilitering": "region", "Vårdcentral": "region",
+    "Region, övrigt": "region", "Elevhälsa": "kommun", "Förskola": "kommun", "Skola": "kommun",
+    "Socialtjänst": "kommun", "Kommun, övrigt": "kommun",
+}
+# Answer outcomes as the 2021 report groups them; recorded in overrides["response_outcome"] or
+# response["outcome"].  Anything else recorded counts as "Annat"; nothing recorded as "Ej angivet".
+OUTCOMES: Mapping[str, str] = {
+    "löst": "Löst genom kommunikationen", "lost": "Löst genom kommunikationen",
+    "resolved": "Löst genom kommunikationen",
+    "förbättringsförslag": "Förbättringsförslag", "improvement": "Förbättringsförslag",
+    "delvis löst": "Delvis löst, fortsatt utvecklingsarbete", "delvis": "Delvis löst, fortsatt utvecklingsarbete",
+    "partly": "Delvis löst, fortsatt utvecklingsarbete",
+    "ej löst": "Ej löst", "inte löst": "Ej löst", "not_resolved": "Ej löst", "unresolved": "Ej löst",
+}
+OUTCOME_ORDER = ("Löst genom kommunikationen", "Förbättringsförslag", "Delvis löst, fortsatt utvecklingsarbete",
+                 "Ej löst", "Annat", "Ej angivet")
+
+
+@dataclass(frozen=True)
+class YearStats:
+    """The annual report's numbers for one year.  Type/theme/receiver tables cover between-principal ones."""
+    year: int
+    total: int
+    between: int
+    within: int
+    unknown: int
+    by_reporter_type: dict[str, int] = field(default_factory=dict)
+    reporter_kommun: int = 0
+    reporter_region: int = 0
+    reporter_principal_unknown: int = 0
+    by_receiver_type: dict[str, int] = field(default_factory=dict)
+    by_theme: dict[str, int] = field(default_factory=dict)
+    sip: int = 0
+    answered: int = 0
+    answered_between: int = 0
+    with_improvements: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    by_month: tuple[int, ...] = (0,) * 12
+    within_pairs: dict[str, int] = field(default_factory=dict)
+    fully_answered: int = 0                 # every receiver expected to answer has answered
+    answered_in_time: int = 0               # a first answer by the due date (first receipt + 2 months)
+    answers: int = 0                        # answers (one per answering receiver and message)
+    confirmed_outcomes: dict[str, int] = field(default_factory=dict)   # outcomes a person set, by label
+    suggested_outcomes: int = 0             # answers whose outcome is only suggested by the rules
+    no_outcome: int = 0                     # answers with neither
+
+    @property
+    def sip_share(self) -> float:
+        """Share of the between-principal deviations concerning SIP (Tabell 7 of the 2021 report)."""
+        return share(self.sip, self.between)
+
+    @property
+    def answered_share(self) -> float:
+        """Share of all deviations of the year that were answered (45 of 127 in 2021)."""
+        return share(self.answered, self.total)
+
+    @property
+    def kommun_share(self) -> float:
+        return share(self.reporter_kommun, self.between)
+
+    @property
+    def region_share(self) -> float:
+        return share(self.reporter_region, self.between)
+
+    @property
+    def receivers_total(self) -> int:
+        return sum(self.by_receiver_type.values())
+
+    @property
+    def within_pair_labels(self) -> list[str]:
+        """As the 2020 report lists them: "Socialtjänst – Skola (3 st)"."""
+        return [f"{pair} ({n} st)" for pair, n in self.within_pairs.items()]
+
+
+def share(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    """One case as the report sees it, overrides applied."""
+    month: int
+    relation: str | None
+    reporter: str
+    reporter_principal: str | None
+    receivers: tuple[str, ...]
+    themes: tuple[str, ...]
+    responded: bool
+    improvements: bool
+    outcome: str | None
+    fully_answered: bool = False
+    answered_in_time: bool = False
+    answer_outcomes: tuple[tuple[str | None, str | None], ...] = ()   # (outcome, source) of each answer
+
+
+def type_names(value: Any) -> tuple[str, ...]:
+    """A list of type or theme names; an override typed as text may hold several separated by ';'."""
+    if value is None:
+        return ()
+    items = value.split(";") if isinstance(value, str) else list(value)
+    return tuple(dict.fromkeys(type_name(x) for x in items if str(x).strip()))
+
+
+def type_name(value: Any) -> str:
+    """A type or theme name as printed: trimmed, with any personnummer redacted (names are not free text,
+    but a human override could hold anything)."""
+    text = str(value).strip() if value is not None else ""
+    return shown(text) if text else UNKNOWN
+
+
+def outcome_label(raw: Any) -> str | None:
+    """The report's label of an outcome as recorded: a legacy key, or a label as `case set` now takes them."""
+    if raw is None or not str(raw).strip():
+        return None
+    key = str(raw).strip().lower()
+    return OUTCOMES.get(key) or next((o for o in OUTCOME_ORDER if o.lower() == key), "Annat")
+
+
+def _reporter_table(rows: list[ReportRow]) -> dict[str, int]:
+    counts = Counter(r.reporter for r in rows)
+    table = {t: counts.pop(t, 0) for t in STANDARD_TYPES}
+    table.update(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    return table
+
+
+def _ranked(counts: Iterable[str]) -> dict[str, int]:
+    return dict(sorted(Counter(counts).items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _outcomes(rows: list[ReportRow]) -> dict[str, int]:
+    counts = Counter(r.outcome or "Ej angivet" for r in rows if r.responded)
+    return {k: counts[k] for k in OUTCOME_ORDER if counts[k]}
+
+
+def _answer_stats(rows: list[ReportRow], labels: Iterable[str]) -> dict[str, Any]:
+    given = [o for r in rows for o in r.answer_outcomes]
+    confirmed = Counter(label for label, source in given if source == "set" and label)
+    order = [*labels, *sorted(set(confirmed) - set(labels))]
+    return {"fully_answered": sum(r.fully_answered for r in rows),
+            "answered_in_time": sum(r.answered_in_time for r in rows), "answers": len(given),
+            "confirmed_outcomes": {k: confirmed[k] for k in order if confirmed[k]},
+            "suggested_outcomes": sum(1 for label, source in given if source == "suggested"),
+            "no_outcome": sum(1 for label, source in given if not label)}
+
+
+def _within_pairs(rows: list[ReportRow]) -> dict[str, int]:
+    pairs = Counter(f"{r.reporter} – {' och '.join(r.receivers)}" for r in rows)
+    return dict(sorted(pairs.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def stats_from_rows(year: int, rows: list[ReportRow], outcome_labels: Iterable[str] = ()) -> YearStats:
+    between = [r for r in rows if r.relation == "between"]
+    within = [r for r in rows if r.relation == "within"]
+    principals = Counter(r.reporter_principal for r in between)
+    months = Counter(r.month for r in rows)
+    return YearStats(
+        year=year, total=len(rows), between=len(between), within=len(within),
+        unknown=len(rows) - len(between) - len(within),
+        by_reporter_type=_reporter_table(between),
+        reporter_kommun=principals["kommun"], reporter_region=principals["region"],
+        reporter_principal_unknown=len(between) - principals["kommun"] - principals["region"],
+        by_receiver_type=_ranked(t for r in between for t in r.receivers),
+        by_theme=_ranked(t for r in between for t in r.themes),
+        sip=sum(1 for r in between if SIP_THEME in r.themes),
+        answered=sum(1 for r in rows if r.responded),
+        answered_between=sum(1 for r in between if r.responded),
+        with_improvements=sum(1 for r in rows if r.responded and r.improvements),
+        outcomes=_outcomes(rows),
+        by_month=tuple(months[m] for m in range(1, 13)),
+        within_pairs=_within_pairs(within),
+        **_answer_stats(rows, outcome_labels),
+    )

@@ -1,0 +1,201 @@
+"""One case as every output shows it: the stored case with a person's corrections applied.
+
+A person's `busavvik case set` (store/corrections.py) and a case opened by hand (store/review.py) record their
+values in `Case.overrides`; they win over the form and the classification the parser made.  The receivers'
+states and the answers' outcomes carry a person's decisions already (store/receiver_changes.py).
+
+The export, the digest, the reminders, the yearly report, `busavvik cases` and `show` and the web case page all
+read a case through `CaseView` (docs/ARCHITECTURE.md, "One view of a case"), so a correction shows up the same
+in each.
+A `CaseView` is frozen and holds no database object: it can outlive its session.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from store.models import Case, CaseAnswer, CaseReceiver
+
+CLASSIFICATION_KEYS = ("reporter_org_type", "receiver_org_types", "principal_relation", "themes")
+RESPONDED = "responded"
+OUTCOME = "response_outcome"
+NOT_FORM = (*CLASSIFICATION_KEYS, RESPONDED, OUTCOME)   # the other overrides are the form's fields
+TRUE_WORDS = frozenset({"1", "true", "yes", "ja", "j", "y"})
+
+WITH_ANSWERS = (selectinload(Case.receiver_rows).selectinload(CaseReceiver.answer_message),
+                selectinload(Case.answer_rows).selectinload(CaseAnswer.message))
+
+
+@dataclass(frozen=True)
+class ReceiverView:
+    email: str
+    unit: str | None
+    state: str                          # awaited | answered | not_expected
+    answer_message_id: str | None       # the Message-ID (as in the header) of the answer that settled it
+    changed_by: str | None              # a person's change of state
+    changed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class AnswerView:
+    message_id: str                     # the answer's Message-ID as in its header
+    received: datetime                  # the answer's Date, else when it was first seen
+    receiver_email: str | None
+    attributed_by: str
+    description: str | None
+    improvements: str | None
+    received_date: str | None
+    manager: Mapping[str, Any]
+    outcome: str | None
+    outcome_source: str | None          # suggested | set | None
+    outcome_rule: str | None
+    outcome_by: str | None
+    outcome_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """A case with the corrections applied.  `form` and `classification` are the corrected ones; `overrides`
+    the corrections themselves; `answers` in the order they were recorded."""
+    pk: int
+    case_id: str
+    year: int
+    seq: int
+    source_message_pk: int | None
+    first_received: datetime
+    response_due: date
+    normalised_subject: str
+    status: str                         # open | closed | paused
+    flags: tuple[Any, ...]
+    form: Mapping[str, Any]
+    classification: Mapping[str, Any]
+    response: Mapping[str, Any] | None  # the first answer as recorded on the case (without `from_form`)
+    responded: bool                     # an answer came, or a person said so
+    stored_responded: bool              # an answer came (Case.responded, no correction applied)
+    outcome: Any                        # a person's `response_outcome`, else the first answer's outcome
+    overrides: Mapping[str, Any]
+    addressed: tuple[str, ...]          # the receivers the deviation's To: named (Case.receivers)
+    reporters: tuple[str, ...]
+    participants: tuple[str, ...]
+    receivers: tuple[ReceiverView, ...]
+    answers: tuple[AnswerView, ...]
+
+    def corrected(self, key: str) -> bool:
+        return key in self.overrides
+
+    @property
+    def waiting(self) -> bool:
+        """Is an answer still awaited?  A person's `responded` correction wins; else any receiver awaited;
+        a case without known receivers waits until its first answer."""
+        override = self.overrides.get(RESPONDED)
+        if override is not None:
+            return not override
+        if self.receivers:
+            return any(r.state == "awaited" for r in self.receivers)
+        return not self.stored_responded
+
+    @property
+    def awaited(self) -> list[str]:
+        return [r.email for r in self.receivers if r.state == "awaited"]
+
+    @property
+    def still_awaited(self) -> list[str]:
+        """The receivers awaited; for a case without receiver rows, every address its To: named."""
+        return self.awaited if self.receivers else list(self.addressed)
+
+    @property
+    def progress(self) -> tuple[int, int]:
+        """(receivers that answered, receivers expected to answer)."""
+        expected = [r for r in self.receivers if r.state != "not_expected"]
+        return sum(r.state == "answered" for r in expected), len(expected)
+
+    @property
+    def progress_text(self) -> str:
+        """"1 av 2 mottagare har svarat" for a partly answered case, else ""."""
+        done, total = self.progress
+        return f"{done} av {total} mottagare har svarat" if 0 < done < total else ""
+
+
+def truthy(value: Any) -> bool:
+    """A `responded` value: a bool as `case set` stores it, or a word typed by hand."""
+    if isinstance(value, str):
+        return value.strip().lower() in TRUE_WORDS
+    return bool(value)
+
+
+def corrected_classification(classification: Mapping[str, Any] | None,
+                             overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The classification with a person's organisation types, relation and themes in place of the parser's."""
+    c = dict(classification or {})
+    c.update({k: v for k, v in (overrides or {}).items() if k in CLASSIFICATION_KEYS})
+    return {"reporter_org_type": c.get("reporter_org_type"), "receiver_org_types": c.get("receiver_org_types", []),
+            "principal_relation": c.get("principal_relation"), "themes": c.get("themes", []),
+            "reporter_principal": c.get("reporter_principal"), "receiver_principals": c.get("receiver_principals", [])}
+
+
+def corrected_form(form: Mapping[str, Any] | None, overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The form with a person's values of its fields in place of the parser's."""
+    return {**(form or {}), **{k: v for k, v in (overrides or {}).items() if k not in NOT_FORM}}
+
+
+def _receiver(r: CaseReceiver) -> ReceiverView:
+    return ReceiverView(r.email, r.unit, r.state, r.answer_message.message_id_header if r.answer_message else None,
+                        r.changed_by, r.changed_at)
+
+
+def _answer(a: CaseAnswer) -> AnswerView:
+    return AnswerView(
+        message_id=a.message.message_id_header, received=a.message.date or a.message.first_seen,
+        receiver_email=a.receiver_email, attributed_by=a.attributed_by, description=a.description,
+        improvements=a.improvements, received_date=a.received_date, manager=dict(a.manager or {}),
+        outcome=a.outcome, outcome_source=a.outcome_source, outcome_rule=a.outcome_rule, outcome_by=a.outcome_by,
+        outcome_at=a.outcome_at)
+
+
+def case_view(case: Case) -> CaseView:
+    """The case with its corrections applied (its receivers and answers are loaded if they were not)."""
+    overrides = dict(case.overrides or {})
+    response = {k: v for k, v in case.response.items() if k != "from_form"} if case.response else None
+    return CaseView(
+        pk=case.id, case_id=case.case_id, year=case.year, seq=case.seq, source_message_pk=case.source_message_id,
+        first_received=case.first_received, response_due=case.response_due,
+        normalised_subject=case.normalised_subject, status=case.status, flags=tuple(case.flags or ()),
+        form=corrected_form(case.form, overrides), classification=corrected_classification(case.classification,
+                                                                                          overrides),
+        response=response, responded=truthy(overrides.get(RESPONDED, case.responded)),
+        stored_responded=bool(case.responded),
+        outcome=overrides.get(OUTCOME, (case.response or {}).get("outcome")), overrides=overrides,
+        addressed=tuple(case.receivers or ()), reporters=tuple(case.reporters or ()),
+        participants=tuple(case.participants or ()), receivers=tuple(_receiver(r) for r in case.receiver_rows),
+        answers=tuple(_answer(a) for a in case.answer_rows))
+
+
+def responded_sql() -> ColumnElement[bool]:
+    """`CaseView.responded` as an SQL condition: a person's `responded` correction, else the stored flag."""
+    return func.coalesce(Case.overrides[RESPONDED].as_boolean(), Case.responded).is_(True)
+
+
+def views(session: Session, year: int | None = None, *where: ColumnElement[bool],
+          order: tuple[Any, ...] = (Case.year, Case.seq)) -> list[CaseView]:
+    """Every case (of `year`, passing `where`), corrections applied, in `order` (by case id unless told)."""
+    query = select(Case).options(*WITH_ANSWERS).where(*where).order_by(*order)
+    if year is not None:
+        query = query.where(Case.year == year)
+    return [case_view(c) for c in session.scalars(query)]
+
+
+def find_view(session: Session, case_id: str) -> CaseView | None:
+    """The case `BUS-2026-0007` (any case, spaces around), or None."""
+    case = session.scalars(select(Case).options(*WITH_ANSWERS)
+                           .where(Case.case_id == case_id.strip().upper())).first()
+    return case_view(case) if case is not None else None
+
+
+def view_of(session: Session, pk: int) -> CaseView:
+    """The case with primary key `pk` (it must exist)."""
+    return case_view(session.get_one(Case, pk, options=WITH_ANSWERS))
