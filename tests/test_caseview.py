@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from busavvik.pipeline import Pipeline
 from config.rules import Rules
 from config.settings import ReminderSettings, Settings
 from ingest.files import open_source
@@ -20,6 +19,7 @@ from store import export, views, views_ops
 from store.caseview import find_view
 from store.corrections import set_field
 from store.db import Database
+from store.pipeline import Pipeline
 
 SAMPLE = Path(__file__).resolve().parents[1] / "busavvik" / "sample"
 CASE = "BUS-2026-0007"          # received 2026-09-01 from Socialtjänst to BUMM and BUP, never answered
