@@ -28,7 +28,8 @@ def _global(ctx: typer.Context,
     ctx.obj = AppContext(config)
 
 
-# The commands themselves are in busavvik/cli_*.py, listed in busavvik/commands.py and imported when run.
+# The commands themselves are in busavvik/commands/*.py, listed in busavvik/commands/__init__.py and imported
+# when run.
 
 
 def main() -> None:

@@ -70,7 +70,7 @@ def run_digest(app: AppContext, now: datetime, send: SendDigest) -> str:
 def notify_jobs(app: AppContext) -> dict[str, tuple[NotifyJob, dict[str, object]]]:
     jobs: dict[str, tuple[NotifyJob, dict[str, object]]] = {}
     try:
-        from busavvik.cli_notify import run_reminders, send_digest
+        from busavvik.commands.notify import run_reminders, send_digest
     except ImportError:  # notify not installed in this build
         return jobs
     if not app.settings.smtp.host:

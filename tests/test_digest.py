@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from busavvik import cli_notify
+from busavvik.commands import notify as cli_notify
 from config.rules import Rules
 from notify import digest as dg
 from notify.smtp import SmtpSender

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from busavvik import cli_notify
+from busavvik.commands import notify as cli_notify
 from busavvik.pipeline import Pipeline
 from config.rules import Rules, load_rules
 from ingest.types import RawMessage

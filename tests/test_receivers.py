@@ -13,8 +13,9 @@ import typer
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-import busavvik.cli_receivers  # noqa: F401  (adds `case receiver` and `case outcome`)
-from busavvik import cli_data, cli_notify
+import busavvik.commands.receivers  # noqa: F401  (adds `case receiver` and `case outcome`)
+from busavvik.commands import data as cli_data
+from busavvik.commands import notify as cli_notify
 from busavvik.context import AppContext
 from busavvik.pipeline import Pipeline
 from config.rules import Rules

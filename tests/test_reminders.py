@@ -14,7 +14,7 @@ import typer
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from busavvik import cli_notify
+from busavvik.commands import notify as cli_notify
 from busavvik.context import AppContext
 from config.rules import Rules
 from config.settings import ReminderSettings, Settings, SmtpSettings

@@ -37,7 +37,7 @@ if __package__ in (None, ""):
 
 from sqlalchemy import select  # noqa: E402
 
-from busavvik import cli_notify  # noqa: E402
+from busavvik.commands import notify as cli_notify  # noqa: E402
 from busavvik.context import AppContext  # noqa: E402
 from busavvik.poll import MailboxResult, poll_once  # noqa: E402
 from config.rules import default_rules  # noqa: E402

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from busavvik.cli_case import case_app
+from busavvik.commands.case import case_app
 from busavvik.console import err, out
 from busavvik.context import AppContext
 from busavvik.options import parse_day

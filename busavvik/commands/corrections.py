@@ -7,7 +7,7 @@ import getpass
 
 import typer
 
-from busavvik.cli_case import CASE_ARG, WHO_OPT, case_app
+from busavvik.commands.case import CASE_ARG, WHO_OPT, case_app
 from busavvik.console import err, out
 from parsers.pnr import redact
 from store.fields import FIELDS
@@ -47,4 +47,4 @@ def link_cmd(ctx: typer.Context,
 
 
 def register(app: typer.Typer) -> None:
-    """The commands are added to `case_app`, which cli_notify registers; importing is enough."""
+    """The commands are added to `case_app`, which commands/notify.py registers; importing is enough."""

@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from busavvik.cli_case import WHO_OPT, case_app
+from busavvik.commands.case import WHO_OPT, case_app
 from busavvik.console import err, out
 from store.corrections import CorrectionError
 
@@ -90,5 +90,5 @@ def open_cmd(ctx: typer.Context, message_id: str = MESSAGE_ARG,
 
 
 def register(app: typer.Typer) -> None:
-    """`review` here; `case open` is added to `case_app`, which cli_notify registers."""
+    """`review` here; `case open` is added to `case_app`, which commands/notify.py registers."""
     app.add_typer(review_app, name="review")

@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from busavvik.cli_case import CASE_ARG, WHO_OPT, case_app
+from busavvik.commands.case import CASE_ARG, WHO_OPT, case_app
 from busavvik.console import err, out
 from store.corrections import CorrectionError
 from store.receiver_changes import attribute_by_hand, set_expected, set_outcome
@@ -67,4 +67,4 @@ def outcome_cmd(ctx: typer.Context, case_id: str = CASE_ARG,
 
 
 def register(app: typer.Typer) -> None:
-    """The commands are added to `case_app`, which cli_notify registers; importing is enough."""
+    """The commands are added to `case_app`, which commands/notify.py registers; importing is enough."""

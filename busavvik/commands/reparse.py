@@ -6,7 +6,7 @@ from typing import Optional
 import typer
 from rich.progress import Progress
 
-from busavvik.cli_data import parse_day
+from busavvik.commands.data import parse_day
 from busavvik.console import err, out
 from busavvik.context import AppContext
 from parsers.pnr import redact
