@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from busavvik.commands import notify as cli_notify
 from busavvik.cli import app as cli
+from busavvik.commands import notify as cli_notify
 from busavvik.context import AppContext
 from busavvik.jobs import digest_trigger, last_fire, notify_jobs, run_digest
 from config.rules import Rules

@@ -14,7 +14,8 @@ from typer.core import TyperCommand, TyperGroup
 
 # name: (modules whose register() adds it, in this order; its one-line help as `--help` lists it)
 COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
-    "import": (("busavvik.commands.import_",), "Import mail files. Idempotent: importing the same mail again adds nothing."),
+    "import": (("busavvik.commands.import_",),
+               "Import mail files. Idempotent: importing the same mail again adds nothing."),
     "overdue": (("busavvik.commands.data",),
                 "Cases without an answer whose due date (first receipt + 2 months) is before the given day."),
     "show": (("busavvik.commands.data",),
@@ -41,7 +42,8 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
                "The weekly digest for the secretariat (Swedish HTML with a plain-text alternative)."),
     "export": (("busavvik.commands.data",), "Export data as JSON or CSV on standard output."),
     "rules": (("busavvik.commands.rules",), "Try the rules file on a form or a mail."),
-    "case": (("busavvik.commands.notify", "busavvik.commands.corrections", "busavvik.commands.receivers", "busavvik.commands.review"),
+    "case": (("busavvik.commands.notify", "busavvik.commands.corrections", "busavvik.commands.receivers",
+              "busavvik.commands.review"),
              "An admin's decisions on a case: close, pause, reopen, set a field, link a message, a receiver, "
              "an outcome, open one by hand."),
     "review": (("busavvik.commands.review",),
