@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.rules import Rules, default_rules
-from parsers.dates import FIRST_PLAUSIBLE_YEAR, plausible_year
+from parsers.dates import FIRST_PLAUSIBLE_YEAR, DayError, iso_day
 from parsers.mail import parse_email
 from store.cases import apply_answer
 from store.fields import BOOL_FIELDS, CHOICES, FIELDS, LEGACY_OUTCOME_KEYS, LIST_FIELDS
@@ -63,12 +62,11 @@ def _known(field: str, value: Any, rules: Rules) -> Any:
 
 def _day(text: str) -> str:
     try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise CorrectionError(f"reported_date: expected a date like 2026-03-01, got {text!r}") from None
-    if not plausible_year(day.year):
-        raise CorrectionError(f"reported_date: {text} is before {FIRST_PLAUSIBLE_YEAR} or after next year")
-    return day.isoformat()
+        return iso_day(text).isoformat()
+    except DayError as exc:
+        if exc.day is None:
+            raise CorrectionError(f"reported_date: expected a date like 2026-03-01, got {text!r}") from None
+        raise CorrectionError(f"reported_date: {text} is before {FIRST_PLAUSIBLE_YEAR} or after next year") from None
 
 
 def find_case(session: Session, case_id: str) -> Case:

@@ -110,7 +110,7 @@ def remind_cmd(ctx: typer.Context,
     Exit status: 0 every reminder due went out (or none was due); 1 one or more did not (refused, deferred,
     unknown, or held back for too many recipients: see the lines printed), or reminders are disabled."""
     app: AppContext = ctx.obj
-    day = _parse_day(as_of)
+    day = parse_day(as_of)
     if dry_run:
         _dry_run(app, day)
         return
@@ -206,11 +206,11 @@ def digest_cmd(ctx: typer.Context,
     """The weekly digest for the secretariat (Swedish HTML with a plain-text alternative)."""
     app: AppContext = ctx.obj
     if out_file is None and not send:
-        say(dg.render_text(_collect(app, _parse_day(as_of)), app.settings.digest.templates_dir,
+        say(dg.render_text(_collect(app, parse_day(as_of)), app.settings.digest.templates_dir,
                            app.settings.web.base_url))
         return
     try:
-        result = send_digest(app, _parse_day(as_of), out_file, send)
+        result = send_digest(app, parse_day(as_of), out_file, send)
     except RuntimeError as exc:
         err.print(str(exc), style="red", highlight=False)
         raise typer.Exit(1) from None
@@ -218,7 +218,7 @@ def digest_cmd(ctx: typer.Context,
         say(f"Skrev {result.out}")
     if result.sent_to:
         say(f"Skickade till {', '.join(result.sent_to)}")
-        if _mark_sent_by_hand(app, _parse_day(as_of)):
+        if _mark_sent_by_hand(app, parse_day(as_of)):
             say("Den schemalagda veckosammanfattningen för dagen, som inte hade gått ut, är nu markerad som skickad.")
 
 
@@ -233,10 +233,6 @@ def _mark_sent_by_hand(app: AppContext, day: date) -> int:
 def _collect(app: AppContext, day: date) -> dg.Digest:
     with app.db.session() as session:
         return dg.collect(session, day)
-
-
-def _parse_day(value: str) -> date:
-    return parse_day(value, "--as-of")
 
 
 def register(app: typer.Typer) -> None:
