@@ -69,8 +69,13 @@ def _day(text: str) -> str:
         raise CorrectionError(f"reported_date: {text} is before {FIRST_PLAUSIBLE_YEAR} or after next year") from None
 
 
+def case_by_id(session: Session, case_id: str) -> Case | None:
+    """The case a person names, e.g. " bus-2026-0007": the one look-up of the commands and corrections."""
+    return session.scalars(select(Case).where(Case.case_id == case_id.strip().upper())).first()
+
+
 def find_case(session: Session, case_id: str) -> Case:
-    case = session.scalars(select(Case).where(Case.case_id == case_id.strip().upper())).first()
+    case = case_by_id(session, case_id)
     if case is None:
         raise CorrectionError(f"no case {case_id!r}")
     return case

@@ -14,6 +14,7 @@ from busavvik.options import parse_day
 from notify.review import REVIEW_STATES, state_text
 from parsers.pnr import redact
 from store import export
+from store.corrections import case_by_id
 from store.models import Case, Message, Reminder
 from store.review import needs_review
 from store.setaside import set_aside_rows
@@ -98,8 +99,8 @@ def overdue_cmd(ctx: typer.Context,
     out.print(table)
 
 
-def _find_case(session: object, key: str) -> Case | None:
-    return session.scalars(select(Case).where(Case.case_id == key.upper())).first()  # type: ignore[attr-defined]
+def _find_case(session: Any, key: str) -> Case | None:
+    return case_by_id(session, key)
 
 
 def show_cmd(ctx: typer.Context, case_id: str = typer.Argument(..., metavar="CASE", help="e.g. BUS-2026-0007")) -> None:

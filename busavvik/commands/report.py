@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from busavvik.console import err, out, styled
+from busavvik.console import fail, out, styled
 from notify.report import YearStats, write_report, yearly_stats
 
 FIRST_YEAR = 2000
@@ -89,8 +89,7 @@ def report_cmd(ctx: typer.Context, year: YearOpt, out_file: OutOpt, charts: Char
     try:
         written = write_report(stats, out_file, charts)
     except OSError as exc:
-        err.print(styled(("could not write the report:", "red"), f" {exc.strerror or exc}: {exc.filename or out_file}"))
-        raise typer.Exit(1) from None
+        fail(styled(("could not write the report:", "red"), f" {exc.strerror or exc}: {exc.filename or out_file}"))
     for line in summary_lines(stats):
         out.print(line, highlight=False)
     for path in written:

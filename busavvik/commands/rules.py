@@ -6,7 +6,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from busavvik.console import err, out, styled
+from busavvik.console import fail, out, styled
 from busavvik.context import AppContext
 from config.rules import Rules
 from parsers.classify import classify
@@ -47,8 +47,7 @@ def check(ctx: typer.Context, path: Path = typer.Argument(..., help="A .docx for
     app: AppContext = ctx.obj
     rules = app.rules
     if not path.is_file():
-        err.print(styled(("error:", "red"), f" {path}: no such file"))
-        raise typer.Exit(2)
+        fail(styled(("error:", "red"), f" {path}: no such file"), 2)
     data = path.read_bytes()
     out.print(f"rules: {rules.source}")
     if path.suffix.lower() in (".eml", ".msg", ".txt") or data[:5] in (b"From:", b"Recei", b"Retur", b"Messa"):

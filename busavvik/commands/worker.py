@@ -11,7 +11,7 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from busavvik.console import err, out, styled
+from busavvik.console import err, fail, out, styled
 from busavvik.context import AppContext
 from busavvik.leader import AlreadyRunning
 from busavvik.logs import setup_logging
@@ -79,8 +79,7 @@ def run_cmd(ctx: typer.Context) -> None:
     try:
         Worker(app, notify_jobs(app)).run()
     except AlreadyRunning as exc:
-        err.print(str(exc), style="red")
-        raise typer.Exit(1) from None
+        fail(str(exc))
 
 
 def status_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Machine-readable."),
