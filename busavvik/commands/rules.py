@@ -11,7 +11,6 @@ from busavvik.context import AppContext
 from config.rules import Rules
 from parsers.classify import classify
 from parsers.form import parse_form
-from parsers.mail import parse_email
 from parsers.pnr import redact
 from parsers.types import Address, FormResult
 
@@ -51,6 +50,8 @@ def check(ctx: typer.Context, path: Path = typer.Argument(..., help="A .docx for
     data = path.read_bytes()
     out.print(f"rules: {rules.source}")
     if path.suffix.lower() in (".eml", ".msg", ".txt") or data[:5] in (b"From:", b"Recei", b"Retur", b"Messa"):
+        from parsers.mail import parse_email  # here: the mail parser (~20 ms) only for a mail
+
         mail = parse_email(data, rules)
         out.print(f"subject: {redact(mail.subject)!r} → normalised {redact(mail.normalised_subject)!r}",
                   markup=False)
