@@ -7,7 +7,6 @@ from typing import Optional
 import typer
 
 from busavvik.commands import LazyGroup
-from busavvik.console import err, styled
 from busavvik.context import AppContext
 from busavvik.logs import setup_logging
 from config.errors import ConfigError
@@ -37,11 +36,15 @@ def main() -> None:
     try:
         app()
     except ConfigError as exc:
+        from busavvik.console import err, styled  # here: rich is not needed for `--help`
+
         err.print(styled(("configuration error:", "red"), f" {exc}"))
         sys.exit(2)
     except Exception as exc:
         if not _is_database_error(exc):
             raise
+        from busavvik.console import err, styled
+
         err.print(styled(("database error:", "red"), f" {str(getattr(exc, 'orig', '')).strip() or exc}"))
         sys.exit(3)
 
