@@ -14,6 +14,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 import busavvik.commands.receivers  # noqa: F401  (adds `case receiver` and `case outcome`)
+from busavvik.commands import case as cli_case
 from busavvik.commands import data as cli_data
 from busavvik.commands import notify as cli_notify
 from busavvik.context import AppContext
@@ -81,6 +82,7 @@ def cli(db: Database, rules: Rules, sink: SmtpSink) -> tuple[typer.Typer, AppCon
         ctx.obj = app_ctx
 
     cli_notify.register(app)
+    cli_case.register(app)
     cli_data.register(app)
     return app, app_ctx
 

@@ -42,7 +42,7 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
                "The weekly digest for the secretariat (Swedish HTML with a plain-text alternative)."),
     "export": (("busavvik.commands.data",), "Export data as JSON or CSV on standard output."),
     "rules": (("busavvik.commands.rules",), "Try the rules file on a form or a mail."),
-    "case": (("busavvik.commands.notify", "busavvik.commands.corrections", "busavvik.commands.receivers",
+    "case": (("busavvik.commands.case", "busavvik.commands.corrections", "busavvik.commands.receivers",
               "busavvik.commands.review"),
              "An admin's decisions on a case: close, pause, reopen, set a field, link a message, a receiver, "
              "an outcome, open one by hand."),

@@ -52,3 +52,8 @@ def pause_cmd(ctx: typer.Context, case_id: str = CASE_ARG, who: str | None = WHO
 def reopen_cmd(ctx: typer.Context, case_id: str = CASE_ARG, who: str | None = WHO_OPT) -> None:
     """Reopen a closed or paused case."""
     set_status(ctx, case_id, "open", who)
+
+
+def register(app: typer.Typer) -> None:
+    """The `case` group; commands/corrections.py, receivers.py and review.py add their commands to it."""
+    app.add_typer(case_app, name="case")

@@ -45,4 +45,4 @@ def link_cmd(ctx: typer.Context,
 
 
 def register(app: typer.Typer) -> None:
-    """The commands are added to `case_app`, which commands/notify.py registers; importing is enough."""
+    """The commands are added to `case_app`, which commands/case.py registers; importing is enough."""

@@ -1,4 +1,4 @@
-"""`busavvik remind`, `remind-resolve`, `digest` and the `case` sub-app; the functions the worker schedules."""
+"""`busavvik remind`, `remind-resolve` and `digest`; the functions the worker schedules."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from busavvik.commands.case import case_app
 from busavvik.console import err, out
 from busavvik.context import AppContext
 from busavvik.options import parse_day
@@ -239,4 +238,3 @@ def register(app: typer.Typer) -> None:
     app.command("remind")(remind_cmd)
     app.command("remind-resolve")(resolve_cmd)
     app.command("digest")(digest_cmd)
-    app.add_typer(case_app, name="case")

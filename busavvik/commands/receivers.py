@@ -61,4 +61,4 @@ def outcome_cmd(ctx: typer.Context, case_id: str = CASE_ARG,
 
 
 def register(app: typer.Typer) -> None:
-    """The commands are added to `case_app`, which commands/notify.py registers; importing is enough."""
+    """The commands are added to `case_app`, which commands/case.py registers; importing is enough."""

@@ -92,5 +92,5 @@ def _open(app: AppContext, message_id: str, entry: HandEntry, who: str) -> str:
         fail(str(exc))
 
 def register(app: typer.Typer) -> None:
-    """`review` here; `case open` is added to `case_app`, which commands/notify.py registers."""
+    """`review` here; `case open` is added to `case_app`, which commands/case.py registers."""
     app.add_typer(review_app, name="review")
