@@ -4,12 +4,14 @@ from __future__ import annotations
 import os
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from busavvik.console import fail, out, styled
-from notify.report import YearStats, write_report, yearly_stats
+
+if TYPE_CHECKING:
+    from notify.report import YearStats
 
 FIRST_YEAR = 2000
 
@@ -80,6 +82,8 @@ ChartsOpt = Annotated[Path | None, typer.Option("--charts", help="Folder for the
 
 def report_cmd(ctx: typer.Context, year: YearOpt, out_file: OutOpt, charts: ChartsOpt = None) -> None:
     """The annual report's tables for one year as an .xlsx workbook, and optionally its charts as PNG."""
+    from notify.report import write_report, yearly_stats  # here: SQLAlchemy after the options are checked
+
     check_year(year)
     check_out(out_file)
     check_charts(charts)
