@@ -77,10 +77,10 @@ def flatten(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def write_json(rows: Any, default: Any = None) -> None:
-    """JSON on stdout, readable UTF-8; DEL, C1 and bidi controls written as \\u escapes (same data, but nothing
-    a terminal acts on: json escapes C0 itself)."""
-    encoder = json.JSONEncoder(ensure_ascii=False, indent=2, default=default)
+def write_json(rows: Any, default: Any = None, ensure_ascii: bool = False) -> None:
+    """JSON on stdout, readable UTF-8 (or ASCII only); DEL, C1 and bidi controls written as \\u escapes (same data,
+    but nothing a terminal acts on: json escapes C0 itself)."""
+    encoder = json.JSONEncoder(ensure_ascii=ensure_ascii, indent=2, default=default)
     for chunk in encoder.iterencode(rows):      # streamed, as json.dump does
         sys.stdout.write(chunk.translate(JSON_ESCAPES))
     sys.stdout.write("\n")

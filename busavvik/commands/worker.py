@@ -1,8 +1,6 @@
 """`busavvik poll --once`, `busavvik run` and `busavvik status`."""
 from __future__ import annotations
 
-import json
-import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,7 +9,7 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from busavvik.console import err, fail, out, styled
+from busavvik.console import err, fail, out, styled, write_json
 from busavvik.context import AppContext
 from busavvik.leader import AlreadyRunning
 from busavvik.logs import setup_logging
@@ -99,8 +97,7 @@ def status_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json",
     reminders = reminder_info(app.db, app.settings)
     if as_json:   # times in UTC, ISO 8601
         doc = {"mailboxes": rows, "worker": worker, "reminders": reminders, "digest": digest} if full else rows
-        json.dump(doc, sys.stdout, indent=2, default=lambda t: t.isoformat())
-        sys.stdout.write("\n")
+        write_json(doc, default=lambda t: t.isoformat(), ensure_ascii=True)
         return
     table = Table(title="Mailboxes (times in Stockholm)")
     for col in ("mailbox", "last success", "last poll", "last error", "errors", "fetched", "set aside", "cursors"):
