@@ -11,11 +11,8 @@ from sqlalchemy.orm import Session
 
 from busavvik.console import err, fail, out, styled, write_json
 from busavvik.context import AppContext
-from busavvik.leader import AlreadyRunning
 from busavvik.logs import setup_logging
-from busavvik.poll import poll_once
 from busavvik.status_info import cursor_text, reminder_info, worker_info
-from busavvik.worker import Worker
 from parsers.pnr import redact
 from store.cases import STOCKHOLM
 from store.digestruns import runs
@@ -49,6 +46,8 @@ def poll_cmd(ctx: typer.Context, once: bool = typer.Option(True, "--once/--no-on
 
     Exit status: 0 all polled; 1 one or more failed (the others still polled); 2 bad configuration; 3 database error.
     """
+    from busavvik.poll import poll_once  # here: the mail pipeline only for `poll`
+
     app = _validated(ctx)
     results = poll_once(app, retry_now=retry_set_aside)
     failed = 0
@@ -72,8 +71,11 @@ def run_cmd(ctx: typer.Context) -> None:
 
     With PostgreSQL several workers may run: one is the leader, the others stand by.
     A standby takes over within a poll interval. With SQLite a second worker refuses to start."""
+    from busavvik.jobs import notify_jobs  # here: the scheduler (APScheduler) and the pipeline only for `run`
+    from busavvik.leader import AlreadyRunning
+    from busavvik.worker import Worker
+
     app = _validated(ctx)
-    from busavvik.jobs import notify_jobs
     try:
         Worker(app, notify_jobs(app)).run()
     except AlreadyRunning as exc:
