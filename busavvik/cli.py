@@ -7,7 +7,6 @@ from typing import Optional
 import typer
 
 from busavvik.commands import LazyGroup
-from busavvik.console import err, styled
 from busavvik.context import AppContext
 from busavvik.logs import setup_logging
 from config.errors import ConfigError
@@ -28,7 +27,8 @@ def _global(ctx: typer.Context,
     ctx.obj = AppContext(config)
 
 
-# The commands themselves are in busavvik/cli_*.py, listed in busavvik/commands.py and imported when run.
+# The commands themselves are in busavvik/commands/*.py, listed in busavvik/commands/__init__.py and imported
+# when run.
 
 
 def main() -> None:
@@ -36,11 +36,15 @@ def main() -> None:
     try:
         app()
     except ConfigError as exc:
+        from busavvik.console import err, styled  # here: rich is not needed for `--help`
+
         err.print(styled(("configuration error:", "red"), f" {exc}"))
         sys.exit(2)
     except Exception as exc:
         if not _is_database_error(exc):
             raise
+        from busavvik.console import err, styled
+
         err.print(styled(("database error:", "red"), f" {str(getattr(exc, 'orig', '')).strip() or exc}"))
         sys.exit(3)
 

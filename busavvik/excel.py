@@ -9,7 +9,7 @@ import io
 import sys
 from typing import Any
 
-from busavvik.render import flatten
+from busavvik.console import flatten
 from notify.cells import csv_text
 from parsers.safetext import printable
 

@@ -2,7 +2,7 @@
 
 `run_reminders` plans and sends the reminders due at a moment (notify/policy.py → notify/outbox.py → SMTP);
 `send_digest` builds the weekly digest (notify/digest.py) and writes and/or mails it. busavvik/jobs.py
-schedules both; `busavvik remind` and `busavvik digest` (busavvik/cli_notify.py) print what they did.
+schedules both; `busavvik remind` and `busavvik digest` (busavvik/commands/notify.py) print what they did.
 """
 from __future__ import annotations
 

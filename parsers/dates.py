@@ -34,6 +34,26 @@ def plausible_year(year: int, today: date | None = None) -> bool:
     return FIRST_PLAUSIBLE_YEAR <= year <= (today or date.today()).year + 1
 
 
+class DayError(ValueError):
+    """A day argument that is not a date (`day` None) or a date outside the plausible years (`day` that date)."""
+
+    def __init__(self, text: str, day: date | None = None) -> None:
+        super().__init__(text)
+        self.text, self.day = text, day
+
+
+def iso_day(text: str) -> date:
+    """A day as every command and correction takes it: YYYY-MM-DD (spaces around ignored), from
+    FIRST_PLAUSIBLE_YEAR to next year, as the stored dates.  Each caller words the DayError its own way."""
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        raise DayError(text) from None
+    if not plausible_year(day.year):
+        raise DayError(text, day)
+    return day
+
+
 def mail_date_year(text: str, value: datetime) -> int:
     """The year of a mail's Date as written: the stdlib reads "0001" as 2001 and "0000" as 2000 (the rule
     for two-digit years), which would open a case in a year nobody wrote."""

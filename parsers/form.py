@@ -1,8 +1,8 @@
 """The BUS deviation form (Avvikelseblankett för BUS-samverkan, sections 1–4) read from a .docx attachment.
 
 `parse_form` never raises: whatever the bytes, it returns a FormResult.  The container is checked before
-anything is opened (parsers.docx_guard); word/document.xml is parsed with python-docx's hardened oxml
-parser (entities are not resolved) and walked directly, without building a docx.Document.
+anything is opened (parsers.docx_guard); word/document.xml is parsed with the hardened parser of
+parsers.docx_main (python-docx's settings: entities are not resolved) and walked directly, without a docx.Document.
 """
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from docx.oxml.parser import parse_xml
 from lxml import etree
 
 from config.rules import FORM_FIELDS, FormRules
 from parsers.dates import parse_date, parse_full_date, plausible_year
 from parsers.docx_guard import open_docx
+from parsers.docx_main import parse_part
 from parsers.form_extract import LONG_FIELDS, Found, extract
 from parsers.form_labels import compile_rules
 from parsers.form_walk import walk
@@ -95,7 +95,7 @@ def build_form_data(found: list[Found], rules: FormRules) -> tuple[FormData, tup
 
 def _read(xml: bytes, rules: FormRules) -> tuple[FormData | None, tuple[Problem, ...]]:
     try:
-        root = parse_xml(xml)
+        root = parse_part(xml)
     except (etree.XMLSyntaxError, ValueError):   # the message could quote the document: not kept
         return None, (Problem("attachment_unreadable", "malformed XML in word/document.xml"),)
     found, is_form = extract(walk(root), compile_rules(rules))

@@ -189,10 +189,14 @@ def views(session: Session, year: int | None = None, *where: ColumnElement[bool]
     return [case_view(c) for c in session.scalars(query)]
 
 
+def case_by_id(session: Session, case_id: str, *options: Any) -> Case | None:
+    """The case a person names, e.g. " bus-2026-0007": the one look-up of the commands, corrections and pages."""
+    return session.scalars(select(Case).options(*options).where(Case.case_id == case_id.strip().upper())).first()
+
+
 def find_view(session: Session, case_id: str) -> CaseView | None:
     """The case `BUS-2026-0007` (any case, spaces around), or None."""
-    case = session.scalars(select(Case).options(*WITH_ANSWERS)
-                           .where(Case.case_id == case_id.strip().upper())).first()
+    case = case_by_id(session, case_id, *WITH_ANSWERS)
     return case_view(case) if case is not None else None
 
 

@@ -2,17 +2,17 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.rules import Rules, default_rules
-from parsers.dates import FIRST_PLAUSIBLE_YEAR, plausible_year
+from parsers.dates import FIRST_PLAUSIBLE_YEAR, DayError, iso_day
 from parsers.mail import parse_email
 from parsers.types import has_response
 from store.cases import apply_answer
+from store.caseview import case_by_id
 from store.fields import BOOL_FIELDS, CHOICES, FIELDS, LEGACY_OUTCOME_KEYS, LIST_FIELDS
 from store.message_kind import kind_for
 from store.message_rows import now
@@ -64,16 +64,15 @@ def _known(field: str, value: Any, rules: Rules) -> Any:
 
 def _day(text: str) -> str:
     try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise CorrectionError(f"reported_date: expected a date like 2026-03-01, got {text!r}") from None
-    if not plausible_year(day.year):
-        raise CorrectionError(f"reported_date: {text} is before {FIRST_PLAUSIBLE_YEAR} or after next year")
-    return day.isoformat()
+        return iso_day(text).isoformat()
+    except DayError as exc:
+        if exc.day is None:
+            raise CorrectionError(f"reported_date: expected a date like 2026-03-01, got {text!r}") from None
+        raise CorrectionError(f"reported_date: {text} is before {FIRST_PLAUSIBLE_YEAR} or after next year") from None
 
 
 def find_case(session: Session, case_id: str) -> Case:
-    case = session.scalars(select(Case).where(Case.case_id == case_id.strip().upper())).first()
+    case = case_by_id(session, case_id)
     if case is None:
         raise CorrectionError(f"no case {case_id!r}")
     return case

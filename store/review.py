@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from config.rules import OrgRule, Rules
 from parsers.classify import classify
-from parsers.dates import FIRST_PLAUSIBLE_YEAR, plausible_year
+from parsers.dates import FIRST_PLAUSIBLE_YEAR, DayError, iso_day
 from parsers.form_record import form_to_dict
 from parsers.types import Address, Classification, FormData, ParsedEmail
 from store.cases import open_case
@@ -100,12 +100,11 @@ class HandEntry:
 
 def _day(text: str) -> date:
     try:
-        day = date.fromisoformat(text.strip())
-    except ValueError:
-        raise CorrectionError(f"rapportdatum: ange ett datum som 2026-03-01, inte {text!r}") from None
-    if not plausible_year(day.year):
-        raise CorrectionError(f"rapportdatum: {day} är före {FIRST_PLAUSIBLE_YEAR} eller efter nästa år")
-    return day
+        return iso_day(text)
+    except DayError as exc:
+        if exc.day is None:
+            raise CorrectionError(f"rapportdatum: ange ett datum som 2026-03-01, inte {text!r}") from None
+        raise CorrectionError(f"rapportdatum: {exc.day} är före {FIRST_PLAUSIBLE_YEAR} eller efter nästa år") from None
 
 
 def _org(name: str, rules: Rules) -> OrgRule:

@@ -62,8 +62,8 @@ def test_parser_processes_started_from_the_console_script_do_not_load_the_store(
 
 
 def test_help_lists_every_command_without_importing_the_store() -> None:
-    """`busavvik --help` comes from busavvik/commands.py: no SQLAlchemy, Alembic, python-docx or matplotlib."""
-    heavy = ("sqlalchemy", "alembic", "docx", "matplotlib", "openpyxl", "apscheduler", "busavvik.cli_data")
+    """`busavvik --help` comes from busavvik/commands/__init__.py: no SQLAlchemy, Alembic, python-docx or matplotlib."""
+    heavy = ("sqlalchemy", "alembic", "docx", "matplotlib", "openpyxl", "apscheduler", "busavvik.commands.data")
     code = ("import sys; sys.argv = ['busavvik', '--help']\nfrom busavvik.__main__ import main\n"
             "try:\n    main()\nexcept SystemExit:\n    pass\n"
             f"print('LOADED', [m for m in {heavy!r} if m in sys.modules])")

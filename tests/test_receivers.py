@@ -13,8 +13,10 @@ import typer
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-import busavvik.cli_receivers  # noqa: F401  (adds `case receiver` and `case outcome`)
-from busavvik import cli_data, cli_notify
+import busavvik.commands.receivers  # noqa: F401  (adds `case receiver` and `case outcome`)
+from busavvik.commands import case as cli_case
+from busavvik.commands import data as cli_data
+from busavvik.commands import notify as cli_notify
 from busavvik.context import AppContext
 from config.rules import Rules
 from ingest.types import RawMessage
@@ -80,6 +82,7 @@ def cli(db: Database, rules: Rules, sink: SmtpSink) -> tuple[typer.Typer, AppCon
         ctx.obj = app_ctx
 
     cli_notify.register(app)
+    cli_case.register(app)
     cli_data.register(app)
     return app, app_ctx
 

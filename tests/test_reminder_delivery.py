@@ -12,7 +12,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from busavvik import cli_data
+from busavvik.commands import data as cli_data
 from busavvik.context import AppContext
 from config.errors import ConfigError
 from config.load import parse_settings

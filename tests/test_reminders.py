@@ -14,7 +14,8 @@ import typer
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from busavvik import cli_notify
+from busavvik.commands import case as cli_case
+from busavvik.commands import notify as cli_notify
 from busavvik.context import AppContext
 from config.rules import Rules
 from config.settings import ReminderSettings, Settings, SmtpSettings
@@ -292,6 +293,7 @@ def cli(app_ctx: AppContext) -> typer.Typer:
         ctx.obj = app_ctx
 
     cli_notify.register(app)
+    cli_case.register(app)
     return app
 
 

@@ -13,7 +13,7 @@ import typer
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from busavvik import cli_report
+from busavvik.commands import report as cli_report
 from config.rules import default_rules
 from notify.report import YearStats, write_report, yearly_stats
 from store.db import Database

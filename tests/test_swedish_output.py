@@ -12,7 +12,7 @@ import typer
 from matplotlib.figure import Figure
 from typer.testing import CliRunner
 
-from busavvik import cli_data
+from busavvik.commands import data as cli_data
 from config.rules import Rules
 from notify import report_charts, swedish
 from notify.report import YearStats

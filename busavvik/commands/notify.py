@@ -1,4 +1,4 @@
-"""`busavvik remind`, `remind-resolve`, `digest` and the `case` sub-app; the runs themselves are
+"""`busavvik remind`, `remind-resolve` and `digest`; the runs themselves are
 notify/service.py's (the worker schedules the same functions)."""
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from busavvik.cli_case import case_app
 from busavvik.console import err, out
 from busavvik.context import AppContext
 from busavvik.options import parse_day
@@ -58,7 +57,7 @@ def remind_cmd(ctx: typer.Context,
     Exit status: 0 every reminder due went out (or none was due); 1 one or more did not (refused, deferred,
     unknown, or held back for too many recipients: see the lines printed), or reminders are disabled."""
     app: AppContext = ctx.obj
-    day = _parse_day(as_of)
+    day = parse_day(as_of)
     if dry_run:
         _dry_run(app, day)
         return
@@ -130,11 +129,11 @@ def digest_cmd(ctx: typer.Context,
     """The weekly digest for the secretariat (Swedish HTML with a plain-text alternative)."""
     app: AppContext = ctx.obj
     if out_file is None and not send:
-        say(dg.render_text(_collect(app, _parse_day(as_of)), app.settings.digest.templates_dir,
+        say(dg.render_text(_collect(app, parse_day(as_of)), app.settings.digest.templates_dir,
                            app.settings.web.base_url))
         return
     try:
-        result = send_digest(app, _parse_day(as_of), out_file, send)
+        result = send_digest(app, parse_day(as_of), out_file, send)
     except NoSmtpHost as exc:
         raise typer.BadParameter(str(exc)) from None
     except RuntimeError as exc:
@@ -144,7 +143,7 @@ def digest_cmd(ctx: typer.Context,
         say(f"Skrev {result.out}")
     if result.sent_to:
         say(f"Skickade till {', '.join(result.sent_to)}")
-        if _mark_sent_by_hand(app, _parse_day(as_of)):
+        if _mark_sent_by_hand(app, parse_day(as_of)):
             say("Den schemalagda veckosammanfattningen för dagen, som inte hade gått ut, är nu markerad som skickad.")
 
 
@@ -161,12 +160,7 @@ def _collect(app: AppContext, day: date) -> dg.Digest:
         return dg.collect(session, day)
 
 
-def _parse_day(value: str) -> date:
-    return parse_day(value, "--as-of")
-
-
 def register(app: typer.Typer) -> None:
     app.command("remind")(remind_cmd)
     app.command("remind-resolve")(resolve_cmd)
     app.command("digest")(digest_cmd)
-    app.add_typer(case_app, name="case")

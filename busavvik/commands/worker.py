@@ -1,8 +1,6 @@
 """`busavvik poll --once`, `busavvik run` and `busavvik status`."""
 from __future__ import annotations
 
-import json
-import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,13 +9,10 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from busavvik.console import err, out, styled
+from busavvik.console import err, fail, out, styled, write_json
 from busavvik.context import AppContext
-from busavvik.leader import AlreadyRunning
 from busavvik.logs import setup_logging
-from busavvik.poll import poll_once
 from busavvik.status_info import cursor_text, reminder_info, worker_info
-from busavvik.worker import Worker
 from parsers.pnr import redact
 from store.cases import STOCKHOLM
 from store.digestruns import runs
@@ -51,6 +46,8 @@ def poll_cmd(ctx: typer.Context, once: bool = typer.Option(True, "--once/--no-on
 
     Exit status: 0 all polled; 1 one or more failed (the others still polled); 2 bad configuration; 3 database error.
     """
+    from busavvik.poll import poll_once  # here: the mail pipeline only for `poll`
+
     app = _validated(ctx)
     results = poll_once(app, retry_now=retry_set_aside)
     failed = 0
@@ -74,13 +71,15 @@ def run_cmd(ctx: typer.Context) -> None:
 
     With PostgreSQL several workers may run: one is the leader, the others stand by.
     A standby takes over within a poll interval. With SQLite a second worker refuses to start."""
+    from busavvik.jobs import notify_jobs  # here: the scheduler (APScheduler) and the pipeline only for `run`
+    from busavvik.leader import AlreadyRunning
+    from busavvik.worker import Worker
+
     app = _validated(ctx)
-    from busavvik.jobs import notify_jobs
     try:
         Worker(app, notify_jobs(app)).run()
     except AlreadyRunning as exc:
-        err.print(str(exc), style="red")
-        raise typer.Exit(1) from None
+        fail(str(exc))
 
 
 def status_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Machine-readable."),
@@ -100,8 +99,7 @@ def status_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json",
     reminders = reminder_info(app.db, app.settings)
     if as_json:   # times in UTC, ISO 8601
         doc = {"mailboxes": rows, "worker": worker, "reminders": reminders, "digest": digest} if full else rows
-        json.dump(doc, sys.stdout, indent=2, default=lambda t: t.isoformat())
-        sys.stdout.write("\n")
+        write_json(doc, default=lambda t: t.isoformat(), ensure_ascii=True)
         return
     table = Table(title="Mailboxes (times in Stockholm)")
     for col in ("mailbox", "last success", "last poll", "last error", "errors", "fetched", "set aside", "cursors"):

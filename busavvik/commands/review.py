@@ -6,22 +6,21 @@ a scan) with the fields a person enters.  Both are recorded with who and when (s
 from __future__ import annotations
 
 import getpass
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
-from busavvik.cli_case import WHO_OPT, case_app
-from busavvik.console import err, out
+from busavvik.commands.case import WHO_OPT, case_app
+from busavvik.console import fail, out
 from store.corrections import CorrectionError
+
+if TYPE_CHECKING:
+    from busavvik.context import AppContext
+    from store.review import HandEntry
 
 review_app = typer.Typer(help="Settle the mail listed for review: mark a mail as not about a deviation "
                               "(dismiss, reversible).", no_args_is_help=True)
 MESSAGE_ARG = typer.Argument(..., metavar="MESSAGE_ID", help="The mail's Message-ID (see `busavvik problems`).")
-
-
-def _fail(exc: CorrectionError) -> typer.Exit:
-    err.print(str(exc), style="red", markup=False)
-    return typer.Exit(1)
 
 
 @review_app.command("dismiss")
@@ -35,7 +34,7 @@ def dismiss_cmd(ctx: typer.Context, message_id: str = MESSAGE_ARG,
         with ctx.obj.db.session(write=True) as session:
             old, new = dismiss(session, message_id, who or getpass.getuser(), undo)
     except CorrectionError as exc:
-        raise _fail(exc) from None
+        fail(str(exc))
     if old == new:
         out.print(f"{message_id} är redan markerat som ej avvikelse.", markup=False)
     elif new == DISMISSED:
@@ -70,25 +69,28 @@ def open_cmd(ctx: typer.Context, message_id: str = MESSAGE_ARG,
              who: Optional[str] = WHO_OPT) -> None:
     """Open a case by hand from a mail whose form cannot be read (a PDF, a scan): the fields as entered,
     receivers from the mail's To:, the mail its source; reminders as for any case."""
-    from store.review import HandEntry, open_by_hand
+    from store.review import HandEntry
 
     entry = HandEntry(event_type=event_type, description=description, reported_date=reported_date,
                       units_involved=tuple(unit), proposed_action=proposed_action, reporter_unit=reporter_unit,
                       reporter_contact_person=reporter_contact, reporter_email=reporter_email,
                       reporter_manager_name=manager_name, reporter_manager_email=manager_email,
                       reporter_org_type=reporter_org_type, receiver_org_types=tuple(receiver_org_type))
-    app = ctx.obj
+    out.print(_open(ctx.obj, message_id, entry, who or getpass.getuser()), markup=False)
+
+
+def _open(app: AppContext, message_id: str, entry: HandEntry, who: str) -> str:
+    """The case opened by hand from the mail, as one line; a refusal is one red line and exit code 1."""
+    from store.review import open_by_hand
+
     try:
         with app.db.session(write=True) as session:   # a case number is taken
-            case = open_by_hand(session, message_id, entry, who or getpass.getuser(), app.rules,
-                                app.settings.reminders.due_months)
-            text = (f"{case.case_id} öppnat från {message_id}; mottagare: {', '.join(case.receivers) or 'inga'}; "
+            case = open_by_hand(session, message_id, entry, who, app.rules, app.settings.reminders.due_months)
+            return (f"{case.case_id} öppnat från {message_id}; mottagare: {', '.join(case.receivers) or 'inga'}; "
                     f"svar väntas senast {case.response_due.isoformat()}")
     except CorrectionError as exc:
-        raise _fail(exc) from None
-    out.print(text, markup=False)
-
+        fail(str(exc))
 
 def register(app: typer.Typer) -> None:
-    """`review` here; `case open` is added to `case_app`, which cli_notify registers."""
+    """`review` here; `case open` is added to `case_app`, which commands/case.py registers."""
     app.add_typer(review_app, name="review")

@@ -6,12 +6,11 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from busavvik.console import err, out, styled
+from busavvik.console import fail, out, styled
 from busavvik.context import AppContext
 from config.rules import Rules
 from parsers.classify import classify
 from parsers.form import parse_form
-from parsers.mail import parse_email
 from parsers.pnr import redact
 from parsers.types import Address, FormResult
 
@@ -47,11 +46,12 @@ def check(ctx: typer.Context, path: Path = typer.Argument(..., help="A .docx for
     app: AppContext = ctx.obj
     rules = app.rules
     if not path.is_file():
-        err.print(styled(("error:", "red"), f" {path}: no such file"))
-        raise typer.Exit(2)
+        fail(styled(("error:", "red"), f" {path}: no such file"), 2)
     data = path.read_bytes()
     out.print(f"rules: {rules.source}")
     if path.suffix.lower() in (".eml", ".msg", ".txt") or data[:5] in (b"From:", b"Recei", b"Retur", b"Messa"):
+        from parsers.mail import parse_email  # here: the mail parser (~20 ms) only for a mail
+
         mail = parse_email(data, rules)
         out.print(f"subject: {redact(mail.subject)!r} → normalised {redact(mail.normalised_subject)!r}",
                   markup=False)

@@ -1,7 +1,6 @@
 """Read-only commands over the store: export, overdue, show, problems."""
 from __future__ import annotations
 
-from datetime import date
 from enum import Enum
 from typing import Any, Optional
 
@@ -9,10 +8,9 @@ import typer
 from rich.table import Table
 from sqlalchemy import select
 
-from busavvik import options
-from busavvik.console import err, out, styled
+from busavvik.console import err, out, styled, write_csv, write_json
 from busavvik.excel import write_excel_csv
-from busavvik.render import write_csv, write_json
+from busavvik.options import parse_day
 from notify.review import REVIEW_STATES, state_text
 from parsers.pnr import redact
 from store import export
@@ -79,11 +77,6 @@ def export_messages(ctx: typer.Context, fmt: Format = typer.Option(Format.json, 
     """Every stored message: where it was seen, its kind, case, the rule that linked it, problems."""
     with ctx.obj.db.session() as session:
         _emit(export.messages(session), fmt, hide, "messages" if excel else "")
-
-
-def parse_day(value: str | None, option: str = "--as-of") -> date:
-    """A day option (busavvik.options): a bad or implausible day is one line and exit code 2."""
-    return options.parse_day(value, option)
 
 
 def overdue_cmd(ctx: typer.Context,

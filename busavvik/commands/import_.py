@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
-from busavvik.console import err, out, styled
+from busavvik.console import err, fail, out, styled
 from busavvik.context import AppContext
 from ingest.files import SourceError, open_source
 from store.pipeline import Pipeline
@@ -27,8 +27,7 @@ def import_cmd(ctx: typer.Context,
     try:
         sources = [open_source(p, mailbox) for p in paths]
     except SourceError as exc:
-        err.print(styled(("error:", "red"), f" {exc}"))
-        raise typer.Exit(2) from None
+        fail(styled(("error:", "red"), f" {exc}"), 2)
     total = IngestStats()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     pipeline = Pipeline(app.db, app.rules, app.settings.reminders.due_months, budget=app.budget)

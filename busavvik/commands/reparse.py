@@ -6,9 +6,9 @@ from typing import Optional
 import typer
 from rich.progress import Progress
 
-from busavvik.cli_data import parse_day
 from busavvik.console import err, out
 from busavvik.context import AppContext
+from busavvik.options import parse_day
 from parsers.pnr import redact
 from store.reparse import reparse
 

@@ -8,10 +8,10 @@ import getpass
 from datetime import UTC, datetime
 
 import typer
-from sqlalchemy import select
 
-from busavvik.console import err, out, styled
-from store.models import Case, Correction
+from busavvik.console import fail, out, styled
+from store.caseview import case_by_id
+from store.models import Correction
 
 case_app = typer.Typer(help="An admin's decisions on a case: close, pause, reopen, set a field, link a message, "
                             "a receiver, an outcome, open one by hand.", no_args_is_help=True)
@@ -23,10 +23,9 @@ LABELS = {"open": "öppet", "closed": "stängt", "paused": "pausat"}
 
 def set_status(ctx: typer.Context, case_id: str, status: str, who: str | None) -> None:
     with ctx.obj.db.session() as session:
-        case = session.scalars(select(Case).where(Case.case_id == case_id.strip().upper())).first()
+        case = case_by_id(session, case_id)
         if case is None:
-            err.print(styled((f"inget ärende {case_id!r}", "red"), " (se `busavvik cases`)"))
-            raise typer.Exit(1)
+            fail(styled((f"inget ärende {case_id!r}", "red"), " (se `busavvik cases`)"))
         old = case.status
         if old == status:
             out.print(f"{case.case_id} är redan {LABELS[status]}.")
@@ -53,3 +52,8 @@ def pause_cmd(ctx: typer.Context, case_id: str = CASE_ARG, who: str | None = WHO
 def reopen_cmd(ctx: typer.Context, case_id: str = CASE_ARG, who: str | None = WHO_OPT) -> None:
     """Reopen a closed or paused case."""
     set_status(ctx, case_id, "open", who)
+
+
+def register(app: typer.Typer) -> None:
+    """The `case` group; commands/corrections.py, receivers.py and review.py add their commands to it."""
+    app.add_typer(case_app, name="case")

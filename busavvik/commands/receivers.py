@@ -9,18 +9,13 @@ from typing import Optional
 
 import typer
 
-from busavvik.cli_case import CASE_ARG, WHO_OPT, case_app
-from busavvik.console import err, out
+from busavvik.commands.case import CASE_ARG, WHO_OPT, case_app
+from busavvik.console import fail, out
 from store.corrections import CorrectionError
 from store.receiver_changes import attribute_by_hand, set_expected, set_outcome
 
 STATES = {"awaited": "väntar på svar", "answered": "har svarat", "not_expected": "förväntas inte svara"}
 ANSWER_OPT = typer.Option(None, "--answer", metavar="MESSAGE_ID", help="The answer's Message-ID.")
-
-
-def _fail(exc: CorrectionError) -> typer.Exit:
-    err.print(str(exc), style="red")
-    return typer.Exit(1)
 
 
 @case_app.command("receiver")
@@ -36,8 +31,7 @@ def receiver_cmd(ctx: typer.Context, case_id: str = CASE_ARG,
     """A receiver of a case: not expected to answer (--not-expected), expected again (--expected), or the
     receiver of an answer (--answer MESSAGE_ID)."""
     if sum((not_expected, expected, answer is not None)) != 1:
-        err.print("ange exakt ett av --not-expected, --expected och --answer MESSAGE_ID", style="red")
-        raise typer.Exit(2)
+        fail("ange exakt ett av --not-expected, --expected och --answer MESSAGE_ID", 2)
     person = who or getpass.getuser()
     try:
         with ctx.obj.db.session() as session:
@@ -48,7 +42,7 @@ def receiver_cmd(ctx: typer.Context, case_id: str = CASE_ARG,
                 before, after = set_expected(session, case_id, email, expected, person)
                 text = f"{case_id.upper()} {email.lower()}: {STATES[before]} → {STATES[after]}"
     except CorrectionError as exc:
-        raise _fail(exc) from None
+        fail(str(exc))
     out.print(text, markup=False)
 
 
@@ -61,10 +55,10 @@ def outcome_cmd(ctx: typer.Context, case_id: str = CASE_ARG,
         with ctx.obj.db.session() as session:
             old, new = set_outcome(session, case_id, label, answer, who or getpass.getuser(), ctx.obj.rules)
     except CorrectionError as exc:
-        raise _fail(exc) from None
+        fail(str(exc))
     text = f"utfall bekräftat: {new}" if old == new else f"utfall: {old or '–'} → {new}"
     out.print(f"{case_id.upper()} {text}", markup=False)
 
 
 def register(app: typer.Typer) -> None:
-    """The commands are added to `case_app`, which cli_notify registers; importing is enough."""
+    """The commands are added to `case_app`, which commands/case.py registers; importing is enough."""

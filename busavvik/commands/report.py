@@ -4,12 +4,14 @@ from __future__ import annotations
 import os
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from busavvik.console import err, out, styled
-from notify.report import YearStats, write_report, yearly_stats
+from busavvik.console import fail, out, styled
+
+if TYPE_CHECKING:
+    from notify.report import YearStats
 
 FIRST_YEAR = 2000
 
@@ -80,6 +82,8 @@ ChartsOpt = Annotated[Path | None, typer.Option("--charts", help="Folder for the
 
 def report_cmd(ctx: typer.Context, year: YearOpt, out_file: OutOpt, charts: ChartsOpt = None) -> None:
     """The annual report's tables for one year as an .xlsx workbook, and optionally its charts as PNG."""
+    from notify.report import write_report, yearly_stats  # here: SQLAlchemy after the options are checked
+
     check_year(year)
     check_out(out_file)
     check_charts(charts)
@@ -89,8 +93,7 @@ def report_cmd(ctx: typer.Context, year: YearOpt, out_file: OutOpt, charts: Char
     try:
         written = write_report(stats, out_file, charts)
     except OSError as exc:
-        err.print(styled(("could not write the report:", "red"), f" {exc.strerror or exc}: {exc.filename or out_file}"))
-        raise typer.Exit(1) from None
+        fail(styled(("could not write the report:", "red"), f" {exc.strerror or exc}: {exc.filename or out_file}"))
     for line in summary_lines(stats):
         out.print(line, highlight=False)
     for path in written:

@@ -7,8 +7,8 @@ import getpass
 
 import typer
 
-from busavvik.cli_case import CASE_ARG, WHO_OPT, case_app
-from busavvik.console import err, out
+from busavvik.commands.case import CASE_ARG, WHO_OPT, case_app
+from busavvik.console import fail, out
 from parsers.pnr import redact
 from store.fields import FIELDS
 
@@ -25,8 +25,7 @@ def set_cmd(ctx: typer.Context, case_id: str = CASE_ARG,
         with ctx.obj.db.session() as session:
             old, new = set_field(session, case_id, field, value, who or getpass.getuser(), ctx.obj.rules)
     except CorrectionError as exc:
-        err.print(str(exc), style="red")
-        raise typer.Exit(1) from None
+        fail(str(exc))
     out.print(f"{case_id.upper()} {field}: {redact(str(old))} → {redact(str(new))}", markup=False)
 
 
@@ -41,10 +40,9 @@ def link_cmd(ctx: typer.Context,
         with ctx.obj.db.session() as session:
             kind = link(session, message_id, case_id, who or getpass.getuser(), ctx.obj.rules)
     except CorrectionError as exc:
-        err.print(str(exc), style="red")
-        raise typer.Exit(1) from None
+        fail(str(exc))
     out.print(f"{message_id} → {case_id.upper()} as {kind}", markup=False)
 
 
 def register(app: typer.Typer) -> None:
-    """The commands are added to `case_app`, which cli_notify registers; importing is enough."""
+    """The commands are added to `case_app`, which commands/case.py registers; importing is enough."""

@@ -5,7 +5,7 @@ import sys
 
 import typer
 
-from busavvik.console import err, out
+from busavvik.console import fail, out
 
 user_app = typer.Typer(help="Accounts of the web pages: add, change password, disable.", no_args_is_help=True)
 NAME_ARG = typer.Argument(..., metavar="NAME", help="The login name, e.g. anna.svensson")
@@ -18,8 +18,7 @@ def _password(from_stdin: bool) -> str:
         return line.rstrip("\r\n")
     first = typer.prompt("Lösenord", hide_input=True)
     if typer.prompt("Upprepa lösenordet", hide_input=True) != first:
-        err.print("lösenorden är olika", style="red")
-        raise typer.Exit(1)
+        fail("lösenorden är olika")
     return str(first)
 
 
@@ -39,8 +38,7 @@ def _run(ctx: typer.Context, action: str, name: str, role: str | None = None, pa
             else:
                 out.print(f"användaren {name} var redan avstängd")
     except users.UserError as exc:
-        err.print(str(exc), style="red")
-        raise typer.Exit(1) from None
+        fail(str(exc))
 
 
 @user_app.command("add")
