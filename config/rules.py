@@ -82,7 +82,6 @@ class Rules:
     organisations: tuple[OrgRule, ...]
     themes: tuple[ThemeRule, ...]
     default_theme: str
-    body_answer_patterns: tuple[re.Pattern[str], ...]
     source: str = "defaults"
     raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
     outcome_labels: tuple[str, ...] = ()          # the fixed list of answer outcomes (Swedish labels)
@@ -235,7 +234,7 @@ class _Builder:
 
     def build(self, source: str) -> Rules:
         known = {"secretariat", "subject", "autoreply", "form", "organisations", "themes", "themes_default",
-                 "body_answer", "outcomes"}
+                 "outcomes", "body_answer"}    # body_answer: read by nothing; older rules files keep loading
         for key in self.data:
             if key not in known:
                 raise self.fail(key, f"unknown table; known: {', '.join(sorted(known))}")
@@ -251,8 +250,6 @@ class _Builder:
             organisations=self.organisations(),
             themes=self.themes(),
             default_theme=str(self.table("themes_default").get("name", "Övrig samverkan runt individ")),
-            body_answer_patterns=self.patterns(self.table("body_answer").get("patterns", []),
-                                               "body_answer.patterns"),
             source=source,
             raw=self.data,
             outcome_labels=labels,

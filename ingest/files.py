@@ -13,8 +13,6 @@ from pathlib import Path
 
 from ingest.types import RawMessage
 
-MAIL_SUFFIXES = (".eml", ".msg", ".txt", "")
-
 
 class SourceError(Exception):
     """The path is not something we can import from; the message says why."""

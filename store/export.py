@@ -12,10 +12,6 @@ from sqlalchemy.orm import Session, selectinload
 from store.caseview import CaseView, views
 from store.models import Case, Message
 
-OVERRIDABLE = ("event_type", "description", "proposed_action", "personal_data_contact", "reported_date",
-               "units_involved", "reporter_org_type", "receiver_org_types", "principal_relation", "themes",
-               "responded")
-
 
 def _receivers(view: CaseView) -> list[dict[str, Any]]:
     return [{"email": r.email, "unit": r.unit, "answered": r.state == "answered",
