@@ -11,6 +11,7 @@ from email.policy import compat32
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
+from ingest.maildir import is_maildir, maildir_folders
 from ingest.types import RawMessage
 
 
@@ -75,14 +76,8 @@ def _by_date(items: Iterator[tuple[str, Path | str]]) -> list[tuple[str, Path | 
     return sorted(items, key=lambda item: (_header_date(Path(item[1])), str(item[1])))
 
 
-def _is_maildir(path: Path) -> bool:
-    return all((path / sub).is_dir() for sub in ("cur", "new"))
-
-
 def _maildir_files(root: Path) -> Iterator[tuple[str, Path]]:
-    folders = [("INBOX", root)] + sorted(
-        (p.name.lstrip(".") or p.name, p) for p in root.iterdir() if p.is_dir() and _is_maildir(p))
-    for name, folder in folders:
+    for name, folder in maildir_folders(root):
         for sub in ("cur", "new"):
             for entry in sorted((folder / sub).iterdir()):
                 if entry.is_file() and not entry.name.startswith("."):
@@ -109,7 +104,7 @@ def open_source(path: Path, mailbox_name: str | None = None) -> FileSource:
         raise SourceError(f"{path}: no such file or directory")
     if path.is_dir():
         name = mailbox_name or path.resolve().name
-        return FileSource(path, "maildir" if _is_maildir(path) else "eml-dir", name)
+        return FileSource(path, "maildir" if is_maildir(path) else "eml-dir", name)
     name = mailbox_name or path.resolve().parent.name
     if _looks_like_mbox(path):
         return FileSource(path, "mbox", mailbox_name or path.stem)

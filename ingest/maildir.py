@@ -53,11 +53,13 @@ def is_maildir(path: Path) -> bool:
 
 
 def maildir_folders(root: Path) -> list[tuple[str, Path]]:
-    """("INBOX", root) and every Maildir++ sub-folder (".Sent" → "Sent", ".A.B" → "A.B")."""
+    """("INBOX", root) and every sub-folder that is a Maildir: Maildir++ (".Sent" → "Sent", ".A.B" → "A.B") or
+    a plain directory ("Sent" → "Sent", as Dovecot's fs layout and mbsync write them). The one naming rule of
+    the poll and of `busavvik import`."""
     if not is_maildir(root):
         raise FileNotFoundError(f"{root} is not a Maildir (it needs cur/ and new/ sub-directories)")
-    subs = sorted((p.name[1:], p) for p in root.iterdir()
-                  if p.name.startswith(".") and p.name not in (".", "..") and p.is_dir() and is_maildir(p))
+    subs = sorted((p.name[1:] if p.name.startswith(".") else p.name, p) for p in root.iterdir()
+                  if p.name not in (".", "..", "cur", "new", "tmp") and p.is_dir() and is_maildir(p))
     return [("INBOX", root), *subs]
 
 

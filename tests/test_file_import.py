@@ -89,3 +89,17 @@ def test_export_redact_hides_personnummer(tmp_path: Path) -> None:
     plain = _cli("export", "deviations", env=env).stdout
     hidden = _cli("export", "deviations", "--redact", env=env).stdout
     assert "120101-2380" in plain and "120101-2380" not in hidden and "[personnummer]" in hidden
+
+
+def test_import_and_poll_name_maildir_folders_alike(tmp_path: Path) -> None:
+    """`busavvik import` and the Maildir poll share one naming rule: ".A.B" → "A.B", a plain "Sent" → "Sent"."""
+    from ingest.maildir import maildir_folders
+
+    root = mailbox.Maildir(str(tmp_path / "md"))
+    for name in (".Projekt.BUS", "Sent"):
+        sub = mailbox.Maildir(str(tmp_path / "md" / name))
+        sub.add(b"Subject: x\r\nMessage-ID: <" + name.encode() + b"@x>\r\n\r\nbody\r\n")
+    root.add(b"Subject: y\r\nMessage-ID: <inbox@x>\r\n\r\nbody\r\n")
+    imported = {m.folder for m in open_source(tmp_path / "md", "md").messages()}
+    polled = {name for name, _ in maildir_folders(tmp_path / "md")}
+    assert imported == polled == {"INBOX", "Projekt.BUS", "Sent"}
