@@ -201,8 +201,9 @@ def register(app: typer.Typer) -> None:
 
 
 def cases_cmd(ctx: typer.Context) -> None:
-    """All cases: received, reporter → receivers, answered, and the messages linked to each (rule); a person's
-    corrections applied, as `show` and the export apply them."""
+    """All cases: received, reporter → receivers, answered, and the messages linked to each (rule).
+
+    A person's corrections are applied, as `show` and the export apply them."""
     with ctx.obj.db.session() as session:
         table = Table(title="Avvikelser (cases)")
         for col in ("case", "received", "reporter → receivers", "relation", "answered", "due", "thread"):
