@@ -18,7 +18,7 @@ from store.cases import local_date
 from store.export import _classification, _form_value
 from store.models import Case, Correction, Message, RawBlob, Reminder
 from store.receivers import progress, progress_text, waiting
-from store.views_list import STATES, page_rows, state_name
+from store.views_list import STATES, page_rows, state_name, years
 
 SORTS = ("case_id", "received", "due", "event_type", "state")
 
@@ -140,7 +140,7 @@ def case_rows(session: Session, f: CaseFilter, today: date) -> list[CaseRow]:
 
 
 def case_years(session: Session) -> list[int]:
-    return [int(y) for y in session.scalars(select(Case.year).distinct().order_by(Case.year.desc()))]
+    return years(session)
 
 
 @dataclass(frozen=True)
