@@ -3,10 +3,11 @@
     .venv/bin/python bench/web.py [--db sqlite|postgresql|both] [--cases 10000] [--messages 100000] [--requests 200]
 
 Fills a fresh store (SQLite in a temporary folder; PostgreSQL at $BUSAVVIK_TEST_PG, default
-127.0.0.1:5432/test, in a schema of its own, dropped afterwards; both by default) with
-N cases (with their receivers) and M messages by bulk insert (a tenth of the messages unlinked), then times
-`/arenden?ar=2026` (its first page of 50), one `/arenden/{id}` page and `/granska` (50) through the app in-process (starlette's TestClient,
-logged in), median and p95 over R requests each, beside a bare SELECT of the same rows in the same run.
+127.0.0.1:5432/test, in a schema of its own, dropped afterwards; both by default) with N cases (with their
+receivers) and M messages by bulk insert (a tenth of the messages unlinked), then times `/arenden?ar=2026`
+(its first page of 50), one `/arenden/{id}` page and `/granska` (50 a page) through the app in-process
+(starlette's TestClient, logged in), median and p95 over R requests each, beside a bare SELECT of the rows
+the page shows, in the same run.
 Prints the load average (the machine may be shared); exits 1 when a page's p95 is over 100 ms.
 """
 from __future__ import annotations
