@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -265,6 +266,15 @@ class Correction(Base):
 # ~2.7 kB, and a long non-ASCII subject would make its message's row impossible to insert.
 Index("ix_message_norm_subject", Message.normalised_subject, postgresql_using="hash")
 Index("ix_bus_case_norm_subject", Case.normalised_subject, postgresql_using="hash")
+
+# The review queue, newest first, over only the mail it lists; its condition is store.review.review_sql (migration
+# 0010 creates it, on SQLite without NULLS LAST). Each case's receivers by state: the case list's state.
+REVIEW_WHERE = text("(message.kind NOT IN ('dismissed', 'own')) AND (message.link_rule IS NULL OR message.link_rule "
+                    "!= 'opened_by_hand') AND (message.kind = 'other' OR coalesce(CAST(message.problems AS TEXT), "
+                    "'[]') NOT IN ('[]', 'null'))")
+Index("ix_message_review", Message.date.desc().nulls_last(), Message.id.desc(), sqlite_where=REVIEW_WHERE,
+      postgresql_where=REVIEW_WHERE)
+Index("ix_case_receiver_case_state", CaseReceiver.case_pk, CaseReceiver.state)
 
 
 class WebUser(Base):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Text, and_, cast, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from config.rules import OrgRule, Rules
@@ -38,6 +38,16 @@ def needs_review(msg: Message) -> bool:
     if msg.kind in (DISMISSED, "own") or msg.link_rule == OPENED_BY_HAND:
         return False
     return msg.kind == "other" or bool(msg.problems)
+
+
+def review_sql() -> ColumnElement[bool]:
+    """needs_review as an SQL condition, its values literal so that the partial index of migration 0010
+    (ix_message_review, the same condition) serves it on SQLite as well as on PostgreSQL."""
+    return and_(Message.kind.not_in([literal_column(f"'{k}'") for k in (DISMISSED, "own")]),
+                or_(Message.link_rule.is_(None), Message.link_rule != literal_column(f"'{OPENED_BY_HAND}'")),
+                or_(Message.kind == literal_column("'other'"),
+                    func.coalesce(cast(Message.problems, Text), literal_column("'[]'"))
+                    .not_in([literal_column("'[]'"), literal_column("'null'")])))
 
 
 def find_mail(session: Session, message_id: str) -> Message:

@@ -16,8 +16,8 @@ from parsers.headers import decoded
 from parsers.pnr import redact
 from store.cases import local_date
 from store.caseview import CaseView, corrected_classification, find_view
-from store.models import Case, Correction, Message, RawBlob, Reminder
-from store.views_list import STATES, page_rows, state_name
+from store.models import Correction, Message, RawBlob, Reminder
+from store.views_list import STATES, page_rows, state_name, years
 
 SORTS = ("case_id", "received", "due", "event_type", "state")
 
@@ -140,7 +140,7 @@ def case_rows(session: Session, f: CaseFilter, today: date) -> list[CaseRow]:
 
 
 def case_years(session: Session) -> list[int]:
-    return [int(y) for y in session.scalars(select(Case.year).distinct().order_by(Case.year.desc()))]
+    return years(session)
 
 
 @dataclass(frozen=True)

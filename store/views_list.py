@@ -23,25 +23,33 @@ from store.models import Case, CaseAnswer, CaseReceiver
 STATES = ("open", "partly", "answered", "overdue", "closed", "paused")
 
 
-def _receiver_in(state: str) -> ColumnElement[bool]:
-    return exists().where(CaseReceiver.case_pk == Case.id, CaseReceiver.state == state)
+def _receivers(*where: ColumnElement[bool], per_row: bool = False) -> ColumnElement[bool]:
+    """Has the case a receiver (in a state)?  EXISTS over many cases (PostgreSQL hashes it, one pass over
+    case_receiver); for a page of rows (per_row) a count per case, which it looks up in the index by case."""
+    if per_row:
+        return select(func.count()).where(CaseReceiver.case_pk == Case.id, *where).scalar_subquery() > 0
+    return exists().where(CaseReceiver.case_pk == Case.id, *where)
 
 
-def waiting_sql() -> ColumnElement[bool]:
+def _receiver_in(state: str, per_row: bool = False) -> ColumnElement[bool]:
+    return _receivers(CaseReceiver.state == state, per_row=per_row)
+
+
+def waiting_sql(per_row: bool = False) -> ColumnElement[bool]:
     """store.receivers.waiting as an SQL condition."""
     override = Case.overrides["responded"].as_boolean()
-    has_receivers = exists().where(CaseReceiver.case_pk == Case.id)
+    has_receivers = _receivers(per_row=per_row)
     return or_(and_(override.is_not(None), not_(override)),
-               and_(override.is_(None), has_receivers, _receiver_in("awaited")),
+               and_(override.is_(None), has_receivers, _receiver_in("awaited", per_row)),
                and_(override.is_(None), not_(has_receivers), not_(Case.responded)))
 
 
-def state_sql(today: date) -> ColumnElement[int]:
+def state_sql(today: date, per_row: bool = False) -> ColumnElement[int]:
     """The index in STATES of each case's state."""
     return case((Case.status == "closed", STATES.index("closed")), (Case.status == "paused", STATES.index("paused")),
-                (not_(waiting_sql()), STATES.index("answered")),
+                (not_(waiting_sql(per_row)), STATES.index("answered")),
                 (Case.response_due < today, STATES.index("overdue")),
-                (_receiver_in("answered"), STATES.index("partly")), else_=STATES.index("open"))
+                (_receiver_in("answered", per_row), STATES.index("partly")), else_=STATES.index("open"))
 
 
 def state_filter(state: str, today: date) -> ColumnElement[bool] | None:
@@ -58,8 +66,9 @@ def _overridden(column: Any, key: str) -> Any:
     return func.coalesce(Case.overrides[key].as_string(), column[key].as_string())
 
 
-def list_columns(today: date, search: bool) -> tuple[Any, ...]:
-    cols = (Case.case_id, Case.year, Case.first_received, Case.response_due, state_sql(today).label("state_ix"),
+def list_columns(today: date, search: bool, per_row: bool = False) -> tuple[Any, ...]:
+    cols = (Case.case_id, Case.year, Case.first_received, Case.response_due,
+            state_sql(today, per_row).label("state_ix"),
             _overridden(Case.form, "event_type").label("event_type"),
             Case.form["units_involved"].label("units"), Case.classification, Case.overrides, Case.flags)
     return (*cols, _overridden(Case.form, "description").label("description")) if search else cols
@@ -97,11 +106,27 @@ def page_rows(session: Session, f: Any, today: date, offset: int, limit: int | N
         return [replace(r, description="") for r in rows[offset:None if limit is None else offset + limit]], len(rows)
     total = int(session.scalar(select(func.count()).select_from(Case).where(*_where(f, today))) or 0)
     order = [c.desc() if f.descending else c for c in (*_sort(f.sort, today), Case.id)]
-    query = query.order_by(*order).offset(offset)
-    if limit is not None:
-        query = query.limit(limit)
-    return [to_row(c) for c in session.execute(query)], total
+    if limit is None:
+        return [to_row(c) for c in session.execute(query.order_by(*order).offset(offset))], total
+    # one page: its case ids first (the filter and sort alone), then the shown columns of those rows only
+    ids = list(session.scalars(select(Case.id).where(*_where(f, today)).order_by(*order).offset(offset).limit(limit)))
+    shown = select(Case.id, *list_columns(today, False, per_row=True)).where(Case.id.in_(ids))
+    by_pk = {r.id: r for r in session.execute(shown)}
+    return [to_row(by_pk[pk]) for pk in ids if pk in by_pk], total
 
 
 def state_name(ix: int | None) -> str:
     return STATES[int(ix or 0)]
+
+
+def years(session: Session) -> list[int]:
+    """The years that have cases, newest first: the first and last from the (year, seq) index, the ones
+    between by one EXISTS each (a store spans a few years), not a pass over every case."""
+    lo, hi = session.execute(select(func.min(Case.year), func.max(Case.year))).one()
+    if lo is None:
+        return []
+    span = list(range(int(hi), int(lo) - 1, -1))
+    if len(span) > 100:                 # not a store's years: the plain way
+        return [int(y) for y in session.scalars(select(Case.year).distinct().order_by(Case.year.desc()))]
+    found = session.execute(select(*(exists().where(Case.year == y) for y in span))).one() if len(span) > 2 else ()
+    return [y for i, y in enumerate(span) if i in (0, len(span) - 1) or found[i]]

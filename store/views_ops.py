@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Text, cast, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from store.caseview import responded_sql
 from store.models import Case, Cursor, DigestRun, MailboxStatus, Message, Reminder, SetAsideMail
-from store.review import DISMISSED, needs_review
+from store.review import review_sql
 from store.views import text
 from store.views_receivers import outcomes_to_confirm
 
-REVIEW_LIMIT = 500
+REVIEW_PAGE = 50                    # mails on one page of /granska
 REMINDER_ATTENTION = ("unknown", "failed", "held", "sending")   # a person must look (notify/review.py)
 
 
@@ -58,19 +59,34 @@ def _chunks(values: list[str], size: int = 500) -> list[list[str]]:
     return [values[i:i + size] for i in range(0, len(values), size)]
 
 
-def review_items(session: Session, limit: int = REVIEW_LIMIT) -> list[ReviewItem]:
-    """Unlinked mail (kind "other") and mail with problems that no person has settled, newest first."""
-    has_problems = func.coalesce(func.length(cast(Message.problems, Text)), 0) > 2
-    query = (select(Message, Case.case_id).outerjoin(Case, Case.id == Message.case_pk)
-             .where(or_(Message.kind == "other", Message.case_pk.is_(None), has_problems), Message.kind != DISMISSED)
-             .order_by(Message.date.desc().nulls_last(), Message.id.desc()).limit(limit))
-    rows = [(m, cid) for m, cid in session.execute(query).tuples() if needs_review(m)]
+@dataclass(frozen=True)
+class ReviewPage:
+    items: tuple[ReviewItem, ...]
+    total: int                          # every mail for review, on all pages
+    page: int
+    pages: int
+
+
+def review_order() -> tuple[Any, ...]:
+    return Message.date.desc().nulls_last(), Message.id.desc()
+
+
+def review_page(session: Session, page: int = 1, size: int = REVIEW_PAGE) -> ReviewPage:
+    """Unlinked mail (kind "other") and mail with problems that no person has settled (store.review.review_sql,
+    in SQL), newest first: one page of `size`, and how many there are."""
+    total = int(session.scalar(select(func.count()).select_from(Message).where(review_sql())) or 0)
+    pages = max(1, -(-total // size))
+    page = min(max(1, page), pages)
+    query = (select(Message, Case.case_id).outerjoin(Case, Case.id == Message.case_pk).where(review_sql())
+             .order_by(*review_order()).offset((page - 1) * size).limit(size))
+    rows = list(session.execute(query).tuples())
     guesses = _candidates(session, [m for m, cid in rows if cid is None])
-    return [ReviewItem(pk=msg.id, message_id=msg.message_id, date=msg.date or msg.first_seen, sender=text(msg.sender),
-                       subject=text(msg.subject), kind=msg.kind, case_id=case_id or "",
-                       problems=tuple(sorted({str(p.get("code")) for p in msg.problems or []})),
-                       candidates=guesses.get(msg.id, ()))
-            for msg, case_id in rows]
+    items = tuple(ReviewItem(pk=msg.id, message_id=msg.message_id, date=msg.date or msg.first_seen,
+                             sender=text(msg.sender), subject=text(msg.subject), kind=msg.kind, case_id=case_id or "",
+                             problems=tuple(sorted({str(p.get("code")) for p in msg.problems or []})),
+                             candidates=guesses.get(msg.id, ()))
+                  for msg, case_id in rows)
+    return ReviewPage(items=items, total=total, page=page, pages=pages)
 
 
 @dataclass(frozen=True)

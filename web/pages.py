@@ -79,10 +79,14 @@ def _filter(params: Any) -> views.CaseFilter:
                             sort=params.get("sort", "case_id"), descending=params.get("ordning") == "fallande")
 
 
+def _page_number(params: Any) -> int:
+    return int(params["sida"]) if params.get("sida", "").isdigit() and int(params["sida"]) > 0 else 1
+
+
 async def case_list(ctx: Ctx) -> Response:
     params = ctx.request.query_params
     flt, every = _filter(params), params.get("alla") == "1"
-    page = int(params["sida"]) if params.get("sida", "").isdigit() and int(params["sida"]) > 0 else 1
+    page = _page_number(params)
 
     def read() -> Any:
         with ctx.web.db.session() as session:
@@ -113,10 +117,12 @@ async def case_page(ctx: Ctx) -> Response:
 
 
 async def review(ctx: Ctx) -> Response:
+    page = _page_number(ctx.request.query_params)
+
     def read() -> Any:
         with ctx.web.db.session() as session:
-            return views_ops.review_items(session)
-    return ctx.page("review.html", title="Granska", items=await ctx.db(read),
+            return views_ops.review_page(session, page)
+    return ctx.page("review.html", title="Granska", r=await ctx.db(read),
                     notice=ctx.request.query_params.get("klart", ""), error=ctx.request.query_params.get("fel", ""))
 
 
