@@ -39,7 +39,14 @@ MESSAGE = sa.table('message', sa.column('id', sa.Integer), sa.column('case_pk', 
 
 
 def _tables() -> tuple[sa.Table, sa.Table]:
-    receiver = op.create_table(
+    receiver, answer = _receiver_table(), _answer_table()
+    op.create_index('ix_case_receiver_case_pk', 'case_receiver', ['case_pk'])
+    op.create_index('ix_case_answer_case_pk', 'case_answer', ['case_pk'])
+    return receiver, answer
+
+
+def _receiver_table() -> sa.Table:
+    return op.create_table(
         'case_receiver',
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('case_pk', sa.Integer(), nullable=False),
@@ -54,7 +61,10 @@ def _tables() -> tuple[sa.Table, sa.Table]:
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('case_pk', 'email'),
     )
-    answer = op.create_table(
+
+
+def _answer_table() -> sa.Table:
+    return op.create_table(
         'case_answer',
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('case_pk', sa.Integer(), nullable=False),
@@ -76,9 +86,6 @@ def _tables() -> tuple[sa.Table, sa.Table]:
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('message_pk'),
     )
-    op.create_index('ix_case_receiver_case_pk', 'case_receiver', ['case_pk'])
-    op.create_index('ix_case_answer_case_pk', 'case_answer', ['case_pk'])
-    return receiver, answer
 
 
 def _legacy_outcome(case: Any, rules: Rules) -> str | None:
