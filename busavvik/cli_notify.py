@@ -5,7 +5,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import typer
 
@@ -13,10 +12,11 @@ from busavvik.cli_case import case_app
 from busavvik.console import err, out
 from busavvik.context import AppContext
 from busavvik.options import parse_day
+from config.localzone import local_zone, zone_name
 from notify import digest as dg
 from notify import outbox, review
 from notify import swedish as sv
-from notify.policy import STOCKHOLM, day_off_reason, in_window, local_day
+from notify.policy import day_off_reason, in_window, local_day
 from notify.smtp import SmtpSender, Transport
 
 
@@ -62,7 +62,7 @@ def run_reminders(app: AppContext, now: datetime, respect_window: bool,
         summary.skipped_reason = f"{day.isoformat()} är ingen arbetsdag ({day_off_reason(day)})"
     elif respect_window and not in_window(now, s.reminders):
         summary.skipped_reason = (f"utanför sändningsfönstret {s.reminders.window_start:%H:%M}–"
-                                  f"{s.reminders.window_end:%H:%M} (Europe/Stockholm)")
+                                  f"{s.reminders.window_end:%H:%M} ({zone_name()})")
     if summary.skipped_reason:
         return summary
     summary.recovered = outbox.recover(app.db, now)
@@ -74,7 +74,7 @@ def run_reminders(app: AppContext, now: datetime, respect_window: bool,
 
 def as_of_moment(day: date, app: AppContext) -> datetime:
     """`--as-of DAY` runs as if at the start of that day's sending window."""
-    return datetime.combine(day, app.settings.reminders.window_start, STOCKHOLM).astimezone(UTC)
+    return datetime.combine(day, app.settings.reminders.window_start, local_zone()).astimezone(UTC)
 
 
 def _print_planned(planned: list[outbox.Planned], verb: str) -> None:
@@ -225,7 +225,7 @@ def digest_cmd(ctx: typer.Context,
 def _mark_sent_by_hand(app: AppContext, day: date) -> int:
     """That day's scheduled digest, failed or cut short (store/digestruns.py), is done now."""
     from store.digestruns import sent_by_hand
-    start = datetime.combine(day, time(0), ZoneInfo(app.settings.worker.timezone))
+    start = datetime.combine(day, time(0), local_zone())
     with app.db.session(write=True) as session:
         return sent_by_hand(session, start, start + timedelta(days=1), datetime.now(UTC))
 

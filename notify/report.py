@@ -13,17 +13,16 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from config.localzone import local_day
 from parsers.safetext import shown
 from store.export import WITH_ANSWERS, _classification
 from store.models import Case
 from store.receivers import awaited
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 UNKNOWN = "Okänd"
 SIP_THEME = "SIP"
 # The reporting types the 2020 report always lists, zeros included, in its order.
@@ -164,7 +163,7 @@ def _reporter_principal(case: Case, c: dict[str, Any], reporter: str,
 
 
 def _first_answer(case: Case) -> date | None:
-    days = [(a.message.date or a.message.first_seen).astimezone(STOCKHOLM).date() for a in case.answer_rows]
+    days = [local_day(a.message.date or a.message.first_seen) for a in case.answer_rows]
     if not days and (case.response or {}).get("received_date"):
         try:
             days = [date.fromisoformat(str(case.response["received_date"]))]  # type: ignore[index]
@@ -188,7 +187,7 @@ def _row(case: Case, principals: Mapping[str, str]) -> _Row:
     relation = c.get("principal_relation")
     responded = _truthy(overrides.get("responded", case.responded))
     return _Row(
-        month=case.first_received.astimezone(STOCKHOLM).month,
+        month=local_day(case.first_received).month,
         relation=relation if relation in ("between", "within") else None,
         reporter=reporter,
         reporter_principal=_reporter_principal(case, c, reporter, principals),
@@ -265,7 +264,7 @@ def stats_from_rows(year: int, rows: list[_Row], outcome_labels: Iterable[str] =
 
 def yearly_stats(session: Session, year: int, principals: Mapping[str, str] | None = None,
                  outcome_labels: Iterable[str] = ()) -> YearStats:
-    """The numbers of the annual report for `year` (the year of first receipt in Europe/Stockholm).
+    """The numbers of the annual report for `year` (the year of first receipt in the configured zone, worker.timezone).
 
     `principals` maps organisation type → "kommun"/"region" (from the rules); it is needed only where a human
     overrode the reporting type, the shipped defaults are used otherwise."""

@@ -16,12 +16,13 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from config.localzone import local_zone
 from config.rules import Rules
 from config.settings import Settings
 from store.db import Database
 from store.users import Account, active_account
 from web.auth import SessionData, Sessions, Throttle, csrf_ok, may, secret_key
-from web.render import STOCKHOLM, environment
+from web.render import environment
 
 STATIC = Path(__file__).with_name("static")
 MAX_BODY = 256 * 1024
@@ -37,7 +38,7 @@ class WebApp:
     rules: Rules
     sessions: Sessions
     throttle: Throttle = field(default_factory=Throttle)
-    today: Callable[[], date] = field(default=lambda: datetime.now(STOCKHOLM).date())
+    today: Callable[[], date] = field(default=lambda: datetime.now(local_zone()).date())
     env: Any = field(default_factory=environment)
 
     oidc: Any = None                    # web.sso.Oidc when [web.oidc] is set
