@@ -26,8 +26,7 @@ SendDigest = Callable[[AppContext, date], object]
 
 def digest_trigger(app: AppContext) -> CronTrigger:
     d = app.settings.digest
-    return CronTrigger(day_of_week=d.day_of_week, hour=d.hour, minute=d.minute,
-                       timezone=local_zone())
+    return CronTrigger(day_of_week=d.day_of_week, hour=d.hour, minute=d.minute, timezone=local_zone())
 
 
 def reminder_schedule(reminders: ReminderSettings) -> dict[str, object]:
