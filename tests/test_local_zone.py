@@ -14,7 +14,7 @@ from busavvik.context import AppContext
 from config.errors import ConfigError
 from config.load import load_settings, parse_settings
 from config.localzone import DEFAULT_ZONE, local_zone, set_local_zone, zone_name
-from config.settings import ReminderSettings, Settings
+from config.settings import ReminderSettings, Settings, SmtpSettings
 from notify.policy import in_window, local_day
 from store.cases import local_date
 from web.render import when
@@ -96,3 +96,11 @@ def test_reminder_schedule_follows_the_window(start: time, end: time, minute: st
 def test_window_must_not_be_empty() -> None:
     with pytest.raises(ConfigError, match="reminders.window_end: must be later than window_start"):
         parse_settings({"reminders": {"window_start": "16:00", "window_end": "08:00"}})
+
+
+def test_the_worker_schedules_reminders_in_the_window() -> None:
+    app = AppContext()
+    app.settings = Settings(smtp=SmtpSettings(host="127.0.0.1", security="none"),
+                            reminders=ReminderSettings(window_start=time(7, 0), window_end=time(10, 0)))
+    _job, schedule = jobs.notify_jobs(app)["reminders"]
+    assert schedule == {"trigger": "cron", "minute": "5", "hour": "7-9", "day_of_week": "mon-fri"}
