@@ -10,12 +10,13 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
 from busavvik.context import AppContext
 from busavvik.worker import NotifyJob
+from config.localzone import local_zone
+from config.settings import ReminderSettings
 from store.digestruns import claim, finish
 
 log = logging.getLogger("busavvik.jobs")
@@ -25,8 +26,24 @@ SendDigest = Callable[[AppContext, date], object]
 
 def digest_trigger(app: AppContext) -> CronTrigger:
     d = app.settings.digest
-    return CronTrigger(day_of_week=d.day_of_week, hour=d.hour, minute=d.minute,
-                       timezone=ZoneInfo(app.settings.worker.timezone))
+    return CronTrigger(day_of_week=d.day_of_week, hour=d.hour, minute=d.minute, timezone=local_zone())
+
+
+def reminder_schedule(reminders: ReminderSettings) -> dict[str, object]:
+    """The reminder job's cron fields (local time, worker.timezone): Monday–Friday, hourly inside the sending
+    window (reminders.window_start–window_end), first five minutes after it opens (08:00–16:00: 08:05 … 15:05).
+    Holidays and the window itself are checked again by the job (notify/policy.py)."""
+    opens = reminders.window_start
+    start = datetime.combine(date(2000, 1, 3), opens.replace(second=0, microsecond=0))
+    if opens.second or opens.microsecond:
+        start += timedelta(minutes=1)             # opening at 08:00:30: the first whole minute inside it
+    end = datetime.combine(start.date(), reminders.window_end)
+    first = start + timedelta(minutes=5) if end - start > timedelta(minutes=5) else start
+    runs = [first]
+    while runs[-1] + timedelta(hours=1) < end:
+        runs.append(runs[-1] + timedelta(hours=1))
+    hours = str(first.hour) if len(runs) == 1 else f"{first.hour}-{runs[-1].hour}"
+    return {"trigger": "cron", "minute": str(first.minute), "hour": hours, "day_of_week": "mon-fri"}
 
 
 def last_fire(trigger: CronTrigger, now: datetime) -> datetime | None:
@@ -52,7 +69,7 @@ def run_digest(app: AppContext, now: datetime, send: SendDigest) -> str:
         if state != "claimed":
             return state
         error = None
-        day = due.astimezone(ZoneInfo(app.settings.worker.timezone)).date()
+        day = due.astimezone(local_zone()).date()
         try:
             result = send(app, day)
             sent_to = getattr(result, "sent_to", None) or app.settings.digest.recipients
@@ -84,7 +101,7 @@ def notify_jobs(app: AppContext) -> dict[str, tuple[NotifyJob, dict[str, object]
     def digest(ctx: AppContext, now: datetime) -> None:
         run_digest(ctx, now, lambda a, day: send_digest(a, day))
 
-    jobs["reminders"] = (remind, {"trigger": "cron", "minute": "5", "hour": "8-15", "day_of_week": "mon-fri"})
+    jobs["reminders"] = (remind, reminder_schedule(app.settings.reminders))
     if not d.enabled:
         log.info("digest.enabled = false: the worker does not mail the weekly digest")
         return jobs

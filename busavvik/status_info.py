@@ -8,16 +8,16 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from config.localzone import local_text
 from config.settings import Settings
 from notify.review import attention_lines
-from store.cases import STOCKHOLM
 from store.db import Database
 from store.heartbeat import Liveness, liveness
 from store.models import Case, Cursor, Reminder
 
 
 def local(moment: datetime | None, never: str = "aldrig") -> str:
-    return moment.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M:%S") if moment else never
+    return local_text(moment) if moment else never
 
 
 def cursor_text(mailbox_type: str, c: Cursor) -> str:

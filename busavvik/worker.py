@@ -1,4 +1,4 @@
-"""The long-running worker: APScheduler 3 (Europe/Stockholm) polling every N minutes, plus the notify jobs.
+"""The long-running worker: APScheduler 3 (in worker.timezone) polling every N minutes, plus the notify jobs.
 
 Only the leader works: see busavvik/leader.py.  SIGTERM/SIGINT set a stop flag: the batch in hand is
 committed, then the scheduler shuts down. A leader that loses its lock stops polling the same way, after
@@ -11,7 +11,6 @@ import signal
 import threading
 from collections.abc import Callable
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.exc import DBAPIError
@@ -19,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from busavvik.context import AppContext
 from busavvik.leader import AlreadyRunning, LeaderLock
 from busavvik.poll import StopRequested, poll_once
+from config.localzone import local_zone
 from store.heartbeat import beat
 
 log = logging.getLogger("busavvik.worker")
@@ -39,7 +39,7 @@ class Worker:
         self.stop = threading.Event()
         self.halt = threading.Event()      # the poll in progress stops after its batch: stop, or leadership lost
         self.lock = LeaderLock(app.db.engine, app.settings.worker.lock_id)
-        self.tz = ZoneInfo(app.settings.worker.timezone)
+        self.tz = local_zone()
         self.notify_jobs = notify_jobs or {}
         self._scheduler: BackgroundScheduler | None = None
         self.started = datetime.now(self.tz)

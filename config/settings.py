@@ -13,6 +13,7 @@ from datetime import date, time
 from pathlib import Path
 
 from config.errors import ConfigError
+from config.localzone import DEFAULT_ZONE
 
 DEFAULT_DATABASE_URL = "sqlite:///busavvik.db"
 SECURITY = ("ssl", "starttls", "none")
@@ -132,7 +133,7 @@ class DigestSettings:
 @dataclass(frozen=True)
 class WorkerSettings:
     poll_minutes: float = 10.0                # fractions allowed (tests use a few seconds)
-    timezone: str = "Europe/Stockholm"
+    timezone: str = DEFAULT_ZONE              # the local zone (config/localzone.py)
     lock_id: int = 7_320_201
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import imaplib
 import logging
 import socket
-import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -24,6 +23,7 @@ from typing import TypeVar
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
+from config.retry import Backoff, Failure, retry_call
 from config.settings import MailboxSettings
 from ingest.batches import DEFAULT_BATCH_BYTES, MAX_UIDS, MB
 from ingest.imap_auth import ImapAuthError, ImapError
@@ -61,13 +61,7 @@ def sync_folder(client: IMAPClient, mailbox_name: str, folder: str, cursor: Fold
     """
     if not 0 < batch_size <= MAX_UIDS:
         raise ValueError(f"batch_size must be 1..{MAX_UIDS}, got {batch_size}")
-    info = client.select_folder(folder, readonly=True)
-    uidvalidity = int(info[b"UIDVALIDITY"])
-    uidnext = int(info[b"UIDNEXT"]) if info.get(b"UIDNEXT") else None
-    if cursor is not None and cursor.uidvalidity != uidvalidity:
-        log.warning("mailbox %s folder %s: UIDVALIDITY changed from %d to %d; scanning the folder again",
-                    mailbox_name, folder, cursor.uidvalidity, uidvalidity)
-        cursor = None
+    uidvalidity, uidnext, cursor = _examine(client, mailbox_name, folder, cursor)
     state = state or FetchState()
     start = cursor.last_uid if cursor else 0
     again = sorted(uid for valid, uid in retry if valid == uidvalidity and uid <= start) if cursor else []
@@ -89,6 +83,19 @@ def sync_folder(client: IMAPClient, mailbox_name: str, folder: str, cursor: Fold
         yield Batch(messages, FolderCursor(uidvalidity, last), set_aside=aside)
 
 
+def _examine(client: IMAPClient, mailbox_name: str, folder: str,
+             cursor: FolderCursor | None) -> tuple[int, int | None, FolderCursor | None]:
+    """EXAMINE `folder`: its UIDVALIDITY, UIDNEXT (when the server says), and `cursor` unless UIDVALIDITY changed."""
+    info = client.select_folder(folder, readonly=True)
+    uidvalidity = int(info[b"UIDVALIDITY"])
+    uidnext = int(info[b"UIDNEXT"]) if info.get(b"UIDNEXT") else None
+    if cursor is not None and cursor.uidvalidity != uidvalidity:
+        log.warning("mailbox %s folder %s: UIDVALIDITY changed from %d to %d; scanning the folder again",
+                    mailbox_name, folder, cursor.uidvalidity, uidvalidity)
+        cursor = None
+    return uidvalidity, uidnext, cursor
+
+
 def _full_scan(client: IMAPClient, since: date | None) -> list[int]:
     return sorted(client.search(["SINCE", since] if since else ["ALL"]))
 
@@ -101,12 +108,7 @@ def _new_uids(client: IMAPClient, last_uid: int, uidnext: int | None) -> list[in
 
 
 # ---- retries and the poller ------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 4
-    base_delay: float = 1.0
-    max_delay: float = 60.0
-    sleep: Callable[[float], None] = time.sleep
+RetryPolicy = Backoff          # attempts 4, waits 1, 2, 4 s (at most 60 s): config/retry.py
 
 
 def describe(exc: BaseException) -> str:
@@ -120,24 +122,16 @@ def with_retries(fn: Callable[[], T], policy: RetryPolicy = RetryPolicy(),
                  progress: Callable[[], int] | None = None) -> T:
     """Call `fn`; on a network error call `on_retry`, wait (exponential backoff) and call again.
     Whenever `progress()` rose since the last failure, the failed attempt got further: the count restarts."""
-    attempt, seen = 0, progress() if progress else 0
-    while True:
-        attempt += 1
-        try:
-            return fn()
-        except NETWORK_ERRORS as exc:
-            reached = progress() if progress is not None else seen
-            further = reached > seen
-            if further:
-                attempt, seen = 1, reached
-            if attempt >= policy.attempts:
-                raise
-            delay = min(policy.base_delay * 2 ** (attempt - 1), policy.max_delay)
-            log.warning("IMAP network error (%s); retry %d of %d in %.1f s%s", describe(exc), attempt,
-                        policy.attempts - 1, delay, " (the last attempt got further: counting anew)" if further else "")
-            if on_retry is not None:
-                on_retry(exc)
-            policy.sleep(delay)
+
+    def retrying(failure: Failure, delay: float) -> None:
+        assert failure.error is not None
+        log.warning("IMAP network error (%s); retry %d of %d in %.1f s%s", describe(failure.error), failure.number,
+                    policy.attempts - 1, delay, " (the last attempt got further: counting anew)" if failure.further
+                    else "")
+        if on_retry is not None:
+            on_retry(failure.error)
+
+    return retry_call(fn, policy, errors=NETWORK_ERRORS, progress=progress, before_retry=retrying)
 
 
 @dataclass
@@ -227,20 +221,23 @@ def _poll_folder(session: _Session, folder: str, sink: MailSink, policy: RetryPo
 
     try:
         with_retries(attempt, policy, on_retry, progress=lambda: state.progress)
-    except ImapError as exc:
-        report.error, report.fatal = str(exc), True
-    except NETWORK_ERRORS as exc:
-        session.drop()
-        report.error = f"network error after {policy.attempts} attempts: {describe(exc)}"
-        report.fatal = not session.connected
-    except IMAPClientError as exc:
-        report.error = f"the server refused: {exc}"
     except Exception as exc:  # one folder's failure is reported, never raised further
-        log.exception("mailbox %s folder %s: unexpected failure", mb.name, folder)
-        report.error = f"{type(exc).__name__}: {exc}"
-    if report.error:
+        report.error, report.fatal = _failure(exc, session, folder, policy)
         log.error("mailbox %s folder %s: %s", mb.name, folder, report.error)
     return report
+
+
+def _failure(exc: Exception, session: _Session, folder: str, policy: RetryPolicy) -> tuple[str, bool]:
+    """A folder's poll failed: what the report says, and whether the other folders would fail the same way."""
+    if isinstance(exc, ImapError):
+        return str(exc), True
+    if isinstance(exc, NETWORK_ERRORS):
+        session.drop()
+        return f"network error after {policy.attempts} attempts: {describe(exc)}", not session.connected
+    if isinstance(exc, IMAPClientError):
+        return f"the server refused: {exc}", False
+    log.exception("mailbox %s folder %s: unexpected failure", session.mb.name, folder)
+    return f"{type(exc).__name__}: {exc}", False
 
 
 def poll_mailbox(mb: MailboxSettings, sink: MailSink, *,

@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from notify.policy import STOCKHOLM, local_day
+from config.localzone import local_text
+from notify.policy import local_day
 from notify.rows import Row, clean
 from store.models import DigestRun, MailboxStatus, SetAsideMail
 
@@ -54,7 +55,7 @@ def unsent_digest_rows(session: Session, before: datetime) -> list[Row]:
 
 
 def _at(moment: datetime | None) -> str:
-    return moment.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M") if moment else "okänd tid"
+    return local_text(moment, "%Y-%m-%d %H:%M") if moment else "okänd tid"
 
 
 def failing_mailboxes(session: Session) -> list[MailboxStatus]:

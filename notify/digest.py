@@ -4,7 +4,7 @@
 `parsers.safetext.shown_line`); `render_html()`/`render_text()` fill the Jinja2 templates (HTML autoescaped);
 `build_mail()` makes a multipart/alternative mail with the chart as a CID image.
 
-The week of a digest "as of" a day D is the seven days before D (D-7 … D-1, Europe/Stockholm), so the
+The week of a digest "as of" a day D is the seven days before D (D-7 … D-1, in worker.timezone), so the
 Monday-morning run covers Monday–Sunday; overdue / due-soon are judged as of D.
 """
 from __future__ import annotations
@@ -22,12 +22,13 @@ from email.utils import format_datetime, make_msgid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from config.localzone import local_zone
 from config.settings import Settings
 from notify import swedish as sv
 from notify.answer_rows import awaited_cell, needs_outcome_rows
 from notify.attention import failing_mailboxes, mailbox_rows, set_aside_rows, unread_notices, unsent_digest_rows
 from notify.message import template_env
-from notify.policy import STOCKHOLM, local_day
+from notify.policy import local_day
 from notify.rows import Row, clean
 from store.caseview import CaseView, views
 from store.models import Message, Reminder
@@ -96,7 +97,7 @@ class Digest:
 
 
 def _bounds(day: date) -> datetime:
-    return datetime.combine(day, time(0), STOCKHOLM)
+    return datetime.combine(day, time(0), local_zone())
 
 
 def _in_period(msg: Message, start: datetime, end: datetime) -> bool:

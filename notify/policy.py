@@ -22,13 +22,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import holidays
 
+from config.localzone import local_day, local_zone
 from config.settings import ReminderSettings
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 STEPS = ("notice", "first", "second", "escalation")
 MIN_GAP_DAYS = 7
 
@@ -52,10 +51,6 @@ class Decision:
     step: str | None
     due_on: date | None
     reason: str
-
-
-def local_day(moment: datetime) -> date:
-    return moment.astimezone(STOCKHOLM).date()
 
 
 def _midsummer_eve(year: int) -> date:
@@ -86,8 +81,8 @@ def is_working_day(day: date) -> bool:
 
 
 def in_window(moment: datetime, settings: ReminderSettings) -> bool:
-    """Is `moment` inside the sending window (local time in Europe/Stockholm, end exclusive)?"""
-    local: time = moment.astimezone(STOCKHOLM).time()
+    """Is `moment` inside the sending window (local time in worker.timezone, end exclusive)?"""
+    local: time = moment.astimezone(local_zone()).time()
     return settings.window_start <= local < settings.window_end
 
 

@@ -12,10 +12,10 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from config.localzone import local_day
 from notify.report_stats import (  # noqa: F401 -- still importable from here
     DEFAULT_PRINCIPALS,
     OUTCOMES,
@@ -31,8 +31,6 @@ from notify.report_stats import (  # noqa: F401 -- still importable from here
 )
 from store.caseview import CaseView, views
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
-
 
 def _outcome(view: CaseView) -> str | None:
     """The case's outcome as the report labels it: a person's `response_outcome`, else the first answer's."""
@@ -47,7 +45,7 @@ def _reporter_principal(view: CaseView, reporter: str, principals: Mapping[str, 
 
 
 def _first_answer(view: CaseView) -> date | None:
-    days = [a.received.astimezone(STOCKHOLM).date() for a in view.answers]
+    days = [local_day(a.received) for a in view.answers]
     if not days and (view.response or {}).get("received_date"):
         try:
             days = [date.fromisoformat(str(view.response["received_date"]))]  # type: ignore[index]
@@ -68,7 +66,7 @@ def report_row(view: CaseView, principals: Mapping[str, str]) -> ReportRow:
     reporter = type_name(c.get("reporter_org_type"))
     relation = c.get("principal_relation")
     return ReportRow(
-        month=view.first_received.astimezone(STOCKHOLM).month,
+        month=local_day(view.first_received).month,
         relation=relation if relation in ("between", "within") else None,
         reporter=reporter,
         reporter_principal=_reporter_principal(view, reporter, principals),
@@ -88,7 +86,7 @@ def load_rows(session: Session, year: int, principals: Mapping[str, str] | None 
 
 def yearly_stats(session: Session, year: int, principals: Mapping[str, str] | None = None,
                  outcome_labels: Iterable[str] = ()) -> YearStats:
-    """The numbers of the annual report for `year` (the year of first receipt in Europe/Stockholm).
+    """The numbers of the annual report for `year` (the year of first receipt in the configured zone, worker.timezone).
 
     `principals` maps organisation type → "kommun"/"region" (from the rules); it is needed only where a human
     overrode the reporting type, the shipped defaults are used otherwise."""

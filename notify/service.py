@@ -11,11 +11,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Protocol
 
+from config.localzone import local_zone, zone_name
 from config.rules import Rules
 from config.settings import Settings
 from notify import digest as dg
 from notify import outbox, review
-from notify.policy import STOCKHOLM, day_off_reason, in_window, local_day
+from notify.policy import day_off_reason, in_window, local_day
 from notify.smtp import SmtpSender, Transport
 from store.db import Database
 
@@ -78,7 +79,7 @@ def run_reminders(app: NotifyContext, now: datetime, respect_window: bool,
         summary.skipped_reason = f"{day.isoformat()} är ingen arbetsdag ({day_off_reason(day)})"
     elif respect_window and not in_window(now, s.reminders):
         summary.skipped_reason = (f"utanför sändningsfönstret {s.reminders.window_start:%H:%M}–"
-                                  f"{s.reminders.window_end:%H:%M} (Europe/Stockholm)")
+                                  f"{s.reminders.window_end:%H:%M} ({zone_name()})")
     if summary.skipped_reason:
         return summary
     summary.recovered = outbox.recover(app.db, now)
@@ -90,7 +91,7 @@ def run_reminders(app: NotifyContext, now: datetime, respect_window: bool,
 
 def as_of_moment(day: date, app: NotifyContext) -> datetime:
     """`--as-of DAY` runs as if at the start of that day's sending window."""
-    return datetime.combine(day, app.settings.reminders.window_start, STOCKHOLM).astimezone(UTC)
+    return datetime.combine(day, app.settings.reminders.window_start, local_zone()).astimezone(UTC)
 
 
 @dataclass

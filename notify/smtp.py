@@ -20,6 +20,7 @@ Secrets (passwords, tokens) are never logged or put into results.
 from __future__ import annotations
 
 import logging
+import math
 import re
 import smtplib
 import ssl
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from config import credentials
+from config.retry import Backoff, Failure, retry_call
 from config.settings import SmtpSettings, is_loopback
 
 log = logging.getLogger(__name__)
@@ -84,18 +86,21 @@ class SmtpSender:
             raise ValueError("smtp.security = 'none' is allowed only for a loopback host")
         self.settings, self.backoff, self.sleep = settings, backoff, sleep
 
+    @property
+    def retry(self) -> Backoff:
+        """smtp.retries more attempts after the first, waiting `backoff` s, then twice as long each time."""
+        return Backoff(max(1, self.settings.retries + 1), self.backoff, math.inf, self.sleep)
+
     def send(self, data: bytes, sender: str, recipients: Sequence[str],
              before_payload: Callable[[], bool], required: Sequence[str] = ()) -> SendResult:
         """`required`: of these recipients (a reminder's To:) at least one must be accepted, or nothing is sent."""
-        result = SendResult("deferred", None, "not tried")
-        for attempt in range(max(1, self.settings.retries + 1)):
-            if attempt:
-                self.sleep(self.backoff * 2 ** (attempt - 1))
-            result = self._attempt(data, sender, recipients, before_payload, required)
-            if result.status != "deferred":
-                return result
-            log.info("smtp: transient failure (attempt %d): %s", attempt + 1, result.detail)
-        return result
+
+        def transient(failure: Failure) -> None:
+            detail = failure.result.detail if isinstance(failure.result, SendResult) else ""
+            log.info("smtp: transient failure (attempt %d): %s", failure.number, detail)
+
+        return retry_call(lambda: self._attempt(data, sender, recipients, before_payload, required), self.retry,
+                          failed=lambda result: result.status == "deferred", on_failure=transient)
 
     def _attempt(self, data: bytes, sender: str, recipients: Sequence[str],
                  before_payload: Callable[[], bool], required: Sequence[str]) -> SendResult:

@@ -5,17 +5,16 @@ import calendar
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from config.localzone import local_day
 from parsers.types import Classification, ParsedEmail, form_keys, has_response
 from store.attribution import answer_fields, receivers_of
 from store.models import Case, Message
 from store.receivers import new_receivers
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 PNR_FLAG = "personal_identity_number"
 
 
@@ -27,7 +26,8 @@ def add_months(day: date, months: int) -> date:
 
 
 def local_date(moment: datetime) -> date:
-    return moment.astimezone(STOCKHOLM).date()
+    """The day `moment` falls on in the configured zone (worker.timezone)."""
+    return local_day(moment)
 
 
 def _next_seq(session: Session, year: int) -> int:

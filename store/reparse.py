@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from config.localzone import local_zone
 from config.rules import Rules
 from parsers.classify import classify
 from parsers.form_record import form_to_dict
@@ -86,7 +87,7 @@ def _refresh_response(case: Case, msg: Message, form_dict: dict[str, Any] | None
 def _messages(session: Session, since: date | None) -> list[Message]:
     q = select(Message).order_by(Message.date.is_(None), Message.date, Message.id)
     if since is not None:
-        start = datetime.combine(since, time(), tzinfo=timezone.utc)
+        start = datetime.combine(since, time(), tzinfo=local_zone())      # the day as the secretariat means it
         q = q.where(or_(Message.date >= start, Message.date.is_(None)))
     return list(session.scalars(q))
 

@@ -114,4 +114,4 @@ def test_status_shows_each_mailbox_after_a_poll(imap_account_factory: Callable[.
     assert rows["hsf"]["last_success"] is None and rows["hsf"]["errors"] == 1 and rows["hsf"]["last_error"]
     assert "not-the-password" not in json.dumps(rows)
     table = _cli(cfg, "status").stdout
-    assert "times in Stockholm" in table and "never" in table and "INBOX: UIDVALIDITY" in table
+    assert "times in Europe/Stockholm" in table and "never" in table and "INBOX: UIDVALIDITY" in table

@@ -11,12 +11,13 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from config.localzone import local_zone
 from config.rules import Rules
 from config.settings import Settings
 from store.db import Database
 from store.users import Account, active_account
 from web.auth import SessionData, Sessions, Throttle
-from web.render import STOCKHOLM, environment
+from web.render import environment
 
 
 @dataclass
@@ -27,7 +28,7 @@ class WebApp:
     rules: Rules
     sessions: Sessions
     throttle: Throttle = field(default_factory=Throttle)
-    today: Callable[[], date] = field(default=lambda: datetime.now(STOCKHOLM).date())
+    today: Callable[[], date] = field(default=lambda: datetime.now(local_zone()).date())
     env: Any = field(default_factory=environment)
 
     oidc: Any = None                    # web.sso.Oidc when [web.oidc] is set

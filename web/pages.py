@@ -8,11 +8,12 @@ from typing import Any
 
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
+from config.localzone import local_zone
 from store import views, views_ops, views_receivers
 from store.fields import FIELDS
 from web import choices
 from web.auth import SessionData, safe_next, same_origin
-from web.context import STOCKHOLM, Ctx, forbidden, utcnow
+from web.context import Ctx, forbidden, utcnow
 
 PAGE_SIZE = 50
 
@@ -62,7 +63,7 @@ async def logout(ctx: Ctx) -> Response:
 
 async def overview(ctx: Ctx) -> Response:
     today = ctx.web.today()
-    monday = datetime.combine(today - timedelta(days=today.weekday()), datetime.min.time(), STOCKHOLM)
+    monday = datetime.combine(today - timedelta(days=today.weekday()), datetime.min.time(), local_zone())
 
     def read() -> Any:
         with ctx.web.db.session() as session:

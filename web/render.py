@@ -3,14 +3,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from config.localzone import local_text
 from parsers.pnr import redact
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 STATE_LABELS = {"open": "öppet", "partly": "delvis besvarat", "answered": "besvarat", "overdue": "försenat",
                 "closed": "stängt", "paused": "pausat"}
 KIND_LABELS = {"deviation": "avvikelse", "answer": "svar", "follow_up": "uppföljning", "auto_reply": "autosvar",
@@ -52,7 +51,7 @@ def when(value: date | datetime | None) -> str:
     if value is None:
         return "–"
     if isinstance(value, datetime):
-        return value.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M")
+        return local_text(value, "%Y-%m-%d %H:%M")
     return value.isoformat()
 
 

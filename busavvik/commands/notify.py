@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import typer
 
 from busavvik.console import err, out
 from busavvik.context import AppContext
 from busavvik.options import parse_day
+from config.localzone import local_zone
 from notify import digest as dg
 from notify import outbox, review
 from notify import swedish as sv
@@ -150,7 +150,7 @@ def digest_cmd(ctx: typer.Context,
 def _mark_sent_by_hand(app: AppContext, day: date) -> int:
     """That day's scheduled digest, failed or cut short (store/digestruns.py), is done now."""
     from store.digestruns import sent_by_hand
-    start = datetime.combine(day, time(0), ZoneInfo(app.settings.worker.timezone))
+    start = datetime.combine(day, time(0), local_zone())
     with app.db.session(write=True) as session:
         return sent_by_hand(session, start, start + timedelta(days=1), datetime.now(UTC))
 

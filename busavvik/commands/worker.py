@@ -13,8 +13,8 @@ from busavvik.console import err, fail, out, styled, write_json
 from busavvik.context import AppContext
 from busavvik.logs import setup_logging
 from busavvik.status_info import cursor_text, reminder_info, worker_info
+from config.localzone import local_text, zone_name
 from parsers.pnr import redact
-from store.cases import STOCKHOLM
 from store.digestruns import runs
 from store.models import Cursor, DigestRun, MailboxStatus
 from store.setaside import set_aside_counts
@@ -22,8 +22,8 @@ from store.unparsed import Unparsed, counts_by_mailbox, unparsed_messages
 
 
 def _local(moment: datetime | None) -> str:
-    """A time as the secretariat reads it: Stockholm time, to the second ("never" when there is none)."""
-    return moment.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M:%S") if moment else "never"
+    """A time as the secretariat reads it: local time (worker.timezone), to the second ("never" when none)."""
+    return local_text(moment) if moment else "never"
 
 
 def _validated(ctx: typer.Context) -> AppContext:
@@ -101,7 +101,7 @@ def status_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json",
         doc = {"mailboxes": rows, "worker": worker, "reminders": reminders, "digest": digest} if full else rows
         write_json(doc, default=lambda t: t.isoformat(), ensure_ascii=True)
         return
-    table = Table(title="Mailboxes (times in Stockholm)")
+    table = Table(title=f"Mailboxes (times in {zone_name()})")
     for col in ("mailbox", "last success", "last poll", "last error", "errors", "fetched", "set aside", "cursors"):
         table.add_column(col)
     for r in rows:

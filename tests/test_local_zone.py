@@ -1,0 +1,107 @@
+"""worker.timezone is honoured everywhere: the day a moment falls on, the sending window, the reminder job's
+schedule and the times printed (config/localzone.py)."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from busavvik import jobs
+from busavvik.context import AppContext
+from config.errors import ConfigError
+from config.load import load_settings, parse_settings
+from config.localzone import DEFAULT_ZONE, local_zone, set_local_zone, zone_name
+from config.settings import ReminderSettings, Settings, SmtpSettings
+from notify import service
+from notify.policy import in_window, local_day
+from store.cases import local_date
+from web.render import when
+
+NEW_YORK = "America/New_York"
+LATE_EVENING = datetime(2026, 1, 13, 3, 30, tzinfo=UTC)   # 04:30 on the 13th in Stockholm, 22:30 on the 12th in NY
+
+
+@pytest.fixture
+def new_york() -> Iterator[ZoneInfo]:
+    yield set_local_zone(NEW_YORK)
+    set_local_zone()
+
+
+def _app(reminders: ReminderSettings | None = None) -> AppContext:
+    app = AppContext()
+    app.settings = Settings(reminders=reminders or ReminderSettings(enabled=True))
+    return app
+
+
+def test_default_zone_is_stockholm() -> None:
+    assert zone_name() == DEFAULT_ZONE == "Europe/Stockholm"
+    assert local_day(LATE_EVENING) == local_date(LATE_EVENING) == date(2026, 1, 13)
+
+
+def test_the_loader_sets_the_zone(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(f'[worker]\ntimezone = "{NEW_YORK}"\n')
+    try:
+        assert load_settings(path).worker.timezone == NEW_YORK
+        assert local_zone() == ZoneInfo(NEW_YORK)
+    finally:
+        set_local_zone()
+    parse_settings({"worker": {"timezone": NEW_YORK}})         # parsing alone changes nothing
+    assert zone_name() == DEFAULT_ZONE
+
+
+def test_another_zone_moves_the_day_boundary(new_york: ZoneInfo) -> None:
+    assert local_day(LATE_EVENING) == local_date(LATE_EVENING) == date(2026, 1, 12)
+    assert when(LATE_EVENING) == "2026-01-12 22:30"
+
+
+def test_another_zone_moves_the_sending_window(new_york: ZoneInfo) -> None:
+    s = ReminderSettings()                                          # 08:00–16:00 local
+    stockholm_morning = datetime(2026, 1, 13, 8, 30, tzinfo=ZoneInfo(DEFAULT_ZONE))   # 02:30 in NY
+    assert not in_window(stockholm_morning, s)
+    assert in_window(datetime(2026, 1, 13, 14, 0, tzinfo=UTC), s)  # 09:00 in NY, 15:00 in Stockholm
+    assert not in_window(datetime(2026, 1, 13, 21, 30, tzinfo=UTC), s)   # 16:30 in NY
+
+
+def test_reminder_time_follows_the_zone(new_york: ZoneInfo) -> None:
+    assert service.as_of_moment(date(2026, 1, 13), _app()) == datetime(2026, 1, 13, 13, 0, tzinfo=UTC)
+    set_local_zone()
+    assert service.as_of_moment(date(2026, 1, 13), _app()) == datetime(2026, 1, 13, 7, 0, tzinfo=UTC)
+
+
+def test_outside_the_window_names_the_configured_zone(new_york: ZoneInfo) -> None:
+    summary = service.run_reminders(_app(), datetime(2026, 1, 13, 8, 0, tzinfo=UTC), respect_window=True)
+    assert summary.skipped_reason == "utanför sändningsfönstret 08:00–16:00 (America/New_York)"
+
+
+def test_digest_schedule_is_in_the_zone(new_york: ZoneInfo) -> None:
+    assert jobs.digest_trigger(_app()).timezone == ZoneInfo(NEW_YORK)
+
+
+@pytest.mark.parametrize(("start", "end", "minute", "hour"), [
+    (time(8, 0), time(16, 0), "5", "8-15"),            # the default: 08:05 … 15:05 as before
+    (time(7, 30), time(12, 0), "35", "7-11"),
+    (time(9, 0), time(9, 4), "0", "9"),                # shorter than five minutes: at the opening
+    (time(16, 0), time(16, 6), "5", "16"),
+    (time(8, 0, 30), time(10, 0), "6", "8-9"),         # never before the window opens
+    (time(8, 0), time(9, 5), "5", "8"),                # 09:05 is the end: not inside (end exclusive)
+])
+def test_reminder_schedule_follows_the_window(start: time, end: time, minute: str, hour: str) -> None:
+    schedule = jobs.reminder_schedule(ReminderSettings(window_start=start, window_end=end))
+    assert schedule == {"trigger": "cron", "minute": minute, "hour": hour, "day_of_week": "mon-fri"}
+
+
+def test_window_must_not_be_empty() -> None:
+    with pytest.raises(ConfigError, match="reminders.window_end: must be later than window_start"):
+        parse_settings({"reminders": {"window_start": "16:00", "window_end": "08:00"}})
+
+
+def test_the_worker_schedules_reminders_in_the_window() -> None:
+    app = AppContext()
+    app.settings = Settings(smtp=SmtpSettings(host="127.0.0.1", security="none"),
+                            reminders=ReminderSettings(window_start=time(7, 0), window_end=time(10, 0)))
+    _job, schedule = jobs.notify_jobs(app)["reminders"]
+    assert schedule == {"trigger": "cron", "minute": "5", "hour": "7-9", "day_of_week": "mon-fri"}
