@@ -6,6 +6,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from config.rules import Rules
     from config.settings import Settings
     from parsers.budget import ParseBudget
@@ -41,3 +43,11 @@ class AppContext:
 
         parsing = self.settings.parsing
         return ParseBudget(parsing.cpu_seconds, parsing.memory_mb)
+
+    def day(self, value: str | None, option: str = "--as-of") -> date:
+        """The day an option names, or today in worker.timezone (so the settings are read first)."""
+        from busavvik.options import parse_day  # here: its error output (rich) is not for `--help`
+
+        if value is None:
+            _ = self.settings
+        return parse_day(value, option)

@@ -105,3 +105,16 @@ def test_the_worker_schedules_reminders_in_the_window() -> None:
                             reminders=ReminderSettings(window_start=time(7, 0), window_end=time(10, 0)))
     _job, schedule = jobs.notify_jobs(app)["reminders"]
     assert schedule == {"trigger": "cron", "minute": "5", "hour": "7-9", "day_of_week": "mon-fri"}
+
+
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago"])   # UTC+14 and UTC-11
+def test_today_of_a_command_is_in_the_configured_zone(tmp_path: Path, zone: str) -> None:
+    """`overdue`, `remind`, `digest` without --as-of judge by today in worker.timezone, not the machine's."""
+    path = tmp_path / "c.toml"
+    path.write_text(f'[worker]\ntimezone = "{zone}"\n')
+    try:
+        before = datetime.now(ZoneInfo(zone)).date()
+        day = AppContext(str(path)).day(None)
+        assert day in (before, datetime.now(ZoneInfo(zone)).date())
+    finally:
+        set_local_zone()

@@ -10,7 +10,6 @@ from sqlalchemy import select
 
 from busavvik.console import err, out, styled, write_csv, write_json
 from busavvik.excel import write_excel_csv
-from busavvik.options import parse_day
 from notify.review import REVIEW_STATES, state_text
 from parsers.pnr import redact
 from store import export
@@ -84,7 +83,7 @@ def overdue_cmd(ctx: typer.Context,
                                                                            "default today."),
                 fmt: ViewFormat = typer.Option(ViewFormat.table, "--format", "-f")) -> None:
     """Cases without an answer whose due date (first receipt + 2 months) is before the given day."""
-    day = parse_day(as_of)
+    day = ctx.obj.day(as_of)
     with ctx.obj.db.session() as session:
         rows = export.overdue(session, day)
     if fmt == ViewFormat.json:

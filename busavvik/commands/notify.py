@@ -10,7 +10,6 @@ import typer
 
 from busavvik.console import err, out
 from busavvik.context import AppContext
-from busavvik.options import parse_day
 from config.localzone import local_zone
 from notify import digest as dg
 from notify import outbox, review
@@ -57,7 +56,7 @@ def remind_cmd(ctx: typer.Context,
     Exit status: 0 every reminder due went out (or none was due); 1 one or more did not (refused, deferred,
     unknown, or held back for too many recipients: see the lines printed), or reminders are disabled."""
     app: AppContext = ctx.obj
-    day = parse_day(as_of)
+    day = app.day(as_of)
     if dry_run:
         _dry_run(app, day)
         return
@@ -129,11 +128,11 @@ def digest_cmd(ctx: typer.Context,
     """The weekly digest for the secretariat (Swedish HTML with a plain-text alternative)."""
     app: AppContext = ctx.obj
     if out_file is None and not send:
-        say(dg.render_text(_collect(app, parse_day(as_of)), app.settings.digest.templates_dir,
+        say(dg.render_text(_collect(app, app.day(as_of)), app.settings.digest.templates_dir,
                            app.settings.web.base_url))
         return
     try:
-        result = send_digest(app, parse_day(as_of), out_file, send)
+        result = send_digest(app, app.day(as_of), out_file, send)
     except NoSmtpHost as exc:
         raise typer.BadParameter(str(exc)) from None
     except RuntimeError as exc:
@@ -143,7 +142,7 @@ def digest_cmd(ctx: typer.Context,
         say(f"Skrev {result.out}")
     if result.sent_to:
         say(f"Skickade till {', '.join(result.sent_to)}")
-        if _mark_sent_by_hand(app, parse_day(as_of)):
+        if _mark_sent_by_hand(app, app.day(as_of)):
             say("Den schemalagda veckosammanfattningen för dagen, som inte hade gått ut, är nu markerad som skickad.")
 
 
