@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from config.localzone import local_day
 from config.rules import Rules
 from parsers.outcome import suggest_outcome
 from parsers.types import has_response
@@ -132,14 +133,13 @@ def _detach_elsewhere(session: Session, case: Case, msg: Message) -> None:
 def record_answer(session: Session, case: Case, msg: Message, form: dict[str, Any] | None, body: str,
                   rules: Rules) -> CaseAnswer:
     """Record `msg` as an answer of `case` (again, on re-parse: a person's attribution and outcome stay)."""
-    from store.cases import local_date
     with session.no_autoflush:
         row = next((a for a in case.answer_rows if a.message is msg), None)
         if row is None:
             _detach_elsewhere(session, case, msg)
             row = CaseAnswer(message=msg, attributed_by="none", manager={})
             case.answer_rows.append(row)
-        fields = answer_fields(form, msg.sender, msg.sender_name, body, local_date(_when(msg)).isoformat())
+        fields = answer_fields(form, msg.sender, msg.sender_name, body, local_day(_when(msg)).isoformat())
         for key, value in fields.items():
             setattr(row, key, value)
         who = _attribution(case, msg, form, rules, row)
