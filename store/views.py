@@ -17,7 +17,8 @@ from parsers.pnr import redact
 from store.cases import local_date
 from store.caseview import CaseView, corrected_classification, find_view
 from store.models import Case, Correction, Message, RawBlob, Reminder
-from store.views_list import STATES, page_rows, state_name
+from store.views_list import STATES as STATES  # web/pages.py reads views.STATES
+from store.views_list import page_rows, state_name
 
 SORTS = ("case_id", "received", "due", "event_type", "state")
 
