@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from config.rules import Rules, default_rules
 from parsers.dates import FIRST_PLAUSIBLE_YEAR, plausible_year
+from parsers.form_record import classification_to_dict, form_to_dict
 from parsers.mail import parse_email
 from parsers.types import has_response
 from store.cases import apply_answer
@@ -86,7 +87,8 @@ def set_field(session: Session, case_id: str, field: str, text: str, who: str,
         raise CorrectionError(f"unknown field {field!r}; fields: {', '.join(FIELDS)}")
     case = find_case(session, case_id)
     value = _known(field, _value(field, text), rules or default_rules())
-    old = (case.overrides or {}).get(field, (case.classification or {}).get(field, (case.form or {}).get(field)))
+    stored = {**form_to_dict(case.form), **classification_to_dict(case.classification)}   # as JSON, for the record
+    old = (case.overrides or {}).get(field, stored.get(field))
     case.overrides = {**(case.overrides or {}), field: value}
     session.add(Correction(case_pk=case.id, field=field, old_value=json.dumps(old, ensure_ascii=False),
                            new_value=json.dumps(value, ensure_ascii=False), who=who, at=now()))

@@ -21,6 +21,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from parsers.types import Classification, FormData
+from store.jsontypes import ClassificationColumn, FormColumn
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC datetimes on every backend (SQLite hands back naive values)."""
@@ -64,8 +67,8 @@ class Case(Base):
     fingerprint: Mapped[str] = mapped_column(String(64), index=True)
     text_fingerprint: Mapped[str] = mapped_column(String(64), index=True)
     normalised_subject: Mapped[str] = mapped_column(Text, default="")
-    form: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    classification: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    form: Mapped[FormData] = mapped_column(FormColumn, default=dict)        # read back typed (store/jsontypes.py)
+    classification: Mapped[Classification] = mapped_column(ClassificationColumn, default=dict)
     participants: Mapped[list[Any]] = mapped_column(JSON, default=list)
     receivers: Mapped[list[Any]] = mapped_column(JSON, default=list)
     reporters: Mapped[list[Any]] = mapped_column(JSON, default=list)
@@ -107,7 +110,7 @@ class Message(Base):
     linked_by_human: Mapped[bool] = mapped_column(Boolean, default=False)
     problems: Mapped[list[Any]] = mapped_column(JSON, default=list)
     flags: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    form: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    form: Mapped[FormData | None] = mapped_column(FormColumn, nullable=True)
     body_excerpt: Mapped[str] = mapped_column(Text, default="")
     case: Mapped[Case | None] = relationship(foreign_keys=[case_pk])
     locations: Mapped[list[Location]] = relationship(back_populates="message")

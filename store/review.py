@@ -172,13 +172,14 @@ def open_by_hand(session: Session, message_id: str, entry: HandEntry, who: str, 
     form_data = _form(entry)
     parsed = parsed_of(msg)
     form = form_to_dict(form_data)
-    case = open_case(session, msg, form, parsed, _classification(form_data, parsed, entry, rules),
-                     rules.secretariat_addresses, due_months, list(msg.flags or []))
+    classification = _classification(form_data, parsed, entry, rules)
+    case = open_case(session, msg, form_data, parsed, classification, rules.secretariat_addresses, due_months,
+                     list(msg.flags or []))
     entered = {k: v for k, v in form.items() if v not in (None, [], "")}
     if entry.reporter_org_type:
-        entered["reporter_org_type"] = case.classification["reporter_org_type"]
+        entered["reporter_org_type"] = classification.reporter_org_type
     if entry.receiver_org_types:
-        entered["receiver_org_types"] = case.classification["receiver_org_types"]
+        entered["receiver_org_types"] = list(classification.receiver_org_types)
     case.overrides = entered        # a person's values: they win over a later parse, as `case set` does
     old = msg.kind
     msg.case, msg.kind, msg.link_rule, msg.linked_by_human = case, "deviation", OPENED_BY_HAND, True
