@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from parsers.form_record import FORM_FIELDS, as_tuple, classification_from_dict, form_from_dict, form_value
 from parsers.types import Classification, FormData
-from store.models import Case, CaseAnswer, CaseReceiver
+from store.models import Case, CaseAnswer, CaseReceiver, CaseStatus, ReceiverState
 
 CLASSIFICATION_KEYS = ("reporter_org_type", "receiver_org_types", "principal_relation", "themes")
 RESPONDED = "responded"
@@ -36,7 +36,7 @@ WITH_ANSWERS = (selectinload(Case.receiver_rows).selectinload(CaseReceiver.answe
 class ReceiverView:
     email: str
     unit: str | None
-    state: str                          # awaited | answered | not_expected
+    state: ReceiverState
     answer_message_id: str | None       # the Message-ID (as in the header) of the answer that settled it
     changed_by: str | None              # a person's change of state
     changed_at: datetime | None
@@ -71,7 +71,7 @@ class CaseView:
     first_received: datetime
     response_due: date
     normalised_subject: str
-    status: str                         # open | closed | paused
+    status: CaseStatus
     flags: tuple[Any, ...]
     form: FormData
     classification: Classification

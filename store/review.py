@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,9 +24,9 @@ from parsers.types import Address, Classification, FormData, ParsedEmail
 from store.cases import open_case
 from store.corrections import CorrectionError
 from store.message_rows import now
-from store.models import Case, Correction, Message
+from store.models import Case, Correction, Message, MessageKind
 
-DISMISSED = "dismissed"            # kind of a mail a person marked "not about a deviation"
+DISMISSED: MessageKind = "dismissed"   # kind of a mail a person marked "not about a deviation"
 OPENED_BY_HAND = "opened_by_hand"  # link rule of the mail a person opened a case from
 REVIEW_FIELD = "review"            # Correction.field of a dismissal and of its undoing
 OPEN_FIELD = "opened_by_hand"      # Correction.field of a case opened by hand
@@ -75,10 +75,10 @@ def dismiss(session: Session, message_id: str, who: str, undo: bool = False) -> 
     return old, new
 
 
-def _kind_before_dismissal(session: Session, msg: Message) -> str:
+def _kind_before_dismissal(session: Session, msg: Message) -> MessageKind:
     q = (select(Correction.old_value).where(Correction.message_pk == msg.id, Correction.field == REVIEW_FIELD,
                                             Correction.new_value == DISMISSED).order_by(Correction.id.desc()))
-    return session.scalars(q).first() or "other"
+    return cast(MessageKind, session.scalars(q).first() or "other")    # a kind it had
 
 
 @dataclass(frozen=True)
