@@ -1,4 +1,5 @@
-"""JSON columns that read and write the parsers' frozen records (docs/ARCHITECTURE.md, "Typed all the way").
+"""JSON columns that read and write the parsers' frozen records (docs/ARCHITECTURE.md, Invariants, "Typed all
+the way").
 
 `FormColumn` keeps a `FormData`, `ClassificationColumn` a `Classification`; in the database both stay the JSON
 objects they always were, with the same keys (parsers/form_record.py), so existing databases and migrations are
