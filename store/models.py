@@ -29,6 +29,7 @@ MessageKind = Literal["deviation", "answer", "follow_up", "auto_reply", "own", "
                       "dismissed"]    # dismissed: a person said "not about a deviation" (store/review.py)
 CaseStatus = Literal["open", "closed", "paused"]
 ReceiverState = Literal["awaited", "answered", "not_expected"]
+MESSAGE_KINDS: tuple[MessageKind, ...] = get_args(MessageKind)
 CASE_STATUSES: tuple[CaseStatus, ...] = get_args(CaseStatus)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,7 +24,7 @@ from parsers.types import Address, Classification, FormData, ParsedEmail
 from store.cases import open_case
 from store.corrections import CorrectionError
 from store.message_rows import now
-from store.models import Case, Correction, Message, MessageKind
+from store.models import MESSAGE_KINDS, Case, Correction, Message, MessageKind
 
 DISMISSED: MessageKind = "dismissed"   # kind of a mail a person marked "not about a deviation"
 OPENED_BY_HAND = "opened_by_hand"  # link rule of the mail a person opened a case from
@@ -78,7 +78,8 @@ def dismiss(session: Session, message_id: str, who: str, undo: bool = False) -> 
 def _kind_before_dismissal(session: Session, msg: Message) -> MessageKind:
     q = (select(Correction.old_value).where(Correction.message_pk == msg.id, Correction.field == REVIEW_FIELD,
                                             Correction.new_value == DISMISSED).order_by(Correction.id.desc()))
-    return cast(MessageKind, session.scalars(q).first() or "other")    # a kind it had
+    old = session.scalars(q).first()
+    return next((k for k in MESSAGE_KINDS if k == old), "other")
 
 
 @dataclass(frozen=True)
