@@ -111,8 +111,8 @@ def _new_rows(cases: list[CaseView], start: datetime, end: datetime) -> list[Row
         if start <= c.first_received < end:
             cl = c.classification
             out.append(Row(c.case_id, local_day(c.first_received).isoformat(), (
-                clean(c.form.get("event_type")), clean(cl.get("reporter_org_type") or "?"),
-                clean(", ".join(cl.get("receiver_org_types") or []) or "?"))))
+                clean(c.form.event_type), clean(cl.reporter_org_type or "?"),
+                clean(", ".join(cl.receiver_org_types) or "?"))))
     return out
 
 
@@ -185,7 +185,7 @@ def year_stats(cases: list[CaseView], as_of: date) -> YearSoFar:
     """The year so far as the annual report counts it: by receipt date, up to and including `as_of`."""
     these = [c for c in cases if local_day(c.first_received).year == as_of.year
              and local_day(c.first_received) <= as_of]
-    rel = [c.classification["principal_relation"] for c in these]
+    rel = [c.classification.principal_relation for c in these]
     months = [[0, 0] for _ in range(as_of.month)]
     for c in these:
         months[local_day(c.first_received).month - 1][0] += 1

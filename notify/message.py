@@ -19,6 +19,7 @@ import jinja2
 
 from notify import swedish
 from parsers.safetext import shown, shown_line
+from parsers.types import FormData
 
 TEMPLATES = Path(__file__).with_name("templates")
 # Never fold/encode header values below the RFC 5322 limit: the stdlib would otherwise turn a long
@@ -57,7 +58,7 @@ class ReminderMail:
     to: tuple[str, ...]
     cc: tuple[str, ...]
     secretariat: tuple[str, ...]
-    form: dict[str, Any] = field(default_factory=dict)
+    form: FormData = field(default_factory=FormData)
     reporters: tuple[str, ...] = ()          # the reporting side: Cc'd and in Reply-To, so answers reach them
     attachment: tuple[str, bytes] | None = None   # (file name, bytes) of the form the case was opened from
     days_left: int = 0                       # days until the due date (the notice before it)
@@ -84,13 +85,13 @@ def _block(text: object, limit: int = SUMMARY_CHARS) -> str:
     return "\n".join(f"    {line}" for line in joined.splitlines())
 
 
-def summary(form: dict[str, Any]) -> dict[str, str]:
+def summary(form: FormData) -> dict[str, str]:
     """Sections 1–3 of the form as the body shows them (every value redacted: never a personnummer)."""
-    return {"reported_date": _clean(form.get("reported_date")), "description": _block(form.get("description")),
-            "proposed_action": _block(form.get("proposed_action")),
-            "contact": _clean(form.get("reporter_contact_person")),
-            "manager": _clean(form.get("reporter_manager_name")),
-            "manager_email": _clean(form.get("reporter_manager_email"))}
+    return {"reported_date": _clean(form.reported_date), "description": _block(form.description),
+            "proposed_action": _block(form.proposed_action),
+            "contact": _clean(form.reporter_contact_person),
+            "manager": _clean(form.reporter_manager_name),
+            "manager_email": _clean(form.reporter_manager_email)}
 
 
 def receivers(mail: ReminderMail) -> tuple[str, ...]:
@@ -109,13 +110,12 @@ def attachment_name(mail: ReminderMail) -> str:
 
 
 def context(mail: ReminderMail) -> dict[str, Any]:
-    units = mail.form.get("units_involved") or []
-    units = units if isinstance(units, list) else [units]
+    units = mail.form.units_involved
     return {
         "case_id": mail.case_id, "step": mail.step, "subject": _clean(mail.original_subject) or "(inget ämne)",
         "received": mail.received.isoformat(), "response_due": mail.response_due.isoformat(),
-        "days_late": mail.days_late, "days_left": mail.days_left, "event_type": _clean(mail.form.get("event_type")),
-        "units_involved": [_clean(u) for u in units if u], "reporter_unit": _clean(mail.form.get("reporter_unit")),
+        "days_late": mail.days_late, "days_left": mail.days_left, "event_type": _clean(mail.form.event_type),
+        "units_involved": [_clean(u) for u in units if u], "reporter_unit": _clean(mail.form.reporter_unit),
         "secretariat": list(mail.secretariat), "from_address": mail.from_address,
         "reporters": list(mail.reporters), "receivers": list(receivers(mail)), "summary": summary(mail.form),
         "attachment": attachment_name(mail),

@@ -56,5 +56,5 @@ def mail_for(session: Session, row: Reminder, now: datetime, settings: Settings,
         original_message_id=source.message_id_header if source and not source.synthetic_id else None,
         received=local_day(case.first_received), response_due=case.response_due,
         days_late=max(0, late), days_left=max(0, -late), from_address=settings.smtp.from_address,
-        to=to, cc=cc, secretariat=tuple(rules.secretariat_addresses), form=dict(case.form),
+        to=to, cc=cc, secretariat=tuple(rules.secretariat_addresses), form=case.form,
         reporters=reporters(case, rules), attachment=original_form(session, case, rules))

@@ -39,8 +39,8 @@ def _outcome(view: CaseView) -> str | None:
 
 def _reporter_principal(view: CaseView, reporter: str, principals: Mapping[str, str]) -> str | None:
     c = view.classification
-    if not view.corrected("reporter_org_type") and c.get("reporter_principal"):
-        return str(c["reporter_principal"])
+    if not view.corrected("reporter_org_type") and c.reporter_principal:
+        return str(c.reporter_principal)
     return principals.get(reporter)
 
 
@@ -63,15 +63,15 @@ def _answer_facts(view: CaseView, responded: bool) -> dict[str, Any]:
 
 def report_row(view: CaseView, principals: Mapping[str, str]) -> ReportRow:
     c = view.classification
-    reporter = type_name(c.get("reporter_org_type"))
-    relation = c.get("principal_relation")
+    reporter = type_name(c.reporter_org_type)
+    relation = c.principal_relation
     return ReportRow(
         month=local_day(view.first_received).month,
         relation=relation if relation in ("between", "within") else None,
         reporter=reporter,
         reporter_principal=_reporter_principal(view, reporter, principals),
-        receivers=type_names(c.get("receiver_org_types")) or (UNKNOWN,),
-        themes=type_names(c.get("themes")),
+        receivers=type_names(c.receiver_org_types) or (UNKNOWN,),
+        themes=type_names(c.themes),
         responded=view.responded,
         improvements=bool(str((view.response or {}).get("improvements") or "").strip()),
         outcome=_outcome(view),

@@ -83,7 +83,8 @@ class FormData:
 FormLike = FormData | Mapping[str, Any] | None   # the typed form, or the JSON dict the store keeps of it
 
 
-def _value(form: FormData | Mapping[str, Any], key: str) -> Any:
+def field_value(form: FormData | Mapping[str, Any], key: str) -> Any:
+    """A field of the typed form or of a dict of it (migrations still hand the stored dicts)."""
     return form.get(key) if isinstance(form, Mapping) else getattr(form, key)
 
 
@@ -91,14 +92,14 @@ def has_report(form: FormLike) -> bool:
     """Sections 1–3 carry a deviation."""
     if not form:
         return False
-    return bool(_value(form, "event_type") or _value(form, "description"))
+    return bool(field_value(form, "event_type") or field_value(form, "description"))
 
 
 def has_response(form: FormLike) -> bool:
     """Section 4 is filled in."""
     if not form:
         return False
-    return bool(_value(form, "response_description") or _value(form, "response_improvements"))
+    return bool(field_value(form, "response_description") or field_value(form, "response_improvements"))
 
 
 def _norm(text: Any) -> str:
@@ -111,9 +112,9 @@ def _digest(*parts: str) -> str:
 
 def form_keys(form: FormData | Mapping[str, Any]) -> tuple[str, str]:
     """(fingerprint, text_fingerprint) of a form: see FormData.fingerprint and .text_fingerprint."""
-    description = _norm(_value(form, "description"))
-    return (_digest(_norm(_value(form, "event_type")), description, _norm(_value(form, "reporter_unit")),
-                    str(_value(form, "reported_date") or "")),
+    description = _norm(field_value(form, "description"))
+    return (_digest(_norm(field_value(form, "event_type")), description, _norm(field_value(form, "reporter_unit")),
+                    str(field_value(form, "reported_date") or "")),
             _digest(description))
 
 

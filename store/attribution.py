@@ -10,7 +10,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from parsers.types import has_response
+from parsers.form_record import as_stored
+from parsers.types import FormLike, has_response
 from store.answers import answer_text
 
 _WORDS = re.compile(r"\w+")
@@ -58,7 +59,7 @@ def _same_unit(a: str | None, b: str | None) -> bool:
     return bool(wa and wb) and (wa <= wb or wb <= wa)
 
 
-def attribute(sender: str | None, form: dict[str, Any] | None, receivers: Sequence[tuple[str, str | None]],
+def attribute(sender: str | None, form: FormLike, receivers: Sequence[tuple[str, str | None]],
               secretariat: Iterable[str] = ()) -> Attribution:
     """Whose answer this is: by sender address, else section 4's manager e-mail or unit, else the only
     receiver of the sender's organisation (or the case's only receiver).  Several candidates or none
@@ -69,11 +70,11 @@ def attribute(sender: str | None, form: dict[str, Any] | None, receivers: Sequen
     who = (sender or "").lower()
     if who in emails:
         return Attribution(who, "sender")
-    form = form or {}
-    manager = str(form.get("response_manager_email") or "").strip().lower()
+    f = as_stored(form)
+    manager = str(f.get("response_manager_email") or "").strip().lower()
     if manager in emails:
         return Attribution(manager, "manager_email")
-    by_unit = [e for e, unit in receivers if _same_unit(form.get("response_manager_unit"), unit)]
+    by_unit = [e for e, unit in receivers if _same_unit(f.get("response_manager_unit"), unit)]
     if len(by_unit) == 1:
         return Attribution(by_unit[0], "manager_unit")
     sec = {a.lower() for a in secretariat}
@@ -86,15 +87,16 @@ def attribute(sender: str | None, form: dict[str, Any] | None, receivers: Sequen
     return Attribution(None, DOUBTFUL)
 
 
-def answer_fields(form: dict[str, Any] | None, sender: str | None, sender_name: str | None, body: str,
+def answer_fields(form: FormLike, sender: str | None, sender_name: str | None, body: str,
                   received_day: str) -> dict[str, Any]:
     """An answer's content: section 4 when it is filled, else the mail body without the quoted original."""
     filled = has_response(form)
-    f = form if filled and form else {}
+    stored = as_stored(form)
+    f = stored if filled else {}
     return {
         "description": f.get("response_description") if filled else answer_text(body),
         "improvements": f.get("response_improvements") if filled else None,
-        "received_date": (form or {}).get("response_received_date") or received_day,
+        "received_date": stored.get("response_received_date") or received_day,
         "manager": {"name": f.get("response_manager_name") or sender_name or None,
                     "unit": f.get("response_manager_unit"),
                     "email": f.get("response_manager_email") or sender,

@@ -4,13 +4,12 @@ from __future__ import annotations
 import calendar
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from config.localzone import local_day
-from parsers.types import Classification, ParsedEmail, form_keys, has_response
+from parsers.types import Classification, FormData, ParsedEmail, has_response
 from store.attribution import answer_fields, receivers_of
 from store.models import Case, Message
 from store.receivers import new_receivers
@@ -40,13 +39,7 @@ def _emails(parsed: ParsedEmail) -> list[str]:
     return list(dict.fromkeys(a.email for a in (*people, *parsed.to, *parsed.cc)))
 
 
-def classification_dict(c: Classification) -> dict[str, Any]:
-    return {"reporter_org_type": c.reporter_org_type, "reporter_principal": c.reporter_principal,
-            "receiver_org_types": list(c.receiver_org_types), "receiver_principals": list(c.receiver_principals),
-            "principal_relation": c.principal_relation, "themes": list(c.themes)}
-
-
-def open_case(session: Session, msg: Message, form: dict[str, Any], parsed: ParsedEmail,
+def open_case(session: Session, msg: Message, form: FormData, parsed: ParsedEmail,
               classification: Classification, secretariat: tuple[str, ...], due_months: int,
               flags: list[str], seq: Callable[[int], int] | None = None,
               keys: tuple[str, str] | None = None) -> Case:
@@ -56,17 +49,17 @@ def open_case(session: Session, msg: Message, form: dict[str, Any], parsed: Pars
     year = local_date(received).year
     number = seq(year) if seq else _next_seq(session, year)
     reporters = [e for e in dict.fromkeys([parsed.sender.email if parsed.sender else "",
-                                           (form.get("reporter_email") or "").lower(),
-                                           (form.get("reporter_manager_email") or "").lower()]) if e]
+                                           (form.reporter_email or "").lower(),
+                                           (form.reporter_manager_email or "").lower()]) if e]
     sec = {a.lower() for a in secretariat}
-    fingerprint, text_fingerprint = keys or form_keys(form)
+    fingerprint, text_fingerprint = keys or (form.fingerprint, form.text_fingerprint)
     receivers = receivers_of([a.email for a in parsed.to], secretariat, reporters)
     case = Case(
         case_id=f"BUS-{year}-{number:04d}", year=year, seq=number, source_message=msg,
         first_received=received, response_due=add_months(local_date(received), due_months),
         fingerprint=fingerprint, text_fingerprint=text_fingerprint,
         normalised_subject=parsed.normalised_subject, form=form,
-        classification=classification_dict(classification),
+        classification=classification,
         participants=[e for e in _emails(parsed) if e not in sec],
         receivers=receivers, receiver_rows=new_receivers(receivers, form), reporters=reporters,
         flags=list(flags), response=None, responded=False, status="open", overrides={},
@@ -83,7 +76,7 @@ def note_participants(case: Case, parsed: ParsedEmail, secretariat: tuple[str, .
         case.participants = known + extra
 
 
-def apply_answer(case: Case, msg: Message, form: dict[str, Any] | None, parsed: ParsedEmail) -> None:
+def apply_answer(case: Case, msg: Message, form: FormData | None, parsed: ParsedEmail) -> None:
     """The first answer fills the response; a later one with a filled section 4 replaces a body-only one."""
     has_form = has_response(form)
     current = case.response

@@ -12,19 +12,20 @@ A `CaseView` is frozen and holds no database object: it can outlive its session.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from store.models import Case, CaseAnswer, CaseReceiver
+from parsers.form_record import FORM_FIELDS, as_tuple, classification_from_dict, form_from_dict, form_value
+from parsers.types import Classification, FormData
+from store.models import Case, CaseAnswer, CaseReceiver, CaseStatus, ReceiverState
 
 CLASSIFICATION_KEYS = ("reporter_org_type", "receiver_org_types", "principal_relation", "themes")
 RESPONDED = "responded"
 OUTCOME = "response_outcome"
-NOT_FORM = (*CLASSIFICATION_KEYS, RESPONDED, OUTCOME)   # the other overrides are the form's fields
 TRUE_WORDS = frozenset({"1", "true", "yes", "ja", "j", "y"})
 
 WITH_ANSWERS = (selectinload(Case.receiver_rows).selectinload(CaseReceiver.answer_message),
@@ -35,7 +36,7 @@ WITH_ANSWERS = (selectinload(Case.receiver_rows).selectinload(CaseReceiver.answe
 class ReceiverView:
     email: str
     unit: str | None
-    state: str                          # awaited | answered | not_expected
+    state: ReceiverState
     answer_message_id: str | None       # the Message-ID (as in the header) of the answer that settled it
     changed_by: str | None              # a person's change of state
     changed_at: datetime | None
@@ -70,10 +71,10 @@ class CaseView:
     first_received: datetime
     response_due: date
     normalised_subject: str
-    status: str                         # open | closed | paused
+    status: CaseStatus
     flags: tuple[Any, ...]
-    form: Mapping[str, Any]
-    classification: Mapping[str, Any]
+    form: FormData
+    classification: Classification
     response: Mapping[str, Any] | None  # the first answer as recorded on the case (without `from_form`)
     responded: bool                     # an answer came, or a person said so
     stored_responded: bool              # an answer came (Case.responded, no correction applied)
@@ -128,19 +129,22 @@ def truthy(value: Any) -> bool:
     return bool(value)
 
 
-def corrected_classification(classification: Mapping[str, Any] | None,
-                             overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+def corrected_classification(classification: Classification | Mapping[str, Any] | None,
+                             overrides: Mapping[str, Any] | None) -> Classification:
     """The classification with a person's organisation types, relation and themes in place of the parser's."""
-    c = dict(classification or {})
-    c.update({k: v for k, v in (overrides or {}).items() if k in CLASSIFICATION_KEYS})
-    return {"reporter_org_type": c.get("reporter_org_type"), "receiver_org_types": c.get("receiver_org_types", []),
-            "principal_relation": c.get("principal_relation"), "themes": c.get("themes", []),
-            "reporter_principal": c.get("reporter_principal"), "receiver_principals": c.get("receiver_principals", [])}
+    c = classification if isinstance(classification, Classification) else classification_from_dict(
+        classification or {})
+    corrected: dict[str, Any] = {k: as_tuple(v) if k in ("receiver_org_types", "themes") else v
+                 for k, v in (overrides or {}).items() if k in CLASSIFICATION_KEYS}
+    return replace(c, **corrected)
 
 
-def corrected_form(form: Mapping[str, Any] | None, overrides: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The form with a person's values of its fields in place of the parser's."""
-    return {**(form or {}), **{k: v for k, v in (overrides or {}).items() if k not in NOT_FORM}}
+def corrected_form(form: FormData | Mapping[str, Any] | None, overrides: Mapping[str, Any] | None) -> FormData:
+    """The form with a person's values of its fields in place of the parser's (a person's date is stored as
+    text, the units as a list: they are read as the form holds them)."""
+    f = form if isinstance(form, FormData) else form_from_dict(form or {})
+    corrected = {k: form_value(k, v) for k, v in (overrides or {}).items() if k in FORM_FIELDS}
+    return replace(f, **corrected) if corrected else f
 
 
 def _receiver(r: CaseReceiver) -> ReceiverView:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from config.rules import Rules, default_rules
 from parsers.dates import FIRST_PLAUSIBLE_YEAR, DayError, iso_day
+from parsers.form_record import classification_to_dict, form_to_dict
 from parsers.mail import parse_email
 from parsers.types import has_response
 from store.cases import apply_answer
@@ -16,7 +17,7 @@ from store.caseview import case_by_id
 from store.fields import BOOL_FIELDS, CHOICES, FIELDS, LEGACY_OUTCOME_KEYS, LIST_FIELDS
 from store.message_kind import kind_for
 from store.message_rows import now
-from store.models import Case, Correction, Message, RawBlob
+from store.models import CASE_STATUSES, Case, Correction, Message, RawBlob
 from store.receivers import record_answer
 
 
@@ -85,7 +86,8 @@ def set_field(session: Session, case_id: str, field: str, text: str, who: str,
         raise CorrectionError(f"unknown field {field!r}; fields: {', '.join(FIELDS)}")
     case = find_case(session, case_id)
     value = _known(field, _value(field, text), rules or default_rules())
-    old = (case.overrides or {}).get(field, (case.classification or {}).get(field, (case.form or {}).get(field)))
+    stored = {**form_to_dict(case.form), **classification_to_dict(case.classification)}   # as JSON, for the record
+    old = (case.overrides or {}).get(field, stored.get(field))
     case.overrides = {**(case.overrides or {}), field: value}
     session.add(Correction(case_pk=case.id, field=field, old_value=json.dumps(old, ensure_ascii=False),
                            new_value=json.dumps(value, ensure_ascii=False), who=who, at=now()))
@@ -121,7 +123,7 @@ def link(session: Session, message_id: str, case_id: str, who: str, rules: Rules
     return msg.kind
 
 
-STATUSES = ("open", "closed", "paused")
+STATUSES = CASE_STATUSES
 
 
 def set_status(session: Session, case_id: str, status: str, who: str) -> tuple[str, str]:
@@ -131,7 +133,7 @@ def set_status(session: Session, case_id: str, status: str, who: str) -> tuple[s
     case = find_case(session, case_id)
     old = case.status
     if old != status:
-        case.status = status
+        case.status = STATUSES[STATUSES.index(status)]     # as the type of the column, checked above
         session.add(Correction(case_pk=case.id, field="status", old_value=old, new_value=status, who=who, at=now()))
     return old, status
 

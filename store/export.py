@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from parsers.types import Classification
 from store.caseview import CaseView, views
 from store.models import Case, Message
 
@@ -26,30 +27,43 @@ def _answers(view: CaseView) -> list[dict[str, Any]]:
             for a in sorted(view.answers, key=lambda a: a.received)]
 
 
+def _plain(value: Any) -> Any:
+    """A form's value as the export has always written it: dates as ISO text, tuples as lists."""
+    if isinstance(value, date):
+        return value.isoformat()
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _classification(c: Classification) -> dict[str, Any]:
+    return {"reporter_org_type": c.reporter_org_type, "receiver_org_types": list(c.receiver_org_types),
+            "principal_relation": c.principal_relation, "themes": list(c.themes),
+            "reporter_principal": c.reporter_principal, "receiver_principals": list(c.receiver_principals)}
+
+
 def deviation_dict(view: CaseView, messages: list[Message]) -> dict[str, Any]:
-    f = view.form.get
+    f = view.form
     source = next((m for m in messages if m.id == view.source_message_pk), None)
     return {
         "source_message_id": source.message_id_header if source else None,
         "case_id": view.case_id,
         "message_ids": [m.message_id_header for m in messages],
-        "event_type": f("event_type"),
-        "units_involved": f("units_involved") or [],
-        "description": f("description"),
-        "proposed_action": f("proposed_action"),
-        "personal_data_contact": f("personal_data_contact"),
-        "reported_date": f("reported_date"),
-        "reporter": {"unit": f("reporter_unit"), "contact_person": f("reporter_contact_person"),
-                     "email": f("reporter_email"), "phone": f("reporter_phone")},
-        "reporter_manager": {"name": f("reporter_manager_name"), "unit": f("reporter_manager_unit"),
-                             "email": f("reporter_manager_email"), "phone": f("reporter_manager_phone")},
+        "event_type": f.event_type,
+        "units_involved": list(f.units_involved),
+        "description": f.description,
+        "proposed_action": f.proposed_action,
+        "personal_data_contact": f.personal_data_contact,
+        "reported_date": _plain(f.reported_date),
+        "reporter": {"unit": f.reporter_unit, "contact_person": f.reporter_contact_person,
+                     "email": f.reporter_email, "phone": f.reporter_phone},
+        "reporter_manager": {"name": f.reporter_manager_name, "unit": f.reporter_manager_unit,
+                             "email": f.reporter_manager_email, "phone": f.reporter_manager_phone},
         "response": dict(view.response) if view.response is not None else None,
         "responded": view.responded,
         "response_due": view.response_due.isoformat(),
         "first_received": view.first_received.isoformat(),
         "status": view.status,
         "flags": list(view.flags),
-        "classification": dict(view.classification),
+        "classification": _classification(view.classification),
         "receivers": _receivers(view),
         "awaiting": view.awaited,
         "answers": _answers(view),

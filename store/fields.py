@@ -1,11 +1,15 @@
 """The case fields a person may correct (`busavvik case set`), kept apart so the CLI's help needs no database."""
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 LIST_FIELDS = ("units_involved", "receiver_org_types", "themes")
 BOOL_FIELDS = ("responded",)
 CHOICES = {"principal_relation": ("between", "within")}
-FIELDS = ("event_type", "description", "proposed_action", "personal_data_contact", "reported_date", "response_outcome",
-          "units_involved", "reporter_org_type", "receiver_org_types", "principal_relation", "themes", "responded")
+CorrectionField = Literal[
+    "event_type", "description", "proposed_action", "personal_data_contact", "reported_date", "response_outcome",
+    "units_involved", "reporter_org_type", "receiver_org_types", "principal_relation", "themes", "responded"]
+FIELDS: tuple[CorrectionField, ...] = get_args(CorrectionField)
 # Keys `response_outcome` took before the outcomes were listed in the rules (notify/report.py OUTCOMES).
 LEGACY_OUTCOME_KEYS = ("löst", "lost", "resolved", "förbättringsförslag", "improvement", "delvis löst", "delvis",
                        "partly", "ej löst", "inte löst", "not_resolved", "unresolved")

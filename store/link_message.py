@@ -3,14 +3,12 @@ response."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from config.rules import Rules
 from parsers.classify import classify
-from parsers.form_record import form_to_dict
 from parsers.types import FormData, ParsedEmail, has_report, has_response
 from store.cases import PNR_FLAG, apply_answer, note_participants, open_case
 from store.link_batch_index import BatchIndex
@@ -21,20 +19,17 @@ from store.models import Case, Message
 from store.receivers import record_answer
 
 
-def probe_for(msg: Message | None, parsed: ParsedEmail, form: FormData | None,
-              form_dict: dict[str, Any] | None = None) -> Probe:
-    """What the rules know of a message: its typed form gives the fingerprints (worked out by the parser),
-    the stored dict of it (`form_dict`, made here when not given) the values compared with cases' forms."""
+def probe_for(msg: Message | None, parsed: ParsedEmail, form: FormData | None) -> Probe:
+    """What the rules know of a message: its typed form gives the fingerprints (worked out by the parser)
+    and the values compared with cases' forms."""
     reportish = has_report(form)
-    if form is not None and form_dict is None:
-        form_dict = form_to_dict(form)
     return Probe(
         message_pk=msg.id if msg is not None else None, refs=(*parsed.references, *parsed.in_reply_to),
         thread_guid=parsed.thread_index_guid,
         fingerprints=(form.fingerprint,) if form and reportish else (),
         text_fingerprints=(form.text_fingerprint,) if form and form.description else (),
         subject=parsed.subject, normalised_subject=parsed.normalised_subject,
-        sender=parsed.sender.email if parsed.sender else None, date=parsed.date, form=form_dict,
+        sender=parsed.sender.email if parsed.sender else None, date=parsed.date, form=form,
         new_report=reportish and not has_response(form),
     )
 
@@ -44,11 +39,11 @@ def _another_report(probe: Probe, case: Case) -> bool:
     differ from the case's, so it is a deviation of its own."""
     if not probe.new_report or probe.form is None:
         return False
-    return case.fingerprint not in probe.fingerprints and not similar_forms(probe.form, case.form or {})
+    return case.fingerprint not in probe.fingerprints and not similar_forms(probe.form, case.form)
 
 
 def _attach(session: Session, msg: Message, case: Case, rule: str, parsed: ParsedEmail,
-            form: dict[str, Any] | None, rules: Rules) -> None:
+            form: FormData | None, rules: Rules) -> None:
     msg.case, msg.link_rule = case, rule
     receivers = [p for p in case.participants if p not in case.reporters]
     msg.kind = kind_for(auto_reply=parsed.auto_reply, sender=msg.sender, reporters=list(case.reporters),
@@ -62,17 +57,17 @@ def _attach(session: Session, msg: Message, case: Case, rule: str, parsed: Parse
         case.flags = [*case.flags, PNR_FLAG]
 
 
-def _open(session: Session, msg: Message, parsed: ParsedEmail, form: FormData, form_dict: dict[str, Any],
-          rules: Rules, due_months: int, index: BatchIndex | None) -> Case:
+def _open(session: Session, msg: Message, parsed: ParsedEmail, form: FormData, rules: Rules, due_months: int,
+          index: BatchIndex | None) -> Case:
     """A new deviation: its case, numbered by the batch's counter during an ingest."""
     classification = parsed.classification or classify(form, parsed.sender, (*parsed.to, *parsed.cc), rules)
-    case = open_case(session, msg, form_dict, parsed, classification, rules.secretariat_addresses,
+    case = open_case(session, msg, form, parsed, classification, rules.secretariat_addresses,
                      due_months, list(msg.flags or []), seq=index.next_seq if index else None,
                      keys=(form.fingerprint, form.text_fingerprint))
     msg.case, msg.kind, msg.link_rule = case, "deviation", "new_deviation"
     if form.has_response:  # a deviation we first see with its answer already filled in
-        apply_answer(case, msg, form_dict, parsed)
-        record_answer(session, case, msg, form_dict, parsed.body_text, rules)
+        apply_answer(case, msg, form, parsed)
+        record_answer(session, case, msg, form, parsed.body_text, rules)
     return case
 
 
@@ -94,7 +89,7 @@ def link_message(session: Session, msg: Message, parsed: ParsedEmail, form: Form
             index.record(probe, msg.message_id, case, opened=False)
         return
     if form is not None and probe.form is not None and form.has_report and not parsed.auto_reply:
-        case = _open(session, msg, parsed, form, probe.form, rules, due_months, index)
+        case = _open(session, msg, parsed, form, rules, due_months, index)
         if index:
             index.record(probe, msg.message_id, case, opened=True)
         return

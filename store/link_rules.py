@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from parsers.types import FormData
 from store.models import Case
 
 _WORDS = re.compile(r"\w+")
@@ -33,7 +34,7 @@ class Probe:
     normalised_subject: str
     sender: str | None
     date: datetime | None
-    form: dict[str, Any] | None = None
+    form: FormData | None = None
     new_report: bool = False   # a form with sections 1–3 and no answer: only exact evidence may link it
 
 
@@ -86,10 +87,9 @@ def _field_words(value: Any) -> tuple[str, ...]:
     return tuple(sorted({" ".join(_WORDS.findall(str(v).casefold())) for v in items if v}))
 
 
-def same_reporter(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
+def same_reporter(a: FormData | None, b: FormData | None) -> bool:
     """The reporting contact, their manager and the units involved agree (case and spacing aside)."""
-    a, b = a or {}, b or {}
-    return all(_field_words(a.get(k)) == _field_words(b.get(k)) for k in REPORTER_FIELDS)
+    return all(_field_words(getattr(a, k, None)) == _field_words(getattr(b, k, None)) for k in REPORTER_FIELDS)
 
 
 def reporter_first(probe: Probe, cases: Sequence[Case]) -> list[Case]:
@@ -103,17 +103,17 @@ def _tokens(text: Any) -> set[str]:
     return set(_WORDS.findall(str(text or "").casefold()))
 
 
-def _same(a: dict[str, Any], b: dict[str, Any], key: str) -> bool:
-    return bool(a.get(key)) and _tokens(a.get(key)) == _tokens(b.get(key))
+def _same(a: str | None, b: str | None) -> bool:
+    return bool(a) and _tokens(a) == _tokens(b)
 
 
-def similar_forms(a: dict[str, Any], b: dict[str, Any]) -> bool:
+def similar_forms(a: FormData, b: FormData) -> bool:
     """Sections 1–3 retyped or edited a little: at least two of a mostly equal description, the same
     reporting unit, the same report date and the same event type (one alone is common to many cases)."""
-    da, db = _tokens(a.get("description")), _tokens(b.get("description"))
+    da, db = _tokens(a.description), _tokens(b.description)
     close_text = len(da) >= 4 and len(da & db) / len(da | db) >= 0.6
-    same_date = bool(a.get("reported_date")) and a.get("reported_date") == b.get("reported_date")
-    return close_text + _same(a, b, "reporter_unit") + same_date + _same(a, b, "event_type") >= 2
+    same_date = bool(a.reported_date) and a.reported_date == b.reported_date
+    return close_text + _same(a.reporter_unit, b.reporter_unit) + same_date + _same(a.event_type, b.event_type) >= 2
 
 
 def subject_matches(probe: Probe, case: Case) -> bool:
@@ -151,9 +151,9 @@ def _form_content(source: EvidenceSource, probe: Probe) -> tuple[CaseRef, ...]:
 
 def _similar_form(source: EvidenceSource, probe: Probe) -> tuple[CaseRef, ...]:
     form = probe.form
-    if not form or not (form.get("description") or form.get("reported_date")):
+    if not form or not (form.description or form.reported_date):
         return ()
-    return tuple(c for c in source.received_around(probe.date) if similar_forms(form, c.form or {}))
+    return tuple(c for c in source.received_around(probe.date) if similar_forms(form, c.form))
 
 
 def _case_id(source: EvidenceSource, probe: Probe) -> tuple[CaseRef, ...]:

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from store.models import MessageKind
+
 
 def kind_for(*, auto_reply: bool, sender: str | None, reporters: list[Any], receivers: list[Any],
-             secretariat: tuple[str, ...], has_response_form: bool) -> str:
+             secretariat: tuple[str, ...], has_response_form: bool) -> MessageKind:
     """answer (receiving side, human) | follow_up (reporting side) | auto_reply (never an answer)."""
     if auto_reply:
         return "auto_reply"

@@ -4,13 +4,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from datetime import datetime, timezone
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ingest.types import FolderCursor, RawMessage
-from parsers.types import ParsedEmail, Problem
+from parsers.types import FormData, ParsedEmail, Problem
 from store.models import Cursor, Location, Message, RawBlob
 
 PNR_FLAG = "personal_identity_number"
@@ -76,7 +75,7 @@ def problem_dicts(problems: Iterable[Problem]) -> list[dict[str, str]]:
     return [{"code": p.code, "detail": p.detail} for p in problems]
 
 
-def new_message(parsed: ParsedEmail, sha: str, form: dict[str, Any] | None, problems: list[Problem]) -> Message:
+def new_message(parsed: ParsedEmail, sha: str, form: FormData | None, problems: list[Problem]) -> Message:
     return Message(
         message_id=parsed.message_id, message_id_header=parsed.message_id_header,
         synthetic_id=parsed.synthetic_id, raw_sha256=sha, subject=parsed.subject[:2000],

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import (
     JSON,
@@ -21,6 +21,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
+
+from parsers.types import Classification, FormData
+from store.jsontypes import ClassificationColumn, FormColumn
+
+# The values of the short text columns that hold one of a few; the database keeps them as text.
+MessageKind = Literal["deviation", "answer", "follow_up", "auto_reply", "own", "other",
+                      "dismissed"]    # dismissed: a person said "not about a deviation" (store/review.py)
+CaseStatus = Literal["open", "closed", "paused"]
+ReceiverState = Literal["awaited", "answered", "not_expected"]
+MESSAGE_KINDS: tuple[MessageKind, ...] = get_args(MessageKind)
+CASE_STATUSES: tuple[CaseStatus, ...] = get_args(CaseStatus)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -65,15 +76,15 @@ class Case(Base):
     fingerprint: Mapped[str] = mapped_column(String(64), index=True)
     text_fingerprint: Mapped[str] = mapped_column(String(64), index=True)
     normalised_subject: Mapped[str] = mapped_column(Text, default="")
-    form: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    classification: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    form: Mapped[FormData] = mapped_column(FormColumn, default=dict)        # read back typed (store/jsontypes.py)
+    classification: Mapped[Classification] = mapped_column(ClassificationColumn, default=dict)
     participants: Mapped[list[Any]] = mapped_column(JSON, default=list)
     receivers: Mapped[list[Any]] = mapped_column(JSON, default=list)
     reporters: Mapped[list[Any]] = mapped_column(JSON, default=list)
     flags: Mapped[list[Any]] = mapped_column(JSON, default=list)
     response: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     responded: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(10), default="open")  # open | closed | paused
+    status: Mapped[CaseStatus] = mapped_column(String(10), default="open")
     overrides: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # set after both rows are inserted (the message refers to the case, the case to its first message)
     source_message: Mapped[Message | None] = relationship(foreign_keys=[source_message_id], post_update=True)
@@ -102,13 +113,13 @@ class Message(Base):
     references: Mapped[list[Any]] = mapped_column(JSON, default=list)
     thread_index_guid: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     auto_reply: Mapped[bool] = mapped_column(Boolean, default=False)
-    kind: Mapped[str] = mapped_column(String(12), default="other")
+    kind: Mapped[MessageKind] = mapped_column(String(12), default="other")
     case_pk: Mapped[int | None] = mapped_column(ForeignKey("bus_case.id"), nullable=True, index=True)
     link_rule: Mapped[str | None] = mapped_column(String(20), nullable=True)
     linked_by_human: Mapped[bool] = mapped_column(Boolean, default=False)
     problems: Mapped[list[Any]] = mapped_column(JSON, default=list)
     flags: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    form: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    form: Mapped[FormData | None] = mapped_column(FormColumn, nullable=True)
     body_excerpt: Mapped[str] = mapped_column(Text, default="")
     case: Mapped[Case | None] = relationship(foreign_keys=[case_pk])
     locations: Mapped[list[Location]] = relationship(back_populates="message")
@@ -122,7 +133,7 @@ class CaseReceiver(Base):
     case_pk: Mapped[int] = mapped_column(ForeignKey("bus_case.id"), index=True)
     email: Mapped[str] = mapped_column(String(320))
     unit: Mapped[str | None] = mapped_column(Text, nullable=True)
-    state: Mapped[str] = mapped_column(String(14), default="awaited")   # awaited | answered | not_expected
+    state: Mapped[ReceiverState] = mapped_column(String(14), default="awaited")
     answer_message_pk: Mapped[int | None] = mapped_column(ForeignKey("message.id"), nullable=True)
     changed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)    # a person's change of state
     changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -13,7 +13,6 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -21,7 +20,6 @@ from sqlalchemy.orm import Session
 from config.rules import Rules
 from ingest.types import RawMessage
 from parsers.ahead import ParseAhead, digests, parse_ahead, parse_batch
-from parsers.form_record import form_to_dict
 from parsers.pool import ParseBudget, Parsed, ParserPool
 from store.db import Database
 from store.link_batch_index import BatchIndex
@@ -32,7 +30,6 @@ from store.models import Location, Message, RawBlob
 from store.stats import IngestStats
 
 log = logging.getLogger("busavvik.pipeline")
-FormDict = dict[str, Any] | None
 CHUNK = 64  # messages whose known Message-IDs and link evidence are looked up together
 BULK = 48   # a batch this large is bulk work (a backfill, a first sync): see Pipeline._bulk
 __all__ = ["IngestStats", "Pipeline"]
@@ -46,10 +43,10 @@ class _Item:
 
 
 def _store_parsed(session: Session, item: _Item, parsed: Parsed, rules: Rules, due_months: int,
-                  seen: dict[str, Message], batch: tuple[BatchIndex, Probe, FormDict] | None = None
+                  seen: dict[str, Message], batch: tuple[BatchIndex, Probe] | None = None
                   ) -> Message | None:
     """Store and link one parsed message; None when its Message-ID is known (then only the place is added).
-    With a `batch` (its index, the probe, the form), nothing is flushed here: the batch is written at its end,
+    With a `batch` (its index and the probe), nothing is flushed here: the batch is written at its end,
     the message's place with it (`BatchIndex.add_place`)."""
     mail, form, problems = parsed
     existing = seen.get(mail.message_id)
@@ -58,8 +55,8 @@ def _store_parsed(session: Session, item: _Item, parsed: Parsed, rules: Rules, d
             batch[0].write_places()   # places still held by the index are in the table before it is asked
         add_location(session, existing, item.raw)
         return None
-    index, probe, form_dict = batch if batch else (None, None, form_to_dict(form) if form else None)
-    msg = new_message(mail, item.sha, form_dict, [*mail.problems, *problems])
+    index, probe = batch if batch else (None, None)
+    msg = new_message(mail, item.sha, form, [*mail.problems, *problems])
     raw = item.raw
     if index is not None:
         index.add_place(msg, raw)
@@ -192,12 +189,11 @@ class Pipeline:
             with session.no_autoflush:
                 seen.update((m.message_id, m) for m in
                             session.scalars(select(Message).where(Message.message_id.in_(ids))))
-            forms = [form_to_dict(form) if form else None for _, (_m, form, _p) in chunk]
-            probes = [probe_for(None, mail, f, fd) for (_, (mail, f, _p)), fd in zip(chunk, forms)]
+            probes = [probe_for(None, mail, form) for _, (mail, form, _p) in chunk]
             index.prefetch(probes)
-            for (item, result), fd, probe in zip(chunk, forms, probes):
+            for (item, result), probe in zip(chunk, probes):
                 stats.count(_store_parsed(session, item, result, self.rules, self.due_months, seen,
-                                          (index, probe, fd)))
+                                          (index, probe)))
         session.flush()  # the whole batch in a few statements; cases get their ids before relinking
         index.write_places()
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,17 +16,17 @@ from sqlalchemy.orm import Session
 from config.localzone import local_day
 from config.rules import Rules
 from parsers.outcome import suggest_outcome
-from parsers.types import has_response
+from parsers.types import FormData
 from store.attribution import DOUBTFUL, PROBLEM, Attribution, answer_fields, attribute, unit_for
 from store.models import Case, CaseAnswer, CaseReceiver, Message
 
 MANUAL = "manual"
 
 
-def new_receivers(emails: Iterable[str], form: dict[str, Any] | None) -> list[CaseReceiver]:
-    form = form or {}
-    units = list(form.get("units_involved") or [])
-    return [CaseReceiver(email=e, unit=unit_for(e, units, form.get("reporter_unit")), state="awaited")
+def new_receivers(emails: Iterable[str], form: FormData | None) -> list[CaseReceiver]:
+    units = form.units_involved if form else ()
+    reporter_unit = form.reporter_unit if form else None
+    return [CaseReceiver(email=e, unit=unit_for(e, units, reporter_unit), state="awaited")
             for e in dict.fromkeys(emails)]
 
 
@@ -78,16 +77,16 @@ def settle(case: Case) -> None:
             r.state, r.answer_message = "awaited", None
 
 
-def _identity(msg: Message, form: dict[str, Any] | None, case: Case, rules: Rules) -> str | None:
+def _identity(msg: Message, form: FormData | None, case: Case, rules: Rules) -> str | None:
     """The answering side's address, for a case whose To: named no receiver."""
-    email = str((form or {}).get("response_manager_email") or "").strip().lower() if has_response(form) else ""
+    email = str(form.response_manager_email or "").strip().lower() if form and form.has_response else ""
     for candidate in (email, (msg.sender or "").lower()):
         if candidate and not rules.is_secretariat(candidate) and candidate not in (case.reporters or []):
             return candidate
     return None
 
 
-def _attribution(case: Case, msg: Message, form: dict[str, Any] | None, rules: Rules,
+def _attribution(case: Case, msg: Message, form: FormData | None, rules: Rules,
                  row: CaseAnswer | None) -> Attribution:
     if row is not None and row.attributed_by == MANUAL:
         return Attribution(row.receiver_email, MANUAL)
@@ -130,7 +129,7 @@ def _detach_elsewhere(session: Session, case: Case, msg: Message) -> None:
         settle(other)
 
 
-def record_answer(session: Session, case: Case, msg: Message, form: dict[str, Any] | None, body: str,
+def record_answer(session: Session, case: Case, msg: Message, form: FormData | None, body: str,
                   rules: Rules) -> CaseAnswer:
     """Record `msg` as an answer of `case` (again, on re-parse: a person's attribution and outcome stay)."""
     with session.no_autoflush:

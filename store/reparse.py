@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 from config.localzone import local_zone
 from config.rules import Rules
 from parsers.classify import classify
-from parsers.form_record import form_to_dict
+from parsers.form_record import classification_to_dict, form_to_dict
 from parsers.pool import ParseBudget, Parsed, ParserPool
 from parsers.types import FormData, ParsedEmail, Problem
 from store.attribution import PROBLEM as ATTRIBUTION_PROBLEM
-from store.cases import apply_answer, classification_dict
+from store.cases import apply_answer
 from store.link_message import link_message
 from store.message_rows import message_flags, problem_dicts
 from store.models import Case, Message, RawBlob
@@ -43,43 +43,44 @@ def _set(changes: list[Change], obj: Any, target: str, field: str, new: Any) -> 
 
 
 def _update_message(msg: Message, parsed: ParsedEmail, form: FormData | None, problems: tuple[Problem, ...],
-                    changes: list[Change]) -> dict[str, Any] | None:
-    form_dict = form_to_dict(form) if form else None
+                    changes: list[Change]) -> None:
     target = msg.message_id_header
-    _set(changes, msg, target, "form", form_dict)
+    old, new = (form_to_dict(f) if f else None for f in (msg.form, form))
+    if old != new:              # the change lists the stored values
+        changes.append(Change(target, "form", old, new))
+    msg.form = form
     kept = [p for p in msg.problems or [] if p.get("code") == ATTRIBUTION_PROBLEM]  # linking's own, redone below
     _set(changes, msg, target, "problems", problem_dicts((*parsed.problems, *problems)) + kept)
     _set(changes, msg, target, "flags", message_flags(parsed))
     _set(changes, msg, target, "auto_reply", parsed.auto_reply)
     _set(changes, msg, target, "normalised_subject", parsed.normalised_subject[:2000])
-    return form_dict
 
 
-def _update_case(case: Case, form: FormData, form_dict: dict[str, Any], parsed: ParsedEmail, rules: Rules,
-                 changes: list[Change], msg_flags: list[str]) -> None:
-    for key, new in form_dict.items():
-        old = (case.form or {}).get(key)
-        if old != new:
-            changes.append(Change(case.case_id, key, old, new))
-    case.form = form_dict
+def _changed(changes: list[Change], target: str, old: dict[str, Any], new: dict[str, Any]) -> None:
+    """A change for each key whose stored value differs (as the store keeps them: the output lists them)."""
+    changes.extend(Change(target, key, old.get(key), value) for key, value in new.items() if old.get(key) != value)
+
+
+def _update_case(case: Case, form: FormData, parsed: ParsedEmail, rules: Rules, changes: list[Change],
+                 msg_flags: list[str]) -> None:
+    _changed(changes, case.case_id, form_to_dict(case.form), form_to_dict(form))
+    case.form = form
     case.fingerprint, case.text_fingerprint = form.fingerprint, form.text_fingerprint
-    new_class = classification_dict(classify(form, parsed.sender, (*parsed.to, *parsed.cc), rules))
-    for key, new in new_class.items():
-        if (case.classification or {}).get(key) != new:
-            changes.append(Change(case.case_id, key, (case.classification or {}).get(key), new))
+    new_class = classify(form, parsed.sender, (*parsed.to, *parsed.cc), rules)
+    _changed(changes, case.case_id, classification_to_dict(case.classification), classification_to_dict(new_class))
     case.classification = new_class
     flags = sorted(set(case.flags or []) | set(msg_flags))
     _set(changes, case, case.case_id, "flags", flags)
 
 
-def _refresh_response(case: Case, msg: Message, form_dict: dict[str, Any] | None, parsed: ParsedEmail,
+def _refresh_response(case: Case, msg: Message, form: FormData | None, parsed: ParsedEmail,
                       changes: list[Change]) -> None:
     """Re-read the response when this message is the one that gave it."""
     old = case.response
     if not old or old.get("message_id") != msg.message_id_header:
         return
     case.response = None
-    apply_answer(case, msg, form_dict, parsed)
+    apply_answer(case, msg, form, parsed)
     if case.response != old:
         changes.append(Change(case.case_id, "response", old, case.response))
 
@@ -133,13 +134,13 @@ def _apply_all(session: Session, msgs: list[Message], results: Iterator[Parsed],
 def _reparse_one(session: Session, msg: Message, parsed: ParsedEmail, form: FormData | None,
                  problems: tuple[Problem, ...], sources: list[Case], rules: Rules, due_months: int,
                  changes: list[Change]) -> None:
-    form_dict = _update_message(msg, parsed, form, problems, changes)
+    _update_message(msg, parsed, form, problems, changes)
     for case in sources:
-        if form is not None and form_dict:
-            _update_case(case, form, form_dict, parsed, rules, changes, list(msg.flags or []))
+        if form is not None:
+            _update_case(case, form, parsed, rules, changes, list(msg.flags or []))
     if msg.kind == "answer" and msg.case is not None:
-        _refresh_response(msg.case, msg, form_dict, parsed, changes)
-        record_answer(session, msg.case, msg, form_dict, parsed.body_text, rules)
+        _refresh_response(msg.case, msg, form, parsed, changes)
+        record_answer(session, msg.case, msg, form, parsed.body_text, rules)
     if msg.case_pk is None and not msg.linked_by_human:
         session.flush()
         link_message(session, msg, parsed, form, rules, due_months)

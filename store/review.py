@@ -24,9 +24,9 @@ from parsers.types import Address, Classification, FormData, ParsedEmail
 from store.cases import open_case
 from store.corrections import CorrectionError
 from store.message_rows import now
-from store.models import Case, Correction, Message
+from store.models import MESSAGE_KINDS, Case, Correction, Message, MessageKind
 
-DISMISSED = "dismissed"            # kind of a mail a person marked "not about a deviation"
+DISMISSED: MessageKind = "dismissed"   # kind of a mail a person marked "not about a deviation"
 OPENED_BY_HAND = "opened_by_hand"  # link rule of the mail a person opened a case from
 REVIEW_FIELD = "review"            # Correction.field of a dismissal and of its undoing
 OPEN_FIELD = "opened_by_hand"      # Correction.field of a case opened by hand
@@ -85,10 +85,11 @@ def dismiss(session: Session, message_id: str, who: str, undo: bool = False) -> 
     return old, new
 
 
-def _kind_before_dismissal(session: Session, msg: Message) -> str:
+def _kind_before_dismissal(session: Session, msg: Message) -> MessageKind:
     q = (select(Correction.old_value).where(Correction.message_pk == msg.id, Correction.field == REVIEW_FIELD,
                                             Correction.new_value == DISMISSED).order_by(Correction.id.desc()))
-    return session.scalars(q).first() or "other"
+    old = session.scalars(q).first()
+    return next((k for k in MESSAGE_KINDS if k == old), "other")
 
 
 @dataclass(frozen=True)
@@ -181,13 +182,14 @@ def open_by_hand(session: Session, message_id: str, entry: HandEntry, who: str, 
     form_data = _form(entry)
     parsed = parsed_of(msg)
     form = form_to_dict(form_data)
-    case = open_case(session, msg, form, parsed, _classification(form_data, parsed, entry, rules),
-                     rules.secretariat_addresses, due_months, list(msg.flags or []))
+    classification = _classification(form_data, parsed, entry, rules)
+    case = open_case(session, msg, form_data, parsed, classification, rules.secretariat_addresses, due_months,
+                     list(msg.flags or []))
     entered = {k: v for k, v in form.items() if v not in (None, [], "")}
     if entry.reporter_org_type:
-        entered["reporter_org_type"] = case.classification["reporter_org_type"]
+        entered["reporter_org_type"] = classification.reporter_org_type
     if entry.receiver_org_types:
-        entered["receiver_org_types"] = case.classification["receiver_org_types"]
+        entered["receiver_org_types"] = list(classification.receiver_org_types)
     case.overrides = entered        # a person's values: they win over a later parse, as `case set` does
     old = msg.kind
     msg.case, msg.kind, msg.link_rule, msg.linked_by_human = case, "deviation", OPENED_BY_HAND, True

@@ -14,10 +14,12 @@ from sqlalchemy.orm import Session
 
 from parsers.headers import decoded
 from parsers.pnr import redact
+from parsers.types import Classification
 from store.cases import local_date
 from store.caseview import CaseView, corrected_classification, find_view
 from store.models import Correction, Message, RawBlob, Reminder
-from store.views_list import STATES, page_rows, state_name, years
+from store.views_list import STATES as STATES  # web/pages.py reads views.STATES
+from store.views_list import page_rows, state_name, years
 
 SORTS = ("case_id", "received", "due", "event_type", "state")
 
@@ -77,20 +79,18 @@ def state_of(case: CaseView, today: date) -> str:
     return "partly" if case.progress[0] > 0 else "open"
 
 
-def _row(case: Any, state: str, classification: dict[str, Any], event_type: Any, units: Any,
-         description: Any) -> CaseRow:
-    c = classification
+def _row(case: Any, state: str, c: Classification, event_type: Any, units: Any, description: Any) -> CaseRow:
     return CaseRow(
         case_id=case.case_id, year=case.year, received=local_date(case.first_received), due=case.response_due,
         state=state, event_type=text(event_type), units=texts(units or []), description=text(description),
-        reporter_org_type=text(c.get("reporter_org_type")), receiver_org_types=texts(c.get("receiver_org_types")),
-        principal_relation=text(c.get("principal_relation")), themes=texts(c.get("themes")),
+        reporter_org_type=text(c.reporter_org_type), receiver_org_types=texts(c.receiver_org_types),
+        principal_relation=text(c.principal_relation), themes=texts(c.themes),
         flags=tuple(str(f) for f in case.flags or []))
 
 
 def case_row(case: CaseView, today: date) -> CaseRow:
-    return _row(case, state_of(case, today), dict(case.classification), case.form.get("event_type"),
-                case.form.get("units_involved"), case.form.get("description"))
+    return _row(case, state_of(case, today), case.classification, case.form.event_type,
+                case.form.units_involved, case.form.description)
 
 
 def _list_row(r: Any) -> CaseRow:
@@ -254,8 +254,8 @@ def case_detail(session: Session, case_id: str, today: date) -> CaseDetail | Non
     reminders = session.scalars(select(Reminder).where(Reminder.case_pk == case.pk).order_by(Reminder.due_on))
     return CaseDetail(
         pk=case.pk, row=case_row(case, today), status=case.status,
-        fields=tuple((k, text(case.form.get(k))) for k in _SECTION_FIELDS),
-        reporter=tuple((k, text(case.form.get(k))) for k in _REPORTER_FIELDS),
+        fields=tuple((k, text(getattr(case.form, k))) for k in _SECTION_FIELDS),
+        reporter=tuple((k, text(getattr(case.form, k))) for k in _REPORTER_FIELDS),
         receivers=texts(case.addressed), participants=texts(case.participants), response=_response(case),
         overrides={k: text(v) for k, v in case.overrides.items()},
         thread=tuple(_thread_item(case, m, raw) for m, raw in _messages(session, case)),

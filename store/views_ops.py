@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from store.caseview import responded_sql
@@ -104,7 +104,9 @@ class Overview:
 
 
 def overview(session: Session, today: date, week_start: datetime) -> Overview:
-    count = lambda *where: int(session.scalar(select(func.count()).select_from(Case).where(*where)) or 0)  # noqa: E731
+    def count(*where: ColumnElement[bool]) -> int:
+        return int(session.scalar(select(func.count()).select_from(Case).where(*where)) or 0)
+
     open_cases = session.scalars(select(Case).where(Case.response_due < today, Case.status == "open"))
     overdue = sum(1 for c in open_cases if not (c.overrides or {}).get("responded", c.responded))
     review = int(session.scalar(select(func.count()).select_from(Message).where(Message.kind == "other")) or 0)

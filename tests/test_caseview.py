@@ -50,9 +50,9 @@ def test_the_view_applies_the_corrections(corrected: Database) -> None:
     with corrected.session() as s:
         view = find_view(s, f" {CASE.lower()} ")
     assert view is not None and view.case_id == CASE
-    assert view.form["event_type"] == "Rättad händelse"
-    assert view.classification["reporter_org_type"] == "BUP"
-    assert view.classification["receiver_org_types"] == ["Skola"]
+    assert view.form.event_type == "Rättad händelse"
+    assert view.classification.reporter_org_type == "BUP"
+    assert view.classification.receiver_org_types == ("Skola",)
     assert view.responded and not view.waiting and not view.stored_responded
     assert view.corrected("themes") is False and view.corrected("responded")
 

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from parsers.form_record import form_to_dict
 from parsers.types import FormData
 from store.db import Database
 from store.link_batch_index import BatchIndex
@@ -37,7 +36,7 @@ FORM_C = FormData(event_type="Brist i samverkan", reporter_unit="Solna", reporte
 def _case(s: Session, seq: int, form: FormData, received: datetime, participants: list[str]) -> Case:
     case = Case(case_id=f"BUS-2026-{seq:04d}", year=2026, seq=seq, first_received=received,
                 response_due=received.date() + timedelta(days=61), fingerprint=form.fingerprint,
-                text_fingerprint=form.text_fingerprint, normalised_subject=SUBJECT, form=form_to_dict(form),
+                text_fingerprint=form.text_fingerprint, normalised_subject=SUBJECT, form=form,
                 participants=participants, reporters=[form.reporter_email or REP])
     s.add(case)
     return case
@@ -71,7 +70,7 @@ def _probe(form: FormData | None = None, **kw: Any) -> Probe:
     if form is not None:
         values.update(fingerprints=(form.fingerprint,) if form.has_report else (),
                       text_fingerprints=(form.text_fingerprint,) if form.description else (),
-                      form=form_to_dict(form), new_report=form.has_report and not form.has_response)
+                      form=form, new_report=form.has_report and not form.has_response)
     return Probe(**{**values, **kw})
 
 

@@ -82,15 +82,17 @@ def test_subject_alone_needs_a_participant(db: Database, rules: Rules) -> None:
 
 
 def test_similar_forms_need_two_kinds_of_agreement() -> None:
+    from parsers.form_record import form_from_dict
     from store.link_rules import similar_forms
     base = {"description": "BUP uteblev från SIP-mötet utan att meddela förhinder", "reporter_unit": "Soc Farsta",
             "reported_date": "2026-03-01", "event_type": "Uteblivet SIP-möte"}
     retyped = {**base, "description": "BUP uteblev från SIP-mötet utan att meddela förhinder i förväg"}
     other_case = {"description": base["description"], "reporter_unit": "BUP Globen", "reported_date": "2026-05-02",
                   "event_type": "Annat"}
-    assert similar_forms(retyped, base)
-    assert not similar_forms(other_case, base)
-    assert similar_forms({**other_case, "reporter_unit": "Soc Farsta"}, base)
+    typed = form_from_dict
+    assert similar_forms(typed(retyped), typed(base))
+    assert not similar_forms(typed(other_case), typed(base))
+    assert similar_forms(typed({**other_case, "reporter_unit": "Soc Farsta"}), typed(base))
 
 
 def test_a_long_non_ascii_subject_is_stored_and_links_by_subject(db: Database, rules: Rules) -> None:

@@ -3,6 +3,7 @@ meeting (same event, text and date, another contact person) are two cases; the s
 the same case.  Both through the batch linker and through the per-message queries."""
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -10,6 +11,7 @@ from sqlalchemy import select
 
 from config.rules import Rules
 from ingest.types import RawMessage
+from parsers.form_record import form_from_dict
 from store.db import Database
 from store.link_rules import same_reporter
 from store.models import Case, Message
@@ -44,12 +46,12 @@ def _ingest(db: Database, rules: Rules, mails: list[bytes], batched: bool) -> di
 
 
 def test_same_reporter_compares_contact_manager_and_units() -> None:
-    assert same_reporter(SAMPLE_VALUES, {**SAMPLE_VALUES, "reporter_contact_person": " eva  EXEMPEL "})
-    assert same_reporter(SAMPLE_VALUES, {**SAMPLE_VALUES, "units_involved": list(reversed(
-        SAMPLE_VALUES["units_involved"]))})  # type: ignore[call-overload]
-    assert not same_reporter(SAMPLE_VALUES, COLLEAGUE)
-    assert not same_reporter(SAMPLE_VALUES, OTHER_UNITS)
-    assert not same_reporter(SAMPLE_VALUES, {**SAMPLE_VALUES, "reporter_manager_name": "Annan Chef"})
+    sample = form_from_dict(SAMPLE_VALUES)
+    assert same_reporter(sample, form_from_dict({**SAMPLE_VALUES, "reporter_contact_person": " eva  EXEMPEL "}))
+    assert same_reporter(sample, dataclasses.replace(sample, units_involved=tuple(reversed(sample.units_involved))))
+    assert not same_reporter(sample, form_from_dict(COLLEAGUE))
+    assert not same_reporter(sample, form_from_dict(OTHER_UNITS))
+    assert not same_reporter(sample, form_from_dict({**SAMPLE_VALUES, "reporter_manager_name": "Annan Chef"}))
 
 
 @pytest.mark.parametrize("batched", [True, False], ids=["batch", "per_message"])

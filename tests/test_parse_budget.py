@@ -81,7 +81,7 @@ def test_a_message_past_its_cpu_budget_is_stored_named_and_not_parsed_again(db_u
             reparse(s, default_rules(), workers=1, budget=ParseBudget())
         with db.session() as s:
             slow = s.scalars(select(Message).where(Message.message_id == "stor-blankett@busavvik.test")).one()
-            assert slow.problems == [] and slow.form and slow.form["event_type"]
+            assert slow.problems == [] and slow.form and slow.form.event_type
     finally:
         db.engine.dispose()
 

@@ -90,7 +90,7 @@ def test_hostile_form_text_is_escaped(store: Database, rules: Rules) -> None:
 
 def test_no_page_shows_a_personnummer(store: Database, rules: Rules) -> None:
     with store.session() as s:                           # the number is in the store …
-        assert find_count(s.scalars(select(Case.form)).all()[1]["description"]) == 1
+        assert find_count(s.scalars(select(Case.form)).all()[1].description) == 1
         assert any(find_count(m) for m in s.scalars(select(Message.subject)))
     c, _ = ws.logged_in(store, rules, "admin")
     paths = ["/", "/arenden", "/arenden?alla=1", "/arenden?q=personnummer", "/granska", "/rapport/2026", "/drift",

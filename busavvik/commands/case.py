@@ -11,7 +11,7 @@ import typer
 
 from busavvik.console import fail, out, styled
 from store.caseview import case_by_id
-from store.models import Correction
+from store.models import CaseStatus, Correction
 
 case_app = typer.Typer(help="An admin's decisions on a case: close, pause, reopen, set a field, link a message, "
                             "a receiver, an outcome, open one by hand.", no_args_is_help=True)
@@ -21,7 +21,7 @@ WHO_OPT = typer.Option(None, "--who", help="Who makes the change (default: the l
 LABELS = {"open": "öppet", "closed": "stängt", "paused": "pausat"}
 
 
-def set_status(ctx: typer.Context, case_id: str, status: str, who: str | None) -> None:
+def set_status(ctx: typer.Context, case_id: str, status: CaseStatus, who: str | None) -> None:
     with ctx.obj.db.session() as session:
         case = case_by_id(session, case_id)
         if case is None:

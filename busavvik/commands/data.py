@@ -212,7 +212,7 @@ def cases_cmd(ctx: typer.Context) -> None:
             c = case.classification
             thread = ", ".join(f"{m.kind}({m.link_rule})" for m in msgs)
             table.add_row(case.case_id, case.first_received.date().isoformat(),
-                          f"{c.get('reporter_org_type') or '?'} → {', '.join(c.get('receiver_org_types') or ['?'])}",
-                          c.get("principal_relation") or "?", "ja" if case.responded else "nej",
+                          f"{c.reporter_org_type or '?'} → {', '.join(c.receiver_org_types or ['?'])}",
+                          c.principal_relation or "?", "ja" if case.responded else "nej",
                           case.response_due.isoformat(), thread)
         out.print(table)

@@ -19,7 +19,8 @@ from alembic import op
 
 from config.rules import Rules, default_rules
 from parsers.outcome import suggest_outcome
-from store.attribution import DOUBTFUL, PROBLEM, answer_fields, attribute, has_response, unit_for
+from parsers.types import has_response
+from store.attribution import DOUBTFUL, PROBLEM, answer_fields, attribute, unit_for
 from store.models import UTCDateTime
 
 revision = '0008'

@@ -1,0 +1,54 @@
+"""JSON columns that read and write the parsers' frozen records (docs/ARCHITECTURE.md, Invariants, "Typed all
+the way").
+
+`FormColumn` keeps a `FormData`, `ClassificationColumn` a `Classification`; in the database both stay the JSON
+objects they always were, with the same keys (parsers/form_record.py), so existing databases and migrations are
+unchanged.  A plain dict given to either is stored as it is (a case made without a form keeps `{}`), and read
+back typed.  An element of the JSON in SQL (`Case.form["event_type"]`) is plain JSON, as before."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import JSON
+from sqlalchemy.sql.operators import OperatorType
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from parsers.form_record import classification_from_dict, classification_to_dict, form_from_dict, form_to_dict
+from parsers.types import Classification, FormData
+
+
+class _Comparator(TypeDecorator.Comparator[Any], JSON.Comparator[Any]):
+    """Indexing a typed column gives plain JSON: its elements are not records."""
+
+    def _setup_getitem(self, index: Any) -> tuple[OperatorType, Any, TypeEngine[Any]]:
+        operator, index, _ = super()._setup_getitem(index)  # type: ignore[no-untyped-call]
+        return operator, index, JSON()
+
+
+class FormColumn(TypeDecorator[FormData]):
+    """A form (sections 1–4) as JSON; NULL-able columns hand back None."""
+    impl = JSON
+    cache_ok = True
+    should_evaluate_none = True          # None is JSON null, as a plain JSON column stores it
+    comparator_factory = _Comparator
+
+    def process_bind_param(self, value: FormData | Mapping[str, Any] | None, dialect: Any) -> Any:
+        return form_to_dict(value) if isinstance(value, FormData) else value
+
+    def process_result_value(self, value: Any, dialect: Any) -> FormData | None:
+        return form_from_dict(value) if value is not None else None
+
+
+class ClassificationColumn(TypeDecorator[Classification]):
+    """The rules' classification of a case as JSON."""
+    impl = JSON
+    cache_ok = True
+    should_evaluate_none = True
+    comparator_factory = _Comparator
+
+    def process_bind_param(self, value: Classification | Mapping[str, Any] | None, dialect: Any) -> Any:
+        return classification_to_dict(value) if isinstance(value, Classification) else value
+
+    def process_result_value(self, value: Any, dialect: Any) -> Classification | None:
+        return classification_from_dict(value) if value is not None else None
