@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from store.answers import answer_text
+from parsers.answers import answer_text
 
 _WORDS = re.compile(r"\w+")
 _STOP = {"och", "i", "på", "för", "av", "med", "se", "com", "org", "nu", "net", "info", "www"}

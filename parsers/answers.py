@@ -1,0 +1,42 @@
+"""The answer's text when it is in the mail body: the latest reply, the quoted original cut off.
+
+mail-parser-reply (PyPI `mail-parser-reply`) splits the body at the reply headers it knows in Swedish and
+English (Outlook's "Från:/Skickat:/Till:/Ämne:" block, "Den … skrev …:", "On … wrote:", a line of
+underscores); its latest reply is kept whole, signature included (the answering manager's name and unit).
+A small post-filter does what the library does not (tests/test_answer_text.py,
+tests/fixtures/replies/): it cuts at old Outlook's "-----Ursprungligt meddelande-----" line (the library knows
+only the English "Original Message") and drops quoted lines ("> …") above the reply.
+
+The library's "Den … skrev …:" pattern costs time growing with the square of a line's length (a 40,000
+character line: 2.2 s of CPU), so it is handed a bounded text: the first MAX_READ_CHARS characters, each line
+cut to MAX_LINE_CHARS (the answer is at most 4,000 characters from the top anyway).
+"""
+from __future__ import annotations
+
+import re
+
+from mailparser_reply import EmailReplyParser
+
+MAX_READ_CHARS = 20_000
+MAX_LINE_CHARS = 4_000
+_PARSER = EmailReplyParser(languages=["sv", "en"])
+_SEPARATOR = re.compile(
+    r"^\s*-{2,}\s*(Original Message|Ursprungligt meddelande|Vidarebefordrat meddelande|Forwarded message)",
+    re.IGNORECASE)
+
+
+def _post_filter(text: str) -> str:
+    lines: list[str] = []
+    for line in text.splitlines():
+        if _SEPARATOR.match(line):
+            break
+        if not line.lstrip().startswith(">"):
+            lines.append(line.rstrip())
+    return "\n".join(lines).strip()
+
+
+def answer_text(body: str, limit: int = 4000) -> str | None:
+    """The latest reply in `body`, at most `limit` characters; None when there is none."""
+    bounded = "\n".join(line[:MAX_LINE_CHARS] for line in (body or "")[:MAX_READ_CHARS].splitlines())
+    reply = _PARSER.parse_reply(bounded) or ""
+    return _post_filter(reply)[:limit] or None
