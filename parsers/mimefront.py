@@ -65,11 +65,13 @@ def load_tree(raw: bytes) -> tuple[Message, list[Problem]]:
         return email.parser.BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=True), [too_complex]
 
 
-def _view(msg: Message, parts: list[Message]) -> Message:
-    """A header-less message whose walk yields `parts` (what MailParser reads of it: walk, epilogue, boundary)."""
+def _view(msg: Message, parts: list[Message], own: bool) -> Message:
+    """A header-less message whose walk yields `parts` (what MailParser reads of it: walk, epilogue, boundary).
+    The message's own view keeps its epilogue: mail-parser reads parts from it when the start boundary is
+    missing (StartBoundaryNotFoundDefect)."""
     view = Message()
     view["Content-Type"] = f'multipart/mixed; boundary="{msg.get_boundary() or "busavvik-view"}"'
-    view.epilogue = msg.epilogue if isinstance(msg.epilogue, str) else ""
+    view.epilogue = msg.epilogue if own and isinstance(msg.epilogue, str) else ""
     view.walk = lambda: (part for part in parts)  # type: ignore[method-assign]
     return view
 
@@ -157,7 +159,7 @@ def _read(parts: list[Message], msg: Message, forwarded: bool, depth: int) -> tu
     """(texts of S/MIME content, (body, files, problems)) of one group of parts, read by mail-parser."""
     if not parts:
         return [], ("", (), ())
-    parser = MailParser(_view(msg, parts))
+    parser = MailParser(_view(msg, parts, not forwarded))
     texts: list[str] = []
     attachments: list[Attachment] = []
     problems: list[Problem] = [] if forwarded else _defects(parser)
