@@ -14,15 +14,21 @@ cut to MAX_LINE_CHARS (the answer is at most 4,000 characters from the top anywa
 from __future__ import annotations
 
 import re
-
-from mailparser_reply import EmailReplyParser
+from functools import cache
+from typing import Any
 
 MAX_READ_CHARS = 20_000
 MAX_LINE_CHARS = 4_000
-_PARSER = EmailReplyParser(languages=["sv", "en"])
 _SEPARATOR = re.compile(
     r"^\s*-{2,}\s*(Original Message|Ursprungligt meddelande|Vidarebefordrat meddelande|Forwarded message)",
     re.IGNORECASE)
+
+
+@cache
+def _parser() -> Any:
+    """The library's parser, imported on first use (~50 ms: store/ imports this module for every command)."""
+    from mailparser_reply import EmailReplyParser
+    return EmailReplyParser(languages=["sv", "en"])
 
 
 def _post_filter(text: str) -> str:
@@ -38,5 +44,5 @@ def _post_filter(text: str) -> str:
 def answer_text(body: str, limit: int = 4000) -> str | None:
     """The latest reply in `body`, at most `limit` characters; None when there is none."""
     bounded = "\n".join(line[:MAX_LINE_CHARS] for line in (body or "")[:MAX_READ_CHARS].splitlines())
-    reply = _PARSER.parse_reply(bounded) or ""
+    reply = _parser().parse_reply(bounded) or ""
     return _post_filter(reply)[:limit] or None
