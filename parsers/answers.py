@@ -18,6 +18,13 @@ from functools import cache
 from typing import Any
 
 MAX_READ_CHARS = 20_000
+WINDOW_LINES = 8         # lines after the first possible reply header handed to the library first
+# Where a reply header may start (the first words of the library's Swedish and English header patterns): a cheap,
+# linear scan.  The library's own patterns cost ~1.3 ms on a 6,000 character body.
+_BLANK = "[ \t\u00a0\u200b]"   # within a line: the library strips each line before it matches
+_ANCHOR = re.compile(rf"^[>* \t\u00a0\u200b]*(?:Från|Skickat|Till|Ämne|Datum|Kopia|From|Sent|To|Subject|"
+                     rf"Date|Cc|Organization)[ \t*]*:|(?:skrev\b.*|wrote):{_BLANK}*$|^[> \t\u00a0]*-{{5,}}",
+                     re.IGNORECASE | re.MULTILINE)
 MAX_LINE_CHARS = 4_000
 _SEPARATOR = re.compile(
     r"^\s*-{2,}\s*(Original Message|Ursprungligt meddelande|Vidarebefordrat meddelande|Forwarded message)",
@@ -29,6 +36,25 @@ def _parser() -> Any:
     """The library's parser, imported on first use (~50 ms: store/ imports this module for every command)."""
     from mailparser_reply import EmailReplyParser
     return EmailReplyParser(languages=["sv", "en"])
+
+
+def _latest_reply(text: str) -> str:
+    """The library's latest reply, found sooner (the same answer: tests/test_answer_text.py). Where no header
+    can start, it is the whole text as the library normalises it; else the library is handed the text up to
+    WINDOW_LINES lines past the first line where one may start, and only when it finds none there, all of it."""
+    found = _ANCHOR.search(text)
+    if found is None:
+        from mailparser_reply.parser import EmailMessage
+        return str(EmailMessage(text=text, languages=["sv", "en"]).text).strip()
+    end = found.end()
+    for _ in range(WINDOW_LINES + 1):
+        end = text.find("\n", end + 1)
+        if end < 0:
+            break
+    message = _parser().read(text[:end] if end >= 0 else text)
+    if len(message.replies) > 1:
+        return str(message.latest_reply or "")
+    return str(_parser().parse_reply(text) or "")
 
 
 def _post_filter(text: str) -> str:
@@ -44,5 +70,5 @@ def _post_filter(text: str) -> str:
 def answer_text(body: str, limit: int = 4000) -> str | None:
     """The latest reply in `body`, at most `limit` characters; None when there is none."""
     bounded = "\n".join(line[:MAX_LINE_CHARS] for line in (body or "")[:MAX_READ_CHARS].splitlines())
-    reply = _parser().parse_reply(bounded) or ""
+    reply = _latest_reply(bounded)
     return _post_filter(reply)[:limit] or None

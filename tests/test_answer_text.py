@@ -56,3 +56,18 @@ def test_the_limit_and_a_hostile_line_stay_bounded() -> None:
     started = time.process_time()
     answer_text(hostile * 3)
     assert time.process_time() - started < 1.0
+
+
+def _whole_text_answer(body: str) -> str | None:
+    """The library's answer over the whole (bounded) text, without the shortcut that finds it sooner."""
+    from parsers import answers
+    text = "\n".join(line[:answers.MAX_LINE_CHARS] for line in body[:answers.MAX_READ_CHARS].splitlines())
+    return answers._post_filter(str(answers._parser().parse_reply(text) or ""))[:4000] or None
+
+
+@pytest.mark.parametrize("case", sorted(EXPECTED))
+def test_the_shortcut_gives_the_library_s_own_answer(case: str) -> None:
+    reply = (REPLIES / f"{case}.txt").read_text(encoding="utf-8")
+    prose = "Vi har gått igenom ärendet med berörda enheter och återkommer. " * 40
+    for body in (reply, prose + "\n\n" + reply, reply.replace("\n", "\r\n \u00a0"), prose):
+        assert answer_text(body) == _whole_text_answer(body)
