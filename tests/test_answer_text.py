@@ -62,7 +62,9 @@ def _whole_text_answer(body: str) -> str | None:
     """The library's answer over the whole (bounded) text, without the shortcut that finds it sooner."""
     from parsers import answers
     text = "\n".join(line[:answers.MAX_LINE_CHARS] for line in body[:answers.MAX_READ_CHARS].splitlines())
-    return answers._post_filter(str(answers._parser().parse_reply(text) or ""))[:4000] or None
+    from mailparser_reply import EmailReplyParser
+    reply = EmailReplyParser(languages=["sv", "en"]).parse_reply(text)
+    return answers._post_filter(str(reply or ""))[:4000] or None
 
 
 @pytest.mark.parametrize("case", sorted(EXPECTED))
