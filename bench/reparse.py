@@ -1,4 +1,4 @@
-"""Benchmark: `busavvik reparse` over N stored forms (target: 10,000 in <= 15 s).
+"""Benchmark: `busavvik reparse` over N stored forms (floor: 10,000 in <= 20 s; peak RSS <= 250 MB).
 
     .venv/bin/python bench/reparse.py [--count 10000] [--workers 2]
 
@@ -9,6 +9,7 @@ and in the same run the single-process parse-only baseline of the same raw bytes
 from __future__ import annotations
 
 import argparse
+import resource
 import sys
 import tempfile
 import time
@@ -26,6 +27,8 @@ from store.reparse import reparse  # noqa: E402
 from tests.formbuilder import SHAPES, build_form  # noqa: E402
 from tests.mailbuilder import SECRETARIAT, exchange_id, make_mail  # noqa: E402
 
+FLOOR_S = 20.0           # seconds for 10,000 stored forms (issue 15; issue 5's target was 15 s)
+RSS_FLOOR_MB = 250
 UNITS = ["BUP Farsta", "Socialtjänsten Huddinge", "Habilitering Nacka", "BUMM Tumba", "Hagaskolan"]
 
 
@@ -69,8 +72,12 @@ def main() -> None:
             session.rollback()
     print(f"parse-only baseline (1 process): {baseline:.2f} s  ({baseline / len(raws) * 1000:.2f} ms/message)")
     print(f"reparse of {len(raws)} stored forms ({args.workers} workers, dry run): {elapsed:.2f} s "
-          f"({len(raws) / elapsed:.0f} msg/s, {len(changes)} changes); target <= 15 s: "
-          f"{'met' if elapsed <= 15 * len(raws) / 10_000 else 'NOT met'}; ratio to baseline {elapsed / baseline:.2f}")
+          f"({len(raws) / elapsed:.0f} msg/s, {len(changes)} changes); floor <= {FLOOR_S:g} s for 10,000: "
+          f"{'met' if elapsed <= FLOOR_S * len(raws) / 10_000 else 'NOT met'}; "
+          f"ratio to baseline {elapsed / baseline:.2f}")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS of this benchmark process, which holds all {len(raws):,} mails and the ingest: {rss:.0f} MB "
+          f"(the {RSS_FLOOR_MB} MB floor is the sync's: bench/imap_sync.py prints it)")
 
 
 if __name__ == "__main__":

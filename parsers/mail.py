@@ -1,16 +1,11 @@
 """Raw mail bytes → ParsedEmail.  Pure: no I/O, never raises on bad input (problems are recorded)."""
 from __future__ import annotations
 
-import re
 from datetime import datetime, timezone
-from email import policy
 from email.message import Message
-from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
-from itertools import islice
 
 from config.rules import Rules
-from parsers import fastmime
 from parsers.addresses import MAX_ADDRESS_CHARS, MAX_ADDRESSES, address_problems, addresses
 from parsers.autoreply import is_auto_reply
 from parsers.dates import mail_date_year, plausible_year
@@ -26,41 +21,11 @@ from parsers.headers import (
     read_ids,
     text_capped,
 )
-from parsers.mime import walk_parts
+from parsers.mimefront import load_tree, walk_parts
 from parsers.ownmail import is_own_mail
 from parsers.subject import normalise_subject
 from parsers.threadindex import conversation_guid
 from parsers.types import ParsedEmail, Problem
-
-# A message with more multipart or message/* parts than this is not taken apart (its headers are read, problem
-# too_complex): the stdlib parser's cost grows with the square of their nesting depth (~0.5 s at 500 levels; a
-# multipart/digest nests two levels a part), and from ~600 it ends in RecursionError.  Real mail has a few.
-MAX_CONTAINER_PARTS = 250
-_CONTAINER = re.compile(rb"^content-type:[ \t]*(?:\r?\n[ \t]+)?\"?(?:multipart|message)/", re.IGNORECASE | re.MULTILINE)
-
-
-class _TooComplex(Exception):
-    """More multipart or message parts than MAX_CONTAINER_PARTS."""
-
-
-def _load(raw: bytes) -> Message:
-    """The stdlib's compat32 tree (fastmime builds the same tree faster for clean mail)."""
-    tree = fastmime.fast_load(raw)       # clean mail, at most fastmime.MAX_DEPTH deep: no recursion to fear
-    if tree is not None:
-        return tree
-    if sum(1 for _ in islice(_CONTAINER.finditer(raw), MAX_CONTAINER_PARTS + 1)) > MAX_CONTAINER_PARTS:
-        raise _TooComplex
-    return fastmime.stdlib_load(raw)
-
-
-def _tree(raw: bytes) -> tuple[Message, list[Problem]]:
-    """The message's tree; for one too complex to take apart, its headers only (problem too_complex)."""
-    try:
-        return _load(raw), []
-    except (_TooComplex, RecursionError):
-        too_complex = Problem("too_complex", f"more than {MAX_CONTAINER_PARTS} multipart or message parts, or "
-                                             "nested too deep to read: only the headers were read")
-        return BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=True), [too_complex]
 
 
 def _header_problems(msg: Message, synthetic_id: bool, ids_left_out: int) -> list[Problem]:
@@ -116,19 +81,13 @@ def _arrival(msg: Message) -> datetime | None:
 
 
 def parse_email(raw: bytes, rules: Rules) -> ParsedEmail:
-    msg, problems = _tree(raw)
+    msg, problems = load_tree(raw)
     norm_id, shown_id, synthetic = own_message_id(msg, raw)
     in_reply_to, skipped_replies = read_ids(header_text(msg, "In-Reply-To"))
     references, skipped_refs = read_ids(header_text(msg, "References"))
     problems.extend(_header_problems(msg, synthetic, max(skipped_replies, skipped_refs)))
-    if msg.defects:
-        kinds = sorted({type(d).__name__ for d in msg.defects})
-        problems.append(Problem("mail_malformed", ", ".join(kinds)[:200]))
     subject = header_text(msg, "Subject", MAX_TEXT_CHARS)
-    try:
-        body, attachments, walk_problems = walk_parts(msg)
-    except (RecursionError, ValueError, TypeError, LookupError, AssertionError) as exc:
-        body, attachments, walk_problems = "", (), (Problem("mail_unparseable", type(exc).__name__),)
+    body, attachments, walk_problems = walk_parts(msg)
     problems.extend(walk_problems)
     senders = addresses(msg, "From") or addresses(msg, "Sender")
     when = _date(msg, problems)

@@ -1,17 +1,20 @@
-"""Walking a MIME tree: body text and attachments, knowing which sit inside a forwarded message."""
+"""The MIME tree's shape and its special files: which parts are the message's own and which sit inside a
+forwarded message (to MAX_DEPTH levels), which files are Word files, Outlook wrappers (winmail.dat, .msg) or
+S/MIME.  Reading the parts themselves (bodies, attachments, defects) is mail-parser's, in parsers/mimefront.py.
+"""
 from __future__ import annotations
 
 from email.message import Message
 
 from parsers.headers import decoded, header_text
-from parsers.htmltext import html_to_text
-from parsers.smime import is_pkcs7_mime, open_pkcs7
+from parsers.smime import is_pkcs7_mime
 from parsers.types import Attachment, Problem
 
 MAX_DEPTH = 30
 _WORD_TYPES = ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                "application/vnd.ms-word.document.macroenabled.12", "application/msword")
 _WORD_EXT = (".docx", ".docm", ".doc", ".dotx", ".dotm")
+_TNEF_TYPES = ("application/ms-tnef", "application/vnd.ms-tnef")
 
 
 def _children(part: Message) -> list[Message]:
@@ -22,25 +25,29 @@ def _children(part: Message) -> list[Message]:
     return [child for child in payload if isinstance(child, Message)] if isinstance(payload, list) else []
 
 
-def _walk(msg: Message) -> tuple[list[tuple[Message, bool]], bool]:
-    """(every part with whether it sits inside a forwarded message, in document order; whether parts lie deeper
-    than MAX_DEPTH and were left out).  Iterative: a deep tree costs no Python recursion."""
-    found: list[tuple[Message, bool]] = []
+def partition(msg: Message) -> tuple[list[Message], list[Message], bool]:
+    """(the message's own parts, the parts inside forwarded messages, both in document order and without the
+    message/* containers; whether parts lie deeper than MAX_DEPTH and were left out).  Iterative: a deep tree
+    costs no Python recursion."""
+    own: list[Message] = []
+    forwarded: list[Message] = []
     too_deep = False
     stack: list[tuple[Message, bool, int]] = [(msg, False, 0)]
     while stack:
-        part, forwarded, depth = stack.pop()
-        found.append((part, forwarded))
+        part, inside, depth = stack.pop()
+        is_message = part.get_content_maintype() == "message"
+        if not is_message:
+            (forwarded if inside else own).append(part)
         children = _children(part)
         if children and depth >= MAX_DEPTH:
             too_deep = True
             continue
-        inside = forwarded or part.get_content_maintype() == "message"
-        stack.extend((child, inside, depth + 1) for child in reversed(children))
-    return found, too_deep
+        stack.extend((child, inside or is_message, depth + 1) for child in reversed(children))
+    return own, forwarded, too_deep
 
 
 def _filename(part: Message) -> str:
+    """The part's file name, else its Content-Description (for the files mail-parser does not name)."""
     try:
         name = part.get_filename() or ""
     except (TypeError, ValueError, LookupError, AssertionError):
@@ -52,33 +59,41 @@ def _filename(part: Message) -> str:
     return decoded(name).strip()
 
 
-def _is_word(ctype: str, filename: str) -> bool:
+def is_word(ctype: str, filename: str) -> bool:
     return ctype in _WORD_TYPES or filename.lower().endswith(_WORD_EXT)
 
 
-def _decoded(part: Message) -> bytes | None:
-    try:
-        data = part.get_payload(decode=True)
-    except (ValueError, TypeError, LookupError, AssertionError):
-        return None
-    return data if isinstance(data, bytes) else None
+def is_tnef(ctype: str, filename: str) -> bool:
+    return ctype in _TNEF_TYPES or filename.lower() == "winmail.dat"
 
 
-def _text_of(part: Message, ctype: str) -> str:
-    data = _decoded(part) or b""
-    charset = part.get_content_charset() or "utf-8"
-    try:
-        text = data.decode(charset, errors="replace")
-    except LookupError:
-        text = data.decode("utf-8", errors="replace")
-    if ctype == "text/html":
-        text = html_to_text(text)
-    return text.replace("\x00", "")   # a binary part sent as text: NUL is no text, and PostgreSQL refuses it
+def is_outlook_item(ctype: str, filename: str) -> bool:
+    return ctype == "application/vnd.ms-outlook" or filename.lower().endswith(".msg")
 
 
-def _is_tnef(ctype: str, filename: str) -> bool:
-    return ctype in ("application/ms-tnef", "application/vnd.ms-tnef") or \
-        filename.lower() == "winmail.dat"
+def is_wanted(ctype: str, filename: str) -> bool:
+    """A file the parsers read: a Word file, or a wrapper that may hold one or the mail's content."""
+    return is_word(ctype, filename) or is_tnef(ctype, filename) or is_outlook_item(ctype, filename) or \
+        is_pkcs7_mime(ctype, filename)
+
+
+def unnamed_files(parts: list[Message]) -> list[tuple[Message, str]]:
+    """Leaf parts wanted by their Content-Type or Content-Description that mail-parser does not list as
+    attachments (it lists parts with a file name, a Content-ID, RTF, or `Content-Disposition: attachment`)."""
+    found = []
+    for part in parts:
+        if part.is_multipart() or part.get_content_subtype() == "rtf" or part.get("content-id") or \
+                (part.get_content_disposition() or "").lower() == "attachment":
+            continue
+        try:
+            if part.get_filename():
+                continue
+        except (TypeError, ValueError, LookupError, AssertionError):
+            pass
+        name = _filename(part)
+        if is_wanted(part.get_content_type(), name):
+            found.append((part, name))
+    return found
 
 
 def tnef_attachments(data: bytes, forwarded: bool) -> tuple[list[Attachment], list[Problem]]:
@@ -96,72 +111,12 @@ def tnef_attachments(data: bytes, forwarded: bool) -> tuple[list[Attachment], li
         return [], [Problem("attachment_unreadable", "winmail.dat (TNEF) could not be read")]
 
 
-def _is_outlook_item(ctype: str, filename: str) -> bool:
-    return ctype == "application/vnd.ms-outlook" or filename.lower().endswith(".msg")
-
-
-def outlook_attachments(data: bytes, depth: int) -> tuple[list[Attachment], list[Problem]]:
-    """Word files inside a mail forwarded as an Outlook item (.msg): they count as forwarded."""
+def open_outlook_item(data: bytes) -> Message | None:
+    """The mail inside an Outlook item (.msg) as a MIME tree; None when it cannot be read."""
     from email import message_from_bytes, policy
 
     from parsers.outlook import OutlookError, msg_to_rfc822
     try:
-        inner = message_from_bytes(msg_to_rfc822(data), policy=policy.compat32)
+        return message_from_bytes(msg_to_rfc822(data), policy=policy.compat32)
     except OutlookError:
-        return [], [Problem("attachment_unreadable", "an attached Outlook item (.msg) could not be read")]
-    found = [a for a in walk_parts(inner, depth + 1)[1]]
-    return [Attachment(a.filename, a.content_type, a.data, True) for a in found], []
-
-
-def smime_parts(data: bytes, forwarded: bool,
-                depth: int) -> tuple[str, list[Attachment], list[Problem]]:
-    """The text and Word files of S/MIME signed content; encrypted content gives `mail_encrypted`."""
-    inner, problems = open_pkcs7(data)
-    if inner is None:
-        return "", [], list(problems)
-    text, found, inner_problems = walk_parts(inner, depth + 1)
-    return text, [Attachment(a.filename, a.content_type, a.data, a.forwarded or forwarded) for a in found], \
-        list(inner_problems)
-
-
-def walk_parts(msg: Message, depth: int = 0) -> tuple[str, tuple[Attachment, ...], tuple[Problem, ...]]:
-    """(body text of the message itself, Word attachments, problems met while decoding)."""
-    plain: list[str] = []
-    html_text: list[str] = []
-    attachments: list[Attachment] = []
-    problems: list[Problem] = []
-    parts, too_deep = _walk(msg)
-    if too_deep:
-        problems.append(Problem("too_complex", f"MIME parts nested deeper than {MAX_DEPTH} levels were not read"))
-    for part, forwarded in parts:
-        if part.is_multipart():
-            continue
-        ctype = part.get_content_type()  # parsed once per part: the header is read on every call
-        maintype = ctype.split("/")[0]
-        if maintype == "message":
-            continue
-        filename = _filename(part)
-        disposition = (part.get_content_disposition() or "").lower()
-        if _is_outlook_item(ctype, filename) and depth < 3:
-            found, item_problems = outlook_attachments(_decoded(part) or b"", depth)
-            attachments.extend(found)
-            problems.extend(item_problems)
-        elif is_pkcs7_mime(ctype, filename) and depth < 3:
-            text, found, smime_problems = smime_parts(_decoded(part) or b"", forwarded, depth)
-            plain.extend([text] if text and not forwarded else [])
-            attachments.extend(found)
-            problems.extend(smime_problems)
-        elif _is_tnef(ctype, filename):
-            found, tnef_problems = tnef_attachments(_decoded(part) or b"", forwarded)
-            attachments.extend(found)
-            problems.extend(tnef_problems)
-        elif _is_word(ctype, filename):
-            data = _decoded(part)
-            if data is None:
-                problems.append(Problem("attachment_unreadable", f"cannot decode {filename or 'attachment'}"))
-                continue
-            attachments.append(Attachment(filename, ctype, data, forwarded))
-        elif not forwarded and disposition != "attachment" and maintype == "text":
-            (plain if ctype == "text/plain" else html_text).append(_text_of(part, ctype))
-    body = "\n".join(plain) if any(p.strip() for p in plain) else "\n".join(html_text)
-    return body.strip(), tuple(attachments), tuple(problems)
+        return None

@@ -11,104 +11,28 @@ Processes come from a fork server that has the parsers imported, so starting one
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import threading
-import time
 import weakref
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future
 from multiprocessing.connection import wait
 from typing import Any
 
 from config.rules import Rules
-from parsers.budget import Outcome, ParseBudget, Parsed, over_budget, parse_guarded, serve
+from parsers.budget import Outcome, ParseBudget, Parsed, over_budget, parse_guarded
+from parsers.pool_process import Job, ParserProcess, context, stop_all
 
 __all__ = ["ParseBudget", "Parsed", "ParserPool", "Pending"]
 log = logging.getLogger(__name__)
 WINDOW = 512                     # messages handed to the processes at a time by `parse`
 _TICK = 0.02                     # how often the dispatcher looks at the processes' CPU time (s)
-_CLK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def _context() -> Any:
-    try:
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["parsers.budget"])
-        return ctx
-    except ValueError:   # no fork server on this platform
-        return multiprocessing.get_context("spawn")
-
-
-def _cpu(pid: int) -> float | None:
-    """A process's CPU time (user + system) in seconds, from /proc; None where there is no /proc."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as stat:
-            fields = stat.read().rsplit(b")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / _CLK
-    except (OSError, IndexError, ValueError):
-        return None
-
-
-class _Job:
-    __slots__ = ("raw", "future", "deaths")
-
-    def __init__(self, raw: bytes) -> None:
-        self.raw, self.deaths = raw, 0
-        self.future: Future[Parsed] = Future()
-
-
-class _Process:
-    """One parser process and the message it is parsing (at most one)."""
-
-    def __init__(self, ctx: Any, rules: Rules, budget: ParseBudget) -> None:
-        self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=serve, args=(child, rules, budget), daemon=True, name="busavvik-parser")
-        self.proc.start()
-        child.close()
-        self.job: _Job | None = None
-        self.cpu_at = self.wall_at = 0.0
-
-    def give(self, job: _Job) -> None:
-        self.job, self.wall_at = job, time.monotonic()
-        self.cpu_at = _cpu(self.proc.pid or 0) or 0.0
-        self.conn.send_bytes(job.raw)
-
-    def over(self, budget: ParseBudget) -> bool:
-        """Well past the budget without an answer: CPU time (1.5x + 1 s), or wall time when stuck."""
-        cpu = _cpu(self.proc.pid or 0)
-        wall = time.monotonic() - self.wall_at
-        if cpu is not None and cpu - self.cpu_at > budget.cpu_seconds * 1.5 + 1:
-            return True
-        return wall > budget.cpu_seconds * (4 if cpu is not None else 2) + 30
-
-    def peak_mb(self) -> float:
-        """The process's peak RSS (VmHWM) in MB; 0 once it is gone."""
-        try:
-            with open(f"/proc/{self.proc.pid}/status", encoding="ascii") as status:
-                line = next((x for x in status if x.startswith("VmHWM:")), "VmHWM: 0 kB")
-            return int(line.split()[1]) / 1024
-        except (OSError, ValueError):
-            return 0.0
-
-    def stop(self) -> None:
-        self.conn.close()
-        self.proc.join(1)
-        if self.proc.is_alive():
-            self.proc.kill()
-            self.proc.join(5)
-
-
-def _stop_all(procs: list[_Process]) -> None:
-    for p in procs:
-        p.stop()
 
 
 class Pending:
     """Messages handed to the parser processes (`ParserPool.submit`); `results()` yields them in order."""
 
-    def __init__(self, jobs: list[_Job]) -> None:
+    def __init__(self, jobs: list[Job]) -> None:
         self.jobs = jobs
 
     def results(self) -> Iterator[Parsed]:
@@ -129,14 +53,14 @@ class ParserPool:
         self.workers = max(1, workers if workers is not None else min(2, os.cpu_count() or 1))
         self.min_parallel = min_parallel    # fewer messages than this are parsed by one process
         self._allowed = 1
-        self._procs: list[_Process] = []
-        self._queue: deque[_Job] = deque()
+        self._procs: list[ParserProcess] = []
+        self._queue: deque[Job] = deque()
         self._lock = threading.Lock()
         self._running = False
         self._thread: threading.Thread | None = None
         self._closed = False
         self._peak = 0.0
-        self._finalizer = weakref.finalize(self, _stop_all, self._procs)
+        self._finalizer = weakref.finalize(self, stop_all, self._procs)
 
     def pids(self) -> list[int]:
         return [p.proc.pid for p in list(self._procs) if p.proc.pid]
@@ -158,7 +82,7 @@ class ParserPool:
 
     def submit(self, raws: Sequence[bytes]) -> Pending | None:
         """Start parsing `raws` now (from any thread); results from `Pending.results()`."""
-        jobs = [_Job(raw) for raw in raws]
+        jobs = [Job(raw) for raw in raws]
         with self._lock:
             if self._closed:
                 return None
@@ -226,7 +150,7 @@ class ParserPool:
             for p in busy:
                 self._watch(p, ready)
 
-    def _assign(self) -> list[_Process]:
+    def _assign(self) -> list[ParserProcess]:
         """Queued messages to idle processes (started as needed); the processes now busy."""
         self._procs[:] = [p for p in self._procs if p.job is not None or p.proc.is_alive()]
         while self._queue and not self._closed:
@@ -244,9 +168,9 @@ class ParserPool:
                 pass
         return [p for p in self._procs if p.job is not None]
 
-    def _start(self) -> _Process | None:
+    def _start(self) -> ParserProcess | None:
         try:
-            proc = _Process(_context(), self.rules, self.budget)
+            proc = ParserProcess(context(), self.rules, self.budget)
         except OSError as exc:
             if self._procs:
                 return None
@@ -258,7 +182,7 @@ class ParserPool:
         self._procs.append(proc)
         return proc
 
-    def _watch(self, p: _Process, ready: list[Any]) -> None:
+    def _watch(self, p: ParserProcess, ready: list[Any]) -> None:
         job = p.job
         assert job is not None
         if p.conn in ready:
@@ -277,7 +201,7 @@ class ParserPool:
             _finish(job, ("parse_timeout", f"parsing took more than {self.budget.cpu_seconds:g} s of CPU time; "
                                            "the parser process was stopped; stored unparsed"))
 
-    def _drop(self, p: _Process) -> None:
+    def _drop(self, p: ParserProcess) -> None:
         p.job = None
         self._peak = max(self._peak, p.peak_mb())
         p.proc.kill()
@@ -286,7 +210,7 @@ class ParserPool:
         with self._lock:
             self._procs.remove(p)
 
-    def _died(self, p: _Process, job: _Job) -> None:
+    def _died(self, p: ParserProcess, job: Job) -> None:
         self._drop(p)
         code = p.proc.exitcode
         job.deaths += 1
@@ -311,7 +235,7 @@ def _parsed(outcome: Outcome, raw: bytes) -> Parsed:
     return over_budget(raw, kind, value)
 
 
-def _finish(job: _Job, outcome: Outcome) -> None:
+def _finish(job: Job, outcome: Outcome) -> None:
     try:
         job.future.set_result(_parsed(outcome, job.raw))
     except Exception as exc:  # noqa: BLE001 - the parser's own exception, raised where the result is read
@@ -319,11 +243,11 @@ def _finish(job: _Job, outcome: Outcome) -> None:
     job.raw = b""
 
 
-def _claim(job: _Job) -> bool:
+def _claim(job: Job) -> bool:
     """The job's future marked running (it may be already: a message tried again); False if cancelled."""
     return job.future.running() or job.future.set_running_or_notify_cancel()
 
 
-def _fail(job: _Job, exc: BaseException) -> None:
+def _fail(job: Job, exc: BaseException) -> None:
     if _claim(job):
         job.future.set_exception(exc)

@@ -10,9 +10,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from parsers.answers import answer_text
 from parsers.form_record import as_stored
 from parsers.types import FormLike, has_response
-from store.answers import answer_text
 
 _WORDS = re.compile(r"\w+")
 _STOP = {"och", "i", "på", "för", "av", "med", "se", "com", "org", "nu", "net", "info", "www"}
