@@ -150,7 +150,7 @@ class FolderReport:
         self.fetched += len(batch.messages)
         self.set_aside += len(batch.set_aside)
         self.batches += 1
-        self.uidvalidity = batch.cursor.uidvalidity
+        self.uidvalidity = batch.cursor.uidvalidity if batch.cursor else self.uidvalidity
 
 
 @dataclass

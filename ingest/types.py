@@ -32,9 +32,10 @@ class SetAside:
 
 @dataclass(frozen=True)
 class Batch:
-    """A batch of fetched messages and the cursor to save once they are committed."""
+    """A batch of fetched messages and the cursor to save once they are committed (None: a file import,
+    which has no place to resume from)."""
     messages: tuple[RawMessage, ...]
-    cursor: FolderCursor
+    cursor: FolderCursor | None
     folder: str = ""             # the folder the cursor belongs to (a batch may be empty)
     set_aside: tuple[SetAside, ...] = ()   # UIDs at or below the cursor the server would not deliver
     retried: tuple[int, ...] = ()          # set-aside UIDs asked for again in this batch

@@ -50,7 +50,8 @@ class StoreIntake:
         with self.db.session(write=True) as session:   # the batch and its cursor: one transaction
             self.stats.add(self.pipeline.ingest_batch(session, batch.messages, ahead))
             record_set_aside(session, self.mailbox, folder, batch)
-            set_cursor(session, self.mailbox, folder, batch.cursor)
+            if batch.cursor is not None:
+                set_cursor(session, self.mailbox, folder, batch.cursor)
         self.set_aside += len(batch.set_aside)
         if self.stop is not None and self.stop.is_set():
             raise StopRequested

@@ -233,7 +233,7 @@ class Pipeline:
 
     def ingest(self, raws: Iterable[RawMessage], chunk: int = 200,
                progress: Callable[[int], None] | None = None) -> IngestStats:
-        """Commit every `chunk` messages; for file imports."""
+        """Commit every `chunk` messages (tests and benches; `busavvik import` goes through StoreIntake)."""
         total = IngestStats()
         batch: list[RawMessage] = []
         for raw in raws:

@@ -22,6 +22,8 @@ MAX_RETRY_HOURS = 24
 
 def record_set_aside(session: Session, mailbox: str, folder: str, batch: Batch) -> None:
     """In the batch's transaction: what it set aside, and what it asked for again and got."""
+    if batch.cursor is None:          # a file import: nothing is set aside or asked for again
+        return
     uidvalidity = batch.cursor.uidvalidity
     place = (SetAsideMail.mailbox == mailbox, SetAsideMail.folder == folder)
     # UIDs of an earlier UIDVALIDITY mean nothing now: the folder is read again from the start

@@ -120,3 +120,26 @@ def test_the_sources_do_not_import_the_store() -> None:
             "print(sorted(m for m in sys.modules if m == 'store' or m.startswith(('store.', 'busavvik'))))")
     found = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert found.stdout.strip() == "[]"
+
+
+def test_a_file_import_goes_through_the_same_seam(db: Database, pipeline: Pipeline, tmp_path: Path) -> None:
+    """`busavvik import`: the files' batches reach the store through MailSink.commit, and leave no cursor."""
+    from ingest.files import open_source
+    from store.models import Cursor
+
+    for n in range(5):
+        (tmp_path / f"{n}.eml").write_bytes(_mail(100 + n))
+    intake = StoreIntake(db, pipeline, "arkiv")
+    committed: list[int] = []
+    real_commit = intake.commit
+
+    def commit(folder: str, batch: Batch, ahead: ParseAhead | None = None) -> None:
+        committed.append(len(batch.messages))
+        real_commit(folder, batch, ahead)
+
+    intake.commit = commit  # type: ignore[method-assign]
+    open_source(tmp_path, "arkiv").feed(intake)
+    assert committed == [5] and intake.stats.new == 5
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Message)) == 5
+        assert s.scalar(select(func.count()).select_from(Cursor)) == 0

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from busavvik.console import err, fail, out, styled
 from busavvik.context import AppContext
 from ingest.files import SourceError, open_source
+from store.intake import StoreIntake
 from store.pipeline import Pipeline
 from store.stats import IngestStats
 
@@ -34,7 +35,9 @@ def import_cmd(ctx: typer.Context,
     with pipeline, Progress(*columns, console=err, disable=quiet, transient=True) as progress:
         for source in sources:
             task = progress.add_task(f"{source.path.name} ({source.kind})", total=source.count())
-            total.add(pipeline.ingest(source.messages(), progress=_advance(progress, task)))
+            intake = StoreIntake(app.db, pipeline, source.mailbox)
+            source.feed(intake, progress=_advance(progress, task))
+            total.add(intake.stats)
     _summary(total)
 
 
