@@ -13,6 +13,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import logging
 import os
 import socket
 import ssl
@@ -28,6 +29,9 @@ from typing import Self
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+# aiosmtpd logs every connection at INFO from its own thread, which may outlive a test's captured stream
+# ("I/O operation on closed file"); its warnings and errors still show.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 def free_port() -> int:
     with socket.socket() as s:
