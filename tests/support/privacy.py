@@ -244,7 +244,7 @@ def _leaks(outputs: dict[str, str], valid: list[tuple[str, str]]) -> dict[str, i
 def _flags(db_url: str) -> dict[str, bool]:
     db = Database(db_url)
     with db.session() as s:
-        flagged = {c.form.get("event_type", ""): "personal_identity_number" in (c.flags or [])
+        flagged = {(c.form.event_type or ""): "personal_identity_number" in (c.flags or [])
                    for c in s.scalars(select(Case))}
     db.dispose()
     return flagged
