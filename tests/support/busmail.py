@@ -151,56 +151,79 @@ def realistic_bus_messages(count: int, seed: int = 11, size_kb: int = 50) -> Ite
     """
     rng = random.Random(seed)
     start = datetime(2025, 1, 7, 7, 30, tzinfo=UTC)
-    from tests.formbuilder import SHAPES, build_form
-    from tests.mailbuilder import SECRETARIAT, make_mail
     reports: dict[int, tuple[str, Person, Person, str]] = {}
     target = size_kb * 1024
     for i in range(count):
         when = start + timedelta(minutes=13 * i + rng.randint(0, 12))
         extras: list[tuple[str, str, str, bytes]] = []
         if i % 2 == 0:
-            reporter, manager, receiver = _person(rng), _person(rng), _person(rng)
-            values = _form_values(rng, i, reporter, manager, receiver, when)
-            form = build_form(values, shape=SHAPES[(i // 2) % len(SHAPES)],
-                              date_style=rng.choice(("fulldate", "iso", "swedish")))
-            subject = rng.choice(("BUS-avvikelse", "Avvikelse BUS", "BUS avvikelse", "Ny BUS-avvikelse")) + \
-                f" {reporter.kommun} {i}"
-            body = (f"Hej {receiver.name.split()[0]},\n\nBifogar en BUS-avvikelse gällande "
-                    f"{str(values['event_type']).lower()}.\n\n" + _paragraphs(rng, rng.randint(1500, 6000))
-                    + _signature(rng, reporter))
-            extras.append(("image", "png", "image001.png", _png(rng, rng.randint(6000, 14000))))
-            padding = target - len(form) * 4 // 3 - len(body) - 16000
-            if padding > 2000:
-                extras.append(("application", "pdf", f"Underlag {i}.pdf", _pdf(rng, padding * 3 // 4)))
-            data = make_mail(subject=subject, sender=reporter.address, to=[receiver.address],
-                             cc=[manager.address, *SECRETARIAT], when=when, body=body, message_id=_message_id(i),
-                             thread=subject, attachments=[(f"Avvikelseblankett BUS {i}.docx", form)])
-            reports[i] = (subject, reporter, receiver, body)
+            data = _report_mail(rng, i, when, target, extras, reports)
         elif (i // 2) % 3 != 2 and (i - 1) in reports:
-            subject, reporter, receiver, original = reports.pop(i - 1)
-            quoted = "\n".join("> " + line for line in original.splitlines())
-            body = (f"Hej {reporter.name.split()[0]},\n\nTack för avvikelsen. "
-                    + _paragraphs(rng, rng.randint(800, 4000)) + _signature(rng, receiver)
-                    + f"\n\nFrån: {reporter.address}\nSkickat: {when:%Y-%m-%d %H:%M}\nÄmne: {subject}\n\n"
-                    + quoted)
-            extras.append(("image", "png", "image001.png", _png(rng, rng.randint(6000, 14000))))
-            padding = target - len(body) - 15000
-            if padding > 2000:
-                extras.append(("application", "pdf", "Svar på BUS-avvikelse.pdf", _pdf(rng, padding * 3 // 4)))
-            data = make_mail(subject=f"SV: {subject}", sender=receiver.address, to=[reporter.address],
-                             cc=list(SECRETARIAT), when=when, body=body, message_id=_message_id(i),
-                             in_reply_to=_message_id(i - 1), references=[_message_id(i - 1)], thread=subject,
-                             thread_replies=1)
+            data = _answer_mail(rng, i, when, target, extras, reports)
         else:
-            sender = _person(rng)
-            subject = rng.choice(("Kallelse till BUS-nätverksmöte", "Protokoll från samverkansmöte",
-                                  "Fråga om rutin för SIP", "Uppdaterad kontaktlista BUS", "Inbjudan: BUS-dagen",
-                                  "Sv: Fråga om avvikelseblanketten"))
-            body = (f"Hej alla,\n\n{_paragraphs(rng, rng.randint(2000, 12000))}" + _signature(rng, sender))
-            extras.append(("image", "png", "image001.png", _png(rng, rng.randint(6000, 14000))))
-            padding = target - len(body) - 14000
-            if padding > 2000:
-                extras.append(("application", "pdf", f"{subject}.pdf", _pdf(rng, padding * 3 // 4)))
-            data = make_mail(subject=f"{subject} {i}", sender=sender.address, to=list(SECRETARIAT), when=when,
-                             body=body, message_id=_message_id(i))
+            data = _other_mail(rng, i, when, target, extras)
         yield _with_extras(data, extras).replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+
+
+Extras = list[tuple[str, str, str, bytes]]
+
+
+def _report_mail(rng: random.Random, i: int, when: datetime, target: int, extras: Extras,
+                 reports: dict[int, tuple[str, Person, Person, str]]) -> bytes:
+    """A deviation report with its own filled-in form; remembered in `reports` for the answer."""
+    from tests.formbuilder import SHAPES, build_form
+    from tests.mailbuilder import SECRETARIAT, make_mail
+    reporter, manager, receiver = _person(rng), _person(rng), _person(rng)
+    values = _form_values(rng, i, reporter, manager, receiver, when)
+    form = build_form(values, shape=SHAPES[(i // 2) % len(SHAPES)],
+                      date_style=rng.choice(("fulldate", "iso", "swedish")))
+    subject = rng.choice(("BUS-avvikelse", "Avvikelse BUS", "BUS avvikelse", "Ny BUS-avvikelse")) + \
+        f" {reporter.kommun} {i}"
+    body = (f"Hej {receiver.name.split()[0]},\n\nBifogar en BUS-avvikelse gällande "
+            f"{str(values['event_type']).lower()}.\n\n" + _paragraphs(rng, rng.randint(1500, 6000))
+            + _signature(rng, reporter))
+    extras.append(("image", "png", "image001.png", _png(rng, rng.randint(6000, 14000))))
+    padding = target - len(form) * 4 // 3 - len(body) - 16000
+    if padding > 2000:
+        extras.append(("application", "pdf", f"Underlag {i}.pdf", _pdf(rng, padding * 3 // 4)))
+    data = make_mail(subject=subject, sender=reporter.address, to=[receiver.address],
+                     cc=[manager.address, *SECRETARIAT], when=when, body=body, message_id=_message_id(i),
+                     thread=subject, attachments=[(f"Avvikelseblankett BUS {i}.docx", form)])
+    reports[i] = (subject, reporter, receiver, body)
+    return data
+
+
+def _answer_mail(rng: random.Random, i: int, when: datetime, target: int, extras: Extras,
+                 reports: dict[int, tuple[str, Person, Person, str]]) -> bytes:
+    """The receiver's answer to report i - 1, quoting it."""
+    from tests.mailbuilder import SECRETARIAT, make_mail
+    subject, reporter, receiver, original = reports.pop(i - 1)
+    quoted = "\n".join("> " + line for line in original.splitlines())
+    body = (f"Hej {reporter.name.split()[0]},\n\nTack för avvikelsen. "
+            + _paragraphs(rng, rng.randint(800, 4000)) + _signature(rng, receiver)
+            + f"\n\nFrån: {reporter.address}\nSkickat: {when:%Y-%m-%d %H:%M}\nÄmne: {subject}\n\n"
+            + quoted)
+    extras.append(("image", "png", "image001.png", _png(rng, rng.randint(6000, 14000))))
+    padding = target - len(body) - 15000
+    if padding > 2000:
+        extras.append(("application", "pdf", "Svar på BUS-avvikelse.pdf", _pdf(rng, padding * 3 // 4)))
+    return make_mail(subject=f"SV: {subject}", sender=receiver.address, to=[reporter.address],
+                     cc=list(SECRETARIAT), when=when, body=body, message_id=_message_id(i),
+                     in_reply_to=_message_id(i - 1), references=[_message_id(i - 1)], thread=subject,
+                     thread_replies=1)
+
+
+def _other_mail(rng: random.Random, i: int, when: datetime, target: int, extras: Extras) -> bytes:
+    """Other BUS mail to the secretariat: no form."""
+    from tests.mailbuilder import SECRETARIAT, make_mail
+    sender = _person(rng)
+    subject = rng.choice(("Kallelse till BUS-nätverksmöte", "Protokoll från samverkansmöte",
+                          "Fråga om rutin för SIP", "Uppdaterad kontaktlista BUS", "Inbjudan: BUS-dagen",
+                          "Sv: Fråga om avvikelseblanketten"))
+    body = (f"Hej alla,\n\n{_paragraphs(rng, rng.randint(2000, 12000))}" + _signature(rng, sender))
+    extras.append(("image", "png", "image001.png", _png(rng, rng.randint(6000, 14000))))
+    padding = target - len(body) - 14000
+    if padding > 2000:
+        extras.append(("application", "pdf", f"{subject}.pdf", _pdf(rng, padding * 3 // 4)))
+    return make_mail(subject=f"{subject} {i}", sender=sender.address, to=list(SECRETARIAT), when=when,
+                     body=body, message_id=_message_id(i))

@@ -147,10 +147,7 @@ def imap_faults(server: DovecotServer, user: str, pwfile: Path, workdir: Path, *
     with TcpProxy("127.0.0.1", server.port) as proxy:
         for plan in plans:
             proxy.queue(plan)
-        mb = MailboxSettings(name="storsthlm", host="127.0.0.1", port=proxy.port, security="none", username=user,
-                             password_file=str(pwfile), timeout=timeout, batch_size=200)
-        app = AppContext()
-        app.settings = Settings(database_url=db_url or f"sqlite:///{workdir / 'faults.db'}", mailboxes=(mb,))
+        app = _imap_app(proxy.port, user, pwfile, timeout, db_url or f"sqlite:///{workdir / 'faults.db'}")
         clean_batch = 15.0                         # generous: a 200-message batch takes ~1 s here
         figures.poll_bound_s = ATTEMPTS * (timeout + clean_batch) + BACKOFF
         while True:
@@ -169,12 +166,23 @@ def imap_faults(server: DovecotServer, user: str, pwfile: Path, workdir: Path, *
                 raise HarnessFailure(f"no clean poll after {figures.polls} polls: {result.error}")
         figures.cuts_done, figures.stalls_done, figures.connections = proxy.cuts, proxy.stalls, proxy.connections
         app.db.dispose()
-    cmp = harness.store_vs_mailbox(app.settings.database_url, server, user, "storsthlm")
+    _compare(figures, harness.store_vs_mailbox(app.settings.database_url, server, user, "storsthlm"), unchanged)
+    figures.seconds = round(time.monotonic() - started, 1)
+    return figures
+
+
+def _imap_app(port: int, user: str, pwfile: Path, timeout: float, db_url: str) -> AppContext:
+    mb = MailboxSettings(name="storsthlm", host="127.0.0.1", port=port, security="none", username=user,
+                         password_file=str(pwfile), timeout=timeout, batch_size=200)
+    app = AppContext()
+    app.settings = Settings(database_url=db_url, mailboxes=(mb,))
+    return app
+
+
+def _compare(figures: ImapFigures, cmp: harness.Comparison, unchanged: bool) -> None:
     figures.lost, figures.duplicated, figures.stored = cmp.lost, cmp.duplicated, cmp.stored
     figures.duplicated_cases, figures.extra = cmp.duplicated_cases, cmp.extra
     figures.flags_unchanged = unchanged
-    figures.seconds = round(time.monotonic() - started, 1)
-    return figures
 
 
 @dataclass
@@ -195,19 +203,23 @@ def smtp_failures(f: SmtpFigures) -> list[str]:
     return found + ([] if f.sent + f.unknown == f.due else [f"{f.due - f.sent - f.unknown} reminders lost"])
 
 
+def _queue_smtp_faults(proxy: TcpProxy, sink: SmtpSink, faults: int, rng: random.Random) -> None:
+    for i in range(faults):
+        kind = i % 3
+        if kind == 0:
+            proxy.queue(Plan(cut_after=rng.randint(20, 400)))     # greeting .. final 250
+        elif kind == 1:
+            proxy.queue(Plan(stall_after=rng.randint(20, 400)))
+        else:
+            sink.fail_next(1, 451)
+
+
 def smtp_faults(db_url: str, workdir: Path, *, faults: int, rng: random.Random, timeout: float = 2.0
                 ) -> SmtpFigures:
     """Reminder runs through a faulty proxy in front of the sink (needs cases in `db_url`)."""
     figures = SmtpFigures(faults=faults)
     with SmtpSink(workdir / "smtp-sink") as sink, TcpProxy("127.0.0.1", sink.port) as proxy:
-        for i in range(faults):
-            kind = i % 3
-            if kind == 0:
-                proxy.queue(Plan(cut_after=rng.randint(20, 400)))     # greeting .. final 250
-            elif kind == 1:
-                proxy.queue(Plan(stall_after=rng.randint(20, 400)))
-            else:
-                sink.fail_next(1, 451)
+        _queue_smtp_faults(proxy, sink, faults, rng)
         smtp = SmtpSettings(host="127.0.0.1", port=proxy.port, security="none", timeout=timeout, retries=2)
         app = AppContext()
         db = Database(db_url)
