@@ -1,9 +1,10 @@
 """The one seam between a mail source and the store: a source reads, the store keeps (docs/ARCHITECTURE.md).
 
-A source (ingest/imap.py, ingest/maildir.py; ingest/files.py only commits, it has no cursor) asks its sink where each folder stands and which set-aside
+A source (ingest/imap.py, ingest/maildir.py) asks its sink where each folder stands and which set-aside
 messages to ask for again, and hands it every batch; `commit` stores the batch, what it set aside and the
-folder's cursor in one transaction, so a crash never skips a message and a re-fetch adds nothing. The store
-implements it (store/intake.py); busavvik/poll.py wires the two. Nothing here imports the store.
+folder's cursor in one transaction, so a crash never skips a message and a re-fetch adds nothing. A file
+import (ingest/files.py) only commits: its batches have no cursor. The store implements it
+(store/intake.py); busavvik/poll.py wires the two. Nothing here imports the store.
 """
 from __future__ import annotations
 
