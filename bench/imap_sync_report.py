@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from bench.imap_sync import SyncResult
 
 RSS_TARGET_MB = 250
-RATIO_TARGET = 0.5
+RATIO_TARGET = 0.5         # issue 3's ratio to the raw fetch: withdrawn by issue 15, printed for comparison
 SYNC_FLOOR = 300          # msg/s for ~50 kB messages (issue 15): the floor, whatever the raw fetch does
 IDLE_RATIO_TARGET = 1.5
 IDLE_COMMANDS_TARGET = 2
@@ -54,7 +54,7 @@ def _report_sync(raw: FetchResult, untraced: FetchResult, sync: SyncResult, form
     per_msg = 1000 / max(sync.messages, 1)
     print("  sync process by thread: " + "; ".join(f"{name} {cpu:.1f} s ({cpu * per_msg:.2f} ms/msg)"
                                                   for name, cpu in sync.cpu_threads_s.items() if cpu >= 0.05))
-    print(f"  ratio sync/raw: {ratio:.2f} (target ≥ {RATIO_TARGET}: {_met(ratio >= RATIO_TARGET)}); "
+    print(f"  ratio sync/raw: {ratio:.2f} (issue 3's target ≥ {RATIO_TARGET}, withdrawn: shown only); "
           f"against the fetch with the trace off: {sync.per_second / untraced.per_second:.2f}")
     print(f"peak RSS: {sync.rss_peak_mb:.0f} MB (target ≤ {RSS_TARGET_MB}: "
           f"{_met(sync.rss_peak_mb <= RSS_TARGET_MB)}) = max of sync process {sync.rss_main_mb:.0f} MB and "
