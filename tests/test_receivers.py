@@ -28,7 +28,7 @@ from store.pipeline import Pipeline
 from tests.formbuilder import build_form
 from tests.mailbuilder import SECRETARIAT, exchange_id, make_mail
 from tests.servers.smtpsink import SmtpSink
-from tests.test_reminders import at, make_app, run
+from tests.support.reminders import at, make_app, run
 
 pytestmark = pytest.mark.integration   # an SMTP sink for the reminders and the CLI's app
 
