@@ -85,8 +85,7 @@ def deviation(c: Corpus, label: str, *, sender: str, receiver: str, values: dict
     return mid
 
 
-def build() -> Corpus:  # noqa: PLR0915 - a list of scenarios reads best as one list
-    c = Corpus()
+def _answer_in_the_thread(c: Corpus) -> tuple[str, str]:
     # 1. Socialtjänst → BUP, SIP; answer in the thread with section 4 filled.
     v1 = _form("anna.berg@farsta.stockholm.se", "Farsta stadsdelsförvaltning, socialtjänsten",
                ["BUP Farsta"], "Uteblivet deltagande vid SIP-möte",
@@ -105,7 +104,10 @@ def build() -> Corpus:  # noqa: PLR0915 - a list of scenarios reads best as one 
     c.expect.append(Expect("d1", d1, True, "Socialtjänst", ["BUP"], "between", "SIP",
                            {a1: ("answer", "references")},
                            response_description="Behandlaren var sjuk och ersättare hann inte utses"))
+    return d1, a1
 
+
+def _answer_without_references(c: Corpus) -> None:
     # 2. BUP → Socialtjänst, tables; answer with References stripped but Thread-Index kept.
     v2 = _form("karin.sjo@sll.se", "BUP Globen", ["Socialtjänsten Enskede-Årsta-Vantör"],
                "Socialtjänsten uteblev från SIP", "Socialtjänsten kom inte till SIP-mötet", date(2026, 2, 2))
@@ -121,6 +123,8 @@ def build() -> Corpus:  # noqa: PLR0915 - a list of scenarios reads best as one 
     c.expect.append(Expect("d2", d2, True, "BUP", ["Socialtjänst"], "between", "SIP",
                            {a2: ("answer", "thread_index")}, response_description="Handläggaren missade kallelsen"))
 
+
+def _fresh_answer_with_the_form(c: Corpus) -> None:
     # 3. Skola → BUP, typed form, Swedish date; answer as a fresh mail carrying the filled form.
     v3 = _form("rektor.holm@hagaskolan.se", "Hagaskolan", ["BUP Kungsholmen"], "Remiss till BUP avvisades",
                "Remissen returnerades utan bedömning\nSkolan fick ingen motivering", date(2026, 3, 15))
@@ -136,6 +140,8 @@ def build() -> Corpus:  # noqa: PLR0915 - a list of scenarios reads best as one 
     c.expect.append(Expect("d3", d3, True, "Skola", ["BUP"], "between", "Remisshantering",
                            {a3: ("answer", "form_content")}, response_description="Remissen saknade underlag"))
 
+
+def _forwarded_answer(c: Corpus) -> None:
     # 4. Elevhälsa → Habilitering, tagged controls; answer as a forward (VB:) carrying the filled form.
     v4 = _form("skolskoterska.lund@nacka.se", "Elevhälsan Sickla skola", ["Habilitering Nacka"],
                "Bristande informationsöverföring", "Habiliteringen lämnade inte information inför skolstart",
@@ -155,6 +161,8 @@ def build() -> Corpus:  # noqa: PLR0915 - a list of scenarios reads best as one 
                            {a4: ("answer", "form_content")},
                            response_description="Informationen skickades till fel adress"))
 
+
+def _answer_in_the_body(c: Corpus) -> None:
     # 5. Socialtjänst → Skola (within kommun); answer in the mail body only.
     v5 = _form("maria.ny@huddinge.se", "Socialtjänsten Huddinge", ["Västra skolan Huddinge"],
                "Skolan deltog inte i SIP", "Skolan uteblev från planerat SIP-möte", date(2026, 5, 4))
@@ -169,6 +177,8 @@ def build() -> Corpus:  # noqa: PLR0915 - a list of scenarios reads best as one 
     c.expect.append(Expect("d5", d5, True, "Socialtjänst", ["Skola"], "within", "SIP",
                            {a5: ("answer", "references")}))
 
+
+def _follow_up_and_auto_reply(c: Corpus) -> None:
     # 6. BUP → Socialtjänst: follow-up from the reporter, an out-of-office; no answer → overdue.
     v6 = _form("olof.dahl@sll.se", "BUP Södertälje", ["Socialtjänsten Södertälje"],
                "Oklar ansvarsfördelning", "Oklart vems ansvar placeringen var", date(2026, 5, 18))
@@ -187,6 +197,8 @@ def build() -> Corpus:  # noqa: PLR0915 - a list of scenarios reads best as one 
     c.expect.append(Expect("d6", d6, False, "BUP", ["Socialtjänst"], "between", "Oklara gränser",
                            {o6: ("auto_reply", "references"), f6: ("follow_up", "references")}))
 
+
+def _personnummer_in_the_form(c: Corpus) -> None:
     # 7. Personnummer in the description (the form forbids it): flagged, never printed.
     v7 = _form("sara.ek@botkyrka.se", "Socialtjänsten Botkyrka", ["BUMM Tumba", "BUP Tumba"],
                "Remiss försenad", "Barnet 120101-2380 fick vänta på remissvar i fyra månader", date(2026, 9, 1))
@@ -195,6 +207,8 @@ def build() -> Corpus:  # noqa: PLR0915 - a list of scenarios reads best as one 
     c.expect.append(Expect("d7", d7, False, "Socialtjänst", ["BUMM", "BUP"], "between", "Remisshantering",
                            flags=["personal_identity_number"]))
 
+
+def _same_reporter_again(c: Corpus, d1: str, a1: str) -> None:
     # 8. The reporter of case 1 sends a second, different deviation with the same subject to the same
     #    receiver: a new case, not a follow-up of the first.
     v8 = _form("anna.berg@farsta.stockholm.se", "Farsta stadsdelsförvaltning, socialtjänsten",
@@ -214,6 +228,8 @@ def build() -> Corpus:  # noqa: PLR0915 - a list of scenarios reads best as one 
         thread="d1:BUS-avvikelse", thread_replies=2, attachments=[("Ny avvikelse.docx", build_form(v9))]))
     c.expect.append(Expect("d9", d9, False, "Socialtjänst", ["BUP"], "between", "Remisshantering"))
 
+
+def _unreadable_and_no_deviation(c: Corpus) -> None:
     # 9. An unreadable attachment, and a mail that is no deviation at all.
     c.add("x1-unreadable", make_mail(subject="BUS-avvikelse", sender="ulf.berg@solna.se", to=list(SECRETARIAT),
                                      when=_t(6, 2), message_id=exchange_id("x1"),
@@ -222,6 +238,20 @@ def build() -> Corpus:  # noqa: PLR0915 - a list of scenarios reads best as one 
                                      when=_t(6, 3), message_id=exchange_id("x2"),
                                      body="Välkommen till sommarens konferens."), (STORSTHLM,))
     c.others = [exchange_id("x1"), exchange_id("x2")]
+
+
+def build() -> Corpus:
+    """Every scenario, in order (the order of the mails is part of the corpus)."""
+    c = Corpus()
+    d1, a1 = _answer_in_the_thread(c)
+    _answer_without_references(c)
+    _fresh_answer_with_the_form(c)
+    _forwarded_answer(c)
+    _answer_in_the_body(c)
+    _follow_up_and_auto_reply(c)
+    _personnummer_in_the_form(c)
+    _same_reporter_again(c, d1, a1)
+    _unreadable_and_no_deviation(c)
     return c
 
 

@@ -16,7 +16,7 @@ from notify.smtp import SmtpSender
 from store.db import Database
 from store.models import Case, MailboxStatus, Message, RawBlob, Reminder
 from tests.servers.smtpsink import SmtpSink
-from tests.test_reminders import PNR, add_case, at, make_app, sink  # noqa: F401  (fixture)
+from tests.support.reminders import PNR, add_case, at, make_app, sink  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.integration
 

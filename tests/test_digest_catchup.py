@@ -25,8 +25,8 @@ from notify.smtp import SmtpSender
 from store.db import Database
 from store.digestruns import runs
 from tests.servers.smtpsink import SmtpSink
+from tests.support.reminders import at, make_app, sink  # noqa: F401 - fixture
 from tests.test_imap_set_aside import own_logging  # noqa: F401 - fixture
-from tests.test_reminders import at, make_app, sink  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.integration
 

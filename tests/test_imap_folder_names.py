@@ -9,7 +9,7 @@ from tests.servers.fixtures import (  # noqa: F401 - fixtures
     imap_account,
     imap_account_factory,
 )
-from tests.test_imap_sync import Store, mail, message_id
+from tests.support.imapsync import Store, mail, message_id
 
 pytestmark = pytest.mark.integration
 

@@ -26,8 +26,8 @@ from ingest.maildir import file_key
 from notify import digest as dg
 from store.message_rows import now
 from store.models import Message, SetAsideMail
+from tests.support.imapsync import mail, message_id
 from tests.test_imap_set_aside import own_logging  # noqa: F401 - fixture
-from tests.test_imap_sync import mail, message_id
 
 
 def _maildir(root: Path, loaded: list[bytes]) -> list[Path]:

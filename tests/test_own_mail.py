@@ -21,7 +21,7 @@ from store.review import needs_review
 from tests.formbuilder import SAMPLE_VALUES, build_form
 from tests.mailbuilder import SECRETARIAT, exchange_id, make_mail
 from tests.servers.smtpsink import SmtpSink
-from tests.test_reminders import at, make_app, sink  # noqa: F401  (fixture)
+from tests.support.reminders import at, make_app, sink  # noqa: F401  (fixture)
 
 WHEN = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 

@@ -28,7 +28,7 @@ from store.models import Cursor, Message, RawBlob
 from store.reparse import reparse
 from tests.formbuilder import build_inflated
 from tests.mailbuilder import make_mail
-from tests.test_imap_sync import mail
+from tests.support.imapsync import mail
 from tests.test_maildir_set_aside import _maildir
 
 SLOW_SUBJECT = "Avvikelse med en mycket stor blankett"

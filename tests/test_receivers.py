@@ -28,7 +28,7 @@ from store.pipeline import Pipeline
 from tests.formbuilder import build_form
 from tests.mailbuilder import SECRETARIAT, exchange_id, make_mail
 from tests.servers.smtpsink import SmtpSink
-from tests.test_reminders import at, make_app, run
+from tests.support.reminders import at, make_app, run
 
 pytestmark = pytest.mark.integration   # an SMTP sink for the reminders and the CLI's app
 
@@ -96,7 +96,7 @@ HAB_ANSWER = {"response_description": "Kallelsen kom bort hos oss",
               "response_manager_name": "Hanna Hab", "response_manager_email": HAB}
 
 
-def test_three_receivers_none_one_then_all_answer(db: Database, rules: Rules, sink: SmtpSink) -> None:
+def _none_answered_yet(db: Database, rules: Rules) -> None:
     _ingest(db, rules, deviation())
     row = case_json(db)
     assert row["receivers"] == [
@@ -105,6 +105,8 @@ def test_three_receivers_none_one_then_all_answer(db: Database, rules: Rules, si
         {"email": HAB, "unit": "Habilitering Söder", "answered": False, "answer_message_id": None}]
     assert row["awaiting"] == [BUP, SKOLA, HAB] and row["answers"] == [] and not row["responded"]
 
+
+def _bup_answers_first(db: Database, rules: Rules) -> str:
     bup_id = exchange_id("bup-answers")
     _ingest(db, rules, answer(BUP, "bup-answers", 8, section4=BUP_ANSWER))
     row = case_json(db)
@@ -117,7 +119,10 @@ def test_three_receivers_none_one_then_all_answer(db: Database, rules: Rules, si
         "improvements": None, "received_date": "2026-01-20",
         "manager": {"name": "Anna Bup", "unit": "BUP Globen", "email": BUP, "phone": "08-123 45 67"},
         "outcome": "Löst genom kommunikationen", "outcome_source": "suggested"}]
+    return bup_id
 
+
+def _two_awaited_overdue_and_reminded(db: Database, rules: Rules, sink: SmtpSink) -> typer.Typer:
     with db.session() as s:                      # overdue per receiver: two still awaited after the due date
         assert export.overdue(s, date(2026, 3, 11)) == []
         (late,) = export.overdue(s, date(2026, 3, 13))
@@ -131,7 +136,10 @@ def test_three_receivers_none_one_then_all_answer(db: Database, rules: Rules, si
     (mail,) = sink.messages()
     assert [a.strip() for a in mail.message()["To"].split(",")] == [SKOLA, HAB]
     assert BUP not in mail.recipients
+    return app
 
+
+def _the_other_two_answer(db: Database, rules: Rules, app: typer.Typer, bup_id: str) -> None:
     skola_id, hab_id = exchange_id("skola-answers"), exchange_id("hab-answers")
     _ingest(db, rules, answer(SKOLA, "skola-answers", 10,
                               body="Hej,\nVi har tagit del av avvikelsen. Det är delvis löst, arbetet pågår.\n"),
@@ -146,6 +154,13 @@ def test_three_receivers_none_one_then_all_answer(db: Database, rules: Rules, si
         assert export.overdue(s, date(2026, 4, 1)) == []
     res = CliRunner().invoke(app, ["overdue", "--as-of", "2026-04-01", "--format", "json"])
     assert res.exit_code == 0 and json.loads(res.output) == []
+
+
+def test_three_receivers_none_one_then_all_answer(db: Database, rules: Rules, sink: SmtpSink) -> None:
+    _none_answered_yet(db, rules)
+    bup_id = _bup_answers_first(db, rules)
+    app = _two_awaited_overdue_and_reminded(db, rules, sink)
+    _the_other_two_answer(db, rules, app, bup_id)
 
 
 def test_outcome_set_by_hand_is_validated_and_recorded(db: Database, rules: Rules, sink: SmtpSink) -> None:

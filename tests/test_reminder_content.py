@@ -20,7 +20,7 @@ from store.pipeline import Pipeline
 from tests.formbuilder import SAMPLE_VALUES, build_form
 from tests.mailbuilder import make_mail
 from tests.servers.smtpsink import SmtpSink
-from tests.test_reminders import PNR, RECEIVER, add_case, at, make_app, rows, run
+from tests.support.reminders import PNR, RECEIVER, add_case, at, make_app, rows, run
 
 pytestmark = pytest.mark.integration
 

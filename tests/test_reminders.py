@@ -1,99 +1,33 @@
-"""Reminders end to end through a real SMTP server on loopback (aiosmtpd), on SQLite and PostgreSQL."""
+"""Reminders end to end against a test SMTP server: the message, when nothing goes out, the CLI, the policy, TLS."""
 from __future__ import annotations
 
-import hashlib
 import re
-from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
-import typer
-from sqlalchemy import select
 from typer.testing import CliRunner
 
-from busavvik.commands import case as cli_case
-from busavvik.commands import notify as cli_notify
-from busavvik.context import AppContext
-from config.localzone import local_zone
 from config.rules import Rules
-from config.settings import ReminderSettings, Settings, SmtpSettings
-from notify import outbox, service
+from config.settings import ReminderSettings
 from notify.policy import CaseFacts, day_off_reason, decide
-from notify.smtp import SmtpSender
-from store.cases import add_months
 from store.db import Database
-from store.models import Case, Message, RawBlob, Reminder
 from tests.servers.smtpsink import SmtpSink, self_signed, server_tls
+from tests.support.reminders import (
+    PNR,
+    RECEIVER,
+    SOURCE_ID,
+    add_case,
+    at,
+    cli,
+    make_app,
+    rows,
+    run,
+    sink,  # noqa: F401 - fixture
+)
 
 pytestmark = pytest.mark.integration
-
-PNR = "19121212-1212"                    # a valid (Luhn) test personnummer
-RECEIVER = "chef.mottagare@socialtjanst.stockholm.se"
-SOURCE_ID = "<AM0PR19MB5E0030FF820D35DE5BA8D2D76DC0ABCD@AM0PR7AMB1234.eurprd04.prod.outlook.com>"
-
-
-def at(day: date, hh: int = 9, mm: int = 0) -> datetime:
-    return datetime.combine(day, time(hh, mm), local_zone())
-
-
-def add_case(db: Database, seq: int, received: date, *, subject: str = "Avvikelse BUS – uteblivet SIP-möte",
-             receivers: tuple[str, ...] = (RECEIVER,), status: str = "open", responded: bool = False,
-             form: dict[str, Any] | None = None, flags: tuple[str, ...] = ()) -> str:
-    """A case with its deviation message, as the pipeline would have stored them."""
-    case_id = f"BUS-{received.year}-{seq:04d}"
-    due = add_months(received, 2)
-    data = f"raw {case_id}".encode()
-    sha = hashlib.sha256(data).hexdigest()
-    with db.session() as s:
-        s.add(RawBlob(sha256=sha, size=len(data), data=data, stored_at=at(received)))
-        s.flush()
-        msg = Message(message_id=SOURCE_ID.strip("<>").lower().replace("abcd", f"{seq:04d}"),
-                      message_id_header=SOURCE_ID.replace("ABCD", f"{seq:04d}"), raw_sha256=sha,
-                      subject=subject, sender="rapportor@bup.sll.se", date=at(received), first_seen=at(received),
-                      kind="deviation", flags=list(flags))
-        s.add(msg)
-        s.flush()
-        case = Case(case_id=case_id, year=received.year, seq=seq, source_message_id=msg.id,
-                    first_received=at(received), response_due=due, fingerprint="f", text_fingerprint="t",
-                    normalised_subject=subject.lower(), receivers=list(receivers),
-                    reporters=["rapportor@bup.sll.se"], status=status, responded=responded, flags=list(flags),
-                    form=form or {"event_type": "SIP-möte uteblev", "units_involved": ["BUP Söder"],
-                                  "reporter_unit": "BUP Söder"},
-                    classification={"principal_relation": "between", "reporter_org_type": "BUP",
-                                    "receiver_org_types": ["Socialtjänst"]})
-        s.add(case)
-        s.flush()
-        msg.case_pk = case.id
-    return case_id
-
-
-@pytest.fixture
-def sink(tmp_path: Path) -> Iterator[SmtpSink]:
-    with SmtpSink(tmp_path / "sink") as server:
-        yield server
-
-
-def make_app(db: Database, rules: Rules, sink: SmtpSink, **reminders: Any) -> AppContext:
-    rem = {"enabled": True, "start_date": date(2026, 1, 1), **reminders}
-    settings = Settings(database_url=db.url, smtp=SmtpSettings(host="127.0.0.1", port=sink.port, security="none",
-                                                               retries=2, timeout=5),
-                        reminders=ReminderSettings(**rem))
-    app = AppContext(None)
-    app.__dict__.update(settings=settings, db=db, rules=rules)
-    return app
-
-
-def run(app: AppContext, when: datetime, respect_window: bool = True) -> service.RemindSummary:
-    transport = SmtpSender(app.settings.smtp, backoff=0.01)
-    return service.run_reminders(app, when, respect_window, transport=transport)
-
-
-def rows(db: Database) -> list[Reminder]:
-    with db.session() as s:
-        return list(s.scalars(select(Reminder).order_by(Reminder.id)))
 
 
 # ---- the message -------------------------------------------------------------------------------------
@@ -198,104 +132,7 @@ def test_nothing_sent_while_disabled(db: Database, rules: Rules, sink: SmtpSink)
     assert sink.messages() == [] and rows(db) == []
 
 
-# ---- never twice ---------------------------------------------------------------------------------------
-
-def test_crash_between_send_and_commit_sends_nothing_twice(db: Database, rules: Rules, sink: SmtpSink,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    app = make_app(db, rules, sink)
-    add_case(db, 1, date(2026, 1, 16))
-    when = at(date(2026, 3, 16))
-
-    def crash(*_a: object, **_k: object) -> bool:
-        raise RuntimeError("simulated crash before the mark-sent commit")
-
-    monkeypatch.setattr(outbox, "mark_sent", crash)
-    run(app, when)            # the error is caught: after the body was handed over, the row is unknown at once
-    assert len(sink.messages()) == 1 and rows(db)[0].status == "unknown"
-    monkeypatch.undo()
-    run(app, when + timedelta(minutes=1))                       # rerun at once: the row is not pending
-    run(app, when + timedelta(minutes=30))                      # after STALE_AFTER: unknown, not resent
-    assert len(sink.messages()) == 1
-    assert rows(db)[0].status == "unknown"
-    assert any("OKÄNT om den kom fram" in line for line in run(app, when + timedelta(hours=1)).attention)
-    assert len(sink.messages()) == 1
-
-
-def test_stale_delivering_row_confirmed_by_the_secretariat_copy(db: Database, rules: Rules,
-                                                                sink: SmtpSink) -> None:
-    app = make_app(db, rules, sink)
-    add_case(db, 1, date(2026, 1, 16))
-    when = at(date(2026, 3, 16))
-    outbox.plan(db, date(2026, 3, 16), when, app.settings, rules)
-    [(rid, claimed)] = outbox.claim(db, when)
-    with db.session() as s:
-        row = s.get_one(Reminder, rid)
-        row.status = "delivering"
-        mid = row.message_id
-        s.add(Message(message_id=mid.strip("<>").lower(), message_id_header=mid, raw_sha256=s.scalars(
-            select(RawBlob.sha256)).first(), subject="Påminnelse", first_seen=when, kind="other"))
-    assert outbox.recover(db, when + timedelta(hours=1))["sent"] == 1
-    assert rows(db)[0].status == "sent" and sink.messages() == []
-
-
-def test_crash_before_the_body_was_sent_is_retried_once(db: Database, rules: Rules, sink: SmtpSink) -> None:
-    app = make_app(db, rules, sink)
-    add_case(db, 1, date(2026, 1, 16))
-    when = at(date(2026, 3, 16))
-    outbox.plan(db, date(2026, 3, 16), when, app.settings, rules)
-    outbox.claim(db, when)                                      # claimed, then the process died
-    run(app, when + timedelta(minutes=1))
-    assert sink.messages() == []
-    summary = run(app, when + timedelta(minutes=30))
-    assert summary.recovered["requeued"] == 1
-    assert len(sink.messages()) == 1 and rows(db)[0].status == "sent"
-
-
-def test_retry_after_451(db: Database, rules: Rules, sink: SmtpSink) -> None:
-    app = make_app(db, rules, sink)
-    add_case(db, 1, date(2026, 1, 16))
-    sink.fail_next(1, 451)
-    assert [d.status for d in run(app, at(date(2026, 3, 16))).deliveries] == ["sent"]
-    assert len(sink.messages()) == 1
-
-
-def test_451_beyond_the_retries_stays_pending_for_the_next_run(db: Database, rules: Rules,
-                                                               sink: SmtpSink) -> None:
-    app = make_app(db, rules, sink)
-    add_case(db, 1, date(2026, 1, 16))
-    sink.fail_next(3, 451)                                      # retries = 2: three attempts fail
-    run(app, at(date(2026, 3, 16)))
-    [row] = rows(db)
-    assert row.status == "pending" and "451" in (row.last_error or "")
-    run(app, at(date(2026, 3, 16), 9, 10))
-    assert len(sink.messages()) == 1 and rows(db)[0].status == "sent"
-
-
-def test_connection_dropped_after_the_body_is_unknown_not_resent(db: Database, rules: Rules,
-                                                                 sink: SmtpSink) -> None:
-    app = make_app(db, rules, sink)
-    add_case(db, 1, date(2026, 1, 16))
-    sink.drop_next(1)
-    assert [d.status for d in run(app, at(date(2026, 3, 16))).deliveries] == ["unknown"]
-    run(app, at(date(2026, 3, 17)))
-    assert sink.messages() == [] and rows(db)[0].status == "unknown"
-    assert outbox.resolve(db, "BUS-2026-0001", "first", False, at(date(2026, 3, 17))) == "pending"
-    run(app, at(date(2026, 3, 17), 10))
-    assert len(sink.messages()) == 1
-
-
 # ---- CLI -------------------------------------------------------------------------------------------------
-
-def cli(app_ctx: AppContext) -> typer.Typer:
-    app = typer.Typer()
-
-    @app.callback()
-    def _root(ctx: typer.Context) -> None:
-        ctx.obj = app_ctx
-
-    cli_notify.register(app)
-    cli_case.register(app)
-    return app
 
 
 def test_cli_dry_run_disabled_and_case_commands(db: Database, rules: Rules, sink: SmtpSink) -> None:

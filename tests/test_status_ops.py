@@ -21,9 +21,9 @@ from notify import digest as dg
 from store.db import Database
 from store.models import Cursor
 from tests.servers.smtpsink import SmtpSink
+from tests.support.reminders import RECEIVER, add_case, at, make_app, run
 from tests.test_digest_catchup import MONDAY, _send
 from tests.test_imap_set_aside import own_logging  # noqa: F401 - fixture
-from tests.test_reminders import RECEIVER, add_case, at, make_app, run
 from tests.test_worker_run import SAMPLE, _start, _wait
 
 

@@ -18,7 +18,7 @@ from notify import report_charts, swedish
 from notify.report import YearStats
 from store.db import Database
 from store.models import Case, CaseAnswer, Message
-from tests.test_reminders import add_case, at
+from tests.support.reminders import add_case, at
 
 BOM = b"\xef\xbb\xbf"
 
