@@ -109,7 +109,7 @@ def overview(session: Session, today: date, week_start: datetime) -> Overview:
 
     open_cases = session.scalars(select(Case).where(Case.response_due < today, Case.status == "open"))
     overdue = sum(1 for c in open_cases if not (c.overrides or {}).get("responded", c.responded))
-    review = int(session.scalar(select(func.count()).select_from(Message).where(Message.kind == "other")) or 0)
+    review = int(session.scalar(select(func.count()).select_from(Message).where(review_sql())) or 0)  # as /granska
     return Overview(
         new_this_week=count(Case.first_received >= week_start), overdue=overdue, needs_review=review,
         year=today.year, year_total=count(Case.year == today.year),

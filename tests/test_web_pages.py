@@ -147,6 +147,20 @@ def test_the_overview_counts(store: Database, rules: Rules) -> None:
     assert "<b>3</b> avvikelser 2026, varav 1 besvarade" in html
 
 
+def test_the_overview_counts_what_granska_lists(store: Database, rules: Rules) -> None:
+    """A linked mail with an unsettled problem is for review: the overview's count is /granska's total."""
+    with store.session() as s:
+        raw = s.scalars(select(Message.raw_sha256)).first()
+        case_pk = s.scalars(select(Case.id)).first()
+        s.add(Message(message_id="trasig@x", message_id_header="<trasig@x>", raw_sha256=raw, subject="Svar",
+                      first_seen=datetime(2026, 6, 1, tzinfo=UTC), kind="answer", case_pk=case_pk,
+                      problems=[{"code": "mail_malformed"}]))
+    with store.session() as s:
+        total = views_ops.review_page(s).total
+    c, _ = ws.logged_in(store, rules, "reader")
+    assert total == 3 and f"<b>{total}</b> mejl att granska" in c.get("/").text
+
+
 def test_drift_shows_mailboxes_set_aside_mail_reminders_and_digests(store: Database, rules: Rules) -> None:
     from datetime import UTC, date, datetime
 
