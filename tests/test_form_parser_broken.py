@@ -167,7 +167,10 @@ def test_text_after_a_text_box_in_the_same_paragraph_is_kept() -> None:
     assert lines == ["Före rutan, efter rutan.", "Nästa stycke"]
 
 
-@pytest.mark.parametrize("kind", ["valid", *BROKEN_KINDS])
+NOT_A_ZIP = ("truncated", "encrypted", "legacy_doc")      # no XML parts to compare (checked below)
+
+
+@pytest.mark.parametrize("kind", ["valid", *(k for k in BROKEN_KINDS if k not in NOT_A_ZIP)])
 def test_the_part_parser_reads_as_python_docx_does(kind: str) -> None:
     """parsers.docx_main.parse_part (lxml, python-docx's parser settings, no python-docx) gives the same tree as
     python-docx's oxml parser for every XML part of the forms built here, and fails where it fails."""
@@ -183,11 +186,14 @@ def test_the_part_parser_reads_as_python_docx_does(kind: str) -> None:
             return type(exc).__name__
 
     data = _VALID if kind == "valid" else build_broken(kind)
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        pytest.skip("not a zip")
+    archive = zipfile.ZipFile(io.BytesIO(data))
     for name in archive.namelist():
         if name.endswith((".xml", ".rels")) and archive.getinfo(name).file_size < 5_000_000:
             xml = archive.read(name)
             assert read(parse_part, xml) == read(parse_xml, xml), name
+
+
+@pytest.mark.parametrize("kind", NOT_A_ZIP)
+def test_the_broken_kinds_without_parts_are_not_zips(kind: str) -> None:
+    """The kinds left out of the part-parser comparison above have no XML parts: they are not zip files."""
+    assert not zipfile.is_zipfile(io.BytesIO(build_broken(kind)))
