@@ -14,9 +14,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 import busavvik.commands.receivers  # noqa: F401  (adds `case receiver` and `case outcome`)
-from busavvik.commands import case as cli_case
 from busavvik.commands import data as cli_data
-from busavvik.commands import notify as cli_notify
 from busavvik.context import AppContext
 from config.rules import Rules
 from ingest.types import RawMessage
@@ -29,6 +27,7 @@ from tests.formbuilder import build_form
 from tests.mailbuilder import SECRETARIAT, exchange_id, make_mail
 from tests.servers.smtpsink import SmtpSink
 from tests.support.reminders import at, make_app, run
+from tests.support.reminders import cli as support_cli
 
 pytestmark = pytest.mark.integration   # an SMTP sink for the reminders and the CLI's app
 
@@ -75,16 +74,7 @@ def case_json(db: Database) -> dict[str, Any]:
 
 def cli(db: Database, rules: Rules, sink: SmtpSink) -> tuple[typer.Typer, AppContext]:
     app_ctx = make_app(db, rules, sink)
-    app = typer.Typer()
-
-    @app.callback()
-    def _root(ctx: typer.Context) -> None:
-        ctx.obj = app_ctx
-
-    cli_notify.register(app)
-    cli_case.register(app)
-    cli_data.register(app)
-    return app, app_ctx
+    return support_cli(app_ctx, cli_data), app_ctx
 
 
 BUP_ANSWER = {"response_description": "Vi har haft ett möte med skolan och missförståndet är utrett",

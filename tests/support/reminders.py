@@ -90,13 +90,14 @@ def rows(db: Database) -> list[Reminder]:
         return list(s.scalars(select(Reminder).order_by(Reminder.id)))
 
 
-def cli(app_ctx: AppContext) -> typer.Typer:
+def cli(app_ctx: AppContext, *more: Any) -> typer.Typer:
+    """A typer app with the notify and case commands (and the command modules in `more`) over `app_ctx`."""
     app = typer.Typer()
 
     @app.callback()
     def _root(ctx: typer.Context) -> None:
         ctx.obj = app_ctx
 
-    cli_notify.register(app)
-    cli_case.register(app)
+    for module in (cli_notify, cli_case, *more):
+        module.register(app)
     return app
