@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from busavvik.cli import app as cli
 from config.errors import ConfigError
 from config.load import parse_settings
+from config.localzone import local_day
 from config.rules import default_rules
 from notify import digest as dg
 from parsers.budget import ParseBudget
@@ -74,7 +75,7 @@ def test_a_message_past_its_cpu_budget_is_stored_named_and_not_parsed_again(db_u
         assert "parse_timeout" in status.output and SLOW_SUBJECT in status.output
         assert json.loads(run(cli, ["--config", str(config), "status", "--json"]).output)[0]["not_parsed"] == 1
         with db.session() as s:
-            review = dg.collect(s, date.today() + timedelta(days=1)).review
+            review = dg.collect(s, local_day(datetime.now(UTC)) + timedelta(days=1)).review
         row = next(r for r in review if r.cells[2] == SLOW_SUBJECT)
         assert "mejlet tog för lång tid att tolka" in row.cells[0]
         with db.session() as s:   # reparse may try again: with the default budget it is read in full

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from busavvik.cli import app as cli
 from busavvik.jobs import run_digest
+from config.localzone import local_day
 from config.rules import Rules
 from notify import digest as dg
 from store.db import Database
@@ -152,7 +153,7 @@ def test_the_digest_says_in_swedish_that_a_mailbox_could_not_be_read(db_url: str
     db = Database(db_url)
     try:
         with db.session() as s:
-            d = dg.collect(s, date.today() + timedelta(days=1))
+            d = dg.collect(s, local_day(datetime.now(UTC)) + timedelta(days=1))
     finally:
         db.dispose()
     html, text = dg.render_html(d, ""), dg.render_text(d)
@@ -169,7 +170,7 @@ def test_the_digest_says_in_swedish_that_a_mailbox_could_not_be_read(db_url: str
     db = Database(db_url)
     try:
         with db.session() as s:
-            d = dg.collect(s, date.today() + timedelta(days=1))
+            d = dg.collect(s, local_day(datetime.now(UTC)) + timedelta(days=1))
     finally:
         db.dispose()
     assert d.unread == [] and "har inte kunnat läsas" not in dg.render_text(d)
