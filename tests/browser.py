@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.servers import guard
 from tests.shared_corpus import in_ci
 
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -60,6 +61,7 @@ def headless(binary: str, profile: Path) -> Iterator[Any]:
         if in_ci():
             pytest.fail("CI=true: selenium is not installed (pip install -e '.[test]')")
         pytest.skip("selenium is not installed (pip install -e '.[test]')")
+    guard.server_started("chromium")
     options = webdriver.ChromeOptions()
     options.binary_location = binary
     for flag in (*FLAGS, f"--user-data-dir={profile}"):

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from config.rules import Rules, default_rules
 from store.db import Database
 from tests import browser, shared_corpus
+from tests.servers import guard
 
 PG_URL = os.environ.get("BUSAVVIK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -23,7 +24,35 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         shared_corpus.shared_dir(marker.args[0])
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    guard.remember_children()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    """A test that is not marked integration must not start a server (tests/servers/guard.py)."""
+    guard.entering(item.nodeid, item.get_closest_marker("integration") is not None)
+    try:
+        return (yield)
+    finally:
+        guard.leaving()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Nothing the run started may outlive it (Dovecot, the SMTP sink's peers, chromium, busavvik web)."""
+    left = guard.leftovers()
+    if left:
+        guard.stop(left)
+        session.config.stash[_LEFT] = [f"{pid} {line}" for pid, line in left]
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_LEFT = pytest.StashKey[list[str]]()
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for line in terminalreporter.config.stash.get(_LEFT, []):
+        terminalreporter.write_line(f"FAILED: left running after the tests: {line}", red=True)
     if shared_corpus.missing:
         names = ", ".join(f"{name} ({count} tests)" for name, count in sorted(shared_corpus.missing.items()))
         outcome = "failed (CI=true)" if shared_corpus.in_ci() else "skipped"
@@ -47,6 +76,7 @@ def pg_url() -> Iterator[str]:
 
 
 def _pg_schema() -> Iterator[str]:
+    guard.server_started("PostgreSQL")
     schema = f"t_{uuid.uuid4().hex[:12]}"
     engine = sa.create_engine(PG_URL)
     try:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from imapclient import IMAPClient
 
+from tests.servers import guard
 from tests.servers.dovecot_setup import (  # noqa: F401 - re-exported
     _CONFIG,
     INSTALL_HINT,
@@ -63,6 +64,7 @@ class DovecotServer:
     # ---- lifecycle -----------------------------------------------------------------------------------------
     def start(self, timeout: float = 20.0) -> DovecotServer:
         """Configure and start; on any failure nothing is left running or on disk."""
+        guard.dovecot_started(self.root)
         try:
             self._start(timeout)
         except BaseException:

@@ -29,6 +29,8 @@ from typing import Self
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from tests.servers import guard
+
 # aiosmtpd logs every connection at INFO from its own thread, which may outlive a test's captured stream
 # ("I/O operation on closed file"); its warnings and errors still show.
 logging.getLogger("mail.log").setLevel(logging.WARNING)
@@ -105,6 +107,7 @@ class SmtpSink:
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **extra)
 
     def __enter__(self) -> Self:
+        guard.server_started("the SMTP sink")
         self.controller.start()
         return self
 

@@ -17,6 +17,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Self
 
+from tests.servers import guard
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -60,6 +62,7 @@ class TcpProxy:
         self.queue(Plan(delay=delay), times)
 
     def start(self) -> Self:
+        guard.server_started("a TCP proxy")
         self._thread.start()
         return self
 
