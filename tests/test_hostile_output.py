@@ -105,6 +105,7 @@ def test_the_spellings_are_luhn_valid_and_a_longer_digit_run_is_not_cut() -> Non
     assert pnr.find_count("x191010–4445y Enhet-201304041112 BUS-avvikelse-170808-3330") == 3
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("case", list(SPELLINGS))
 def test_personnummer_spelling_redacted_in_every_output_and_case_flagged(case: str, db_url: str,
                                                                         tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from config.rules import Rules, load_rules
@@ -65,6 +66,7 @@ Content-Type: text/rfc822-headers
 """
 
 
+@pytest.mark.integration
 def test_reminder_copy_digest_and_bounce_are_own_mail(db: Database, rules: Rules, sink: SmtpSink,  # noqa: F811
                                                       tmp_path: Path) -> None:
     app = make_app(db, rules, sink)

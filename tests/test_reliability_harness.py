@@ -23,6 +23,8 @@ from tests.servers.fixtures import (  # noqa: F401 - fixtures
 from tests.servers.tcpproxy import TcpProxy
 from tests.support import faults, harness
 
+pytestmark = [pytest.mark.integration, pytest.mark.reliability]   # a real Dovecot
+
 
 def _copy(session: sa.orm.Session, row: object, **changes: object) -> object:
     mapper = sa.inspect(type(row))

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.support import privacy
 
 
+@pytest.mark.integration
 def test_no_valid_number_in_any_output_and_the_digest_escapes_mail_text(tmp_path: Path) -> None:
     f = privacy.run(tmp_path, cases=18, seed=5)
     assert privacy.failures(f) == [], f

@@ -24,6 +24,8 @@ from store.models import Reminder
 from tests.servers.smtpsink import SmtpSink
 from tests.support.reminders import RECEIVER, add_case, at, cli, make_app, rows, run
 
+pytestmark = pytest.mark.integration   # real SMTP sinks
+
 UTF8_RECEIVER = "jöns.ärlig@socialtjanst.stockholm.se"     # a raw UTF-8 local part (RFC 6532)
 DUE = date(2026, 3, 16)                                     # a Monday: the due date of a case of 2026-01-16
 

@@ -122,6 +122,7 @@ def _beat(db: Database) -> datetime | None:
 
 # ---- reminders in status --------------------------------------------------------------------------------
 
+@pytest.mark.integration
 def test_status_says_how_the_reminders_stand(db: Database, rules: Rules, sink: SmtpSink, tmp_path: Path) -> None:
     app = make_app(db, rules, sink)
     add_case(db, 1, date(2026, 1, 16))
@@ -178,6 +179,7 @@ def test_the_digest_says_in_swedish_that_a_mailbox_could_not_be_read(db_url: str
 
 # ---- the worker logs the digest it sent -------------------------------------------------------------------
 
+@pytest.mark.integration
 def test_the_worker_logs_the_digest_it_sent(db: Database, rules: Rules, sink: SmtpSink,
                                             caplog: pytest.LogCaptureFixture) -> None:
     app = make_app(db, rules, sink)
