@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +26,7 @@ from store.db import Database
 from store.pipeline import Pipeline
 from tests.formbuilder import build_form
 from tests.mailbuilder import exchange_id, make_mail
+from tests.servers import guard
 from web.app import create_app
 from web.auth import Throttle
 
@@ -53,6 +56,7 @@ def free_port() -> int:
 def web_server(config: Path, env: dict[str, str], port: int | None = None) -> Iterator[str]:
     """`busavvik --config CONFIG web` as a real process (on `port`, else a free one); yields its base URL once
     /healthz answers, and stops it afterwards."""
+    guard.server_started("busavvik web as a process")
     port = port or free_port()
     proc = subprocess.Popen([*command(), "--config", str(config), "web", "--host", "127.0.0.1", "--port", str(port)],
                             env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -123,7 +127,39 @@ def mails() -> list[bytes]:
     return [dev_a, answer, dev_b, dev_c, news, loose]
 
 
+_templates: dict[Rules, Path] = {}
+
+
 def load(db: Database, rules: Rules) -> None:
+    """The store above into `db`.  On SQLite it is built once per session and per rules, then copied into each
+    test's fresh database (the SQLite backup API): the web tests' set-up was the fast loop's largest cost."""
+    if not db.sqlite or not db.engine.url.database:
+        _load(db, rules)
+        return
+    template = _templates.get(rules)
+    if template is None:
+        template = Path(tempfile.mkdtemp(prefix="busavvik-web-template-")) / "busavvik.db"
+        built = Database(f"sqlite:///{template}")
+        try:
+            _load(built, rules)
+        finally:
+            built.dispose()
+        _templates[rules] = template
+    _copy_sqlite(template, db)
+
+
+def _copy_sqlite(template: Path, db: Database) -> None:
+    db.engine.dispose()                          # no pooled connection keeps the old pages
+    source = sqlite3.connect(template)
+    target = sqlite3.connect(str(db.engine.url.database))
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
+
+
+def _load(db: Database, rules: Rules) -> None:
     with Pipeline(db, rules) as pipeline:
         pipeline.ingest(RawMessage("storsthlm", "INBOX", m) for m in mails())
     with db.session() as session:
