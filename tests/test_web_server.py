@@ -26,7 +26,7 @@ def config(db_url: str, tmp_path: Path, rules: Rules) -> Iterator[tuple[Path, di
     cfg = tmp_path / "busavvik.toml"
     cfg.write_text(f'[database]\nurl = "{db_url}"\n')
     env = {k: v for k, v in os.environ.items() if not k.startswith("BUSAVVIK_")}
-    env["BUSAVVIK_WEB_SECRET"] = "test-secret-for-signing-cookies"
+    env["BUSAVVIK_WEB_SECRET"] = "test-secret-for-signing-cookies-0123456789"
     yield cfg, env
 
 
@@ -48,7 +48,7 @@ def test_user_commands(config: tuple[Path, dict[str, str]]) -> None:
     again = _cli(cfg, env, "user", "add", "eva", "--role", "reader", "--password-stdin", stdin="hemligt-ord-9\n")
     assert again.returncode == 1 and "finns redan" in again.stderr
     short = _cli(cfg, env, "user", "add", "kim", "--role", "reader", "--password-stdin", stdin="kort\n")
-    assert short.returncode == 1 and "minst 8 tecken" in short.stderr
+    assert short.returncode == 1 and "minst 12 tecken" in short.stderr
     role = _cli(cfg, env, "user", "add", "kim", "--role", "chef", "--password-stdin", stdin="hemligt-ord-9\n")
     assert role.returncode == 1 and "okänd roll" in role.stderr
     assert _cli(cfg, env, "user", "passwd", "eva", "--password-stdin", stdin="nytt-ord-1234\n").returncode == 0

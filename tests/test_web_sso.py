@@ -47,7 +47,8 @@ def server(provider: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     port = ws.free_port()
     (tmp / "busavvik.toml").write_text(_config(db_url, provider, f"http://127.0.0.1:{port}"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("BUSAVVIK_")}
-    env |= {"BUSAVVIK_WEB_SECRET": "test-secret-for-signing-cookies", "BUSAVVIK_TEST_OIDC_SECRET": "s3cret"}
+    env |= {"BUSAVVIK_WEB_SECRET": "test-secret-for-signing-cookies-0123456789",
+            "BUSAVVIK_TEST_OIDC_SECRET": "s3cret"}
     try:
         with ws.web_server(tmp / "busavvik.toml", env, port) as base:
             yield base, database
