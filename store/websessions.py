@@ -51,6 +51,17 @@ def create(session: Session, user: str, *, now: datetime, lifetime: timedelta, a
     return token, _live(row)
 
 
+def peek(session: Session, token: str) -> LiveSession | None:
+    """The row of a cookie's id as it is (no expiry check, nothing written)."""
+    row = session.get(WebSession, digest(token))
+    return _live(row) if row is not None else None
+
+
+def stale(live: LiveSession, now: datetime, idle: timedelta) -> bool:
+    """True when `load` has something to write: the session is over, or `seen_at` is to move on."""
+    return now >= live.expires_at or now - live.seen_at >= min(idle, TOUCH_EVERY)
+
+
 def load(session: Session, token: str, *, now: datetime, idle: timedelta) -> LiveSession | None:
     """The session of a cookie's id while it is neither idle too long nor past its end (an expired one is
     deleted); its `seen_at` moves on."""

@@ -86,8 +86,12 @@ class Sessions:
         except BadSignature:
             return SessionData()
         if isinstance(data, dict) and isinstance(data.get("i"), str) and self.db is not None:
-            with self.db.session(write=True) as session:
-                live = websessions.load(session, data["i"], now=self.clock(), idle=timedelta(seconds=self.idle))
+            now, idle = self.clock(), timedelta(seconds=self.idle)
+            with self.db.session() as session:                      # a read: no write lock on SQLite
+                live = websessions.peek(session, data["i"])
+            if live is None or websessions.stale(live, now, idle):  # ended, or to end / to mark as seen
+                with self.db.session(write=True) as session:
+                    live = websessions.load(session, data["i"], now=now, idle=idle)
             if live is None:
                 return SessionData()
             return SessionData(csrf=live.csrf, user=live.user, stamp=live.stamp, fresh=False, sso=live.sso,
@@ -155,7 +159,7 @@ class Throttle:
     session; when `queue` more wait, a login is refused at once."""
 
     def __init__(self, limit: int = 5, address_limit: int = 20, window: float = 900.0, base_wait: float = 30.0,
-                 clock: Callable[[], float] = time.time, db: Database | None = None, verifications: int = 4,
+                 clock: Callable[[], float] = time.time, db: Database | None = None, verifications: int = 2,
                  queue: int = 32) -> None:
         self.limit, self.address_limit, self.window, self.base_wait = limit, address_limit, window, base_wait
         self.clock, self.db = clock, db
