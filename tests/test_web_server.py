@@ -80,3 +80,12 @@ def test_the_web_process_serves_the_pages(server: str, config: tuple[Path, dict[
     with httpx.Client(base_url=server, timeout=30) as plain:        # a form post with just the two fields
         r = plain.post("/login", data={"username": "sara", "password": "sara-lösen-1"})
         assert r.status_code == 303 and plain.get("/arenden?alla=1").status_code == 200
+
+
+def test_forwarded_for_from_loopback_does_not_lift_the_address_limit(server: str) -> None:
+    """L1. Before: uvicorn believed X-Forwarded-For from any loopback client, so each guess could claim another
+    address and the per-address limit (20) never came. After: believed only from web.trusted_proxies (none here)."""
+    with httpx.Client(base_url=server, timeout=60) as c:
+        codes = [c.post("/login", data={"username": f"gissning{i}", "password": "fel-lösenord"},
+                        headers={"x-forwarded-for": f"198.51.100.{i}"}).status_code for i in range(21)]
+    assert codes[:20] == [401] * 20 and codes[20] == 429
