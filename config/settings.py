@@ -189,7 +189,9 @@ class WebSettings:
     base_url: str = ""                       # e.g. "https://busavvik.example.se": https makes cookies Secure
     secret_env: str = "BUSAVVIK_WEB_SECRET"  # the key that signs session cookies (else: a new one at each start)
     secret_file: str = ""
-    session_hours: float = 10.0
+    session_hours: float = 10.0              # absolute end of a session
+    session_idle_minutes: float = 60.0       # a session unused this long ends
+    trusted_proxies: tuple[str, ...] = ()    # addresses whose X-Forwarded-For is believed (default: none)
     oidc: OidcSettings | None = None         # [web.oidc]: single sign-on (config/oidc.py reads it)
 
 

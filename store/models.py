@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -298,3 +299,52 @@ class WebUser(Base):
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WebSession(Base):
+    """A logged-in session of the web pages (web/auth.py): the cookie carries only a signed random id, whose
+    SHA-256 is `id`. Deleting the row ends the session at once (logout, disable, new password, revoke)."""
+    __tablename__ = "web_session"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(200), index=True)
+    sso: Mapped[bool] = mapped_column(Boolean, default=False)
+    groups: Mapped[str] = mapped_column(Text, default="")          # single sign-on: mapped groups, space-separated
+    stamp: Mapped[str] = mapped_column(String(40), default="")     # local account: its password stamp at login
+    csrf: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime())       # idle expiry counts from here
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())    # absolute expiry
+
+
+class LoginAttempt(Base):
+    """The login throttle's counts (web/auth.py Throttle), one row per key: `n:<name>|<address>` or `a:<address>`.
+    An attempt is counted before its password is checked, under a row lock."""
+    __tablename__ = "login_attempt"
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_at: Mapped[float] = mapped_column(Float, default=0.0)      # seconds since the epoch
+
+
+class SsoIdentity(Base):
+    """A person of single sign-on, known by the provider's tenant id and object id (`tid`, `oid`), bound once to
+    the name that [web.oidc.users] maps (recorded in access_log as `sso_bind`)."""
+    __tablename__ = "sso_identity"
+    __table_args__ = (UniqueConstraint("tid", "oid", name="uq_sso_identity_tid_oid"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tid: Mapped[str] = mapped_column(String(100))
+    oid: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    bound_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AccessLog(Base):
+    """Who logged in, failed, logged out, and who opened which case or mail, and when. Rows are only added (and
+    culled by the retention rules); nothing edits them."""
+    __tablename__ = "access_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    who: Mapped[str] = mapped_column(String(200))
+    event: Mapped[str] = mapped_column(String(30))
+    target: Mapped[str] = mapped_column(String(300), default="")
+    address: Mapped[str] = mapped_column(String(64), default="")

@@ -4,18 +4,22 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from store import websessions
 from store.message_rows import now
 from store.models import WebUser
 
 ROLES = ("reader", "secretariat", "admin")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
-MIN_PASSWORD = 8
+MIN_PASSWORD = 12
+COMMON_PASSWORDS = Path(__file__).with_name("common_passwords.txt")
 _hasher = PasswordHasher()
 # verified against when the name is unknown, so that a wrong name costs as long as a wrong password
 _DUMMY_HASH = _hasher.hash("not a password of anyone")
@@ -37,9 +41,22 @@ def _account(user: WebUser) -> Account:
     return Account(user.name, user.role, hashlib.sha256(user.password_hash.encode()).hexdigest()[:16])
 
 
+@cache
+def _common() -> frozenset[str]:
+    lines = COMMON_PASSWORDS.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().casefold() for line in lines if line.strip() and not line.startswith("#"))
+
+
 def _check_password(password: str) -> None:
+    """A passphrase: at least MIN_PASSWORD characters, not only blanks or a few characters repeated, and not a
+    common password (with or without digits at the end)."""
     if len(password) < MIN_PASSWORD:
-        raise UserError(f"lösenordet måste ha minst {MIN_PASSWORD} tecken")
+        raise UserError(f"lösenordet måste ha minst {MIN_PASSWORD} tecken (välj gärna en fras av flera ord)")
+    if not password.strip() or len(set(password)) < 5:
+        raise UserError("lösenordet består av för få olika tecken; välj en fras av flera ord")
+    folded = password.strip().casefold()
+    if folded in _common() or folded.rstrip("0123456789!.") in _common():
+        raise UserError("lösenordet finns i listan över vanliga lösenord; välj en fras av flera ord")
 
 
 def _get(session: Session, name: str) -> WebUser | None:
@@ -69,6 +86,7 @@ def set_password(session: Session, name: str, password: str) -> None:
         raise UserError(f"ingen användare {name!r}")
     _check_password(password)
     user.password_hash, user.updated_at = _hasher.hash(password), now()
+    websessions.end_all(session, user.name)
 
 
 def disable_user(session: Session, name: str) -> bool:
@@ -76,6 +94,7 @@ def disable_user(session: Session, name: str) -> bool:
     user = _get(session, name)
     if user is None:
         raise UserError(f"ingen användare {name!r}")
+    websessions.end_all(session, user.name)
     if user.disabled:
         return False
     user.disabled, user.updated_at = True, now()
@@ -93,6 +112,36 @@ def authenticate(session: Session, name: str, password: str) -> Account | None:
         return None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
+    return _account(user)
+
+
+def login_hash(session: Session, name: str) -> tuple[str | None, Account | None]:
+    """The stored hash to check a login against (None: no such name) and the account when it may log in."""
+    user = _get(session, name) if name else None
+    if user is None:
+        return None, None
+    return user.password_hash, None if user.disabled else _account(user)
+
+
+def verify_password(hashed: str | None, password: str) -> bool:
+    """Argon2: slow on purpose, touches no database (run it outside any session). An unknown name (None) is
+    checked against a dummy hash, so that it costs as long as a wrong password."""
+    try:
+        return bool(_hasher.verify(hashed or _DUMMY_HASH, password)) and hashed is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(hashed: str) -> bool:
+    return bool(_hasher.check_needs_rehash(hashed))
+
+
+def rehash(session: Session, name: str, password: str) -> Account | None:
+    """After a right password under older argon2 parameters: the new hash, and the account with its new stamp."""
+    user = _get(session, name)
+    if user is None or user.disabled:
+        return None
+    user.password_hash = _hasher.hash(password)
     return _account(user)
 
 

@@ -82,17 +82,18 @@ def test_login_is_throttled_per_client_address(store: Database, rules: Rules) ->
     assert ws.login(c, "admin").status_code == 429           # another name from the same address waits too
 
 
-def test_throttle_waits_longer_after_each_further_failure() -> None:
+def test_throttle_waits_longer_after_each_further_failure(db: Database) -> None:
     clock = [0.0]
-    t = Throttle(limit=5, base_wait=30, clock=lambda: clock[0])
+    t = Throttle(limit=5, base_wait=30, clock=lambda: clock[0], db=db)
     for _ in range(5):
-        t.failed("anna", "10.0.0.1")
-    assert t.wait_seconds("anna", "10.0.0.2") == 30
+        assert t.attempt("anna", "10.0.0.1") == 0         # counted (as failures: none succeeded)
+    assert t.attempt("anna", "10.0.0.1") == 30
+    assert t.attempt("anna", "10.0.0.2") == 0            # another address is not held up (L2)
     clock[0] = 30
-    t.failed("anna", "10.0.0.1")
-    assert t.wait_seconds("anna", "10.0.0.2") == 60
-    t.succeeded("anna")
-    assert t.wait_seconds("anna", "10.0.0.2") == 0
+    assert t.attempt("anna", "10.0.0.1") == 0            # the sixth, after the wait
+    assert t.attempt("anna", "10.0.0.1") == 60           # then twice as long
+    t.succeeded("anna", "10.0.0.1")
+    assert t.attempt("anna", "10.0.0.1") == 0
 
 
 def test_reader_may_read_but_not_act(store: Database, rules: Rules) -> None:

@@ -41,7 +41,7 @@ def server(chromium: str, tmp_path: Path, rules: Rules) -> Iterator[str]:
     cfg = tmp_path / "busavvik.toml"
     cfg.write_text(f'[database]\nurl = "{url}"\n')
     env = {k: v for k, v in os.environ.items() if not k.startswith("BUSAVVIK_")}
-    env["BUSAVVIK_WEB_SECRET"] = "browser-test-secret-for-cookies"
+    env["BUSAVVIK_WEB_SECRET"] = "browser-test-secret-for-cookies-0123456789"
     cli = [*ws.command(), "--config", str(cfg)]
     added = subprocess.run([*cli, "user", "add", USER, "--role", "secretariat", "--password-stdin"],
                            input=PASSWORD + "\n", env=env, cwd=ws.ROOT, capture_output=True, text=True, timeout=60)

@@ -23,6 +23,8 @@ pytestmark = pytest.mark.integration
 CLIENT_ID = "busavvik-test-client"
 GROUP = "5d3c1f7e-2b8a-4c61-9e0f-0a1b2c3d4e5f"
 CASE = "BUS-2026-0001"
+TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"
+ADMIN = "anna.admin@region.example.se"
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +36,7 @@ def provider() -> Iterator[str]:
 def _config(db_url: str, issuer: str, base: str) -> str:
     return (f'[database]\nurl = "{db_url}"\n[web]\nbase_url = "{base}"\n[web.oidc]\nissuer = "{issuer}"\n'
             f'client_id = "{CLIENT_ID}"\nclient_secret_env = "BUSAVVIK_TEST_OIDC_SECRET"\n'
-            '[web.oidc.users]\n"Eva.Lund@Region.example.se" = "reader"\n'
+            f'[web.oidc.users]\n"Eva.Lund@Region.example.se" = "reader"\n"{ADMIN}" = "admin"\n'
             f'[web.oidc.groups]\n"{GROUP}" = "secretariat"\n')
 
 
@@ -47,7 +49,8 @@ def server(provider: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     port = ws.free_port()
     (tmp / "busavvik.toml").write_text(_config(db_url, provider, f"http://127.0.0.1:{port}"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("BUSAVVIK_")}
-    env |= {"BUSAVVIK_WEB_SECRET": "test-secret-for-signing-cookies", "BUSAVVIK_TEST_OIDC_SECRET": "s3cret"}
+    env |= {"BUSAVVIK_WEB_SECRET": "test-secret-for-signing-cookies-0123456789",
+            "BUSAVVIK_TEST_OIDC_SECRET": "s3cret"}
     try:
         with ws.web_server(tmp / "busavvik.toml", env, port) as base:
             yield base, database
@@ -56,7 +59,10 @@ def server(provider: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
 
 def _set_user(provider: str, sub: str, claims: dict[str, Any]) -> None:
-    assert httpx.put(f"{provider}/users/{sub}", json=claims).status_code == 204
+    """The provider's user `sub`; Entra's tenant id and object id (`tid`, `oid`) unless `claims` sets them."""
+    claims = {"tid": TENANT, "oid": f"oid-{sub}", **claims}
+    assert httpx.put(f"{provider}/users/{sub}", json={k: v for k, v in claims.items() if v is not None}
+                     ).status_code == 204
 
 
 def _to_provider(c: httpx.Client) -> str:
@@ -104,7 +110,8 @@ def test_a_mapped_user_is_logged_in_and_sees_the_cases(server: tuple[str, Databa
     refused = c.post(f"/arenden/{CASE}/status", data={"csrf": token, "status": "closed"})
     assert refused.status_code == 403                     # a reader may not act
     assert c.get("/drift").status_code == 403
-    c.get("/logout")
+    assert c.get("/logout").status_code == 200 and c.get("/arenden").status_code == 200    # GET ends nothing
+    assert c.post("/logout", data={"csrf": token}).status_code == 303
     assert c.get("/arenden").status_code == 303
 
 
@@ -160,7 +167,59 @@ def test_a_replayed_code_is_refused(server: tuple[str, Database], provider: str)
     flow = c.cookies.get("busavvik_sso")
     assert c.get(back).status_code == 303
     again = httpx.Client(base_url=base, follow_redirects=False, cookies={"busavvik_sso": flow or ""})
-    assert again.get(back).status_code == 502           # the provider refuses the used code at the token endpoint
+    replayed = again.get(back)                          # before: 502 (the provider refused the used code)
+    assert replayed.status_code == 403 and "redan använd" in replayed.text   # the flow cookie is good once
+
+
+def test_an_email_claim_naming_an_admin_does_not_log_in_as_the_admin(server: tuple[str, Database],
+                                                                     provider: str) -> None:
+    """L11. Before: a token whose only name was an `email` claim naming an admin logged in as that admin. After:
+    the person is their tid + oid; an e-mail claim gives no named role."""
+    base, _ = server
+    c, r = _sso_login(base, provider, "mallory-2", {"email": ADMIN})
+    assert r.status_code == 403 and "har inte behörighet" in r.text
+    assert c.get("/drift").status_code == 303
+
+
+def test_a_name_is_bound_to_tid_and_oid_once(server: tuple[str, Database], provider: str) -> None:
+    """The first login whose preferred_username is a configured name binds it (recorded); another oid with that
+    name is refused afterwards, and the bound oid keeps the name when its username changes."""
+    from store.models import AccessLog
+
+    base, database = server
+    c, r = _sso_login(base, provider, "anna-sub", {"preferred_username": ADMIN})
+    assert r.status_code == 303 and c.get("/drift").status_code == 200
+    with database.session() as s:
+        bound = [x.target for x in s.scalars(select(AccessLog).where(AccessLog.event == "sso_bind",
+                                                                     AccessLog.who == ADMIN))]
+    assert bound == [f"tid {TENANT}, oid oid-anna-sub"]
+    _, other = _sso_login(base, provider, "impostor-sub", {"preferred_username": ADMIN})
+    assert other.status_code == 403 and "redan kopplad" in other.text
+    _, foreign = _sso_login(base, provider, "foreign-sub", {"preferred_username": ADMIN, "tid": "another-tenant",
+                                                            "oid": "oid-anna-sub"})
+    assert foreign.status_code == 403
+    renamed, r = _sso_login(base, provider, "anna-sub", {"preferred_username": "anna.gift@region.example.se"})
+    assert r.status_code == 303 and renamed.get("/drift").status_code == 200 and ADMIN in renamed.get("/").text
+
+
+def test_a_token_without_oid_and_tid_is_refused(server: tuple[str, Database], provider: str) -> None:
+    base, _ = server
+    _, r = _sso_login(base, provider, "no-oid-sub", {"preferred_username": "eva.lund@region.example.se",
+                                                     "oid": None, "tid": None})
+    assert r.status_code == 403 and "oid och tid" in r.text
+
+
+def test_an_sso_session_can_be_revoked(server: tuple[str, Database], provider: str) -> None:
+    """M1: SSO sessions are rows too; `user sessions NAME --revoke` (store.websessions.end_all) ends them."""
+    from store import websessions
+
+    base, database = server
+    c, r = _sso_login(base, provider, "eva-sub", {"preferred_username": "eva.lund@region.example.se"})
+    assert r.status_code == 303 and c.get("/arenden").status_code == 200
+    with database.session() as s:
+        assert any(x.sso for x in websessions.of_user(s, "eva.lund@region.example.se"))
+        assert websessions.end_all(s, "eva.lund@region.example.se") >= 1
+    assert c.get("/arenden").status_code == 303
 
 
 def test_an_issuer_without_a_discovery_document_gets_a_swedish_error(provider: str, tmp_path: Path) -> None:

@@ -26,19 +26,13 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 
 def gate(needed: str | None, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-    """Login (redirect to /login), CSRF on every POST and the role `needed`, all checked on the server."""
+    """Login (redirect to /login), the role `needed`, then (only then) the form and its CSRF token on every POST,
+    all checked on the server."""
     async def endpoint(request: Request) -> Response:
         web: WebApp = request.app.state.web
-        data = web.sessions.load(request)
+        data = await run_in_threadpool(web.sessions.load, request)
         account = await run_in_threadpool(web.account, data)
         ctx = Ctx(request, web, data, account)
-        if request.method == "POST":
-            if int(request.headers.get("content-length") or 0) > MAX_BODY:
-                return PlainTextResponse("för stor begäran", status_code=413)
-            ctx.form = await request.form(max_files=0, max_fields=200)
-            if not csrf_ok(data, ctx.form.get("csrf")) and needed is not None:
-                return forbidden(ctx, "Formuläret saknar en giltig säkerhetstoken (CSRF). Ladda om sidan och "
-                                      "försök igen.")
         if needed is not None and account is None:
             if request.method not in ("GET", "HEAD"):
                 return forbidden(ctx, "Du är inte inloggad.")
@@ -46,11 +40,35 @@ def gate(needed: str | None, handler: Handler) -> Callable[[Request], Awaitable[
             return RedirectResponse("/login?" + _query(next=target), status_code=303)
         if needed is not None and account is not None and not may(account.role, needed):
             return forbidden(ctx, "Din roll får inte göra detta.")
+        if request.method == "POST":
+            if not await read_body(request):
+                return PlainTextResponse("för stor begäran", status_code=413)
+            ctx.form = await request.form(max_files=0, max_fields=200)
+            if not csrf_ok(data, ctx.form.get("csrf")) and needed is not None:
+                return forbidden(ctx, "Formuläret saknar en giltig säkerhetstoken (CSRF). Ladda om sidan och "
+                                      "försök igen.")
         response = await handler(ctx)
         if data.fresh:
             web.sessions.save(request, response, data)
         return response
     return endpoint
+
+
+async def read_body(request: Request) -> bool:
+    """Read the body, counting it as it arrives (chunked too): False, and nothing more read, once it passes
+    MAX_BODY. The body is kept for the form parser."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
+        return False
+    chunks: list[bytes] = []
+    total = 0
+    async for chunk in request.stream():
+        total += len(chunk)
+        if total > MAX_BODY:
+            return False
+        chunks.append(chunk)
+    request._body = b"".join(chunks)            # what Request.form() reads instead of the stream
+    return True
 
 
 def _query(**values: str) -> str:
@@ -88,11 +106,15 @@ async def healthz(request: Request) -> Response:
 
 def create_app(db: Database, settings: Settings, rules: Rules, throttle: Throttle | None = None,
                today: Callable[[], date] | None = None) -> ASGIApp:
-    from web import actions, pages
+    from web import actions, audit, pages
 
     secure = settings.web.base_url.startswith("https://")
-    web = WebApp(db, settings, rules, Sessions(secret_key(settings.web), int(settings.web.session_hours * 3600),
-                                               secure), throttle or Throttle())
+    sessions = Sessions(secret_key(settings.web), int(settings.web.session_hours * 3600), secure, db,
+                        idle_seconds=int(settings.web.session_idle_minutes * 60))
+    throttle = throttle or Throttle()
+    if throttle.db is None:
+        throttle.db = db
+    web = WebApp(db, settings, rules, sessions, throttle)
     if today is not None:
         web.today = today
     routes = [Route("/healthz", healthz), Mount("/static", StaticFiles(directory=STATIC), name="static")]
@@ -103,7 +125,7 @@ def create_app(db: Database, settings: Settings, rules: Rules, throttle: Throttl
         routes += [Route("/login/sso", gate(None, sso.start)), Route(settings.web.oidc.redirect_path,
                                                                     gate(None, sso.callback))]
     routes += [Route(path, gate(role, handler), methods=[method]) for method, path, role, handler in
-               [*pages.ROUTES, *actions.ROUTES]]
+               [*pages.ROUTES, *actions.ROUTES, *audit.ROUTES]]
     app = Starlette(routes=routes)
     app.state.web = web
     return SecurityHeaders(app)

@@ -32,12 +32,21 @@ class WebApp:
     env: Any = field(default_factory=environment)
 
     oidc: Any = None                    # web.sso.Oidc when [web.oidc] is set
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+    def log(self, who: str, event: str, target: str = "", address: str = "") -> None:
+        """Blocking: one row of the access log (store/access_log.py)."""
+        from store import access_log
+
+        with self.db.session(write=True) as session:
+            access_log.record(session, who, event, at=self.clock(), target=target, address=address)
 
     def account(self, data: SessionData) -> Account | None:
         if not data.user:
             return None
         if data.sso:                    # the role from today's [web.oidc]: a mapping removed ends the session
-            role = self.oidc.settings.role_for(data.user, data.groups) if self.oidc is not None else None
+            name = data.user if data.stamp == "sso-name" else ""     # web/sso.py: only a bound name has a role
+            role = self.oidc.settings.role_for(name, data.groups) if self.oidc is not None else None
             return Account(data.user, role, "sso") if role else None
         with self.db.session() as session:
             account = active_account(session, data.user)
@@ -66,6 +75,15 @@ class Ctx:
 
     async def db(self, fn: Callable[..., Any], *args: Any) -> Any:
         return await run_in_threadpool(fn, *args)
+
+    @property
+    def address(self) -> str:
+        """The client's address (uvicorn takes it from X-Forwarded-For only for web.trusted_proxies)."""
+        return self.request.client.host if self.request.client else "?"
+
+    async def log(self, event: str, target: str = "", who: str | None = None) -> None:
+        name = who if who is not None else (self.account.name if self.account is not None else "")
+        await run_in_threadpool(self.web.log, name, event, target, self.address)
 
 
 Handler = Callable[[Ctx], Awaitable[Response]]

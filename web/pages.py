@@ -12,7 +12,7 @@ from config.localzone import local_zone
 from store import views, views_ops, views_receivers
 from store.fields import FIELDS
 from web import choices
-from web.auth import SessionData, safe_next, same_origin
+from web.auth import safe_next, same_origin
 from web.context import Ctx, forbidden, utcnow
 
 PAGE_SIZE = 50
@@ -25,36 +25,68 @@ async def login_form(ctx: Ctx) -> Response:
 
 
 async def login(ctx: Ctx) -> Response:
-    """A token from the login form's cookie must match; a form without one is accepted only same-site."""
-    from store.users import authenticate
-    from web.auth import csrf_ok
+    """A token from the login form's cookie must match; a form without one is accepted only same-site. The attempt
+    is counted before the password is checked (web/auth.py Throttle); the check runs outside any database session,
+    a few at a time."""
+    from store import users
+    from web.auth import Busy, csrf_ok
 
     token = ctx.form.get("csrf") if ctx.form is not None else None
     if (token is not None and not csrf_ok(ctx.session, token)) or not same_origin(ctx.request):
         return forbidden(ctx, "Formuläret saknar en giltig säkerhetstoken (CSRF). Ladda om sidan.")
-    name, password = ctx.field("username"), ctx.form.get("password") if ctx.form is not None else ""
-    address = ctx.request.client.host if ctx.request.client else "?"
+    name, password = ctx.field("username")[:200], ctx.form.get("password") if ctx.form is not None else ""
+    password = password if isinstance(password, str) else ""
     target = safe_next(ctx.field("next") or "/")
-    wait = ctx.web.throttle.wait_seconds(name, address)
+    throttle = ctx.web.throttle
+    if throttle.busy():
+        return _busy(ctx, target)
+    wait = await ctx.db(throttle.attempt, name, ctx.address)
     if wait > 0:
+        await ctx.log("login_failed", "spärrad: för många försök", who=name)
         return ctx.page("login.html", status=429, next=target,
                         error=f"För många misslyckade inloggningar. Vänta {int(wait) + 1} sekunder och försök igen.")
 
-    def check() -> Any:
+    def stored() -> tuple[str | None, users.Account | None]:
         with ctx.web.db.session() as session:
-            return authenticate(session, name, password if isinstance(password, str) else "")
-    account = await ctx.db(check)
-    if account is None:
-        ctx.web.throttle.failed(name, address)
+            return users.login_hash(session, name)
+    hashed, account = await ctx.db(stored)
+    try:
+        right = await throttle.verify(users.verify_password, hashed, password)
+    except Busy:
+        return _busy(ctx, target)
+    if not right or account is None:
+        await ctx.log("login_failed", who=name)
         return ctx.page("login.html", status=401, next=target, error="Fel användarnamn eller lösenord.")
-    ctx.web.throttle.succeeded(name)
+    if hashed is not None and users.needs_rehash(hashed):
+        def rehash() -> users.Account | None:
+            with ctx.web.db.session(write=True) as session:
+                return users.rehash(session, name, password)
+        account = await ctx.db(rehash) or account
+    await ctx.db(throttle.succeeded, name, ctx.address)
     response = RedirectResponse(target, status_code=303)
-    ctx.web.sessions.save(ctx.request, response, SessionData(user=account.name, stamp=account.stamp, fresh=False))
+    await ctx.db(lambda: ctx.web.sessions.start(ctx.request, response, account.name, stamp=account.stamp,
+                                                address=ctx.address))
     ctx.session.fresh = False               # the new session (and a new CSRF token) replaces the login form's
+    await ctx.log("login", who=account.name)
     return response
 
 
+def _busy(ctx: Ctx, target: str) -> Response:
+    return ctx.page("login.html", status=503, next=target,
+                    error="Inloggningen är hårt belastad just nu. Vänta en stund och försök igen.")
+
+
+async def logout_form(ctx: Ctx) -> Response:
+    """GET /logout ends nothing: it shows the button (a POST with the CSRF token does)."""
+    if ctx.account is None:
+        return RedirectResponse("/login", status_code=303)
+    return ctx.page("logout.html", title="Logga ut")
+
+
 async def logout(ctx: Ctx) -> Response:
+    everywhere = ctx.field("overallt") == "1"
+    ended = await ctx.db(ctx.web.sessions.end, ctx.session, everywhere)
+    await ctx.log("logout", f"överallt ({ended} inloggningar)" if everywhere else "")
     response = RedirectResponse("/login", status_code=303)
     ctx.web.sessions.clear(response)
     ctx.session.fresh = False
@@ -110,6 +142,7 @@ async def case_page(ctx: Ctx) -> Response:
             detail = views.case_detail(session, case_id, ctx.web.today())
             return detail, views_receivers.receivers_of(session, detail.pk) if detail else None
     detail, receivers = await ctx.db(read)
+    await ctx.log("case", case_id[:100] if detail is None else detail.row.case_id)
     if detail is None:
         return ctx.page("error.html", status=404, title="Hittades inte", message=f"Inget ärende {case_id}.")
     return ctx.page("case.html", title=detail.row.case_id, d=detail, r=receivers, c=choices.for_case(ctx.web.rules),
@@ -123,6 +156,7 @@ async def review(ctx: Ctx) -> Response:
     def read() -> Any:
         with ctx.web.db.session() as session:
             return views_ops.review_page(session, page)
+    await ctx.log("review", f"sida {page}")
     return ctx.page("review.html", title="Granska", r=await ctx.db(read),
                     notice=ctx.request.query_params.get("klart", ""), error=ctx.request.query_params.get("fel", ""))
 
@@ -196,7 +230,7 @@ async def not_found(ctx: Ctx) -> Response:
 
 ROUTES = [
     ("GET", "/login", None, login_form), ("POST", "/login", None, login),
-    ("GET", "/logout", None, logout), ("POST", "/logout", "reader", logout),
+    ("GET", "/logout", None, logout_form), ("POST", "/logout", "reader", logout),
     ("GET", "/", "reader", overview), ("GET", "/arenden", "reader", case_list),
     ("GET", "/arenden/{case_id}", "reader", case_page), ("GET", "/granska", "reader", review),
     ("GET", "/rapport/{year:int}", "reader", report), ("GET", "/rapport/{year:int}.xlsx", "reader", report_xlsx),

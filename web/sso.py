@@ -3,7 +3,10 @@
 `/login/sso` sends the browser to the provider's authorize endpoint (from its discovery document) with a fresh
 state, nonce and S256 code challenge, kept in a signed, short-lived HttpOnly cookie. The callback checks the state,
 exchanges the code and code_verifier at the token endpoint, checks the ID token (signature by the provider's JWKS,
-iss, aud, exp, nonce) and maps the user's e-mail/UPN or groups to a role from `[web.oidc]`; nobody else gets in.
+iss, aud, exp, nonce) and maps the user's groups, or the name bound to the token's `tid` + `oid`, to a role from
+`[web.oidc]`; nobody else gets in. A name of `[web.oidc.users]` is bound to a `tid` + `oid` once, at the first login
+whose `preferred_username` (or `upn`) is that name (recorded in the access log); an `email` claim never names anyone
+with a role of their own. The flow cookie is good for one callback.
 """
 from __future__ import annotations
 
@@ -26,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from config.settings import OidcSettings
-from web.auth import SessionData, safe_next
+from web.auth import safe_next
 from web.context import Ctx
 
 FLOW_COOKIE = "busavvik_sso"
@@ -34,6 +37,7 @@ FLOW_SECONDS = 600                  # the user has ten minutes at the provider
 DISCOVERY_SECONDS = 3600
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256"]     # asymmetric only: never "none" or HS*
 MAX_RESPONSE = 1024 * 1024
+SSO_BY_NAME, SSO_BY_GROUP = "sso-name", "sso-group"     # a session's stamp: does [web.oidc.users] apply?
 
 
 class SsoError(Exception):
@@ -64,6 +68,7 @@ class Oidc:
         self._flow = URLSafeTimedSerializer(key, salt="busavvik-sso-flow")
         self._provider: Provider | None = None
         self._lock = threading.Lock()
+        self._used: dict[str, float] = {}           # flows (their state) already ended: each is good once
 
     def _fetch(self, request: urllib.request.Request | str) -> Any:
         try:
@@ -152,6 +157,12 @@ class Oidc:
         if not isinstance(data, dict) or not all(isinstance(data.get(k), str) for k in "snvt"):
             raise SsoError("Inloggningen gick inte att slutföra (den är för gammal eller startades i en annan "
                            "webbläsare). Försök igen från inloggningssidan.")
+        moment = time.monotonic()
+        with self._lock:
+            self._used = {k: t for k, t in self._used.items() if moment - t < FLOW_SECONDS + 60}
+            if data["s"] in self._used:
+                raise SsoError("Inloggningen är redan använd. Försök igen från inloggningssidan.")
+            self._used[data["s"]] = moment
         return data
 
 
@@ -188,13 +199,44 @@ async def start(ctx: Ctx) -> Response:
     return response
 
 
-def _identity(claims: dict[str, Any]) -> str:
-    for key in ("preferred_username", "email", "upn"):
-        value = claims.get(key)
-        if isinstance(value, str) and value.strip():
-            return value.strip().lower()[:200]
-    raise SsoError("Inloggningstjänsten uppgav ingen e-postadress eller UPN (lägg till scope \"profile\" eller "
-                   "\"email\"). Kontakta administratören.")
+@dataclass(frozen=True)
+class Identity:
+    name: str                       # shown, and recorded as who made a change
+    by_name: bool                   # [web.oidc.users] applies to `name` (bound to this tid + oid)
+
+
+def _claim(claims: dict[str, Any], key: str) -> str:
+    value = claims.get(key)
+    return value.strip().lower()[:200] if isinstance(value, str) and value.strip() else ""
+
+
+def identify(ctx: Ctx, oidc: Oidc, claims: dict[str, Any]) -> Identity:
+    """Blocking. The person is their `tid` + `oid`: the name bound to them, else (once) the `preferred_username`
+    or `upn` that [web.oidc.users] names, else a label for a login by group only."""
+    from store import access_log, sso_identities
+
+    tid, oid = _claim(claims, "tid"), _claim(claims, "oid")
+    if not tid or not oid:
+        raise SsoError("Inloggningstjänsten uppgav inte vem du är (oid och tid saknas i ID-token). Kontakta "
+                       "administratören.")
+    named = _claim(claims, "preferred_username") or _claim(claims, "upn")
+    configured = {name for name, _ in oidc.settings.users}
+    with ctx.web.db.session(write=True) as session:
+        bound = sso_identities.bound_name(session, tid, oid)
+        if bound is not None:
+            return Identity(bound, True)
+        if named in configured:
+            if sso_identities.is_bound(session, named):
+                raise SsoError(f"{named} är redan kopplad till en annan inloggning hos inloggningstjänsten. Kontakta "
+                               "administratören.")
+            sso_identities.bind(session, tid, oid, named, ctx.web.clock())
+            access_log.record(session, named, "sso_bind", at=ctx.web.clock(), target=f"tid {tid}, oid {oid}",
+                              address=ctx.address)
+            return Identity(named, True)
+    label = named or _claim(claims, "email") or f"oid:{oid}"
+    if label in configured:                        # an e-mail claim naming someone with a role of their own
+        label = f"oid:{oid}"
+    return Identity(label, False)
 
 
 async def callback(ctx: Ctx) -> Response:
@@ -211,8 +253,9 @@ async def callback(ctx: Ctx) -> Response:
                            f" ({params.get('error', 'ingen kod')[:100]}). Försök igen.")
         token = await ctx.db(oidc.exchange, params["code"], flow["v"], _redirect_uri(ctx, oidc))
         claims = await ctx.db(oidc.claims, token, flow["n"])
-        name, groups = _identity(claims), oidc.settings.mapped_groups(claims.get("groups"))
-        if oidc.settings.role_for(name, groups) is None:
+        who, groups = await ctx.db(identify, ctx, oidc, claims), oidc.settings.mapped_groups(claims.get("groups"))
+        name = who.name
+        if oidc.settings.role_for(name if who.by_name else "", groups) is None:
             overage = "groups" in (claims.get("_claim_names") or {})
             raise SsoError(f"{name} har inte behörighet till busavvik. Be administratören lägga till dig eller "
                            "din grupp i konfigurationen (web.oidc)." +
@@ -221,8 +264,9 @@ async def callback(ctx: Ctx) -> Response:
     except SsoError as exc:
         return _error(ctx, exc)
     response = RedirectResponse(flow["t"], status_code=303)
-    ctx.web.sessions.save(ctx.request, response, SessionData(user=name, stamp="sso", fresh=False, sso=True,
-                                                             groups=groups))
+    await ctx.db(lambda: ctx.web.sessions.start(ctx.request, response, name, stamp=SSO_BY_NAME if who.by_name
+                                                else SSO_BY_GROUP, sso=True, groups=groups, address=ctx.address))
     ctx.session.fresh = False                 # the new session (and CSRF token) replaces any earlier one
+    await ctx.log("login", "enkel inloggning (SSO)", who=name)
     response.delete_cookie(FLOW_COOKIE, path="/", httponly=True, samesite="lax")
     return response

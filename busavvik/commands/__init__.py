@@ -48,7 +48,10 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
              "an outcome, open one by hand."),
     "review": (("busavvik.commands.review",),
                "Settle the mail listed for review: mark a mail as not about a deviation (dismiss, reversible)."),
-    "user": (("busavvik.commands.user",), "Accounts of the web pages: add, change password, disable."),
+    "user": (("busavvik.commands.user",),
+             "Accounts of the web pages: add, change password, disable, list or end their sessions."),
+    "audit": (("busavvik.commands.audit",),
+              "The access log: who logged in, failed, logged out and opened which case, newest first."),
     "web": (("busavvik.commands.web",),
             "Serve the web pages: case list, case page, review, report and operations (log in with `user add`)."),
 }

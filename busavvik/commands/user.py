@@ -7,7 +7,8 @@ import typer
 
 from busavvik.console import fail, out
 
-user_app = typer.Typer(help="Accounts of the web pages: add, change password, disable.", no_args_is_help=True)
+user_app = typer.Typer(help="Accounts of the web pages: add, change password, disable, list or end their sessions.",
+                       no_args_is_help=True)
 NAME_ARG = typer.Argument(..., metavar="NAME", help="The login name, e.g. anna.svensson")
 STDIN_OPT = typer.Option(False, "--password-stdin", help="Read the password from the first line of standard input.")
 
@@ -59,6 +60,33 @@ def passwd_cmd(ctx: typer.Context, name: str = NAME_ARG, password_stdin: bool = 
 def disable_cmd(ctx: typer.Context, name: str = NAME_ARG) -> None:
     """Disable an account: it can no longer log in, and its open sessions end."""
     _run(ctx, "disable", name)
+
+
+@user_app.command("sessions")
+def sessions_cmd(ctx: typer.Context, name: str = NAME_ARG,
+                 revoke: bool = typer.Option(False, "--revoke", help="End them (every one, or those of --id)."),
+                 session_id: str = typer.Option("", "--id", help="With --revoke: only the session whose id (as "
+                                                "listed) starts with this.")) -> None:
+    """List the open web sessions of NAME (a local account or a single sign-on name); --revoke ends them at once."""
+    from datetime import UTC, datetime
+
+    from store import access_log, websessions
+    from web.render import when
+
+    with ctx.obj.db.session(write=revoke) as session:
+        if revoke:
+            ended = (websessions.end_by_key(session, name, session_id) if session_id
+                     else websessions.end_all(session, name))
+            access_log.record(session, name, "sessions_ended", at=datetime.now(UTC), target=f"{ended} via CLI")
+            out.print(f"{ended} inloggningar för {name} avslutade")
+            return
+        rows = websessions.of_user(session, name)
+    if not rows:
+        out.print(f"{name} har inga öppna inloggningar")
+    for r in rows:
+        kind = "SSO" if r.sso else "lösenord"
+        out.print(f"{r.key[:12]}  {kind}  från {r.address or '?'}  inloggad {when(r.created_at)}  "
+                  f"senast {when(r.seen_at)}  upphör {when(r.expires_at)}")
 
 
 def register(app: typer.Typer) -> None:

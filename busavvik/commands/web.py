@@ -1,9 +1,21 @@
 """`busavvik web`: the secretariat's web pages (uvicorn on the Starlette app of web/)."""
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
-from busavvik.console import err
+from busavvik.console import err, fail
+from config.settings import WebSettings
+
+
+def uvicorn_options(web: WebSettings) -> dict[str, Any]:
+    """X-Forwarded-For/-Proto believed only from web.trusted_proxies (none by default); idle keep-alive
+    connections closed after 5 s; a request head over 16 KiB refused."""
+    proxies = [p for p in web.trusted_proxies if p.strip()]
+    return {"proxy_headers": bool(proxies), "forwarded_allow_ips": ",".join(proxies) if proxies else "",
+            "server_header": False, "log_level": "warning", "timeout_keep_alive": 5,
+            "h11_max_incomplete_event_size": 16 * 1024}
 
 
 def web_cmd(ctx: typer.Context,
@@ -13,13 +25,16 @@ def web_cmd(ctx: typer.Context,
     import uvicorn
 
     from web.app import create_app
+    from web.auth import SecretError
 
     app_ctx = ctx.obj
     if not app_ctx.settings.web.base_url.startswith("https://") and host not in ("127.0.0.1", "localhost", "::1"):
         err.print("varning: web.base_url är inte https – lägg sidorna bakom en TLS-proxy", style="yellow")
-    application = create_app(app_ctx.db, app_ctx.settings, app_ctx.rules)
-    uvicorn.run(application, host=host, port=port, proxy_headers=True, forwarded_allow_ips="127.0.0.1",
-                server_header=False, log_level="warning")
+    try:
+        application = create_app(app_ctx.db, app_ctx.settings, app_ctx.rules)
+    except SecretError as exc:
+        fail(str(exc))
+    uvicorn.run(application, host=host, port=port, **uvicorn_options(app_ctx.settings.web))
 
 
 def register(app: typer.Typer) -> None:
