@@ -4,10 +4,11 @@ keeps the original's sha256 as its key, and the record keeps that hash and the c
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 from config.rules import Rules
 from parsers import pnr
 from parsers.mail import parse_email
+from parsers.types import FormData
 from store.message_rows import PNR_FLAG
 from store.models import Case, CulledItem, CullingRecord, Message, RawBlob
 
@@ -51,6 +53,13 @@ def redacted_copy(raw: bytes, rules: Rules) -> bytes:
     return bytes(msg)
 
 
+def redacted_form(form: FormData) -> FormData:
+    """The form with every personnummer in its text fields redacted."""
+    changes: dict[str, Any] = {f.name: pnr.redact(value) for f in fields(form)
+                               if isinstance(value := getattr(form, f.name), str) and pnr.contains(value)}
+    return replace(form, **changes) if changes else form
+
+
 def _candidates(session: Session, case_pks: set[int] | None) -> list[Message]:
     flagged_cases = {c.id for c in session.scalars(select(Case)) if PNR_FLAG in (c.flags or ())}
     done = set(session.scalars(select(CulledItem.item).where(CulledItem.cls == PURGE_CLASS)))
@@ -81,6 +90,11 @@ def purge_pnr(session: Session, rules: Rules, decision: str, who: str, as_of: da
         copy = redacted_copy(blob.data, rules)
         blob.data, blob.size = copy, len(copy)
         message.body_excerpt = pnr.redact(message.body_excerpt or "")
+        message.subject = pnr.redact(message.subject)
+        if message.form is not None:
+            message.form = redacted_form(message.form)
+        if message.case is not None:
+            message.case.form = redacted_form(message.case.form)
         session.add(CulledItem(record_id=result.record.id, mailbox=ALL_OWNERS, cls=PURGE_CLASS,
                                item=f"message:{message.id}"))
         result.record.items = [*result.record.items, {

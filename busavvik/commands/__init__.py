@@ -45,7 +45,7 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     "case": (("busavvik.commands.case", "busavvik.commands.corrections", "busavvik.commands.receivers",
               "busavvik.commands.review", "busavvik.commands.holds"),
              "An admin's decisions on a case: close, pause, reopen, set a field, link a message, a receiver, "
-             "an outcome, open one by hand, hold or release it."),
+             "an outcome, open one by hand."),
     "review": (("busavvik.commands.review",),
                "Settle the mail listed for review: mark a mail as not about a deviation (dismiss, reversible)."),
     "retention": (("busavvik.commands.retention",),
