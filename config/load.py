@@ -14,6 +14,7 @@ from config.checks import check_mailbox, check_sections, check_smtp
 from config.errors import ConfigError
 from config.localzone import set_local_zone
 from config.oidc import parse_oidc
+from config.retention import parse_retention
 from config.settings import (
     DigestSettings,
     LoggingSettings,
@@ -150,7 +151,7 @@ def _sections(data: dict[str, Any], errors: list[str], check_secrets: bool = Fal
 
 def parse_settings(data: dict[str, Any], source: str = "", check_secrets: bool = False) -> Settings:
     """Settings from a parsed TOML document; every problem found is reported at once (ConfigError)."""
-    known = {"database", "rules", "mailboxes", *_SECTIONS}
+    known = {"database", "rules", "mailboxes", "retention", *_SECTIONS}
     errors: list[str] = []
     unknown = sorted(set(data) - known)
     if unknown:
@@ -162,12 +163,13 @@ def parse_settings(data: dict[str, Any], source: str = "", check_secrets: bool =
             errors.append(f"{name}: unknown key(s); known: {', '.join(sorted(keys))}")
     sections = _sections(data, errors, check_secrets)
     mailboxes = _mailboxes(data.get("mailboxes", []), check_secrets, errors)
+    retention = parse_retention(data.get("retention", {}), tuple(m.name for m in mailboxes), errors)
     if len(errors) == 1:
         raise ConfigError(errors[0])
     if errors:
         raise ConfigError(f"{len(errors)} problems:\n  " + "\n  ".join(errors))
     return Settings(database_url=str(db.get("url", Settings.database_url)), rules_path=str(rules.get("path", "")),
-                    mailboxes=mailboxes, source=source, **sections)
+                    mailboxes=mailboxes, retention=retention, source=source, **sections)
 
 
 def load_settings(path: str | Path | None = None, check_secrets: bool = False) -> Settings:

@@ -195,6 +195,50 @@ class WebSettings:
     oidc: OidcSettings | None = None         # [web.oidc]: single sign-on (config/oidc.py reads it)
 
 
+RETENTION_CLASSES = ("raw_mail", "free_text", "contacts", "own_mail", "other_mail", "access_log")
+RETENTION_EVENTS = ("received", "case_closed", "report_adopted")
+
+
+@dataclass(frozen=True)
+class RetentionRule:
+    """`[retention.MAILBOX]`: one owner's culling decision for what came through its mailbox (config/retention.py).
+    A class without a period (None) is kept."""
+    mailbox: str
+    decision: str                            # the decision's reference (dnr)
+    raw_mail_days: int | None = None         # raw mail and attachments
+    free_text_days: int | None = None        # free text of forms and answers
+    contacts_days: int | None = None         # names, addresses, phone numbers (pseudonymised to role and unit)
+    own_mail_days: int | None = None         # busavvik's own mail seen in the box (reminders, digests)
+    other_mail_days: int | None = None       # mail not about a deviation (newsletters, invitations)
+    access_log_days: int | None = None       # who read what
+    counted_from: str = "report_adopted"     # received | case_closed | report_adopted (see RETENTION_EVENTS)
+    archive_law: bool = False                # a public body (arkivlagen): a person's erasure request is refused
+
+    def days(self, cls: str) -> int | None:
+        value = getattr(self, f"{cls}_days")
+        return value if isinstance(value, int) else None
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    rules: tuple[RetentionRule, ...] = ()
+    report_adopted: tuple[tuple[int, date], ...] = ()   # (year, the day its report was adopted)
+    report_adopted_by: str = ""              # "MM-DD": for a year not listed, adopted by that day of the next year
+
+    def rule(self, mailbox: str) -> RetentionRule | None:
+        return next((r for r in self.rules if r.mailbox == mailbox), None)
+
+    def adopted(self, year: int) -> date | None:
+        """The day `year`'s report was adopted (None: not known, so nothing of that year may be culled)."""
+        listed = dict(self.report_adopted)
+        if year in listed:
+            return listed[year]
+        if self.report_adopted_by:
+            month, day = (int(x) for x in self.report_adopted_by.split("-"))
+            return date(year + 1, month, day)
+        return None
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
@@ -207,6 +251,7 @@ class Settings:
     parsing: ParsingSettings = field(default_factory=ParsingSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     web: WebSettings = field(default_factory=WebSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)    # [retention.*]: config/retention.py
     source: str = "defaults"
 
 

@@ -80,8 +80,13 @@ def report_row(view: CaseView, principals: Mapping[str, str]) -> ReportRow:
 
 
 def load_rows(session: Session, year: int, principals: Mapping[str, str] | None = None) -> list[ReportRow]:
+    """One row per case of `year`; a case whose details were culled is read from its frozen statistics row
+    (notify/statistics.py), so a culled year's report stays the same."""
+    from notify.statistics import frozen_rows
+
     known = {**DEFAULT_PRINCIPALS, **(principals or {})}
-    return [report_row(view, known) for view in views(session, year)]
+    kept = frozen_rows(session, year)
+    return [kept.get(view.pk) or report_row(view, known) for view in views(session, year)]
 
 
 def yearly_stats(session: Session, year: int, principals: Mapping[str, str] | None = None,

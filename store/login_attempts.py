@@ -22,7 +22,7 @@ def wait_of(failures: int, last_at: float, limit: int, now: float, base_wait: fl
     window are forgotten."""
     if now - last_at >= window or failures < limit:
         return 0.0
-    wait = min(base_wait * 2 ** (failures - limit), window)
+    wait = min(base_wait * 2.0 ** (failures - limit), window)
     return max(0.0, last_at + wait - now)
 
 

@@ -348,3 +348,69 @@ class AccessLog(Base):
     event: Mapped[str] = mapped_column(String(30))
     target: Mapped[str] = mapped_column(String(300), default="")
     address: Mapped[str] = mapped_column(String(64), default="")
+# Keeping and culling (gallring, store/retention*.py). Nothing here is ever deleted: the culling records are the
+# proof of what went, the statistics rows keep every year's report, the holds say what may not go.
+class CaseStatistics(Base):
+    """The anonymised statistics row of a case (store/statistics.py): what the yearly report counts, without free
+    text or contact data. Refreshed before culling; once the case's details are culled it is `frozen` and the
+    report reads the case from here."""
+    __tablename__ = "case_statistics"
+    case_pk: Mapped[int] = mapped_column(ForeignKey("bus_case.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    month: Mapped[int] = mapped_column(Integer)
+    relation: Mapped[str | None] = mapped_column(String(10), nullable=True)       # between | within | None
+    reporter: Mapped[str] = mapped_column(Text)                                    # organisation type
+    reporter_principal: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    receivers: Mapped[list[Any]] = mapped_column(JSON, default=list)               # organisation types
+    themes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    main_theme: Mapped[str | None] = mapped_column(Text, nullable=True)
+    responded: Mapped[bool] = mapped_column(Boolean, default=False)
+    improvements: Mapped[bool] = mapped_column(Boolean, default=False)
+    outcome: Mapped[str | None] = mapped_column(Text, nullable=True)
+    fully_answered: Mapped[bool] = mapped_column(Boolean, default=False)
+    answered_in_time: Mapped[bool] = mapped_column(Boolean, default=False)
+    answer_outcomes: Mapped[list[Any]] = mapped_column(JSON, default=list)         # [outcome, source] per answer
+    area: Mapped[str | None] = mapped_column(Text, nullable=True)
+    frozen: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CaseHold(Base):
+    """A legal hold (a request for public records, a JO/IVO matter): nothing of the case is culled while it is
+    not released."""
+    __tablename__ = "case_hold"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_pk: Mapped[int] = mapped_column(ForeignKey("bus_case.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    held_by: Mapped[str] = mapped_column(String(200))
+    held_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    released_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class CullingRecord(Base):
+    """What one owner's culling (or a personnummer purge, or a person's erasure) removed: kept for ever."""
+    __tablename__ = "culling_record"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    as_of: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(12))              # cull | purge_pnr | erase
+    mailbox: Mapped[str] = mapped_column(String(200))          # the owner
+    decision: Mapped[str] = mapped_column(Text)                # the decision's reference (dnr)
+    who: Mapped[str] = mapped_column(String(200))
+    classes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)   # class → items
+    first_day: Mapped[date | None] = mapped_column(Date, nullable=True)  # the items' event days, oldest …
+    last_day: Mapped[date | None] = mapped_column(Date, nullable=True)   # … and newest
+    items: Mapped[list[Any]] = mapped_column(JSON, default=list)   # {class, item, year, day, sha256, state}
+
+
+class CulledItem(Base):
+    """One owner's culling of one item of a class: the item itself goes once every owner holding it has one."""
+    __tablename__ = "culled_item"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("culling_record.id"), index=True)
+    mailbox: Mapped[str] = mapped_column(String(200))
+    cls: Mapped[str] = mapped_column(String(20))
+    item: Mapped[str] = mapped_column(String(100))             # message:ID | case:ID
+    __table_args__ = (UniqueConstraint("mailbox", "cls", "item"),)

@@ -9,7 +9,7 @@ from typing import Any
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from config.localzone import local_zone
-from store import views, views_ops, views_receivers
+from store import views, views_ops, views_receivers, views_retention
 from store.fields import FIELDS
 from web import choices
 from web.auth import safe_next, same_origin
@@ -140,14 +140,15 @@ async def case_page(ctx: Ctx) -> Response:
     def read() -> Any:
         with ctx.web.db.session() as session:
             detail = views.case_detail(session, case_id, ctx.web.today())
-            return detail, views_receivers.receivers_of(session, detail.pk) if detail else None
-    detail, receivers = await ctx.db(read)
+            return (detail, views_receivers.receivers_of(session, detail.pk) if detail else None,
+                    views_retention.hold_of(session, case_id))
+    detail, receivers, hold = await ctx.db(read)
     await ctx.log("case", case_id[:100] if detail is None else detail.row.case_id)
     if detail is None:
         return ctx.page("error.html", status=404, title="Hittades inte", message=f"Inget ärende {case_id}.")
     return ctx.page("case.html", title=detail.row.case_id, d=detail, r=receivers, c=choices.for_case(ctx.web.rules),
                     text_fields=[f for f in FIELDS if f in choices.TEXT_FIELDS], notice=ctx.request.query_params
-                    .get("klart", ""), error=ctx.request.query_params.get("fel", ""))
+                    .get("klart", ""), error=ctx.request.query_params.get("fel", ""), hold=hold)
 
 
 async def review(ctx: Ctx) -> Response:
@@ -220,8 +221,10 @@ async def report_chart(ctx: Ctx) -> Response:
 async def operations(ctx: Ctx) -> Response:
     def read() -> Any:
         with ctx.web.db.session() as session:
-            return views_ops.operations(session, utcnow())
-    return ctx.page("drift.html", title="Drift", ops=await ctx.db(read))
+            return (views_ops.operations(session, utcnow()),
+                    views_retention.retention_state(session, ctx.web.settings.retention))
+    ops, retention = await ctx.db(read)
+    return ctx.page("drift.html", title="Drift", ops=ops, retention=retention)
 
 
 async def not_found(ctx: Ctx) -> Response:

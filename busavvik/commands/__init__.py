@@ -43,7 +43,7 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     "export": (("busavvik.commands.data",), "Export data as JSON or CSV on standard output."),
     "rules": (("busavvik.commands.rules",), "Try the rules file on a form or a mail."),
     "case": (("busavvik.commands.case", "busavvik.commands.corrections", "busavvik.commands.receivers",
-              "busavvik.commands.review"),
+              "busavvik.commands.review", "busavvik.commands.holds"),
              "An admin's decisions on a case: close, pause, reopen, set a field, link a message, a receiver, "
              "an outcome, open one by hand."),
     "review": (("busavvik.commands.review",),
@@ -52,6 +52,10 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
              "Accounts of the web pages: add, change password, disable, list or end their sessions."),
     "audit": (("busavvik.commands.audit",),
               "The access log: who logged in, failed, logged out and opened which case, newest first."),
+    "retention": (("busavvik.commands.retention",),
+                  "Culling (gallring) per owner: plan, apply a decision, verify, purge personnummer."),
+    "person": (("busavvik.commands.person",),
+               "Everything held about one person (a register extract); --erase pseudonymises where allowed."),
     "web": (("busavvik.commands.web",),
             "Serve the web pages: case list, case page, review, report and operations (log in with `user add`)."),
 }
