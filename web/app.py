@@ -33,7 +33,8 @@ def gate(needed: str | None, handler: Handler) -> Callable[[Request], Awaitable[
         data = web.sessions.load(request)
         account = await run_in_threadpool(web.account, data)
         ctx = Ctx(request, web, data, account)
-        if not _clean(request.url.path, *request.query_params.values(), *request.path_params.values()):
+        if not _clean(request.url.path, *request.query_params.values(),
+                      *(v for v in request.path_params.values() if isinstance(v, str))):
             return bad_input(ctx)
         if request.method == "POST":
             if int(request.headers.get("content-length") or 0) > MAX_BODY:
