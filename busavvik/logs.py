@@ -10,10 +10,28 @@ from parsers.safetext import shown
 
 
 class RedactingFilter(logging.Filter):
+    """The record's message, and its traceback (which may quote SQL parameters or mail text), redacted."""
+
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         record.msg, record.args = shown(message), ()
+        if record.exc_info and not getattr(record, "_redacted_exc", False):
+            record.exc_text = shown(logging.Formatter().formatException(record.exc_info))
+            record._redacted_exc = True
         return True
+
+
+# Third-party loggers that write request data: uvicorn's (its error log prints an application's traceback with
+# the SQL parameters; its access log the query string).  Each gets the filter on the logger itself, so its
+# records are redacted whatever handler writes them.
+REDACTED_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi", "sqlalchemy.engine")
+
+
+def redact_third_party_loggers() -> None:
+    for name in REDACTED_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+            logger.addFilter(RedactingFilter())
 
 
 class JsonFormatter(logging.Formatter):
@@ -39,6 +57,7 @@ def setup_logging(fmt: str = "text", level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    redact_third_party_loggers()
     logging.getLogger("alembic").setLevel(logging.WARNING)
     # The scheduler's own INFO lines ("Running job", "executed successfully") would repeat every poll beside
     # busavvik's own; its warnings and errors (a missed or failed run) still show, and all of it at DEBUG.

@@ -103,3 +103,26 @@ def parse_date(text: str) -> date | None:
     if not lowered or len(lowered) > 80:
         return None
     return _numeric(lowered) or _named(lowered)
+
+
+_TYPED_NUMERIC = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{8}|\d{1,2}[./-]\d{1,2}[./-]\d{4}|\d{4}[./]\d{1,2}[./]\d{1,2}")
+_TYPED_SLASH_SPACE = re.compile(r"(\d{1,2}) ?/ ?(\d{1,2}),? (\d{4})")               # "19/8 2026"
+_TYPED_NAMED = re.compile(r"(\d{1,2})(?::e)?\.? ([a-zåäö]+)\.?,? (\d{4})")          # "19 augusti 2026", "19 aug. 2026"
+
+
+def typed_day(text: str) -> date | None:
+    """A whole field typed as people write a date on the form: "19 augusti 2026", "den 19 aug 2026",
+    "2026-08-19", "19/8 2026", "19/8/2026", "19.8.2026"; None for anything else (text around it too)."""
+    t = " ".join(text.strip().lower().split())
+    t = t.removeprefix("den ")
+    if not t or len(t) > 40:
+        return None
+    if _TYPED_NUMERIC.fullmatch(t):
+        return _numeric(t)
+    match = _TYPED_SLASH_SPACE.fullmatch(t)
+    if match:
+        return _make(int(match[3]), int(match[2]), int(match[1]))
+    match = _TYPED_NAMED.fullmatch(t)
+    if match and match[2] in _MONTHS:
+        return _make(int(match[3]), _MONTHS[match[2]], int(match[1]))
+    return None

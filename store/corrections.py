@@ -73,10 +73,19 @@ def _day(text: str) -> str:
 
 
 def find_case(session: Session, case_id: str) -> Case:
+    """The case, its row locked for the rest of the transaction (SELECT … FOR UPDATE on PostgreSQL; SQLite's
+    write transaction holds the whole file): every read-modify-write of a case (its overrides JSON, response,
+    receivers) sees the last committed change, so parallel saves of different fields all stay."""
     case = case_by_id(session, case_id)
     if case is None:
         raise CorrectionError(f"no case {case_id!r}")
-    return case
+    return lock_case(session, case)
+
+
+def lock_case(session: Session, case: Case) -> Case:
+    """`case` read again under a row lock (the values of the identity map replaced by the locked row's)."""
+    return session.scalars(select(Case).where(Case.id == case.id).with_for_update()
+                           .execution_options(populate_existing=True)).one()
 
 
 def set_field(session: Session, case_id: str, field: str, text: str, who: str,
@@ -145,6 +154,7 @@ def unlink(session: Session, message_id: str, who: str, rules: Rules) -> str:
     case = msg.case
     if case is None:
         raise CorrectionError(f"{message_id} is not linked to a case")
+    case = lock_case(session, case)
     if case.source_message_id == msg.id:
         raise CorrectionError(f"{message_id} is the deviation of {case.case_id} itself")
     msg.case_pk, msg.link_rule, msg.linked_by_human, msg.kind = None, "manual", True, "other"

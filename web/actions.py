@@ -1,35 +1,61 @@
 """The actions (POST, CSRF-checked, secretariat or admin): link, unlink, close/pause/reopen, set a field, a
 receiver (not) expected to answer, an answer's outcome.  Each goes through store/corrections.py or
-store/receiver_changes.py, which record it as a Correction (who, when, old → new)."""
+store/receiver_changes.py, which record it as a Correction (who, when, old → new).
+
+Every read-modify-write of a case runs with the case's row locked (store/corrections.find_case); a form carries
+the case's version as its page showed it, and a save of something someone else changed since is refused
+(store/case_version.py).  The answer is a redirect with a message code (web/messages.py), never free text."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from urllib.parse import quote
+from datetime import date
 
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
-from store import corrections, receiver_changes, review, views
+from parsers.dates import plausible_year, typed_day
+from parsers.outcome import check_label
+from store import case_version, corrections, receiver_changes, review, views
+from store.case_version import StaleError
+from store.caseview import case_by_id
 from store.corrections import CorrectionError
-from web import choices
+from store.fields import FIELDS
+from store.models import Case, Message
+from web import choices, messages
 from web.context import Ctx
 
 MULTI = ("receiver_org_types", "themes")
+CASE_ID_MAX = 40
+
+
+class Refused(Exception):
+    """An action refused with one of web/messages.ERRORS."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
 
 
 def _back(path: str, notice: str = "", error: str = "") -> Response:
-    query = f"?klart={quote(notice)}" if notice else (f"?fel={quote(error[:300])}" if error else "")
+    assert not notice or notice in messages.NOTICES, notice
+    assert not error or error in messages.ERRORS, error
+    query = f"?klart={notice}" if notice else (f"?fel={error}" if error else "")
     return RedirectResponse(path + query, status_code=303)
 
 
-async def _run(ctx: Ctx, back: str, fn: Callable[..., object], *args: object, done: str) -> Response:
+async def _run(ctx: Ctx, back: str, fn: Callable[..., object], *args: object, done: str,
+               failed: str = "ej-sparat") -> Response:
     def work() -> None:
         with ctx.web.db.session(write=True) as session:
             fn(session, *args)
     try:
         await ctx.db(work)
-    except CorrectionError as exc:
-        return _back(back, error=str(exc))
+    except Refused as exc:
+        return _back(back, error=exc.code)
+    except StaleError:
+        return _back(back, error="andrat")
+    except CorrectionError:
+        return _back(back, error=failed)
     return _back(back, notice=done)
 
 
@@ -38,82 +64,176 @@ def _who(ctx: Ctx) -> str:
     return ctx.account.name
 
 
+def _case_id(ctx: Ctx) -> str:
+    """The case id of the URL (or the form), upper case; an implausible one is never put in a redirect."""
+    case_id = (ctx.request.path_params.get("case_id") or ctx.field("case_id")).strip().upper()
+    return case_id if len(case_id) <= CASE_ID_MAX and case_id.isascii() and case_id.isprintable() else ""
+
+
+def _locked_case(session: Session, case_id: str) -> Case:
+    if not case_id or case_by_id(session, case_id) is None:
+        raise Refused("inget-arende")
+    return corrections.find_case(session, case_id)
+
+
+def _shown(ctx: Ctx) -> int | None:
+    """The case's version as the form's page showed it (None: the form sent none)."""
+    return case_version.parse_version(ctx.field("version"))
+
+
 async def set_status(ctx: Ctx) -> Response:
-    case_id, status = ctx.request.path_params["case_id"].upper(), ctx.field("status")
+    case_id, status = _case_id(ctx), ctx.field("status")
     back = f"/arenden/{case_id}"
     if status not in corrections.STATUSES:
-        return _back(back, error=f"okänd status {status}")
-    return await _run(ctx, back, corrections.set_status, case_id, status, _who(ctx), done="Status ändrad.")
+        return _back(back, error="okand-status")
+    shown = _shown(ctx)
+
+    def work(session: Session) -> None:
+        case = _locked_case(session, case_id)
+        case_version.refuse_if_changed(session, case.id, shown, "status")
+        corrections.set_status(session, case_id, status, _who(ctx))
+    return await _run(ctx, back, work, done="status")
 
 
-async def set_field(ctx: Ctx) -> Response:
-    case_id, field = ctx.request.path_params["case_id"].upper(), ctx.field("field")
-    back = f"/arenden/{case_id}"
+def field_value(ctx: Ctx, field: str) -> str:
+    """The value a correction form sent, checked; raises Refused.  A date is read as people write it and
+    stored as YYYY-MM-DD."""
+    if field not in FIELDS:
+        raise Refused("okant-falt")
     if field in MULTI and ctx.form is not None:
         value = "; ".join(v.strip() for v in ctx.form.getlist("value") if isinstance(v, str) and v.strip())
     else:
         value = ctx.field("value")
     if len(value) > 10_000:
-        return _back(back, error="för lång text")
+        raise Refused("for-lang")
+    if field == "reported_date" and value:
+        day = typed_day(value)
+        if day is None:
+            raise Refused("datum")
+        if not plausible_year(day.year, date.today()):
+            raise Refused("datum-utanfor")
+        value = day.isoformat()
+    if field == "responded":
+        value = {"ja": "true", "nej": "false"}.get(value.lower(), value.lower())
     if not choices.allowed(ctx.web.rules, field, value):
-        return _back(back, error=f"{field}: värdet finns inte bland reglernas val")
-    return await _run(ctx, back, corrections.set_field, case_id, field, value, _who(ctx), done="Fältet är ändrat.")
+        raise Refused("ja-nej" if field == "responded" else "inte-bland-valen")
+    return value
 
 
-def _by_message(ctx: Ctx, fn: Callable[..., object], *rest: object) -> Callable[[Session], None]:
-    """fn(session, message_id, *rest) with the message the form names: `message` (its number in the store,
-    as the pages' buttons send it) or `message_id` (a Message-ID typed in)."""
-    pk, typed = ctx.field("message"), ctx.field("message_id")
+async def set_field(ctx: Ctx) -> Response:
+    case_id, field = _case_id(ctx), ctx.field("field")
+    back = f"/arenden/{case_id}"
+    try:
+        value = field_value(ctx, field)
+    except Refused as exc:
+        return _back(back, error=exc.code)
+    shown = _shown(ctx)
 
     def work(session: Session) -> None:
-        message_id = views.message_id_of(session, int(pk)) if pk.isdigit() else typed
-        if not message_id:
-            raise CorrectionError("inget sådant meddelande")
-        fn(session, message_id, *rest)
-    return work
+        case = _locked_case(session, case_id)
+        case_version.refuse_if_changed(session, case.id, shown, field)
+        corrections.set_field(session, case_id, field, value, _who(ctx), ctx.web.rules)
+    return await _run(ctx, back, work, done="falt")
+
+
+def _message(session: Session, ctx: Ctx) -> Message:
+    """The message the form names: `message` (its number in the store, as the pages' buttons send it) or
+    `message_id` (a Message-ID typed in)."""
+    pk, typed = ctx.field("message"), ctx.field("message_id")
+    message_id = views.message_id_of(session, int(pk)) if pk.isascii() and pk.isdigit() and len(pk) < 19 \
+        else typed
+    if not message_id or "\x00" in message_id:
+        raise Refused("inget-meddelande")
+    try:
+        return corrections.find_message(session, message_id)
+    except CorrectionError:
+        raise Refused("inget-meddelande") from None
+
+
+def _of_case(session: Session, ctx: Ctx, case: Case) -> Message:
+    """The form's message, which must belong to the case of the URL."""
+    msg = _message(session, ctx)
+    if msg.case_pk != case.id:
+        raise Refused("annat-arende")
+    return msg
 
 
 async def link(ctx: Ctx) -> Response:
     """Link a message to a case (from the case page, or from Granska with the case id in the form)."""
-    case_id = (ctx.request.path_params.get("case_id") or ctx.field("case_id")).upper()
+    case_id = _case_id(ctx)
     back = "/granska" if ctx.field("back") == "/granska" else f"/arenden/{case_id}"
     if not case_id:
-        return _back(back, error="ange ett ärende (BUS-ÅÅÅÅ-NNNN)")
-    return await _run(ctx, back, _by_message(ctx, corrections.link, case_id, _who(ctx), ctx.web.rules),
-                      done=f"Meddelandet är kopplat till {case_id}.")
+        return _back("/granska" if ctx.field("back") == "/granska" else "/arenden", error="ange-arende")
+    shown = _shown(ctx)
+
+    def work(session: Session) -> None:
+        msg = _message(session, ctx)
+        case = _locked_case(session, case_id)
+        if msg.id == case.source_message_id or (msg.case is not None and msg.case.source_message_id == msg.id):
+            raise Refused("ursprungsmejlet")
+        case_version.refuse_if_changed(session, case.id, shown, "link", message_pk=msg.id)
+        corrections.link(session, msg.message_id, case_id, _who(ctx), ctx.web.rules)
+    return await _run(ctx, back, work, done="kopplat")
 
 
 async def unlink(ctx: Ctx) -> Response:
-    case_id = ctx.request.path_params["case_id"].upper()
-    return await _run(ctx, f"/arenden/{case_id}", _by_message(ctx, corrections.unlink, _who(ctx), ctx.web.rules),
-                      done="Meddelandet är bortkopplat och ligger nu under Granska.")
+    case_id = _case_id(ctx)
+    shown = _shown(ctx)
+
+    def work(session: Session) -> None:
+        case = _locked_case(session, case_id)
+        msg = _of_case(session, ctx, case)
+        if msg.id == case.source_message_id:
+            raise Refused("ursprungsmejlet")
+        case_version.refuse_if_changed(session, case.id, shown, "link", message_pk=msg.id)
+        corrections.unlink(session, msg.message_id, _who(ctx), ctx.web.rules)
+    return await _run(ctx, f"/arenden/{case_id}", work, done="bortkopplat")
 
 
 async def dismiss(ctx: Ctx) -> Response:
     """Granska: a mail that is not about a deviation leaves review (kept; `busavvik review dismiss --undo`)."""
-    def work(session: Session, message_id: str) -> None:
-        review.dismiss(session, message_id, _who(ctx))
-    return await _run(ctx, "/granska", _by_message(ctx, work),
-                      done="Mejlet är markerat som inte en avvikelse och visas inte längre här.")
+    def work(session: Session) -> None:
+        review.dismiss(session, _message(session, ctx).message_id, _who(ctx))
+    return await _run(ctx, "/granska", work, done="inte-avvikelse", failed="redan-avfardat")
 
 
 async def set_expected(ctx: Ctx) -> Response:
     """A receiver not expected to answer (sent for information), or expected again."""
-    case_id, email, expected = ctx.request.path_params["case_id"].upper(), ctx.field("email"), ctx.field("expected")
+    case_id, email, expected = _case_id(ctx), ctx.field("email"), ctx.field("expected")
+    back = f"/arenden/{case_id}"
     if expected not in ("0", "1"):
-        return _back(f"/arenden/{case_id}", error="ange om mottagaren väntas svara")
-    return await _run(ctx, f"/arenden/{case_id}", receiver_changes.set_expected, case_id, email, expected == "1",
-                      _who(ctx), done="Mottagaren väntas svara igen." if expected == "1" else
-                      "Mottagaren väntas inte svara.")
+        return _back(back, error="ange-vantas")
+    shown = _shown(ctx)
+
+    def work(session: Session) -> None:
+        case = _locked_case(session, case_id)
+        row = next((r for r in case.receiver_rows if r.email == email.strip().lower()), None)
+        if row is None:
+            raise Refused("ingen-mottagare")
+        if expected == "0" and row.state == "answered":
+            raise Refused("har-svarat")
+        case_version.refuse_if_changed(session, case.id, shown, "receiver", receiver=row.email)
+        receiver_changes.set_expected(session, case_id, email, expected == "1", _who(ctx))
+    return await _run(ctx, back, work, done="vantas" if expected == "1" else "vantas-inte")
 
 
 async def set_outcome(ctx: Ctx) -> Response:
     """Confirm or change an answer's outcome (one of the rules' labels)."""
-    case_id, label = ctx.request.path_params["case_id"].upper(), ctx.field("outcome")
+    case_id = _case_id(ctx)
+    try:
+        label = check_label(ctx.field("outcome"), ctx.web.rules)
+    except ValueError:
+        return _back(f"/arenden/{case_id}", error="okant-utfall")
+    shown = _shown(ctx)
 
-    def work(session: Session, message_id: str) -> None:
-        receiver_changes.set_outcome(session, case_id, label, message_id, _who(ctx), ctx.web.rules)
-    return await _run(ctx, f"/arenden/{case_id}", _by_message(ctx, work), done="Svarets utfall är sparat.")
+    def work(session: Session) -> None:
+        case = _locked_case(session, case_id)
+        msg = _of_case(session, ctx, case)
+        if not any(a.message_pk == msg.id for a in case.answer_rows):
+            raise Refused("inget-svar")
+        case_version.refuse_if_changed(session, case.id, shown, "outcome", message_pk=msg.id)
+        receiver_changes.set_outcome(session, case_id, label, msg.message_id, _who(ctx), ctx.web.rules)
+    return await _run(ctx, f"/arenden/{case_id}", work, done="utfall")
 
 
 ROUTES = [

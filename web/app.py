@@ -1,6 +1,7 @@
 """The Starlette application: routes, security headers, and the login/role/CSRF gate every page passes."""
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
@@ -33,6 +34,9 @@ def gate(needed: str | None, handler: Handler) -> Callable[[Request], Awaitable[
         data = await run_in_threadpool(web.sessions.load, request)
         account = await run_in_threadpool(web.account, data)
         ctx = Ctx(request, web, data, account)
+        if not _clean(request.url.path, *request.query_params.values(),
+                      *(v for v in request.path_params.values() if isinstance(v, str))):
+            return bad_input(ctx)
         if needed is not None and account is None:
             if request.method not in ("GET", "HEAD"):
                 return forbidden(ctx, "Du är inte inloggad.")
@@ -44,6 +48,8 @@ def gate(needed: str | None, handler: Handler) -> Callable[[Request], Awaitable[
             if not await read_body(request):
                 return PlainTextResponse("för stor begäran", status_code=413)
             ctx.form = await request.form(max_files=0, max_fields=200)
+            if not _clean(*(v for v in ctx.form.values() if isinstance(v, str))):
+                return bad_input(ctx)
             if not csrf_ok(data, ctx.form.get("csrf")) and needed is not None:
                 return forbidden(ctx, "Formuläret saknar en giltig säkerhetstoken (CSRF). Ladda om sidan och "
                                       "försök igen.")
@@ -69,6 +75,19 @@ async def read_body(request: Request) -> bool:
         chunks.append(chunk)
     request._body = b"".join(chunks)            # what Request.form() reads instead of the stream
     return True
+def _clean(*texts: str) -> bool:
+    """No NUL byte (PostgreSQL takes none in a text) and no lone surrogate (not UTF-8) in any of texts."""
+    return not any("\x00" in t or not t.isascii() and _SURROGATE.search(t) for t in texts)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def bad_input(ctx: Ctx) -> Response:
+    """Input no page takes (issue 25 L7): a Swedish 400, never a 500 from the database."""
+    return ctx.page("error.html", status=400, title="Ogiltig begäran",
+                    message="Begäran innehåller tecken som inte kan tas emot (till exempel ett nolltecken). "
+                            "Gå tillbaka och försök igen.")
 
 
 def _query(**values: str) -> str:

@@ -8,7 +8,7 @@ from starlette.responses import Response
 from store.caseview import case_by_id
 from store.corrections import CorrectionError
 from store.holds import hold, release
-from web.actions import _back, _run, _who
+from web.actions import _back, _case_id, _run, _who
 from web.context import Ctx
 
 
@@ -27,14 +27,14 @@ def _release(session: Session, case_id: str, who: str) -> None:
 
 
 async def set_hold(ctx: Ctx) -> Response:
-    case_id = ctx.request.path_params["case_id"].upper()
+    case_id = _case_id(ctx)
     back = f"/arenden/{case_id}"
     if ctx.field("action") == "release":
-        return await _run(ctx, back, _release, case_id, _who(ctx), done="Spärren är hävd.")
+        return await _run(ctx, back, _release, case_id, _who(ctx), done="sparr-havd", failed="inget-arende")
     reason = ctx.field("reason")
     if not reason or len(reason) > 2000:
-        return _back(back, error="ange ett skäl för spärren (t.ex. en begäran om allmän handling)")
-    return await _run(ctx, back, _hold, case_id, reason, _who(ctx), done="Ärendet är spärrat för gallring.")
+        return _back(back, error="ange-skal")
+    return await _run(ctx, back, _hold, case_id, reason, _who(ctx), done="sparrat", failed="inget-arende")
 
 
 ROUTES = [("POST", "/arenden/{case_id}/sparr", "secretariat", set_hold)]

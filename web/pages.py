@@ -9,9 +9,10 @@ from typing import Any
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from config.localzone import local_zone
-from store import views, views_ops, views_receivers, views_retention
+from parsers.dates import FIRST_PLAUSIBLE_YEAR
+from store import case_version, views, views_ops, views_receivers, views_retention
 from store.fields import FIELDS
-from web import choices
+from web import choices, editing, messages
 from web.auth import safe_next, same_origin
 from web.context import Ctx, forbidden, utcnow
 
@@ -103,9 +104,30 @@ async def overview(ctx: Ctx) -> Response:
     return ctx.page("overview.html", title="Översikt", o=await ctx.db(read), week_start=monday.date())
 
 
+class BadQuery(Exception):
+    """A number in the query string that is not one (web/pages: a Swedish 400 page, never a 500)."""
+
+
+def strict_number(params: Any, key: str, low: int, high: int) -> int | None:
+    """`key` of the query string as ASCII digits within low..high; None when absent or empty; else BadQuery
+    ("²", "٣", a 20-digit number, "-1", " 2")."""
+    text = params.get(key, "")
+    if text == "":
+        return None
+    if not (text.isascii() and text.isdigit() and len(text) <= len(str(high)) and low <= int(text) <= high):
+        raise BadQuery(key)
+    return int(text)
+
+
+def bad_query(ctx: Ctx) -> Response:
+    return ctx.page("error.html", status=400, title="Felaktig adress",
+                    message="Adressen innehåller ett ogiltigt värde (till exempel år eller sidnummer). "
+                            "Gå tillbaka och försök igen.")
+
+
 def _filter(params: Any) -> views.CaseFilter:
-    year = params.get("ar", "")
-    return views.CaseFilter(year=int(year) if year.isdigit() else None, state=params.get("status", ""),
+    year = strict_number(params, "ar", 1, 9999)
+    return views.CaseFilter(year=year, state=params.get("status", ""),
                             org_type=params.get("org", ""), theme=params.get("tema", ""),
                             relation=params.get("relation", ""), q=params.get("q", "").strip()[:200],
                             confirm=params.get("bekrafta") == "1",
@@ -113,13 +135,16 @@ def _filter(params: Any) -> views.CaseFilter:
 
 
 def _page_number(params: Any) -> int:
-    return int(params["sida"]) if params.get("sida", "").isdigit() and int(params["sida"]) > 0 else 1
+    return strict_number(params, "sida", 1, 10**6) or 1
 
 
 async def case_list(ctx: Ctx) -> Response:
     params = ctx.request.query_params
-    flt, every = _filter(params), params.get("alla") == "1"
-    page = _page_number(params)
+    try:
+        flt, every = _filter(params), params.get("alla") == "1"
+        page = _page_number(params)
+    except BadQuery:
+        return bad_query(ctx)
 
     def read() -> Any:
         with ctx.web.db.session() as session:
@@ -140,26 +165,44 @@ async def case_page(ctx: Ctx) -> Response:
     def read() -> Any:
         with ctx.web.db.session() as session:
             detail = views.case_detail(session, case_id, ctx.web.today())
-            return (detail, views_receivers.receivers_of(session, detail.pk) if detail else None,
-                    views_retention.hold_of(session, case_id))
-    detail, receivers, hold = await ctx.db(read)
+            if detail is None:
+                return None, None, 0, None
+            return (detail, views_receivers.receivers_of(session, detail.pk),
+                    case_version.version_of(session, detail.pk), views_retention.hold_of(session, case_id))
+    detail, receivers, version, hold = await ctx.db(read)
     await ctx.log("case", case_id[:100] if detail is None else detail.row.case_id)
     if detail is None:
         return ctx.page("error.html", status=404, title="Hittades inte", message=f"Inget ärende {case_id}.")
     return ctx.page("case.html", title=detail.row.case_id, d=detail, r=receivers, c=choices.for_case(ctx.web.rules),
-                    text_fields=[f for f in FIELDS if f in choices.TEXT_FIELDS], notice=ctx.request.query_params
-                    .get("klart", ""), error=ctx.request.query_params.get("fel", ""), hold=hold)
+                    text_fields=[f for f in FIELDS if f in choices.TEXT_FIELDS], version=version,
+                    current=editing.current_values(detail), long_fields=editing.LONG_FIELDS,
+                    notice=messages.notice(ctx.request.query_params), error=messages.error(ctx.request.query_params),
+                    hold=hold)
 
 
 async def review(ctx: Ctx) -> Response:
-    page = _page_number(ctx.request.query_params)
+    try:
+        page = _page_number(ctx.request.query_params)
+    except BadQuery:
+        return bad_query(ctx)
 
     def read() -> Any:
         with ctx.web.db.session() as session:
             return views_ops.review_page(session, page)
     await ctx.log("review", f"sida {page}")
     return ctx.page("review.html", title="Granska", r=await ctx.db(read),
-                    notice=ctx.request.query_params.get("klart", ""), error=ctx.request.query_params.get("fel", ""))
+                    notice=messages.notice(ctx.request.query_params), error=messages.error(ctx.request.query_params))
+
+
+def _report_year(ctx: Ctx, year: int) -> bool:
+    """A year a report can be about: from 1990 (parsers.dates.FIRST_PLAUSIBLE_YEAR) to next year."""
+    return FIRST_PLAUSIBLE_YEAR <= year <= ctx.web.today().year + 1
+
+
+def no_report(ctx: Ctx) -> Response:
+    return ctx.page("error.html", status=404, title="Hittades inte",
+                    message=f"Det finns ingen årsrapport för det året (välj ett år från {FIRST_PLAUSIBLE_YEAR} "
+                            f"till {ctx.web.today().year + 1}).")
 
 
 async def report(ctx: Ctx) -> Response:
@@ -167,6 +210,8 @@ async def report(ctx: Ctx) -> Response:
     from notify.report_tables import tables
 
     year = int(ctx.request.path_params["year"])
+    if not _report_year(ctx, year):
+        return no_report(ctx)
     principals = {o.type: o.principal for o in ctx.web.rules.organisations}
 
     def read() -> Any:
@@ -182,6 +227,8 @@ async def report_xlsx(ctx: Ctx) -> Response:
     from notify.report_tables import write_workbook
 
     year = int(ctx.request.path_params["year"])
+    if not _report_year(ctx, year):
+        return no_report(ctx)
     principals = {o.type: o.principal for o in ctx.web.rules.organisations}
 
     def build() -> bytes:
@@ -206,7 +253,7 @@ async def report_chart(ctx: Ctx) -> Response:
     from notify.report import yearly_stats
 
     year, name = int(ctx.request.path_params["year"]), ctx.request.path_params["name"]
-    if name not in CHARTS:
+    if name not in CHARTS or not _report_year(ctx, year):
         return PlainTextResponse("finns inte", status_code=404)
     principals = {o.type: o.principal for o in ctx.web.rules.organisations}
 

@@ -9,6 +9,7 @@ from markupsafe import Markup
 
 from config.localzone import local_text
 from parsers.pnr import redact
+from web.editing import HINTS, save_label
 
 STATE_LABELS = {"open": "öppet", "partly": "delvis besvarat", "answered": "besvarat", "overdue": "försenat",
                 "closed": "stängt", "paused": "pausat"}
@@ -62,5 +63,6 @@ def environment() -> Environment:
                        rule=lambda r: RULE_LABELS.get(r, r or "–"), label=lambda f: FIELD_LABELS.get(f, f),
                        relation=lambda r: RELATION_LABELS.get(r, r or "–"), role=lambda r: ROLE_LABELS.get(r, r),
                        receiver_state=lambda s: RECEIVER_STATE_LABELS.get(s, s),
-                       attribution=lambda a: ATTRIBUTION_LABELS.get(a, a), pnr=redact)
+                       attribution=lambda a: ATTRIBUTION_LABELS.get(a, a), pnr=redact, save=save_label,
+                       hint=lambda f: HINTS.get(f, ""))
     return env

@@ -36,6 +36,7 @@ FLOW_COOKIE = "busavvik_sso"
 FLOW_SECONDS = 600                  # the user has ten minutes at the provider
 DISCOVERY_SECONDS = 3600
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256"]     # asymmetric only: never "none" or HS*
+KEY_ALGORITHMS = {"RSA": ("RS256", "RS384", "RS512", "PS256"), "EC": ("ES256",)}   # what each key type can check
 MAX_RESPONSE = 1024 * 1024
 SSO_BY_NAME, SSO_BY_GROUP = "sso-name", "sso-group"     # a session's stamp: does [web.oidc.users] apply?
 
@@ -132,12 +133,19 @@ class Oidc:
         """The ID token's claims once its signature, issuer, audience, expiry and nonce are right."""
         try:
             key = self._key(id_token)
+            # only the algorithms of the key's own type: an ES256 token under an RSA key's id is refused as
+            # invalid (PyJWT would raise a TypeError handing the RSA key to the EC algorithm)
+            algorithms = [a for a in ALGORITHMS if a in KEY_ALGORITHMS.get(str(key.key_type), ())]
+            if not algorithms:
+                raise jwt.InvalidAlgorithmError("the provider's key is of no accepted type")
             claims: dict[str, Any] = jwt.decode(
-                id_token, key.key, algorithms=ALGORITHMS, audience=self.settings.client_id,
+                id_token, key.key, algorithms=algorithms, audience=self.settings.client_id,
                 issuer=self.settings.issuer, leeway=120, options={"require": ["exp", "iat", "iss", "aud", "sub"]})
         except jwt.PyJWKClientConnectionError:
             raise SsoError("Inloggningstjänstens nycklar gick inte att hämta. Försök igen.", 502) from None
         except (jwt.PyJWKClientError, jwt.InvalidTokenError) as exc:
+            raise SsoError(f"Inloggningen godtogs inte: ID-token är ogiltig ({type(exc).__name__}).") from None
+        except (jwt.PyJWTError, TypeError, ValueError) as exc:   # a key that does not fit the token, and the like
             raise SsoError(f"Inloggningen godtogs inte: ID-token är ogiltig ({type(exc).__name__}).") from None
         audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
         if len(audiences) > 1 and claims.get("azp") != self.settings.client_id:

@@ -31,7 +31,7 @@ class ViewFormat(str, Enum):
     table = "table"
 
 
-REDACT_HELP = ("Replace valid personnummer/samordningsnummer with [personnummer]. Without it an export is the "
+REDACT_HELP = ("Replace valid personnummer/samordningsnummer with \\[personnummer]. Without it an export is the "
                "data as received (it is personal data: handle it so).")
 
 

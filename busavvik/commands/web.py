@@ -15,7 +15,10 @@ def uvicorn_options(web: WebSettings) -> dict[str, Any]:
     proxies = [p for p in web.trusted_proxies if p.strip()]
     return {"proxy_headers": bool(proxies), "forwarded_allow_ips": ",".join(proxies) if proxies else "",
             "server_header": False, "log_level": "warning", "timeout_keep_alive": 5,
-            "h11_max_incomplete_event_size": 16 * 1024}
+            "h11_max_incomplete_event_size": 16 * 1024,
+            # log_config=None: uvicorn's loggers write through busavvik's redacting handler (busavvik/logs.py), not
+            # through handlers of their own that would print a traceback's SQL parameters (issue 25 L7)
+            "log_config": None}
 
 
 def web_cmd(ctx: typer.Context,
