@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from config.localzone import local_day
+from config.rules import Rules, default_rules
 from notify.report_stats import (  # noqa: F401 -- still importable from here
     DEFAULT_PRINCIPALS,
     OUTCOMES,
@@ -29,6 +30,8 @@ from notify.report_stats import (  # noqa: F401 -- still importable from here
     type_name,
     type_names,
 )
+from parsers.classify import theme_text
+from parsers.themes import choose
 from store.caseview import CaseView, views
 
 
@@ -61,17 +64,22 @@ def _answer_facts(view: CaseView, responded: bool) -> dict[str, Any]:
             "answer_outcomes": tuple((a.outcome, a.outcome_source) for a in view.answers)}
 
 
-def report_row(view: CaseView, principals: Mapping[str, str]) -> ReportRow:
+def report_row(view: CaseView, principals: Mapping[str, str], rules: Rules | None = None) -> ReportRow:
     c = view.classification
     reporter = type_name(c.reporter_org_type)
     relation = c.principal_relation
+    themes = type_names(c.themes)
+    pick = choose(themes, theme_text(view.form), rules or default_rules(), corrected=view.corrected("themes"))
     return ReportRow(
+        case_id=view.case_id,
+        main_theme=type_name(pick.main), secondary_themes=type_names(pick.secondary), subtheme=pick.subtheme,
+        theme_rule=pick.rule, theme_corrected=view.corrected("themes"),
         month=local_day(view.first_received).month,
         relation=relation if relation in ("between", "within") else None,
         reporter=reporter,
         reporter_principal=_reporter_principal(view, reporter, principals),
         receivers=type_names(c.receiver_org_types) or (UNKNOWN,),
-        themes=type_names(c.themes),
+        themes=themes,
         responded=view.responded,
         improvements=bool(str((view.response or {}).get("improvements") or "").strip()),
         outcome=_outcome(view),
@@ -79,18 +87,20 @@ def report_row(view: CaseView, principals: Mapping[str, str]) -> ReportRow:
     )
 
 
-def load_rows(session: Session, year: int, principals: Mapping[str, str] | None = None) -> list[ReportRow]:
+def load_rows(session: Session, year: int, principals: Mapping[str, str] | None = None,
+              rules: Rules | None = None) -> list[ReportRow]:
     known = {**DEFAULT_PRINCIPALS, **(principals or {})}
-    return [report_row(view, known) for view in views(session, year)]
+    rules = rules or default_rules()
+    return [report_row(view, known, rules) for view in views(session, year)]
 
 
 def yearly_stats(session: Session, year: int, principals: Mapping[str, str] | None = None,
-                 outcome_labels: Iterable[str] = ()) -> YearStats:
+                 outcome_labels: Iterable[str] = (), rules: Rules | None = None) -> YearStats:
     """The numbers of the annual report for `year` (the year of first receipt in the configured zone, worker.timezone).
 
     `principals` maps organisation type → "kommun"/"region" (from the rules); it is needed only where a human
     overrode the reporting type, the shipped defaults are used otherwise."""
-    return stats_from_rows(year, load_rows(session, year, principals), outcome_labels)
+    return stats_from_rows(year, load_rows(session, year, principals, rules), outcome_labels)
 
 
 def write_report(stats: YearStats, out: Path, charts_dir: Path | None = None) -> list[Path]:

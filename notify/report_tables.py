@@ -82,23 +82,38 @@ def receiver_table(s: YearStats) -> Table:
 
 
 def theme_table(s: YearStats) -> Table:
-    t = Table("Teman", ("Temaområde", f"Antal inkomna rapporter {s.year}", "Andel"), percent_cols={2})
+    t = Table("Teman", ("Temaområde (huvudtema)", f"Antal inkomna rapporter {s.year}", "Andel"), percent_cols={2})
     for name, n in s.by_theme.items():
         t.add(theme_label(name), n, share(n, s.between))
     t.add("Antal avvikelser mellan huvudmän", s.between, None, bold=True)
     t.add(None)
     t.add("Andel avvikelser mellan huvudmän som berör SIP", s.sip, s.sip_share, bold=True)
-    t.notes.append("Anledning till avvikelserapportering mellan huvudmän. "
-                   "En avvikelse kan beröra flera teman och räknas då för vart och ett.")
+    for theme, subs in s.by_subtheme.items():
+        t.add(None)
+        t.add(f"Deltema inom {theme_label(theme)}", "Antal", "Andel av temat", bold=True)
+        whole = s.by_theme.get(theme, 0)
+        for name, n in subs.items():
+            t.add(name, n, share(n, whole))
+    if s.by_secondary_theme:
+        t.add(None)
+        t.add("Sekundära teman (räknas inte i summan)", "Antal", None, bold=True)
+        for name, n in s.by_secondary_theme.items():
+            t.add(theme_label(name), n, None)
+    t.notes.append("Anledning till avvikelserapportering mellan huvudmän. Varje avvikelse har ett huvudtema, så "
+                   "temana summerar till antalet avvikelser; övriga teman den berör redovisas som sekundära.")
+    for name, rule in s.theme_rules.items():
+        t.notes.append(f"{theme_label(name)}: {rule}.")
+    for name, n in s.theme_corrected.items():
+        t.notes.append(f"{theme_label(name)}: {n} st satta av en person (en persons rättelse går före reglerna).")
     return t
 
 
 def answer_table(s: YearStats) -> Table:
     t = Table("Svar", ("Svar på avvikelser", "Antal", "Andel"), percent_cols={2})
+    t.add("Besvarade avvikelser mellan huvudmän", s.answered_between, s.answered_between_share, bold=True)
     t.add("Besvarade avvikelser", s.answered, s.answered_share, bold=True)
     t.add("Obesvarade avvikelser", s.total - s.answered, share(s.total - s.answered, s.total))
     t.add("Summa totalt", s.total, 1.0 if s.total else 0.0, bold=True)
-    t.add("Besvarade avvikelser mellan huvudmän", s.answered_between, share(s.answered_between, s.between))
     t.add("Svar med förbättringsförslag", s.with_improvements, share(s.with_improvements, s.answered))
     t.add(None)
     t.add("Svarens utfall", "Antal", "Andel av svaren", bold=True)

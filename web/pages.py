@@ -136,7 +136,7 @@ async def report(ctx: Ctx) -> Response:
 
     def read() -> Any:
         with ctx.web.db.session() as session:
-            return yearly_stats(session, year, principals)
+            return yearly_stats(session, year, principals, rules=ctx.web.rules)
     stats = await ctx.db(read)
     return ctx.page("report.html", title=f"Årsrapport {year}", year=year, tables=tables(stats), stats=stats,
                     charts=[(key, label) for key, (_, label) in CHARTS.items()])
@@ -151,7 +151,7 @@ async def report_xlsx(ctx: Ctx) -> Response:
 
     def build() -> bytes:
         with ctx.web.db.session() as session:
-            stats = yearly_stats(session, year, principals)
+            stats = yearly_stats(session, year, principals, rules=ctx.web.rules)
         with tempfile.TemporaryDirectory() as tmp:
             return write_workbook(stats, Path(tmp) / "rapport.xlsx").read_bytes()
     return Response(await ctx.db(build), media_type="application/vnd.openxmlformats-officedocument."
@@ -177,7 +177,7 @@ async def report_chart(ctx: Ctx) -> Response:
 
     def draw() -> bytes:
         with ctx.web.db.session() as session:
-            stats = yearly_stats(session, year, principals)
+            stats = yearly_stats(session, year, principals, rules=ctx.web.rules)
         with tempfile.TemporaryDirectory() as tmp:
             return Path(getattr(report_charts, CHARTS[name][0])(stats, Path(tmp) / "chart.png")).read_bytes()
     return Response(await ctx.db(draw), media_type="image/png")

@@ -29,6 +29,7 @@ def summary_lines(s: YearStats) -> list[str]:
         (f"  kommunal rapportör: {s.reporter_kommun} ({_pct(s.kommun_share)}), "
          f"regional rapportör: {s.reporter_region} ({_pct(s.region_share)})"),
         f"  berör SIP: {s.sip} av {s.between} ({_pct(s.sip_share)})",
+        f"  besvarade mellan huvudmän: {s.answered_between} av {s.between} ({_pct(s.answered_between_share)})",
         f"  besvarade: {s.answered} av {s.total} ({_pct(s.answered_share)}), helt besvarade (alla mottagare): "
         f"{s.fully_answered}, besvarade inom två månader: {s.answered_in_time}",
         f"  svar: {s.answers}, med bekräftat utfall: {sum(s.confirmed_outcomes.values())}, "
@@ -89,7 +90,7 @@ def report_cmd(ctx: typer.Context, year: YearOpt, out_file: OutOpt, charts: Char
     check_charts(charts)
     principals = {o.type: o.principal for o in ctx.obj.rules.organisations}
     with ctx.obj.db.session() as session:
-        stats = yearly_stats(session, year, principals, ctx.obj.rules.outcome_labels)
+        stats = yearly_stats(session, year, principals, ctx.obj.rules.outcome_labels, ctx.obj.rules)
     try:
         written = write_report(stats, out_file, charts)
     except OSError as exc:
