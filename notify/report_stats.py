@@ -52,6 +52,14 @@ class YearStats:
     by_subtheme: dict[str, dict[str, int]] = field(default_factory=dict)  # main theme -> sub-theme -> n
     theme_rules: dict[str, str] = field(default_factory=dict)   # main theme -> the rule behind its count
     theme_corrected: dict[str, int] = field(default_factory=dict)  # main theme -> how many a person set
+    # geography, by unit (the organisation register): between principals
+    reporter_kommuner: dict[str, int] = field(default_factory=dict)            # kommun -> deviations
+    reporter_areas: dict[str, dict[str, int]] = field(default_factory=dict)   # kommun -> stadsdel/area -> n
+    reporter_units: dict[str, dict[str, int]] = field(default_factory=dict)   # type -> unit/mottagning -> n
+    receiver_units: dict[str, dict[str, int]] = field(default_factory=dict)   # type -> unit/mottagning -> n
+    kommuner_total: int = 0                                                    # denominators from the register
+    areas_total: dict[str, int] = field(default_factory=dict)
+    mottagningar_total: dict[str, int] = field(default_factory=dict)
     sip: int = 0
     answered: int = 0
     answered_between: int = 0
@@ -129,6 +137,10 @@ class ReportRow:
     subtheme: str | None = None
     theme_rule: str = ""                    # why `main_theme`
     theme_corrected: bool = False
+    reporter_unit: str = ""                 # the register's unit (mottagning) of the reporter
+    reporter_kommun: str = ""
+    reporter_area: str = ""
+    receiver_units: tuple[tuple[str, str], ...] = ()   # (type, unit) of each receiver, from the register
 
     @property
     def main(self) -> str:
@@ -205,6 +217,14 @@ def _theme_rules(rows: list[ReportRow]) -> dict[str, str]:
     return rules
 
 
+def _nested(pairs: Iterable[tuple[str, str]]) -> dict[str, dict[str, int]]:
+    out: dict[str, Counter[str]] = {}
+    for outer, inner in pairs:
+        if outer and inner:
+            out.setdefault(outer, Counter())[inner] += 1
+    return {k: dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))) for k, c in sorted(out.items())}
+
+
 def _within_pairs(rows: list[ReportRow]) -> dict[str, int]:
     pairs = Counter(f"{r.reporter} – {' och '.join(r.receivers)}" for r in rows)
     return dict(sorted(pairs.items(), key=lambda kv: (-kv[1], kv[0])))
@@ -227,6 +247,10 @@ def stats_from_rows(year: int, rows: list[ReportRow], outcome_labels: Iterable[s
         by_subtheme=_subthemes(between),
         theme_rules=_theme_rules(between),
         theme_corrected=_ranked(r.main for r in between if r.theme_corrected),
+        reporter_kommuner=_ranked(r.reporter_kommun for r in between if r.reporter_kommun),
+        reporter_areas=_nested((r.reporter_kommun, r.reporter_area) for r in between),
+        reporter_units=_nested((r.reporter, r.reporter_unit) for r in between),
+        receiver_units=_nested(pair for r in between for pair in dict.fromkeys(r.receiver_units)),
         sip=sum(1 for r in between if r.main == SIP_THEME),
         answered=sum(1 for r in rows if r.responded),
         answered_between=sum(1 for r in between if r.responded),

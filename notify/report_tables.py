@@ -163,9 +163,38 @@ def within_table(s: YearStats) -> Table:
     return t
 
 
+def of_total(n: int, total: int | None) -> str:
+    """ "8 av 26" when the register gives the total, else "8"."""
+    return f"{n} av {total}" if total else str(n)
+
+
+def geography_table(s: YearStats) -> Table:
+    """Where the deviations between principals come from and go to, by the organisation register's units."""
+    t = Table("Geografi", ("Geografisk spridning", "Antal", "Av totalt"))
+    t.add("Rapporterande kommuner", len(s.reporter_kommuner), s.kommuner_total or None, bold=True)
+    for kommun, n in s.reporter_kommuner.items():
+        t.add(f"  {kommun}", n, None)
+    for kommun, areas in s.reporter_areas.items():
+        t.add(f"Stadsdelar/områden i {kommun}", len(areas), s.areas_total.get(kommun) or None, bold=True)
+        for area, n in areas.items():
+            t.add(f"  {area}", n, None)
+    for org_type, units in s.reporter_units.items():
+        t.add(f"Rapporterande enheter: {org_type}", len(units), s.mottagningar_total.get(org_type) or None,
+              bold=True)
+        for unit, n in units.items():
+            t.add(f"  {unit}", n, None)
+    for org_type, units in s.receiver_units.items():
+        t.add(f"Mottagande enheter: {org_type}", len(units), s.mottagningar_total.get(org_type) or None, bold=True)
+        for unit, n in units.items():
+            t.add(f"  {unit}", n, None)
+    t.notes.append("Avvikelser mellan huvudmän, efter organisationsregistret (enhet, kommun, stadsdel/område); "
+                   "\"Av totalt\" är registrets antal i länet.  Under en rubrik: antal avvikelser per enhet.")
+    return t
+
+
 def tables(s: YearStats) -> list[Table]:
     return [principals_table(s), reporter_table(s), receiver_table(s), theme_table(s), answer_table(s),
-            answers_table(s), month_table(s), within_table(s)]
+            answers_table(s), month_table(s), within_table(s), geography_table(s)]
 
 
 def _fill(ws: Worksheet, table: Table) -> None:

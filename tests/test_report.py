@@ -80,7 +80,7 @@ def test_workbook_read_back(filled: Database, tmp_path: Path) -> None:
     assert written == [out]
     wb = load_workbook(out)
     assert wb.sheetnames == ["Tabell 1 Huvudmän", "Rapporterande verksamhet", "Mottagande verksamhet", "Teman",
-                             "Svar", "Svar på avvikelser", "Per månad", "Inom huvudman"]
+                             "Svar", "Svar på avvikelser", "Per månad", "Inom huvudman", "Geografi"]
     t1 = sheet_rows(out, "Tabell 1 Huvudmän")
     assert t1["Mellan huvudmän"][:2] == [106, pytest.approx(106 / 127)]
     assert t1["Inom samma huvudman"][0] == 18 and t1["Summa totalt"][0] == 127

@@ -90,7 +90,8 @@ def report_cmd(ctx: typer.Context, year: YearOpt, out_file: OutOpt, charts: Char
     check_charts(charts)
     principals = {o.type: o.principal for o in ctx.obj.rules.organisations}
     with ctx.obj.db.session() as session:
-        stats = yearly_stats(session, year, principals, ctx.obj.rules.outcome_labels, ctx.obj.rules)
+        stats = yearly_stats(session, year, principals, ctx.obj.rules.outcome_labels, ctx.obj.rules,
+                             getattr(ctx.obj, "register", None))
     try:
         written = write_report(stats, out_file, charts)
     except OSError as exc:
