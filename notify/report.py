@@ -9,7 +9,7 @@ theme names reach the report: no free text.  The counting itself is notify/repor
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -155,6 +155,24 @@ def with_register(stats: YearStats, register: Register) -> YearStats:
                    mottagningar_total=dict(register.mottagningar_total))
 
 
+@dataclass(frozen=True)
+class ReportData:
+    """The stats and the rows they were counted from (the draft's appendix lists the rows' case ids)."""
+    stats: YearStats
+    rows: list[ReportRow]
+
+
+def report_data(session: Session, year: int, principals: Mapping[str, str] | None = None,
+                outcome_labels: Iterable[str] = (), rules: Rules | None = None, register: Register | None = None,
+                months: Iterable[int] = range(1, 13)) -> ReportData:
+    """The report's numbers for `year` (or the months of a half year) and their rows: ONE counting for the .xlsx,
+    the web report, the charts and the Word draft."""
+    register = register or load_register()
+    keep = set(months)
+    rows = [r for r in load_rows(session, year, principals, rules, register) if r.month in keep]
+    return ReportData(with_register(stats_from_rows(year, rows, outcome_labels), register), rows)
+
+
 def yearly_stats(session: Session, year: int, principals: Mapping[str, str] | None = None,
                  outcome_labels: Iterable[str] = (), rules: Rules | None = None,
                  register: Register | None = None) -> YearStats:
@@ -162,9 +180,7 @@ def yearly_stats(session: Session, year: int, principals: Mapping[str, str] | No
 
     `principals` maps organisation type → "kommun"/"region" (from the rules); it is needed only where a human
     overrode the reporting type, the shipped defaults are used otherwise."""
-    register = register or load_register()
-    rows = load_rows(session, year, principals, rules, register)
-    return with_register(stats_from_rows(year, rows, outcome_labels), register)
+    return report_data(session, year, principals, outcome_labels, rules, register).stats
 
 
 def write_report(stats: YearStats, out: Path, charts_dir: Path | None = None) -> list[Path]:
@@ -177,3 +193,24 @@ def write_report(stats: YearStats, out: Path, charts_dir: Path | None = None) ->
 
         written += write_charts(stats, charts_dir)
     return written
+
+
+def write_draft(session: Session, period_text: str, out: Path, *, rules: Rules | None = None,
+                register: Register | None = None, history_path: str | None = None, texts_path: Path | None = None,
+                template: Path | None = None, kommun: str | None = None, made: date | None = None) -> Path:
+    """The yearly (or half-yearly) report drafted as Word at `out`: the same counting as the .xlsx."""
+    from config.history import load_history
+    from notify.report_docx import FIRST_HISTORY_YEAR, DraftInput, build_draft, load_texts
+    from notify.report_figures import figures, kommun_lines, parse_period
+
+    period = parse_period(period_text)
+    rules = rules or default_rules()
+    register = register or load_register()
+    principals = {o.type: o.principal for o in rules.organisations}
+    data = report_data(session, period.year, principals, rules.outcome_labels, rules, register, period.months)
+    earlier = {y: report_data(session, y, principals, rules.outcome_labels, rules, register).stats
+               for y in range(FIRST_HISTORY_YEAR, period.year)}
+    lines = kommun_lines(data.rows, kommun, period.label) if kommun else ()
+    draft = DraftInput(data.stats, period, figures(data.stats, data.rows), load_history(history_path),
+                       earlier, load_texts(texts_path), lines, made)
+    return build_draft(draft, out, template)
