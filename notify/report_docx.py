@@ -85,18 +85,26 @@ def about(part: int, whole: int) -> str:
     if not whole:
         return ""
     x = part / whole
+    if part == whole:
+        return "samtliga"
     for target, word in ((1 / 4, "en fjärdedel"), (1 / 3, "en tredjedel"), (1 / 2, "hälften"),
                          (2 / 3, "två tredjedelar"), (3 / 4, "tre fjärdedelar")):
         if abs(x - target) <= 0.05:
             return word if abs(x - target) < 0.01 else f"{'knappt' if x < target else 'drygt'} {word}"
-    return f"{round(x * 100)} procent"
+    return "merparten" if x > 0.5 else f"{round(x * 100)} procent"
 
 
 def lower_type(name: str) -> str:
     """"Socialtjänst" → "socialtjänsten" as the text says it; acronyms stay."""
-    if name.isupper() or not name:
+    if name.isupper() or not name or "," in name:
         return name
-    return name[0].lower() + name[1:] + ("en" if name.endswith(("tjänst", "hälsa", "ering", "skola")) else "")
+    word = name[0].lower() + name[1:]
+    return word + "n" if word.endswith("a") else word + "en" if word.endswith(("tjänst", "ering")) else word
+
+
+def listed(names: Sequence[str]) -> str:
+    """"a, b och c"."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} och {names[-1]}" if names else ""
 
 
 class Draft:
@@ -266,7 +274,7 @@ def _reporters(w: Draft, d: DraftInput, charts: Path) -> None:
     w.heading("Rapporterande verksamhet", 2)
     top = [k for k, v in sorted(s.by_reporter_type.items(), key=lambda kv: -kv[1]) if v][:3]
     w.para(f"{s.between} avvikelser har skickats mellan huvudmän. "
-           + (f"Flest har skickats av {', '.join(lower_type(t) for t in top)}. " if top else "")
+           + (f"Flest har skickats av {listed([lower_type(t) for t in top])}. " if top else "")
            + f"Kommunal verksamhet står för {s.reporter_kommun} ({pct(s.reporter_kommun, s.between)}) och regional "
            f"verksamhet för {s.reporter_region} ({pct(s.reporter_region, s.between)}).")
     w.table(reporter_table(s), f"Rapporterande verksamheter {d.period.label}")

@@ -149,3 +149,23 @@ def test_draft_converts_to_pdf(filled: Database, tmp_path: Path) -> None:
     images = sorted(shots.glob("rapport-utkast*.png"))
     assert images and (not pages or len(images) == pages)
     print(f"report --docx: {took:.1f} s to the file, {len(images)} pages")
+
+
+def test_web_draft_for_the_secretariat_only(db: Database) -> None:
+    import io
+
+    from tests import web_support as ws
+
+    rules = default_rules()
+    ws.load(db, rules)
+    reader, _ = ws.logged_in(db, rules, "reader")
+    assert "utkast.docx" not in reader.get("/rapport/2026").text
+    assert reader.get("/rapport/2026/utkast.docx").status_code == 403
+    sec, _ = ws.logged_in(db, rules, "secretariat")
+    assert 'href="/rapport/2026/utkast.docx"' in sec.get("/rapport/2026").text
+    r = sec.get("/rapport/2026/utkast.docx")
+    assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
+    doc = Document(io.BytesIO(r.content))
+    assert any("Under 2026 inkom totalt" in p.text for p in doc.paragraphs)
+    assert sec.get("/rapport/2026/utkast.docx?period=2025H1").status_code == 400
+    assert sec.get("/rapport/2026/utkast.docx?period=2026H1").status_code == 200
