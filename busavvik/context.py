@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from datetime import date
 
+    from config.history import History
+    from config.orgregister import Register
     from config.rules import Rules
     from config.settings import Settings
     from parsers.budget import ParseBudget
@@ -29,6 +31,20 @@ class AppContext:
         from config.rules import load_rules
 
         return load_rules(self.settings.rules_path or None).with_sender(self.settings.smtp.from_address)
+
+    @cached_property
+    def register(self) -> Register:
+        """The organisation register ([rules] organisations, else the shipped default)."""
+        from config.orgregister import load_register
+
+        return load_register(self.settings.organisations_path or None)
+
+    @cached_property
+    def history(self) -> History:
+        """The published figures of earlier years ([rules] history, else the shipped default)."""
+        from config.history import load_history
+
+        return load_history(self.settings.history_path or None)
 
     @cached_property
     def db(self) -> Database:

@@ -158,7 +158,7 @@ def parse_settings(data: dict[str, Any], source: str = "", check_secrets: bool =
         errors.append(f"unknown table(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
     db = data.get("database", {})
     rules = data.get("rules", {})
-    for name, table, keys in (("database", db, {"url"}), ("rules", rules, {"path"})):
+    for name, table, keys in (("database", db, {"url"}), ("rules", rules, {"path", "organisations", "history"})):
         if not isinstance(table, dict) or set(table) - keys:
             errors.append(f"{name}: unknown key(s); known: {', '.join(sorted(keys))}")
     sections = _sections(data, errors, check_secrets)
@@ -169,6 +169,8 @@ def parse_settings(data: dict[str, Any], source: str = "", check_secrets: bool =
     if errors:
         raise ConfigError(f"{len(errors)} problems:\n  " + "\n  ".join(errors))
     return Settings(database_url=str(db.get("url", Settings.database_url)), rules_path=str(rules.get("path", "")),
+                    organisations_path=str(rules.get("organisations", "")),
+                    history_path=str(rules.get("history", "")),
                     mailboxes=mailboxes, retention=retention, source=source, **sections)
 
 

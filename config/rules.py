@@ -55,9 +55,19 @@ class OrgRule:
 
 
 @dataclass(frozen=True)
+class SubthemeRule:
+    """A kind of failure within a theme (Tabell 8 of the 2021 report): the first whose pattern matches."""
+    name: str
+    patterns: tuple[re.Pattern[str], ...]
+
+
+@dataclass(frozen=True)
 class ThemeRule:
     name: str
     patterns: tuple[re.Pattern[str], ...]
+    not_with: tuple[str, ...] = ()                # not given when one of these themes is given too
+    subthemes: tuple[SubthemeRule, ...] = ()       # tried in order within a main theme
+    subtheme_default: str = "Övrigt"
 
 
 @dataclass(frozen=True)
@@ -87,6 +97,16 @@ class Rules:
     outcome_labels: tuple[str, ...] = ()          # the fixed list of answer outcomes (Swedish labels)
     outcome_rules: tuple[OutcomeRule, ...] = ()   # tried in order; the first that matches suggests
     own_addresses: tuple[str, ...] = ()            # our From address (settings smtp.from_address)
+    default_subthemes: tuple[SubthemeRule, ...] = ()   # sub-themes of the default theme ([themes_default])
+
+    def theme_rule(self, name: str) -> ThemeRule | None:
+        """The rule of a theme by name; the default theme's as a rule without patterns."""
+        for rule in self.themes:
+            if rule.name == name:
+                return rule
+        if name == self.default_theme:
+            return ThemeRule(name, (), subthemes=self.default_subthemes)
+        return None
 
     @property
     def message_id_domain(self) -> str:
@@ -210,9 +230,26 @@ class _Builder:
                                self.patterns(org.get("domain_patterns", []), f"{key}.domain_patterns")))
         return tuple(out)
 
+    def _subthemes(self, value: Any, key: str) -> tuple[SubthemeRule, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise self.fail(key, "expected an array of tables ([[themes.subthemes]])")
+        out = []
+        for j, sub in enumerate(value):
+            if not isinstance(sub.get("name"), str) or not sub["name"].strip():
+                raise self.fail(f"{key}[{j}].name", "expected a name")
+            out.append(SubthemeRule(sub["name"], self.patterns(sub.get("patterns", []), f"{key}[{j}].patterns")))
+        return tuple(out)
+
     def themes(self) -> tuple[ThemeRule, ...]:
-        return tuple(ThemeRule(t.get("name", ""), self.patterns(t.get("patterns", []), f"themes[{i}].patterns"))
-                     for i, t in enumerate(self.data.get("themes", [])))
+        out = []
+        for i, t in enumerate(self.data.get("themes", [])):
+            key = f"themes[{i}]"
+            out.append(ThemeRule(
+                t.get("name", ""), self.patterns(t.get("patterns", []), f"{key}.patterns"),
+                not_with=self.strings(t.get("not_with", []), f"{key}.not_with"),
+                subthemes=self._subthemes(t.get("subthemes", []), f"{key}.subthemes"),
+                subtheme_default=str(t.get("subtheme_default", "Övrigt"))))
+        return tuple(out)
 
     def _outcome_rule(self, i: int, rule: Any, labels: tuple[str, ...]) -> OutcomeRule:
         key = f"outcomes.rules[{i}]"
@@ -254,6 +291,8 @@ class _Builder:
             raw=self.data,
             outcome_labels=labels,
             outcome_rules=outcome_rules,
+            default_subthemes=self._subthemes(self.table("themes_default").get("subthemes", []),
+                                              "themes_default.subthemes"),
         )
 
 

@@ -243,6 +243,8 @@ class RetentionSettings:
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     rules_path: str = ""
+    organisations_path: str = ""             # [rules] organisations: the organisation register (config/orgregister)
+    history_path: str = ""                   # [rules] history: published figures of earlier years (config/history)
     mailboxes: tuple[MailboxSettings, ...] = ()
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     reminders: ReminderSettings = field(default_factory=ReminderSettings)

@@ -47,7 +47,20 @@ class YearStats:
     reporter_region: int = 0
     reporter_principal_unknown: int = 0
     by_receiver_type: dict[str, int] = field(default_factory=dict)
-    by_theme: dict[str, int] = field(default_factory=dict)
+    by_theme: dict[str, int] = field(default_factory=dict)      # main theme: one per deviation, sums to between
+    by_secondary_theme: dict[str, int] = field(default_factory=dict)  # the other themes, counted apart
+    by_subtheme: dict[str, dict[str, int]] = field(default_factory=dict)  # main theme -> sub-theme -> n
+    theme_rules: dict[str, str] = field(default_factory=dict)   # main theme -> the rule behind its count
+    theme_corrected: dict[str, int] = field(default_factory=dict)  # main theme -> how many a person set
+    # geography, by unit (the organisation register): between principals
+    reporter_kommuner: dict[str, int] = field(default_factory=dict)            # kommun -> deviations
+    reporter_areas: dict[str, dict[str, int]] = field(default_factory=dict)   # kommun -> stadsdel/area -> n
+    reporter_units: dict[str, dict[str, int]] = field(default_factory=dict)   # type -> unit/mottagning -> n
+    receiver_units: dict[str, dict[str, int]] = field(default_factory=dict)   # type -> unit/mottagning -> n
+    receiver_cross: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)  # receiver->reporter->theme
+    kommuner_total: int = 0                                                    # denominators from the register
+    areas_total: dict[str, int] = field(default_factory=dict)
+    mottagningar_total: dict[str, int] = field(default_factory=dict)
     sip: int = 0
     answered: int = 0
     answered_between: int = 0
@@ -71,6 +84,16 @@ class YearStats:
     def answered_share(self) -> float:
         """Share of all deviations of the year that were answered (45 of 127 in 2021)."""
         return share(self.answered, self.total)
+
+    @property
+    def answered_between_share(self) -> float:
+        """The headline: share of the deviations between principals that were answered (45 of 106 in 2021)."""
+        return share(self.answered_between, self.between)
+
+    @property
+    def themes_total(self) -> int:
+        """The main themes summed: always `between` (one main theme per deviation)."""
+        return sum(self.by_theme.values())
 
     @property
     def kommun_share(self) -> float:
@@ -109,6 +132,24 @@ class ReportRow:
     fully_answered: bool = False
     answered_in_time: bool = False
     answer_outcomes: tuple[tuple[str | None, str | None], ...] = ()   # (outcome, source) of each answer
+    case_id: str = ""
+    main_theme: str = ""                    # one per deviation ("" in rows made before: the first of `themes`)
+    secondary_themes: tuple[str, ...] = ()
+    subtheme: str | None = None
+    theme_rule: str = ""                    # why `main_theme`
+    theme_corrected: bool = False
+    reporter_unit: str = ""                 # the register's unit (mottagning) of the reporter
+    reporter_kommun: str = ""
+    reporter_area: str = ""
+    receiver_units: tuple[tuple[str, str], ...] = ()   # (type, unit) of each receiver, from the register
+
+    @property
+    def main(self) -> str:
+        return self.main_theme or (self.themes[0] if self.themes else UNKNOWN)
+
+    @property
+    def secondary(self) -> tuple[str, ...]:
+        return self.secondary_themes if self.main_theme else self.themes[1:]
 
 
 def type_names(value: Any) -> tuple[str, ...]:
@@ -161,6 +202,41 @@ def _answer_stats(rows: list[ReportRow], labels: Iterable[str]) -> dict[str, Any
             "no_outcome": sum(1 for label, source in given if not label)}
 
 
+def _subthemes(rows: list[ReportRow]) -> dict[str, dict[str, int]]:
+    out: dict[str, Counter[str]] = {}
+    for r in rows:
+        if r.subtheme:
+            out.setdefault(r.main, Counter())[r.subtheme] += 1
+    return {theme: dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))) for theme, c in out.items()}
+
+
+def _theme_rules(rows: list[ReportRow]) -> dict[str, str]:
+    rules: dict[str, str] = {}
+    for r in rows:
+        if r.theme_rule and not r.theme_corrected:
+            rules.setdefault(r.main, r.theme_rule)
+    return rules
+
+
+def _nested(pairs: Iterable[tuple[str, str]]) -> dict[str, dict[str, int]]:
+    out: dict[str, Counter[str]] = {}
+    for outer, inner in pairs:
+        if outer and inner:
+            out.setdefault(outer, Counter())[inner] += 1
+    return {k: dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))) for k, c in sorted(out.items())}
+
+
+def _cross(rows: list[ReportRow]) -> dict[str, dict[str, dict[str, int]]]:
+    """Receiving type -> reporting type -> main theme -> deviations (2021: BUP 74, 47 from socialtjänst, 35 SIP)."""
+    out: dict[str, dict[str, Counter[str]]] = {}
+    for r in rows:
+        for receiver in r.receivers:
+            out.setdefault(receiver, {}).setdefault(r.reporter, Counter())[r.main] += 1
+    return {rec: {rep: dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
+                  for rep, c in sorted(reps.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))}
+            for rec, reps in out.items()}
+
+
 def _within_pairs(rows: list[ReportRow]) -> dict[str, int]:
     pairs = Counter(f"{r.reporter} – {' och '.join(r.receivers)}" for r in rows)
     return dict(sorted(pairs.items(), key=lambda kv: (-kv[1], kv[0])))
@@ -178,8 +254,17 @@ def stats_from_rows(year: int, rows: list[ReportRow], outcome_labels: Iterable[s
         reporter_kommun=principals["kommun"], reporter_region=principals["region"],
         reporter_principal_unknown=len(between) - principals["kommun"] - principals["region"],
         by_receiver_type=_ranked(t for r in between for t in r.receivers),
-        by_theme=_ranked(t for r in between for t in r.themes),
-        sip=sum(1 for r in between if SIP_THEME in r.themes),
+        by_theme=_ranked(r.main for r in between),
+        by_secondary_theme=_ranked(t for r in between for t in r.secondary),
+        by_subtheme=_subthemes(between),
+        theme_rules=_theme_rules(between),
+        theme_corrected=_ranked(r.main for r in between if r.theme_corrected),
+        reporter_kommuner=_ranked(r.reporter_kommun for r in between if r.reporter_kommun),
+        reporter_areas=_nested((r.reporter_kommun, r.reporter_area) for r in between),
+        reporter_units=_nested((r.reporter, r.reporter_unit) for r in between),
+        receiver_units=_nested(pair for r in between for pair in dict.fromkeys(r.receiver_units)),
+        receiver_cross=_cross(between),
+        sip=sum(1 for r in between if r.main == SIP_THEME),
         answered=sum(1 for r in rows if r.responded),
         answered_between=sum(1 for r in between if r.responded),
         with_improvements=sum(1 for r in rows if r.responded and r.improvements),

@@ -82,23 +82,38 @@ def receiver_table(s: YearStats) -> Table:
 
 
 def theme_table(s: YearStats) -> Table:
-    t = Table("Teman", ("Temaområde", f"Antal inkomna rapporter {s.year}", "Andel"), percent_cols={2})
+    t = Table("Teman", ("Temaområde (huvudtema)", f"Antal inkomna rapporter {s.year}", "Andel"), percent_cols={2})
     for name, n in s.by_theme.items():
         t.add(theme_label(name), n, share(n, s.between))
     t.add("Antal avvikelser mellan huvudmän", s.between, None, bold=True)
     t.add(None)
     t.add("Andel avvikelser mellan huvudmän som berör SIP", s.sip, s.sip_share, bold=True)
-    t.notes.append("Anledning till avvikelserapportering mellan huvudmän. "
-                   "En avvikelse kan beröra flera teman och räknas då för vart och ett.")
+    for theme, subs in s.by_subtheme.items():
+        t.add(None)
+        t.add(f"Deltema inom {theme_label(theme)}", "Antal", "Andel av temat", bold=True)
+        whole = s.by_theme.get(theme, 0)
+        for name, n in subs.items():
+            t.add(name, n, share(n, whole))
+    if s.by_secondary_theme:
+        t.add(None)
+        t.add("Sekundära teman (räknas inte i summan)", "Antal", None, bold=True)
+        for name, n in s.by_secondary_theme.items():
+            t.add(theme_label(name), n, None)
+    t.notes.append("Anledning till avvikelserapportering mellan huvudmän. Varje avvikelse har ett huvudtema, så "
+                   "temana summerar till antalet avvikelser; övriga teman den berör redovisas som sekundära.")
+    for name, rule in s.theme_rules.items():
+        t.notes.append(f"{theme_label(name)}: {rule}.")
+    for name, n in s.theme_corrected.items():
+        t.notes.append(f"{theme_label(name)}: {n} st satta av en person (en persons rättelse går före reglerna).")
     return t
 
 
 def answer_table(s: YearStats) -> Table:
     t = Table("Svar", ("Svar på avvikelser", "Antal", "Andel"), percent_cols={2})
+    t.add("Besvarade avvikelser mellan huvudmän", s.answered_between, s.answered_between_share, bold=True)
     t.add("Besvarade avvikelser", s.answered, s.answered_share, bold=True)
     t.add("Obesvarade avvikelser", s.total - s.answered, share(s.total - s.answered, s.total))
     t.add("Summa totalt", s.total, 1.0 if s.total else 0.0, bold=True)
-    t.add("Besvarade avvikelser mellan huvudmän", s.answered_between, share(s.answered_between, s.between))
     t.add("Svar med förbättringsförslag", s.with_improvements, share(s.with_improvements, s.answered))
     t.add(None)
     t.add("Svarens utfall", "Antal", "Andel av svaren", bold=True)
@@ -148,9 +163,38 @@ def within_table(s: YearStats) -> Table:
     return t
 
 
+def of_total(n: int, total: int | None) -> str:
+    """ "8 av 26" when the register gives the total, else "8"."""
+    return f"{n} av {total}" if total else str(n)
+
+
+def geography_table(s: YearStats) -> Table:
+    """Where the deviations between principals come from and go to, by the organisation register's units."""
+    t = Table("Geografi", ("Geografisk spridning", "Antal", "Av totalt"))
+    t.add("Rapporterande kommuner", len(s.reporter_kommuner), s.kommuner_total or None, bold=True)
+    for kommun, n in s.reporter_kommuner.items():
+        t.add(f"  {kommun}", n, None)
+    for kommun, areas in s.reporter_areas.items():
+        t.add(f"Stadsdelar/områden i {kommun}", len(areas), s.areas_total.get(kommun) or None, bold=True)
+        for area, n in areas.items():
+            t.add(f"  {area}", n, None)
+    for org_type, units in s.reporter_units.items():
+        t.add(f"Rapporterande enheter: {org_type}", len(units), s.mottagningar_total.get(org_type) or None,
+              bold=True)
+        for unit, n in units.items():
+            t.add(f"  {unit}", n, None)
+    for org_type, units in s.receiver_units.items():
+        t.add(f"Mottagande enheter: {org_type}", len(units), s.mottagningar_total.get(org_type) or None, bold=True)
+        for unit, n in units.items():
+            t.add(f"  {unit}", n, None)
+    t.notes.append("Avvikelser mellan huvudmän, efter organisationsregistret (enhet, kommun, stadsdel/område); "
+                   "\"Av totalt\" är registrets antal i länet.  Under en rubrik: antal avvikelser per enhet.")
+    return t
+
+
 def tables(s: YearStats) -> list[Table]:
     return [principals_table(s), reporter_table(s), receiver_table(s), theme_table(s), answer_table(s),
-            answers_table(s), month_table(s), within_table(s)]
+            answers_table(s), month_table(s), within_table(s), geography_table(s)]
 
 
 def _fill(ws: Worksheet, table: Table) -> None:

@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from config.orgregister import Register
+from config.rules import Rules
 from notify.report_stats import DEFAULT_PRINCIPALS, ReportRow
 from store.caseview import CaseView, views
 from store.models import CaseStatistics
@@ -26,11 +28,25 @@ def _row_values(view: CaseView, row: ReportRow) -> dict[str, object]:
             "responded": row.responded, "improvements": row.improvements, "outcome": row.outcome,
             "fully_answered": row.fully_answered, "answered_in_time": row.answered_in_time,
             "answer_outcomes": [list(pair) for pair in row.answer_outcomes],
-            "area": getattr(view.classification, "area", None)}
+            "area": getattr(view.classification, "area", None) or row.reporter_area or None,
+            "detail": {name: _plain(getattr(row, name)) for name in DETAIL}}
+
+
+# ReportRow fields kept in the statistics row's `detail` (unit names and rule names; no free text, no contact)
+DETAIL = ("case_id", "main_theme", "secondary_themes", "subtheme", "theme_rule", "theme_corrected",
+          "reporter_unit", "reporter_kommun", "reporter_area", "receiver_units")
+
+
+def _plain(value: object) -> object:
+    return [_plain(v) for v in value] if isinstance(value, tuple) else value
+
+
+def _tupled(value: object) -> object:
+    return tuple(_tupled(v) for v in value) if isinstance(value, list) else value
 
 
 def refresh_statistics(session: Session, principals: Mapping[str, str] | None = None,
-                       year: int | None = None) -> int:
+                       year: int | None = None, rules: Rules | None = None, register: Register | None = None) -> int:
     """Write the statistics row of every case (of `year`) that is not frozen; returns how many were written."""
     from notify.report import report_row  # notify/report.py reads this module for its fallback
 
@@ -45,7 +61,7 @@ def refresh_statistics(session: Session, principals: Mapping[str, str] | None = 
         if stats is None:
             stats = CaseStatistics(case_pk=view.pk, frozen=False)
             session.add(stats)
-        for key, value in _row_values(view, report_row(view, known)).items():
+        for key, value in _row_values(view, report_row(view, known, rules, register)).items():
             setattr(stats, key, value)
         stats.updated_at = now
         written += 1
@@ -59,7 +75,8 @@ def as_report_row(stats: CaseStatistics) -> ReportRow:
         reporter_principal=stats.reporter_principal, receivers=tuple(stats.receivers or ()),
         themes=tuple(stats.themes or ()), responded=stats.responded, improvements=stats.improvements,
         outcome=stats.outcome, fully_answered=stats.fully_answered, answered_in_time=stats.answered_in_time,
-        answer_outcomes=tuple((o, s) for o, s in (stats.answer_outcomes or ())))
+        answer_outcomes=tuple((o, s) for o, s in (stats.answer_outcomes or ())),
+        **{name: _tupled(value) for name, value in (stats.detail or {}).items() if name in DETAIL})  # type: ignore[arg-type]
 
 
 def frozen_rows(session: Session, year: int) -> dict[int, ReportRow]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from config.rules import OrgRule, Rules
+from parsers.themes import without_excluded
 from parsers.types import Address, Classification, FormData
 
 
@@ -42,10 +43,15 @@ def receiver_units(form: FormData) -> tuple[str, ...]:
     return units or form.units_involved
 
 
+def theme_text(form: FormData) -> str:
+    """The text the theme rules read: event type, description and proposed action."""
+    return "\n".join(t for t in (form.event_type, form.description, form.proposed_action) if t)
+
+
 def themes_of(form: FormData, rules: Rules) -> tuple[str, ...]:
-    text = "\n".join(t for t in (form.event_type, form.description, form.proposed_action) if t)
+    text = theme_text(form)
     found = tuple(t.name for t in rules.themes if any(p.search(text) for p in t.patterns))
-    return found or (rules.default_theme,)
+    return without_excluded(found, rules) or (rules.default_theme,)
 
 
 def classify(form: FormData, sender: Address | None, recipients: tuple[Address, ...],

@@ -371,6 +371,8 @@ class CaseStatistics(Base):
     answered_in_time: Mapped[bool] = mapped_column(Boolean, default=False)
     answer_outcomes: Mapped[list[Any]] = mapped_column(JSON, default=list)         # [outcome, source] per answer
     area: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # the rest of the report's row: main theme and its rule, sub-theme, units from the organisation register
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     frozen: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

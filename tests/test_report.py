@@ -45,7 +45,10 @@ def test_receivers_count_each_and_themes(filled: Database) -> None:
     s = _stats(filled)
     assert s.by_receiver_type == {"BUP": 70, "BUMM": 15, "Socialtjänst": 14, "Habilitering": 9, "Skola": 3}
     assert s.receivers_total == 111  # 106 deviations, five of them to two receivers
-    assert s.by_theme == {SIP: 60, REMISS: 27, OKLAR: 8, OVRIG: 8, STRUKT: 4, SYNP: 3}
+    # one main theme per deviation (rules order; a person's correction wins): the themes sum to n
+    assert s.by_theme == {SIP: 60, REMISS: 27, OKLAR: 8, OVRIG: 8, SYNP: 3}
+    assert s.themes_total == s.between == 106
+    assert s.by_secondary_theme == {STRUKT: 4}
     assert s.sip == 60 and s.sip_share == pytest.approx(60 / 106)
 
 
@@ -77,7 +80,7 @@ def test_workbook_read_back(filled: Database, tmp_path: Path) -> None:
     assert written == [out]
     wb = load_workbook(out)
     assert wb.sheetnames == ["Tabell 1 Huvudmän", "Rapporterande verksamhet", "Mottagande verksamhet", "Teman",
-                             "Svar", "Svar på avvikelser", "Per månad", "Inom huvudman"]
+                             "Svar", "Svar på avvikelser", "Per månad", "Inom huvudman", "Geografi"]
     t1 = sheet_rows(out, "Tabell 1 Huvudmän")
     assert t1["Mellan huvudmän"][:2] == [106, pytest.approx(106 / 127)]
     assert t1["Inom samma huvudman"][0] == 18 and t1["Summa totalt"][0] == 127
@@ -148,5 +151,6 @@ def test_overrides_typed_as_text(db: Database) -> None:
         session.add_all([first, second])
     s = _stats(db, 2023)
     assert (s.between, s.unknown, s.answered) == (1, 1, 1)
-    assert s.by_theme == {REMISS: 1, SIP: 1} and s.by_receiver_type == {"BUMM": 1, "BUP": 1}
+    assert s.by_theme == {SIP: 1} and s.by_secondary_theme == {REMISS: 1}  # the person listed SIP first
+    assert s.by_receiver_type == {"BUMM": 1, "BUP": 1}
     assert s.by_month[4] == 2

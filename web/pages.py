@@ -65,6 +65,8 @@ async def login(ctx: Ctx) -> Response:
         account = await ctx.db(rehash) or account
     await ctx.db(throttle.succeeded, name, ctx.address)
     response = RedirectResponse(target, status_code=303)
+    if ctx.session.token:                   # logged in already (as anyone): that session ends
+        await ctx.db(ctx.web.sessions.end, ctx.session)
     await ctx.db(lambda: ctx.web.sessions.start(ctx.request, response, account.name, stamp=account.stamp,
                                                 address=ctx.address))
     ctx.session.fresh = False               # the new session (and a new CSRF token) replaces the login form's
@@ -206,7 +208,7 @@ def no_report(ctx: Ctx) -> Response:
 
 
 async def report(ctx: Ctx) -> Response:
-    from notify.report import yearly_stats
+    from notify.report import register_for, yearly_stats
     from notify.report_tables import tables
 
     year = int(ctx.request.path_params["year"])
@@ -216,14 +218,15 @@ async def report(ctx: Ctx) -> Response:
 
     def read() -> Any:
         with ctx.web.db.session() as session:
-            return yearly_stats(session, year, principals)
+            return yearly_stats(session, year, principals, rules=ctx.web.rules,
+                                register=register_for(ctx.web.settings.organisations_path))
     stats = await ctx.db(read)
     return ctx.page("report.html", title=f"Årsrapport {year}", year=year, tables=tables(stats), stats=stats,
                     charts=[(key, label) for key, (_, label) in CHARTS.items()])
 
 
 async def report_xlsx(ctx: Ctx) -> Response:
-    from notify.report import yearly_stats
+    from notify.report import register_for, yearly_stats
     from notify.report_tables import write_workbook
 
     year = int(ctx.request.path_params["year"])
@@ -233,7 +236,8 @@ async def report_xlsx(ctx: Ctx) -> Response:
 
     def build() -> bytes:
         with ctx.web.db.session() as session:
-            stats = yearly_stats(session, year, principals)
+            stats = yearly_stats(session, year, principals, rules=ctx.web.rules,
+                                register=register_for(ctx.web.settings.organisations_path))
         with tempfile.TemporaryDirectory() as tmp:
             return write_workbook(stats, Path(tmp) / "rapport.xlsx").read_bytes()
     return Response(await ctx.db(build), media_type="application/vnd.openxmlformats-officedocument."
@@ -250,7 +254,7 @@ CHARTS = {"rapporterande": ("reporter_chart", "Rapporterande verksamhet"),
 async def report_chart(ctx: Ctx) -> Response:
     """One of the report's charts as PNG (notify/report_charts.py), drawn on request."""
     from notify import report_charts
-    from notify.report import yearly_stats
+    from notify.report import register_for, yearly_stats
 
     year, name = int(ctx.request.path_params["year"]), ctx.request.path_params["name"]
     if name not in CHARTS or not _report_year(ctx, year):
@@ -259,7 +263,8 @@ async def report_chart(ctx: Ctx) -> Response:
 
     def draw() -> bytes:
         with ctx.web.db.session() as session:
-            stats = yearly_stats(session, year, principals)
+            stats = yearly_stats(session, year, principals, rules=ctx.web.rules,
+                                register=register_for(ctx.web.settings.organisations_path))
         with tempfile.TemporaryDirectory() as tmp:
             return Path(getattr(report_charts, CHARTS[name][0])(stats, Path(tmp) / "chart.png")).read_bytes()
     return Response(await ctx.db(draw), media_type="image/png")

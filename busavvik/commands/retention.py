@@ -86,7 +86,8 @@ def apply_cmd(ctx: typer.Context,
     day = parse_day(as_of)
     principals = {o.type: o.principal for o in ctx.obj.rules.organisations}
     with ctx.obj.db.session(write=True) as session:
-        refreshed = refresh_statistics(session, principals)
+        refreshed = refresh_statistics(session, principals, rules=ctx.obj.rules,
+                                       register=getattr(ctx.obj, "register", None))
         result = plan(session, settings, day)
         released: set[tuple[str, str, str]] = set()
         records = [r for r in (apply_owner(session, result, rule, who or getpass.getuser(), released)

@@ -67,5 +67,27 @@ def check(ctx: typer.Context, path: Path = typer.Argument(..., help="A .docx for
 rules_app.command("check")(check)
 
 
+def org(ctx: typer.Context,
+        what: str = typer.Argument(..., help="A unit as written in the form, or an e-mail address."),
+        day: str | None = typer.Option(None, "--date", help="The day (YYYY-MM-DD) to look up; default today.")) -> None:
+    """What the organisation register takes a unit or an address as: type, huvudman, kommun, stadsdel/area,
+    mottagning — with successor units after a reorganisation — and why."""
+    from config.orgregister import lookup
+
+    app: AppContext = ctx.obj
+    when = app.day(day, "--date")
+    address = what.strip() if "@" in what and " " not in what.strip() else None
+    place = lookup(app.register, app.rules, None if address else what, address, when)
+    out.print(f"register: {app.register.source}", markup=False, highlight=False)
+    for label, value in (("enhet", place.unit), ("typ", place.type), ("huvudman", place.huvudman),
+                         ("kommun", place.kommun), ("stadsdel/område", place.area), ("mottagning", place.mottagning)):
+        out.print(f"{label}: {value or '–'}", markup=False, highlight=False)
+    for why in place.why:
+        out.print(f"  regel: {why}", markup=False, highlight=False)
+
+
+rules_app.command("org")(org)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(rules_app, name="rules")

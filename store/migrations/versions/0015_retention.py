@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column('answered_in_time', sa.Boolean(), nullable=False),
         sa.Column('answer_outcomes', sa.JSON(), nullable=False),
         sa.Column('area', sa.Text(), nullable=True),
+        sa.Column('detail', sa.JSON(), nullable=False, server_default='{}'),
         sa.Column('frozen', sa.Boolean(), nullable=False),
         sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(['case_pk'], ['bus_case.id']),
