@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 
     from config.rules import Rules
     from config.settings import Settings
-    from parsers.budget import ParseBudget
+    from pipeline.budget import ParseBudget
     from store.db import Database
 
 
@@ -39,7 +39,7 @@ class AppContext:
     @property
     def budget(self) -> ParseBudget:
         """Each message's parse budget in the parser processes (config [parsing])."""
-        from parsers.budget import ParseBudget  # here: the parsers only for the commands that parse
+        from pipeline.budget import ParseBudget  # here: the parsers only for the commands that parse
 
         parsing = self.settings.parsing
         return ParseBudget(parsing.cpu_seconds, parsing.memory_mb)

@@ -113,6 +113,6 @@ def parse_form(data: bytes, rules: FormRules, filename: str = "") -> FormResult:
         form, problems = _read(opened.document_xml, rules)
         return FormResult(form, opened.problems + problems)
     except (MemoryError, RecursionError):
-        raise                   # a parser process's budget (parsers/budget.py): the message is too_complex
+        raise                   # a parser process's budget (pipeline/budget.py): the message is too_complex
     except Exception as exc:  # noqa: BLE001 - a malformed attachment must never stop ingestion
         return FormResult(None, (Problem("attachment_unreadable", f"unexpected {type(exc).__name__}"),))

@@ -8,5 +8,5 @@ if [ -x scripts/install-test-deps.sh ] || [ -f scripts/install-test-deps.sh ]; t
 fi
 bash scripts/setup.sh --test
 .venv/bin/ruff check .
-.venv/bin/mypy busavvik ingest parsers store notify config web
+.venv/bin/mypy busavvik ingest parsers store notify config web pipeline
 .venv/bin/python -m pytest "$@"

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 from config.rules import Rules
 from ingest.files import open_source
 from ingest.types import RawMessage
+from pipeline.batch import Pipeline
 from store.db import Database
 from store.link_batch_index import BatchIndex
 from store.models import Case, Message
-from store.pipeline import Pipeline
 from tests.corpus import write_corpus
 
 

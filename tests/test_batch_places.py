@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 
 from config.rules import Rules
 from ingest.types import RawMessage
+from pipeline.batch import Pipeline
 from store.db import Database
 from store.models import Location, Message, RawBlob
-from store.pipeline import Pipeline
 from tests.mailbuilder import make_mail
 
 WHEN = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)

@@ -1,4 +1,4 @@
-"""One parser process of the pool (parsers/pool.py): started from a fork server that has the parsers imported,
+"""One parser process of the pool (pipeline/pool.py): started from a fork server that has the parsers imported,
 fed one message at a time, its CPU time and peak memory read from /proc."""
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from concurrent.futures import Future
 from typing import Any
 
 from config.rules import Rules
-from parsers.budget import ParseBudget, Parsed, serve
+from parsers.over_budget import Parsed
+from pipeline.budget import ParseBudget, serve
 
 _CLK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
@@ -17,7 +18,7 @@ _CLK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 def context() -> Any:
     try:
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["parsers.budget"])
+        ctx.set_forkserver_preload(["pipeline.budget"])
         return ctx
     except ValueError:   # no fork server on this platform
         return multiprocessing.get_context("spawn")

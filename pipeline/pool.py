@@ -1,4 +1,4 @@
-"""Parsing in parser processes, each message within a budget (parsers/budget.py), results in order.
+"""Parsing in parser processes, each message within a budget (pipeline/budget.py), results in order.
 
 Every message is parsed in a parser process, however small the batch: a parse that runs out of CPU time or
 memory, or takes its process down, costs that message its parse (it is stored with `parse_timeout` or
@@ -20,8 +20,9 @@ from multiprocessing.connection import wait
 from typing import Any
 
 from config.rules import Rules
-from parsers.budget import Outcome, ParseBudget, Parsed, over_budget, parse_guarded
-from parsers.pool_process import Job, ParserProcess, context, stop_all
+from parsers.over_budget import Outcome, Parsed, over_budget
+from pipeline.budget import ParseBudget, parse_guarded
+from pipeline.process import Job, ParserProcess, context, stop_all
 
 __all__ = ["ParseBudget", "Parsed", "ParserPool", "Pending"]
 log = logging.getLogger(__name__)

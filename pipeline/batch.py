@@ -1,7 +1,7 @@
 """The pipeline: raw bytes → stored, parsed, linked message.  Reads as the list of its stages.
 
 A batch is handled in one pass: known bytes and known Message-IDs are looked up with one query each,
-the rest is parsed on all cores (parsers/ahead.py, from the head start `prepare` gave where there is one)
+the rest is parsed on all cores (pipeline/ahead.py, from the head start `prepare` gave where there is one)
 and stored and linked in the caller's transaction.
 Should anything fail, the batch is redone message by message, each in its own savepoint, so one bad
 message never stops the others and none is lost.
@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from config.rules import Rules
 from ingest.types import RawMessage
-from parsers.ahead import ParseAhead, digests, parse_ahead, parse_batch
-from parsers.pool import ParseBudget, Parsed, ParserPool
+from pipeline.ahead import ParseAhead, digests, parse_ahead, parse_batch
+from pipeline.pool import ParseBudget, Parsed, ParserPool
 from store.db import Database
 from store.link_batch_index import BatchIndex
 from store.link_message import link_message, probe_for, relink_others
@@ -223,12 +223,17 @@ class Pipeline:
             seen[existing.message_id] = existing
         return _store_parsed(session, _Item(raw, sha), result, self.rules, self.due_months, seen)
 
+    def _parse(self, datas: Sequence[bytes]) -> Iterator[Parsed]:
+        """Stored bytes parsed again (relinking), in the parser pool like every parse."""
+        return self.parser.parse(datas, len(datas))
+
     def _relink(self, session: Session, stats: IngestStats) -> None:
         """Mail stored before its deviation (out of order across folders and batches) gets another chance."""
         if stats.new_cases:
             with session.begin_nested():
                 since = min(c.first_received for c in stats.new_cases) - timedelta(days=1)
-                stats.relinked += relink_others(session, since, stats.new_cases, self.rules, self.due_months)
+                stats.relinked += relink_others(session, since, stats.new_cases, self.rules, self.due_months,
+                                                self._parse)
             stats.new_cases = []
 
     def ingest(self, raws: Iterable[RawMessage], chunk: int = 200,
