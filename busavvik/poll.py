@@ -76,6 +76,7 @@ def poll_once(app: AppContext, stop: threading.Event | None = None, retry_now: b
               ) -> list[MailboxResult]:
     results = []
     with Pipeline(app.db, app.rules, app.settings.reminders.due_months, budget=app.budget) as pipeline:
+        pipeline.fill_facts()
         for mb in app.settings.mailboxes:
             results.append(poll_mailbox_once(app, pipeline, mb, stop, retry_now))
             if stop is not None and stop.is_set():

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from config.rules import Rules
 from ingest.types import RawMessage
 from pipeline.ahead import ParseAhead, digests, parse_ahead, parse_batch
+from pipeline.facts import fill_form_files
 from pipeline.pool import ParseBudget, Parsed, ParserPool
 from store.db import Database
 from store.link_batch_index import BatchIndex
@@ -107,6 +108,10 @@ class Pipeline:
             gc.collect()
             gc.freeze()
             self._frozen = True
+
+    def fill_facts(self) -> int:
+        """What later stages read instead of parsing again, for mail stored before it was kept (pipeline/facts.py)."""
+        return fill_form_files(self.db, self.parser)
 
     def __enter__(self) -> Pipeline:
         return self

@@ -12,6 +12,7 @@ from config.rules import Rules
 from parsers.classify import classify
 from parsers.over_budget import Parsed
 from parsers.types import FormData, ParsedEmail, has_report, has_response
+from store import form_files
 from store.cases import PNR_FLAG, apply_answer, note_participants, open_case
 from store.link_batch_index import BatchIndex
 from store.link_queries import QueryEvidence
@@ -67,6 +68,7 @@ def _open(session: Session, msg: Message, parsed: ParsedEmail, form: FormData, r
                      due_months, list(msg.flags or []), seq=index.next_seq if index else None,
                      keys=(form.fingerprint, form.text_fingerprint))
     msg.case, msg.kind, msg.link_rule = case, "deviation", "new_deviation"
+    form_files.keep(session, msg, parsed.form_file)     # its reminders attach it from the store
     if form.has_response:  # a deviation we first see with its answer already filled in
         apply_answer(case, msg, form, parsed)
         record_answer(session, case, msg, form, parsed.body_text, rules)

@@ -20,6 +20,7 @@ from parsers.classify import classify
 from parsers.form_record import classification_to_dict, form_to_dict
 from parsers.over_budget import Parsed
 from parsers.types import FormData, ParsedEmail, Problem
+from store import form_files
 from store.attribution import PROBLEM as ATTRIBUTION_PROBLEM
 from store.cases import apply_answer
 from store.link_message import link_message
@@ -138,6 +139,8 @@ def _reparse_one(session: Session, msg: Message, parsed: ParsedEmail, form: Form
     for case in sources:
         if form is not None:
             _update_case(case, form, parsed, rules, changes, list(msg.flags or []))
+    if sources and (form is not None or msg.form_filename is None):
+        form_files.keep(session, msg, parsed.form_file)     # the Word document its reminders attach
     if msg.kind == "answer" and msg.case is not None:
         _refresh_response(msg.case, msg, form, parsed, changes)
         record_answer(session, msg.case, msg, form, parsed.body_text, rules)
