@@ -61,11 +61,11 @@ def _attach(session: Session, msg: Message, case: Case, rule: str, parsed: Parse
 
 
 def _open(session: Session, msg: Message, parsed: ParsedEmail, form: FormData, rules: Rules, due_months: int,
-          index: BatchIndex | None) -> Case:
-    """A new deviation: its case, numbered by the batch's counter during an ingest."""
+          numbers: Callable[[int], int] | None) -> Case:
+    """A new deviation: its case, numbered by the batch's counter during an ingest (`numbers`)."""
     classification = parsed.classification or classify(form, parsed.sender, (*parsed.to, *parsed.cc), rules)
     case = open_case(session, msg, form, parsed, classification, rules.secretariat_addresses,
-                     due_months, list(msg.flags or []), seq=index.next_seq if index else None,
+                     due_months, list(msg.flags or []), seq=numbers,
                      keys=(form.fingerprint, form.text_fingerprint))
     msg.case, msg.kind, msg.link_rule = case, "deviation", "new_deviation"
     form_files.keep(session, msg, parsed.form_file)     # its reminders attach it from the store
@@ -77,9 +77,10 @@ def _open(session: Session, msg: Message, parsed: ParsedEmail, form: FormData, r
 
 def link_message(session: Session, msg: Message, parsed: ParsedEmail, form: FormData | None,
                  rules: Rules, due_months: int, index: BatchIndex | None = None,
-                 probe: Probe | None = None) -> None:
+                 probe: Probe | None = None, numbers: Callable[[int], int] | None = None) -> None:
     """Link one message; during an ingest batch, `index` answers the rules' look-ups
-    (store/link_batch_index.py), else queries do (store/link_queries.py).  Our own mail (a reminder, the
+    (store/link_batch_index.py), else queries do (store/link_queries.py), and `numbers` numbers the cases
+    it opens (store/batch_writes.py).  Our own mail (a reminder, the
     digest, a copy or a bounce of one) is kept as kind `own`, unlinked."""
     if parsed.own:
         msg.kind, msg.case, msg.link_rule = "own", None, None
@@ -93,7 +94,7 @@ def link_message(session: Session, msg: Message, parsed: ParsedEmail, form: Form
             index.record(probe, msg.message_id, case, opened=False)
         return
     if form is not None and probe.form is not None and form.has_report and not parsed.auto_reply:
-        case = _open(session, msg, parsed, form, rules, due_months, index)
+        case = _open(session, msg, parsed, form, rules, due_months, numbers)
         if index:
             index.record(probe, msg.message_id, case, opened=True)
         return

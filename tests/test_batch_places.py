@@ -1,4 +1,4 @@
-"""Where a new message was seen is written with its batch in one statement (store/link_batch_index.py `add_place`).
+"""Where a new message was seen is written with its batch in one statement (store/batch_writes.py `add_place`).
 
 The places must come out as the ORM route wrote them: one per (message, mailbox, folder), the same
 Message-ID with other bytes in the same batch and folder adds no second place, and the batch is never
