@@ -22,6 +22,7 @@ from ingest.types import RawMessage
 from pipeline.ahead import ParseAhead, digests, parse_ahead, parse_batch
 from pipeline.facts import fill_form_files
 from pipeline.pool import ParseBudget, Parsed, ParserPool
+from store import form_files
 from store.batch_writes import BatchWrites
 from store.db import Database
 from store.link_batch_index import BatchIndex
@@ -120,7 +121,9 @@ class Pipeline:
 
     def fill_facts(self) -> int:
         """What later stages read instead of parsing again, for mail stored before it was kept (pipeline/facts.py)."""
-        return fill_form_files(self.db, self.parser)
+        with self.db.session() as session:      # one query when nothing is missing (always, but after an upgrade)
+            missing = bool(form_files.unknown_sources(session, 1))
+        return fill_form_files(self.db, self.parser) if missing else 0
 
     def __enter__(self) -> Pipeline:
         return self
