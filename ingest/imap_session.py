@@ -109,7 +109,7 @@ def close_quietly(fn: Callable[[], object]) -> None:
         log.debug("ignored while closing the connection", exc_info=True)
 
 
-# ---- logging in ----------------------------------------------------------------------------------------------
+# ---- logging in ------------------------------------------------------------------------------------------------------
 def _server_text(exc: Exception) -> str:
     text = str(exc)
     if text.startswith(("b'", 'b"')):

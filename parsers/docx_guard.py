@@ -38,7 +38,7 @@ MAX_CONTENT_TYPES_BYTES = 1_000_000
 RATIO_FLOOR_BYTES = 1_000_000
 
 
-# ---- the main document part and the XML parser ----------------------------------------------------------------
+# ---- the main document part and the XML parser -----------------------------------------------------------------------
 DEFAULT_MAIN = "word/document.xml"
 RELS_PART = "_rels/.rels"
 TYPES_PART = "[content_types].xml"
@@ -83,7 +83,7 @@ def main_part(names: set[str], read: Callable[[str], bytes | None]) -> str:
     return DEFAULT_MAIN
 
 
-# ---- the checks ----------------------------------------------------------------------------------------------
+# ---- the checks ------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class OpenedDocx:
     """The main document part's bytes (None when it cannot be read) and the problems met on the way."""

@@ -34,7 +34,7 @@ WINDOW = 512                     # messages handed to the processes at a time by
 _TICK = 0.02                     # how often the dispatcher looks at the processes' CPU time (s)
 
 
-# ---- one parser process ----------------------------------------------------------------------------------
+# ---- one parser process ----------------------------------------------------------------------------------------------
 _CLK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
@@ -111,7 +111,7 @@ def stop_all(procs: list[ParserProcess]) -> None:
         p.stop()
 
 
-# ---- the pool -------------------------------------------------------------------------------------------
+# ---- the pool --------------------------------------------------------------------------------------------------------
 class Pending:
     """Messages handed to the parser processes (`ParserPool.submit`); `results()` yields them in order."""
 
