@@ -15,7 +15,9 @@ Only project files count (not .venv/, tests/, bench/); calls of a module's top l
 Printed per traced step:
 - files:       project files with a function called;
 - spine files: files whose functions call functions of two or more other project files;
-- re-entries:  calls into a file already left (entered before, not on the stack at the call);
+- re-entries:  calls into a file already left (entered before, not on the stack at the call); also counted
+               apart: those made by project code itself, not by a library calling back (SQLAlchemy's type
+               processors and session events, a thread's start);
 - parses outside the budget: calls of the mail parsers (`parse_mail_and_form`, `parse_email`,
   `form_attachment`) in this process, by the project function outside parsers/ that made them (in the
   parser processes they are inside the budget and are not seen here);
@@ -58,6 +60,7 @@ class Trace:
     files: set[str] = field(default_factory=set)
     callees: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     reentries: Counter[str] = field(default_factory=Counter)
+    direct: Counter[str] = field(default_factory=Counter)          # re-entries called by project code itself
     outside: Counter[str] = field(default_factory=Counter)         # caller function -> parses it made
     _seen: set[str] = field(default_factory=set)
     _codes: dict[CodeType, str | None] = field(default_factory=dict)
@@ -85,6 +88,7 @@ class Trace:
             return
         stack: list[tuple[str, str]] = []       # project frames above, nearest first: (file, function)
         up = frame.f_back
+        direct = up is not None and self._file(up.f_code) is not None   # not a callback of a library
         while up is not None:
             up_rel = self._file(up.f_code)
             if up_rel is not None:
@@ -93,9 +97,9 @@ class Trace:
                 stack.append((up_rel, up.f_code.co_name))
             up = up.f_back
         with self._lock:
-            self._record(rel, code.co_name, stack)
+            self._record(rel, code.co_name, stack, direct)
 
-    def _record(self, rel: str, func: str, stack: list[tuple[str, str]]) -> None:
+    def _record(self, rel: str, func: str, stack: list[tuple[str, str]], direct: bool) -> None:
         key = f"{rel}:{func}"
         if key not in self._seen:
             self._seen.add(key)
@@ -105,6 +109,8 @@ class Trace:
             self.callees[caller].add(rel)
             if rel in self.files and rel not in {f for f, _ in stack}:
                 self.reentries[rel] += 1
+                if direct:
+                    self.direct[rel] += 1
         self.files.add(rel)
         if (rel, func) in PARSE_ENTRIES and not any(f.startswith("parsers/") for f, _ in stack):
             origin = next((f"{f}:{fn}" for f, fn in stack), "(top)")
@@ -117,6 +123,8 @@ class Trace:
     def summary(self) -> dict[str, Any]:
         return {"files": len(self.files), "spine": len(self.spine), "spine_files": self.spine,
                 "reentries": sum(self.reentries.values()), "reentries_by_file": dict(self.reentries.most_common()),
+                "reentries_direct": sum(self.direct.values()), "direct_by_file": dict(self.direct.most_common()),
+                "file_list": sorted(self.files),
                 "outside_paths": sorted(self.outside), "functions": len(self.order)}
 
 
@@ -247,15 +255,20 @@ def report(out: dict[str, Any]) -> None:
     print(f"checks: {out['check']}")
     for name in ("new", "answer", "relink", "by_hand", "reminder"):
         s = out[name]
-        print(f"{name:9} files {s['files']:3}  spine {s['spine']:2}  re-entries {s['reentries']:3}  "
+        print(f"{name:9} files {s['files']:3}  spine {s['spine']:2}  re-entries {s['reentries']:3} "
+              f"(project→project {s['reentries_direct']:3})  "
               f"parses outside the budget {s['outside_paths'] or 0}")
     print(f"spine files on the new mail's path: {new['spine']} (target ≤ {TARGETS['spine']}): "
           f"{', '.join(new['spine_files'])}")
     print(f"re-entries into a file already left (new mail): {new['reentries']} (target ≤ {TARGETS['reentries']}): "
           + ", ".join(f"{f} {n}" for f, n in list(new["reentries_by_file"].items())[:8]))
+    print(f"  of which called by project code (not a library's callback: SQLAlchemy's type processors and events, "
+          f"a thread's start): {new['reentries_direct']}: "
+          + ", ".join(f"{f} {n}" for f, n in list(new["direct_by_file"].items())[:8]))
     print(f"parses of mail bytes outside the budgeted entry, all steps: {len(out['all_outside_paths'])} paths "
           f"(target {TARGETS['outside']}): {', '.join(out['all_outside_paths']) or '-'}")
-    print(f"files on the reminder's path: {rem['files']} (target ≤ {TARGETS['reminder_files']})")
+    print(f"files on the reminder's path: {rem['files']} (target ≤ {TARGETS['reminder_files']}): "
+          f"{', '.join(rem['file_list'])}")
     if "new_functions" in out:
         print(f"\nthe new mail's path, {len(out['new_functions'])} project functions in the order first called:")
         for i, key in enumerate(out["new_functions"], 1):
