@@ -61,6 +61,7 @@ class Trace:
     callees: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     reentries: Counter[str] = field(default_factory=Counter)
     direct: Counter[str] = field(default_factory=Counter)          # re-entries called by project code itself
+    direct_calls: Counter[str] = field(default_factory=Counter)    # caller function -> callee function
     outside: Counter[str] = field(default_factory=Counter)         # caller function -> parses it made
     _seen: set[str] = field(default_factory=set)
     _codes: dict[CodeType, str | None] = field(default_factory=dict)
@@ -111,6 +112,7 @@ class Trace:
                 self.reentries[rel] += 1
                 if direct:
                     self.direct[rel] += 1
+                    self.direct_calls[f"{stack[0][0]}:{stack[0][1]} -> {rel}:{func}"] += 1
         self.files.add(rel)
         if (rel, func) in PARSE_ENTRIES and not any(f.startswith("parsers/") for f, _ in stack):
             origin = next((f"{f}:{fn}" for f, fn in stack), "(top)")
@@ -124,7 +126,7 @@ class Trace:
         return {"files": len(self.files), "spine": len(self.spine), "spine_files": self.spine,
                 "reentries": sum(self.reentries.values()), "reentries_by_file": dict(self.reentries.most_common()),
                 "reentries_direct": sum(self.direct.values()), "direct_by_file": dict(self.direct.most_common()),
-                "file_list": sorted(self.files),
+                "file_list": sorted(self.files), "direct_calls": dict(self.direct_calls.most_common()),
                 "outside_paths": sorted(self.outside), "functions": len(self.order)}
 
 
