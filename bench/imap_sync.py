@@ -9,7 +9,7 @@ In one run:
    minutes and quoted history make up the size.
 2. Raw baseline: imapclient, EXAMINE + UID SEARCH ALL + `BODY.PEEK[]` by 200 UIDs, nothing else → msg/s.
 3. First sync into a fresh SQLite store through the worker's own path (`busavvik.poll.poll_once`, parsing on
-   all cores through parsers/pool.py), in a child process → msg/s, ratio to the raw fetch (issue 3's ≥ 0.5,
+   all cores through pipeline/pool.py), in a child process → msg/s, ratio to the raw fetch (issue 3's ≥ 0.5,
    withdrawn; the floor is 300 msg/s),
    peak RSS (ru_maxrss of the sync process and of its parser processes, target ≤ 250 MB; plus the highest
    sum sampled from /proc while it ran).

@@ -21,9 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from config.rules import default_rules  # noqa: E402
 from ingest.types import RawMessage  # noqa: E402
 from parsers.mailform import parse_mail_and_form  # noqa: E402
+from pipeline.batch import Pipeline  # noqa: E402
+from pipeline.reparse import reparse  # noqa: E402
 from store.db import Database  # noqa: E402
-from store.pipeline import Pipeline  # noqa: E402
-from store.reparse import reparse  # noqa: E402
 from tests.formbuilder import SHAPES, build_form  # noqa: E402
 from tests.mailbuilder import SECRETARIAT, exchange_id, make_mail  # noqa: E402
 

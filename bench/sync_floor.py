@@ -7,7 +7,7 @@ what is left when the storing is cut down, to show which parts stand between the
 one run, on one fresh Dovecot with the same mail as bench/imap_sync.py (~50 kB messages, half with a
 filled form), each in a fresh interpreter and a fresh SQLite store, rounds interleaved:
 - raw:   the raw imapclient fetch of bench/imap_sync.py (the baseline: BODY.PEEK[], 200 UIDs a batch);
-- parse: the worker's fetch and parse-ahead (parsers/pool.py, both cores); the parse results are read and
+- parse: the worker's fetch and parse-ahead (pipeline/pool.py, both cores); the parse results are read and
          thrown away, only the cursor is saved;
 - bytes: as parse, plus the raw bytes stored as the pipeline stores them (one INSERT a batch);
 - rows:  as bytes, plus one message row per message through the DB-API's executemany: no ORM, no
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from ingest.types import RawMessage
-    from parsers.ahead import ParseAhead
+    from pipeline.ahead import ParseAhead
     from store.stats import IngestStats
 
 MODES = ("alone", "alone1", "parse", "bytes", "rows", "full")
@@ -60,10 +60,10 @@ def floor_pipeline(mode: str, db: Any, rules: Any) -> Any:
     """A Pipeline whose batch does only what `mode` keeps (see the module's docstring)."""
     from sqlalchemy import insert
 
-    from parsers.ahead import parse_batch
+    from pipeline.ahead import parse_batch
+    from pipeline.batch import Pipeline, _Item
     from store.message_rows import now
     from store.models import RawBlob
-    from store.pipeline import Pipeline, _Item
     from store.stats import IngestStats
 
     class Floor(Pipeline):
@@ -93,7 +93,7 @@ def floor_pipeline(mode: str, db: Any, rules: Any) -> Any:
 def parse_alone(spec: dict[str, Any]) -> dict[str, Any]:
     """Modes alone/alone1: the messages parsed from memory, timed from the pool's start to the last result."""
     from config.rules import load_rules
-    from parsers.pool import ParserPool
+    from pipeline.pool import ParserPool
     from tests.support.busmail import realistic_bus_messages
     raws = list(realistic_bus_messages(spec["count"]))
     cpu_before = resource.getrusage(resource.RUSAGE_SELF)
@@ -116,7 +116,7 @@ def child(spec: dict[str, Any]) -> None:
     from bench.imap_sync import _app
     from busavvik.poll import poll_mailbox_once
     from config.settings import MailboxSettings
-    from store.pipeline import Pipeline
+    from pipeline.batch import Pipeline
     mb = MailboxSettings(**spec["mailbox"])
     app = _app(spec["db_url"], mb)
     mode = spec["mode"]

@@ -18,8 +18,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from notify.cells import csv_text
-from parsers.safetext import JSON_ESCAPES, printable, shown
+from parsers.safetext import JSON_ESCAPES, csv_text, printable, shown
 
 
 class SafeConsole(Console):
@@ -88,7 +87,7 @@ def write_json(rows: Any, default: Any = None, ensure_ascii: bool = False) -> No
 
 def write_csv(rows: list[dict[str, Any]]) -> None:
     """CSV on stdout; control characters in mail text shown as stand-ins (CSV has no escapes; a spreadsheet and a
-    terminal would both take them raw), and text a spreadsheet could run as a formula neutralised (notify.cells)."""
+    terminal would both take them raw), and text a spreadsheet could run as a formula neutralised (parsers.safetext)."""
     flat = [{k: csv_text(printable(v)) if isinstance(v, str) else v for k, v in flatten(r).items()} for r in rows]
     columns: list[str] = []
     for row in flat:

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from config.orgregister import Register
     from config.rules import Rules
     from config.settings import Settings
-    from parsers.budget import ParseBudget
+    from pipeline.budget import ParseBudget
     from store.db import Database
 
 
@@ -55,7 +55,7 @@ class AppContext:
     @property
     def budget(self) -> ParseBudget:
         """Each message's parse budget in the parser processes (config [parsing])."""
-        from parsers.budget import ParseBudget  # here: the parsers only for the commands that parse
+        from pipeline.budget import ParseBudget  # here: the parsers only for the commands that parse
 
         parsing = self.settings.parsing
         return ParseBudget(parsing.cpu_seconds, parsing.memory_mb)

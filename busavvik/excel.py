@@ -10,8 +10,7 @@ import sys
 from typing import Any
 
 from busavvik.console import flatten
-from notify.cells import csv_text
-from parsers.safetext import printable
+from parsers.safetext import csv_text, printable
 
 DEVIATION_HEADERS = {
     "case_id": "Ärende", "source_message_id": "Ursprungligt Message-ID", "message_ids": "Meddelanden (Message-ID)",

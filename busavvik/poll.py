@@ -1,7 +1,7 @@
 """One poll cycle over every configured mailbox: fetch new mail, store it, advance the cursors.
 
 Each mailbox's source (ingest/imap.py, ingest/maildir.py) hands its batches to the store through one seam,
-`ingest.sink.MailSink`, here the store's `StoreIntake` (store/intake.py): each batch is stored and its cursor
+`ingest.sink.MailSink`, here the store's `StoreIntake` (pipeline/intake.py): each batch is stored and its cursor
 saved in one transaction, so a crash never skips a message and a re-fetch adds nothing. One failing mailbox
 is recorded in its status and never stops the others.
 """
@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from busavvik.context import AppContext
 from config.settings import MailboxSettings
 from ingest.sink import StopRequested
-from store.intake import StoreIntake, record_poll
-from store.pipeline import Pipeline
+from pipeline.batch import Pipeline
+from pipeline.intake import StoreIntake, record_poll
 from store.stats import IngestStats
 
 __all__ = ["MailboxError", "MailboxResult", "StopRequested", "poll_mailbox_once", "poll_once"]
@@ -76,6 +76,7 @@ def poll_once(app: AppContext, stop: threading.Event | None = None, retry_now: b
               ) -> list[MailboxResult]:
     results = []
     with Pipeline(app.db, app.rules, app.settings.reminders.due_months, budget=app.budget) as pipeline:
+        pipeline.fill_facts()
         for mb in app.settings.mailboxes:
             results.append(poll_mailbox_once(app, pipeline, mb, stop, retry_now))
             if stop is not None and stop.is_set():

@@ -26,9 +26,8 @@ from imapclient.exceptions import IMAPClientError
 from config.retry import Backoff, Failure, retry_call
 from config.settings import MailboxSettings
 from ingest.batches import DEFAULT_BATCH_BYTES, MAX_UIDS, MB
-from ingest.imap_auth import ImapAuthError, ImapError
-from ingest.imap_connect import ImapTlsError, close_quietly, connect, tls_context, untraced
 from ingest.imap_fetch import FetchState, fetch_chunk, plan_batches
+from ingest.imap_session import ImapAuthError, ImapError, ImapTlsError, close_quietly, connect, tls_context, untraced
 from ingest.prefetch import prefetch
 from ingest.sink import MailSink
 from ingest.types import Batch, FolderCursor

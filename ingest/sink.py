@@ -4,7 +4,7 @@ A source (ingest/imap.py, ingest/maildir.py) asks its sink where each folder sta
 messages to ask for again, and hands it every batch; `commit` stores the batch, what it set aside and the
 folder's cursor in one transaction, so a crash never skips a message and a re-fetch adds nothing. A file
 import (ingest/files.py) only commits: its batches have no cursor. The store implements it
-(store/intake.py); busavvik/poll.py wires the two. Nothing here imports the store.
+(pipeline/intake.py); busavvik/poll.py wires the two. Nothing here imports the store.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from ingest.types import Batch, FolderCursor, RawMessage
 
 if TYPE_CHECKING:
-    from parsers.ahead import ParseAhead
+    from pipeline.ahead import ParseAhead
 
 __all__ = ["MailSink", "StopRequested"]
 

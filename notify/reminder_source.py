@@ -1,8 +1,8 @@
 """What a reminder is built from, read from the store: the case as its `CaseView` shows it (a person's corrections
 of the form's fields applied), its deviation message and the stored form.
 
-The form attached to a reminder is the Word document the case was opened from, taken out of the stored raw
-bytes of the case's source message by the same parsers that read it (`parsers.mailform.form_attachment`).
+The form attached to a reminder is the Word document the case was opened from, kept when its mail was first
+parsed (store/form_files.py): the stored mail is not parsed again.
 """
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from config.rules import Rules
 from config.settings import Settings
 from notify import message
 from notify.policy import local_day
-from parsers.mailform import form_attachment
+from store import form_files
 from store.caseview import CaseView, view_of
-from store.models import Message, RawBlob, Reminder
+from store.models import Message, Reminder
 
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024   # a form larger than this is not attached (the text says so)
 
@@ -24,17 +24,12 @@ MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024   # a form larger than this is not attac
 def original_form(session: Session, case: CaseView, rules: Rules) -> tuple[str, bytes] | None:
     """(file name, bytes) of the .docx the case's deviation carried, or None when there is none to attach."""
     source = session.get(Message, case.source_message_pk) if case.source_message_pk else None
-    blob = session.get(RawBlob, source.raw_sha256) if source else None
-    if blob is None or not blob.data:
+    kept = form_files.stored(session, source) if source is not None else None
+    if kept is None or not kept[1] or len(kept[1]) > MAX_ATTACHMENT_BYTES:
         return None
-    try:
-        att = form_attachment(bytes(blob.data), rules)
-    except Exception:  # noqa: BLE001 -- a mail the parsers cannot read again: the reminder goes without it
-        return None
-    if att is None or not att.data or len(att.data) > MAX_ATTACHMENT_BYTES:
-        return None
-    name = att.filename if att.filename.lower().endswith((".docx", ".docm", ".doc")) else "avvikelseblankett.docx"
-    return name, att.data
+    filename, data = kept
+    name = filename if filename.lower().endswith((".docx", ".docm", ".doc")) else "avvikelseblankett.docx"
+    return name, data
 
 
 def reporters(case: CaseView, rules: Rules) -> tuple[str, ...]:

@@ -11,8 +11,8 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from notify.cells import formula_like
 from notify.report_stats import SIP_THEME, YearStats, share
+from parsers.safetext import formula_like
 
 MONTHS = ("Januari", "Februari", "Mars", "April", "Maj", "Juni", "Juli", "Augusti", "September", "Oktober",
           "November", "December")
@@ -219,7 +219,7 @@ def _fill(ws: Worksheet, table: Table) -> None:
 
 
 def _as_text(cell: SheetCell) -> None:
-    """A value a spreadsheet could run as a formula is written as text, quote-prefixed (notify.cells)."""
+    """A value a spreadsheet could run as a formula is written as text, quote-prefixed (parsers.safetext)."""
     if formula_like(cell.value):
         cell.data_type = "s"
         cell.quotePrefix = True

@@ -1,8 +1,8 @@
 """The BUS deviation form (Avvikelseblankett för BUS-samverkan, sections 1–4) read from a .docx attachment.
 
 `parse_form` never raises: whatever the bytes, it returns a FormResult.  The container is checked before
-anything is opened (parsers.docx_guard); word/document.xml is parsed with the hardened parser of
-parsers.docx_main (python-docx's settings: entities are not resolved) and walked directly, without a docx.Document.
+anything is opened (parsers.docx_guard); word/document.xml is parsed with its hardened parser
+(python-docx's settings: entities are not resolved) and walked directly, without a docx.Document.
 """
 from __future__ import annotations
 
@@ -15,8 +15,7 @@ from lxml import etree
 
 from config.rules import FORM_FIELDS, FormRules
 from parsers.dates import parse_date, parse_full_date, plausible_year
-from parsers.docx_guard import open_docx
-from parsers.docx_main import parse_part
+from parsers.docx_guard import open_docx, parse_part
 from parsers.form_extract import LONG_FIELDS, Found, extract
 from parsers.form_labels import compile_rules
 from parsers.form_walk import walk
@@ -113,6 +112,6 @@ def parse_form(data: bytes, rules: FormRules, filename: str = "") -> FormResult:
         form, problems = _read(opened.document_xml, rules)
         return FormResult(form, opened.problems + problems)
     except (MemoryError, RecursionError):
-        raise                   # a parser process's budget (parsers/budget.py): the message is too_complex
+        raise                   # a parser process's budget (pipeline/budget.py): the message is too_complex
     except Exception as exc:  # noqa: BLE001 - a malformed attachment must never stop ingestion
         return FormResult(None, (Problem("attachment_unreadable", f"unexpected {type(exc).__name__}"),))

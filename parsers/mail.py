@@ -7,24 +7,24 @@ from email.utils import parsedate_to_datetime
 
 from config.rules import Rules
 from parsers.addresses import MAX_ADDRESS_CHARS, MAX_ADDRESSES, address_problems, addresses
-from parsers.autoreply import is_auto_reply
 from parsers.dates import mail_date_year, plausible_year
 from parsers.headers import (
     IDS_KEPT_FIRST,
     IDS_KEPT_LAST,
     MAX_ID_CHARS,
     MAX_TEXT_CHARS,
+    conversation_guid,
     header_text,
+    is_auto_reply,
     message_date,
     message_ids,
+    normalise_subject,
     own_message_id,
     read_ids,
     text_capped,
 )
 from parsers.mimefront import load_tree, walk_parts
 from parsers.ownmail import is_own_mail
-from parsers.subject import normalise_subject
-from parsers.threadindex import conversation_guid
 from parsers.types import ParsedEmail, Problem
 
 

@@ -42,18 +42,20 @@ def form_attachment(raw: bytes, rules: Rules) -> Attachment | None:
 
 
 def parse_mail_and_form(raw: bytes, rules: Rules) -> tuple[ParsedEmail, FormData | None, tuple[Problem, ...]]:
-    """Both parses; the attachments' bytes are dropped from the returned mail (they are in the form now)."""
+    """Both parses; the attachments' bytes are dropped from the returned mail (they are in the form now), but
+    for the Word document the form was read from (`form_file`: a deviation keeps it for its reminders)."""
     parsed = parse_email(raw, rules)
-    form, problems = best_form(parsed, rules)
+    found, problems = _best(parsed, rules)
+    form = found[1] if found else None
     slim = tuple(dataclasses.replace(a, data=b"") for a in parsed.attachments)
     names = [a.filename for a in parsed.attachments] + [parsed.sender.name if parsed.sender else ""]
     texts = [parsed.body_text, parsed.subject, *names, *_form_texts(form)]
-    found = any(pnr.contains(t) for t in texts)
+    has_pnr = any(pnr.contains(t) for t in texts)
     classification = None
     if form is not None and form.has_report and not parsed.auto_reply:
         classification = classify(form, parsed.sender, (*parsed.to, *parsed.cc), rules)
-    return dataclasses.replace(parsed, attachments=slim, personal_number=found,
-                               classification=classification), form, problems
+    return dataclasses.replace(parsed, attachments=slim, personal_number=has_pnr, classification=classification,
+                               form_file=found[0] if found else None), form, problems
 
 
 def _form_texts(form: FormData | None) -> list[str]:

@@ -167,6 +167,9 @@ class ParsedEmail:
     # it is worked out in the parser processes rather than by the one process that stores)
     classification: Classification | None = None
     own: bool = False               # busavvik's own mail (a reminder, the digest, a bounce of one): parsers/ownmail.py
+    # the Word document the form was read from, bytes and all (set by mailform): stored with a deviation, so
+    # that its reminders attach it without parsing the mail again (store/form_files.py)
+    form_file: Attachment | None = None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,6 @@ bash scripts/setup.sh --test
 # shellcheck source=scripts/test-postgres.sh
 source scripts/test-postgres.sh
 .venv/bin/ruff check .
-.venv/bin/mypy busavvik ingest parsers store notify config web
+.venv/bin/mypy busavvik ingest parsers store notify config web pipeline
 .venv/bin/lint-imports
 .venv/bin/python -m pytest "$@"

@@ -10,14 +10,13 @@ from sqlalchemy.orm import Session
 from config.rules import Rules, default_rules
 from parsers.dates import FIRST_PLAUSIBLE_YEAR, DayError, iso_day
 from parsers.form_record import classification_to_dict, form_to_dict
-from parsers.mail import parse_email
 from parsers.types import has_response
 from store.cases import apply_answer
 from store.caseview import case_by_id
 from store.fields import BOOL_FIELDS, CHOICES, FIELDS, LEGACY_OUTCOME_KEYS, LIST_FIELDS
 from store.message_kind import kind_for
-from store.message_rows import now
-from store.models import CASE_STATUSES, Case, Correction, Message, RawBlob
+from store.message_rows import now, parsed_of
+from store.models import CASE_STATUSES, Case, Correction, Message
 from store.receivers import record_answer
 
 
@@ -123,8 +122,7 @@ def link(session: Session, message_id: str, case_id: str, who: str, rules: Rules
                         receivers=receivers, secretariat=rules.secretariat_addresses,
                         has_response_form=has_response(msg.form))
     if msg.kind == "answer":
-        raw = session.get(RawBlob, msg.raw_sha256)
-        parsed = parse_email(raw.data if raw else b"", rules)
+        parsed = parsed_of(msg)     # the stored fields of its first parse: its bytes are not parsed again
         apply_answer(case, msg, msg.form, parsed)
         record_answer(session, case, msg, msg.form, parsed.body_text, rules)
     session.add(Correction(case_pk=case.id, message_pk=msg.id, field="link", old_value=old,
@@ -163,8 +161,7 @@ def unlink(session: Session, message_id: str, who: str, rules: Rules) -> str:
         others = session.scalars(select(Message).where(Message.case_pk == case.id, Message.kind == "answer",
                                                        Message.id != msg.id).order_by(Message.date, Message.id))
         for other in others:
-            raw = session.get(RawBlob, other.raw_sha256)
-            apply_answer(case, other, other.form, parse_email(raw.data if raw else b"", rules))
+            apply_answer(case, other, other.form, parsed_of(other))
     session.add(Correction(case_pk=case.id, message_pk=msg.id, field="link", old_value=case.case_id,
                            new_value=None, who=who, at=now()))
     return case.case_id

@@ -9,6 +9,7 @@ the same rows those queries would see:
 - what this batch added so far: messages linked and cases opened, recorded as they happen.
 The order within a look-up is the order of the queries (by row id, that is by insertion), so `decide`
 picks the same case.  The rare fuzzy look-up (a retyped form, `received_around`) still queries.
+This is the read side only: what the batch writes itself (ids, places, case numbers) is store/batch_writes.py.
 """
 from __future__ import annotations
 
@@ -16,13 +17,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ingest.types import RawMessage
 from store.link_queries import QueryEvidence
 from store.link_rules import CaseRef, Probe, case_ids
-from store.models import Case, Location, Message, Reminder
+from store.models import Case, Message, Reminder
 
 
 def _by_id(cases: Iterable[Case]) -> tuple[Case, ...]:
@@ -42,55 +42,15 @@ class BatchIndex:
         self.case_of_id: dict[str, Case] = {}
         self.cases_of_subject: dict[str, list[Case]] = defaultdict(list)
         self._asked: set[tuple[str, str]] = set()          # (kind, key) already looked up in the store
-        self._seq: dict[int, int] = {}
-        self._places: list[tuple[Message, RawMessage]] = []   # new messages' places, not yet written
-        self._sqlite = session.get_bind().dialect.name == "sqlite"
         with session.no_autoflush:  # rows above these ids are the batch's own, recorded as they are linked
             self.max_message = session.scalar(select(func.max(Message.id))) or 0
             self.max_case = session.scalar(select(func.max(Case.id))) or 0
-            self._ids = {Message: self.max_message, Case: self.max_case,
-                         Location: session.scalar(select(func.max(Location.id))) or 0}
 
-    # -- ids given by the batch (SQLite) -----------------------------------------------------------------
     def __enter__(self) -> BatchIndex:
-        if self._sqlite:
-            event.listen(self.session, "before_flush", self._assign_ids)
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        if event.contains(self.session, "before_flush", self._assign_ids):
-            event.remove(self.session, "before_flush", self._assign_ids)
-
-    def _assign_ids(self, session: Session, _context: object, _instances: object) -> None:
-        """SQLite cannot return the ids of a many-row INSERT in a known order, so SQLAlchemy would insert
-        the batch row by row; with ids given here it writes each table in one statement.  The ids follow
-        the highest one (an INTEGER PRIMARY KEY goes on from there), in the order the rows were added;
-        a concurrent writer taking one makes the batch fail and be redone message by message."""
-        for row in session.new:
-            kind = type(row)
-            if kind in self._ids and getattr(row, "id", None) is None:
-                self._ids[kind] += 1
-                row.id = self._ids[kind]
-
-    # -- where new messages were seen, written in one statement --------------------------------------------
-    def add_place(self, msg: Message, raw: RawMessage) -> None:
-        """The place a message new in this batch was seen; written by `write_places` once it has its id.
-        A Location row per message made through the ORM cost more than storing the message itself."""
-        self._places.append((msg, raw))
-
-    def write_places(self) -> None:
-        """Insert the places held so far (after a flush, so that every message has its id)."""
-        if not self._places:
-            return
-        self.session.flush()
-        places, self._places = self._places, []
-        rows = [{"message_pk": msg.id, "mailbox": raw.mailbox, "folder": raw.folder,
-                 "uidvalidity": raw.uidvalidity, "uid": raw.uid, "seen_at": msg.first_seen} for msg, raw in places]
-        if self._sqlite:  # the ids the ORM would have given (see _assign_ids), so the two never collide
-            for row in rows:
-                self._ids[Location] += 1
-                row["id"] = self._ids[Location]
-        self.session.connection().execute(insert(Location), rows)
+        pass
 
     # -- the store before the batch, one query per rule for a chunk --------------------------------------
     def _new(self, kind: str, keys: Iterable[str]) -> list[str]:
@@ -142,13 +102,6 @@ class BatchIndex:
                 self.cases_of_subject[case.normalised_subject].append(case)
 
     # -- what the batch adds ------------------------------------------------------------------------------
-    def next_seq(self, year: int) -> int:
-        if year not in self._seq:
-            with self.session.no_autoflush:
-                self._seq[year] = self.session.scalar(select(func.max(Case.seq)).where(Case.year == year)) or 0
-        self._seq[year] += 1
-        return self._seq[year]
-
     def record(self, probe: Probe, message_id: str, case: Case | None, opened: bool) -> None:
         """After linking a message: it (and the case it opened) can now be found by later messages."""
         if case is None:

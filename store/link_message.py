@@ -2,6 +2,7 @@
 response."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 
 from sqlalchemy import or_, select
@@ -9,13 +10,15 @@ from sqlalchemy.orm import Session
 
 from config.rules import Rules
 from parsers.classify import classify
+from parsers.over_budget import Parsed
 from parsers.types import FormData, ParsedEmail, has_report, has_response
+from store import form_files
 from store.cases import PNR_FLAG, apply_answer, note_participants, open_case
 from store.link_batch_index import BatchIndex
 from store.link_queries import QueryEvidence
 from store.link_rules import Probe, decide, gather, similar_forms
 from store.message_kind import kind_for
-from store.models import Case, Message
+from store.models import Case, Message, RawBlob
 from store.receivers import record_answer
 
 
@@ -58,13 +61,14 @@ def _attach(session: Session, msg: Message, case: Case, rule: str, parsed: Parse
 
 
 def _open(session: Session, msg: Message, parsed: ParsedEmail, form: FormData, rules: Rules, due_months: int,
-          index: BatchIndex | None) -> Case:
-    """A new deviation: its case, numbered by the batch's counter during an ingest."""
+          numbers: Callable[[int], int] | None) -> Case:
+    """A new deviation: its case, numbered by the batch's counter during an ingest (`numbers`)."""
     classification = parsed.classification or classify(form, parsed.sender, (*parsed.to, *parsed.cc), rules)
     case = open_case(session, msg, form, parsed, classification, rules.secretariat_addresses,
-                     due_months, list(msg.flags or []), seq=index.next_seq if index else None,
+                     due_months, list(msg.flags or []), seq=numbers,
                      keys=(form.fingerprint, form.text_fingerprint))
     msg.case, msg.kind, msg.link_rule = case, "deviation", "new_deviation"
+    form_files.keep(session, msg, parsed.form_file)     # its reminders attach it from the store
     if form.has_response:  # a deviation we first see with its answer already filled in
         apply_answer(case, msg, form, parsed)
         record_answer(session, case, msg, form, parsed.body_text, rules)
@@ -73,9 +77,10 @@ def _open(session: Session, msg: Message, parsed: ParsedEmail, form: FormData, r
 
 def link_message(session: Session, msg: Message, parsed: ParsedEmail, form: FormData | None,
                  rules: Rules, due_months: int, index: BatchIndex | None = None,
-                 probe: Probe | None = None) -> None:
+                 probe: Probe | None = None, numbers: Callable[[int], int] | None = None) -> None:
     """Link one message; during an ingest batch, `index` answers the rules' look-ups
-    (store/link_batch_index.py), else queries do (store/link_queries.py).  Our own mail (a reminder, the
+    (store/link_batch_index.py), else queries do (store/link_queries.py), and `numbers` numbers the cases
+    it opens (store/batch_writes.py).  Our own mail (a reminder, the
     digest, a copy or a bounce of one) is kept as kind `own`, unlinked."""
     if parsed.own:
         msg.kind, msg.case, msg.link_rule = "own", None, None
@@ -89,7 +94,7 @@ def link_message(session: Session, msg: Message, parsed: ParsedEmail, form: Form
             index.record(probe, msg.message_id, case, opened=False)
         return
     if form is not None and probe.form is not None and form.has_report and not parsed.auto_reply:
-        case = _open(session, msg, parsed, form, rules, due_months, index)
+        case = _open(session, msg, parsed, form, rules, due_months, numbers)
         if index:
             index.record(probe, msg.message_id, case, opened=True)
         return
@@ -97,25 +102,24 @@ def link_message(session: Session, msg: Message, parsed: ParsedEmail, form: Form
 
 
 def relink_others(session: Session, since: datetime, new_cases: list[Case], rules: Rules,
-                  due_months: int) -> int:
+                  due_months: int, parse: Callable[[Sequence[bytes]], Iterator[Parsed]]) -> int:
     """Try again to link unlinked mail that may belong to cases just opened: mail stored before its
     deviation (out of order across folders and batches).  Candidates share the case's Outlook
     conversation or normalised subject, so the work stays proportional to what could match.  Their
-    stored bytes are parsed again by parsers/ (the typed form, with its fingerprints)."""
-    from parsers.mailform import parse_mail_and_form
-    from store.models import RawBlob
+    stored bytes are parsed again by `parse` (the pipeline's parser pool, within the budget) for the typed
+    form and its fingerprints; the store itself never parses."""
     guids = set(session.scalars(select(Message.thread_index_guid).where(
         Message.case_pk.in_([c.id for c in new_cases]), Message.thread_index_guid.is_not(None))))
     subjects = {c.normalised_subject for c in new_cases if c.normalised_subject}
     q = select(Message).where(Message.kind == "other", Message.case_pk.is_(None),
                               Message.linked_by_human.is_(False), Message.date >= since,
                               or_(Message.thread_index_guid.in_(guids), Message.normalised_subject.in_(subjects)))
+    found = [(msg, session.get(RawBlob, msg.raw_sha256)) for msg in session.scalars(q).all()]
+    todo = [(msg, blob.data) for msg, blob in found if blob is not None]
+    if not todo:
+        return 0
     linked = 0
-    for msg in session.scalars(q).all():
-        raw = session.get(RawBlob, msg.raw_sha256)
-        if raw is None:
-            continue
-        parsed, form, _problems = parse_mail_and_form(raw.data, rules)
+    for (msg, _data), (parsed, form, _problems) in zip(todo, parse([data for _msg, data in todo])):
         link_message(session, msg, parsed, form, rules, due_months)
         linked += msg.case is not None
     return linked

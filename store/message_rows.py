@@ -4,12 +4,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from datetime import datetime, timezone
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ingest.types import FolderCursor, RawMessage
-from parsers.types import FormData, ParsedEmail, Problem
+from parsers.types import Address, FormData, ParsedEmail, Problem
 from store.models import Cursor, Location, Message, RawBlob
 
 PNR_FLAG = "personal_identity_number"
@@ -88,3 +89,19 @@ def new_message(parsed: ParsedEmail, sha: str, form: FormData | None, problems: 
         auto_reply=parsed.auto_reply, kind="other", problems=problem_dicts(problems),
         flags=message_flags(parsed), form=form, body_excerpt=parsed.body_text[:20000],
     )
+
+
+def _addresses(emails: Any) -> tuple[Address, ...]:
+    return tuple(Address("", str(e).lower()) for e in emails or [] if e)
+
+
+def parsed_of(msg: Message) -> ParsedEmail:
+    """The stored mail's headers as the linking code reads them (no new parse of its bytes)."""
+    rec = msg.recipients or {}
+    return ParsedEmail(
+        message_id=msg.message_id, message_id_header=msg.message_id_header, synthetic_id=msg.synthetic_id,
+        in_reply_to=tuple(msg.in_reply_to or ()), references=tuple(msg.references or ()),
+        thread_index_guid=msg.thread_index_guid, thread_topic=None, subject=msg.subject,
+        normalised_subject=msg.normalised_subject, date=msg.date, body_text=msg.body_excerpt,
+        sender=Address(msg.sender_name or "", msg.sender) if msg.sender else None,
+        to=_addresses(rec.get("to")), cc=_addresses(rec.get("cc")), auto_reply=msg.auto_reply, attachments=())

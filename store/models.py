@@ -96,6 +96,15 @@ class Case(Base):
     __table_args__ = (UniqueConstraint("year", "seq"),)
 
 
+class FormFile(Base):
+    """A deviation's Word document as it came (its bytes, content-addressed), kept when the mail is first parsed
+    so that a reminder attaches it without parsing the mail again (store/form_files.py)."""
+    __tablename__ = "form_file"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class Message(Base):
     __tablename__ = "message"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -122,6 +131,10 @@ class Message(Base):
     flags: Mapped[list[Any]] = mapped_column(JSON, default=list)
     form: Mapped[FormData | None] = mapped_column(FormColumn, nullable=True)
     body_excerpt: Mapped[str] = mapped_column(Text, default="")
+    # the Word document its form was read from, kept for a deviation (store/form_files.py): the file name
+    # ("" when looked for and there is none; NULL: not looked for yet) and its bytes' address in form_file
+    form_filename: Mapped[str | None] = mapped_column(Text, nullable=True)
+    form_file_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)   # a form_file row
     case: Mapped[Case | None] = relationship(foreign_keys=[case_pk])
     locations: Mapped[list[Location]] = relationship(back_populates="message")
 

@@ -1,7 +1,8 @@
 """Re-running parsing, classification and linking over stored raw mail with the current rules.
 
 Changes are applied to the session's objects and returned as a list (field, old → new); the caller
-commits, or rolls back for a dry run.  Human corrections (case overrides, hand-made links) are kept.
+commits, or rolls back for a dry run.  The parse itself runs in the parser pool (pipeline/reparse.py): here
+only what a new parse changes in the store.  Human corrections (case overrides, hand-made links) are kept.
 """
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from config.localzone import local_zone
 from config.rules import Rules
 from parsers.classify import classify
 from parsers.form_record import classification_to_dict, form_to_dict
-from parsers.pool import ParseBudget, Parsed, ParserPool
+from parsers.over_budget import Parsed
 from parsers.types import FormData, ParsedEmail, Problem
+from store import form_files
 from store.attribution import PROBLEM as ATTRIBUTION_PROBLEM
 from store.cases import apply_answer
 from store.link_message import link_message
@@ -93,7 +95,7 @@ def _messages(session: Session, since: date | None) -> list[Message]:
     return list(session.scalars(q))
 
 
-def _raw_bytes(session: Session, msgs: list[Message], chunk: int = 500) -> Iterator[bytes]:
+def raw_bytes(session: Session, msgs: list[Message], chunk: int = 500) -> Iterator[bytes]:
     """The stored bytes of each message, loaded a chunk at a time (bounded memory, few queries)."""
     for i in range(0, len(msgs), chunk):
         part = msgs[i:i + chunk]
@@ -104,20 +106,19 @@ def _raw_bytes(session: Session, msgs: list[Message], chunk: int = 500) -> Itera
             yield data.get(m.raw_sha256, b"")
 
 
-def reparse(session: Session, rules: Rules, *, since: date | None = None, due_months: int = 2,
-            workers: int | None = None, progress: Callable[[int], None] | None = None,
-            budget: ParseBudget | None = None) -> list[Change]:
-    msgs = _messages(session, since)
+def to_reparse(session: Session, since: date | None) -> tuple[list[Message], dict[int, list[Case]]]:
+    """The messages to parse again (by date, undated last) and the cases each one opened."""
     sources: dict[int, list[Case]] = {}
     for case in session.scalars(select(Case).where(Case.source_message_id.is_not(None))):
         sources.setdefault(case.source_message_id or 0, []).append(case)
+    return _messages(session, since), sources
+
+
+def apply_reparse(session: Session, msgs: list[Message], results: Iterator[Parsed], sources: dict[int, list[Case]],
+                  rules: Rules, due_months: int, progress: Callable[[int], None] | None = None) -> list[Change]:
+    """Each message's new parse (`results`, in the order of `msgs`, from the parser pool) applied to the store."""
     changes: list[Change] = []
-    pool = ParserPool(rules, workers, min_parallel=200, budget=budget)
-    results = pool.parse(_raw_bytes(session, msgs), len(msgs))
-    try:
-        _apply_all(session, msgs, results, sources, rules, due_months, changes, progress)
-    finally:
-        pool.close()
+    _apply_all(session, msgs, results, sources, rules, due_months, changes, progress)
     return changes
 
 
@@ -138,6 +139,8 @@ def _reparse_one(session: Session, msg: Message, parsed: ParsedEmail, form: Form
     for case in sources:
         if form is not None:
             _update_case(case, form, parsed, rules, changes, list(msg.flags or []))
+    if sources and (form is not None or msg.form_filename is None):
+        form_files.keep(session, msg, parsed.form_file)     # the Word document its reminders attach
     if msg.kind == "answer" and msg.case is not None:
         _refresh_response(msg.case, msg, form, parsed, changes)
         record_answer(session, msg.case, msg, form, parsed.body_text, rules)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 from sqlalchemy import ColumnElement, Text, and_, cast, func, literal_column, or_, select
 from sqlalchemy.orm import Session
@@ -20,10 +19,10 @@ from config.rules import OrgRule, Rules
 from parsers.classify import classify
 from parsers.dates import FIRST_PLAUSIBLE_YEAR, DayError, iso_day
 from parsers.form_record import form_to_dict
-from parsers.types import Address, Classification, FormData, ParsedEmail
+from parsers.types import Classification, FormData, ParsedEmail
 from store.cases import open_case
 from store.corrections import CorrectionError
-from store.message_rows import now
+from store.message_rows import now, parsed_of
 from store.models import MESSAGE_KINDS, Case, Correction, Message, MessageKind
 
 DISMISSED: MessageKind = "dismissed"   # kind of a mail a person marked "not about a deviation"
@@ -155,22 +154,6 @@ def _classification(form: FormData, parsed: ParsedEmail, entry: HandEntry, rules
     return Classification(reporter_org_type=rep_type, reporter_principal=rep_principal, receiver_org_types=types,
                           receiver_principals=principals, principal_relation=relation, themes=found.themes,
                           rules_used=(*found.rules_used, "entered by hand"))
-
-
-def _addresses(emails: Any) -> tuple[Address, ...]:
-    return tuple(Address("", str(e).lower()) for e in emails or [] if e)
-
-
-def parsed_of(msg: Message) -> ParsedEmail:
-    """The stored mail's headers as the linking code reads them (no new parse of its bytes)."""
-    rec = msg.recipients or {}
-    return ParsedEmail(
-        message_id=msg.message_id, message_id_header=msg.message_id_header, synthetic_id=msg.synthetic_id,
-        in_reply_to=tuple(msg.in_reply_to or ()), references=tuple(msg.references or ()),
-        thread_index_guid=msg.thread_index_guid, thread_topic=None, subject=msg.subject,
-        normalised_subject=msg.normalised_subject, date=msg.date, body_text=msg.body_excerpt,
-        sender=Address(msg.sender_name or "", msg.sender) if msg.sender else None,
-        to=_addresses(rec.get("to")), cc=_addresses(rec.get("cc")), auto_reply=msg.auto_reply, attachments=())
 
 
 def open_by_hand(session: Session, message_id: str, entry: HandEntry, who: str, rules: Rules,

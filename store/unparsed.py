@@ -1,4 +1,4 @@
-"""Messages stored without their parse because it ran out of its budget (parsers/budget.py).
+"""Messages stored without their parse because it ran out of its budget (pipeline/budget.py).
 
 They are stored like any other message (raw bytes kept, cursor past them), so no poll asks for them again;
 `busavvik reparse` tries them again. `busavvik status` and the weekly digest name them.

@@ -10,11 +10,11 @@ import pytest
 
 from config.rules import Rules, load_rules
 from ingest.files import open_source
+from pipeline.batch import Pipeline
+from pipeline.reparse import reparse
 from store import export
 from store.corrections import CorrectionError, link, set_field
 from store.db import Database
-from store.pipeline import Pipeline
-from store.reparse import reparse
 from tests.corpus import write_corpus
 from tests.formbuilder import build_form
 

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 from config.rules import Rules
 from ingest.files import open_source
 from ingest.types import RawMessage
+from pipeline.batch import Pipeline
+from store.batch_writes import BatchWrites
 from store.db import Database
-from store.link_batch_index import BatchIndex
 from store.models import Case, Message
-from store.pipeline import Pipeline
 from tests.corpus import write_corpus
 
 
@@ -45,16 +45,16 @@ def test_an_id_taken_by_another_writer_redoes_the_batch_without_loss(tmp_path: P
     write_corpus(tmp_path / "mail")
     raws = _raws(tmp_path / "mail")
     db = Database(f"sqlite:///{tmp_path / 'clash.db'}")
-    original = BatchIndex.__init__
+    original = BatchWrites.__init__
 
-    def stale(self: BatchIndex, session: Session) -> None:
+    def stale(self: BatchWrites, session: Session) -> None:
         original(self, session)
         self._ids[Message] = 0  # as if the highest id had been read before another writer's insert
 
     try:
         with Pipeline(db, rules, workers=1) as pipeline:
             first = pipeline.ingest(raws[:8])
-            monkeypatch.setattr(BatchIndex, "__init__", stale)
+            monkeypatch.setattr(BatchWrites, "__init__", stale)
             second = pipeline.ingest(raws[8:])
         with db.session() as s:
             stored = s.scalars(select(Message.message_id)).all()

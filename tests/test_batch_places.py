@@ -1,4 +1,4 @@
-"""Where a new message was seen is written with its batch in one statement (store/link_batch_index.py `add_place`).
+"""Where a new message was seen is written with its batch in one statement (store/batch_writes.py `add_place`).
 
 The places must come out as the ORM route wrote them: one per (message, mailbox, folder), the same
 Message-ID with other bytes in the same batch and folder adds no second place, and the batch is never
@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 
 from config.rules import Rules
 from ingest.types import RawMessage
+from pipeline.batch import Pipeline
 from store.db import Database
 from store.models import Location, Message, RawBlob
-from store.pipeline import Pipeline
 from tests.mailbuilder import make_mail
 
 WHEN = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)

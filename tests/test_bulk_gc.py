@@ -5,8 +5,8 @@ import gc
 
 from config.rules import Rules
 from ingest.types import RawMessage
+from pipeline.batch import BULK, Pipeline
 from store.db import Database
-from store.pipeline import BULK, Pipeline
 from tests.test_batch_places import _mail
 
 

@@ -15,11 +15,11 @@ from config.settings import ReminderSettings, Settings
 from ingest.files import open_source
 from notify import digest, outbox
 from notify.report import yearly_stats
+from pipeline.batch import Pipeline
 from store import export, views, views_ops
 from store.caseview import find_view
 from store.corrections import set_field
 from store.db import Database
-from store.pipeline import Pipeline
 
 SAMPLE = Path(__file__).resolve().parents[1] / "busavvik" / "sample"
 CASE = "BUS-2026-0007"          # received 2026-09-01 from Socialtjänst to BUMM and BUP, never answered

@@ -8,9 +8,9 @@ import pytest
 
 from config.rules import Rules
 from ingest.files import open_source
+from pipeline.batch import Pipeline
 from store import export
 from store.db import Database
-from store.pipeline import Pipeline
 from tests.corpus import Corpus, write_corpus
 
 

@@ -9,10 +9,10 @@ import pytest
 
 from config.rules import Rules
 from ingest.types import RawMessage
+from pipeline.batch import Pipeline
 from store.corrections import CorrectionError, set_field
 from store.db import Database
 from store.models import Case
-from store.pipeline import Pipeline
 from tests.formbuilder import SAMPLE_VALUES, build_form
 from tests.mailbuilder import SECRETARIAT, make_mail
 

@@ -18,9 +18,9 @@ from busavvik.cli import app as cli
 from config.rules import Rules
 from ingest.types import RawMessage
 from parsers.form import parse_form
+from pipeline.batch import Pipeline
 from store.db import Database
 from store.models import Message
-from store.pipeline import Pipeline
 from tests.formbuilder import build_inflated
 from tests.mailbuilder import make_mail
 

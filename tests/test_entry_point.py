@@ -37,7 +37,7 @@ _SCRIPT = textwrap.dedent('''
     def _check() -> None:
         from tests.support.busmail import realistic_bus_messages
         from config.rules import load_rules
-        from parsers.pool import ParserPool
+        from pipeline.pool import ParserPool
         pool = ParserPool(load_rules(None), workers=2, min_parallel=2)
         raws = list(realistic_bus_messages(16, seed=5))
         assert len(list(pool.parse(raws, len(raws)))) == 16

@@ -10,9 +10,9 @@ import pytest
 
 from config.rules import Rules
 from ingest.files import SourceError, open_source
+from pipeline.batch import Pipeline
 from store import export
 from store.db import Database
-from store.pipeline import Pipeline
 from tests.corpus import build
 
 

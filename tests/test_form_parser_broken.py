@@ -172,12 +172,12 @@ NOT_A_ZIP = ("truncated", "encrypted", "legacy_doc")      # no XML parts to comp
 
 @pytest.mark.parametrize("kind", ["valid", *(k for k in BROKEN_KINDS if k not in NOT_A_ZIP)])
 def test_the_part_parser_reads_as_python_docx_does(kind: str) -> None:
-    """parsers.docx_main.parse_part (lxml, python-docx's parser settings, no python-docx) gives the same tree as
+    """parsers.docx_guard.parse_part (lxml, python-docx's parser settings, no python-docx) gives the same tree as
     python-docx's oxml parser for every XML part of the forms built here, and fails where it fails."""
     from docx.oxml.parser import parse_xml
     from lxml import etree
 
-    from parsers.docx_main import parse_part
+    from parsers.docx_guard import parse_part
 
     def read(parse: Callable[[bytes], object], xml: bytes) -> bytes | str:
         try:

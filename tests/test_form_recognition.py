@@ -15,9 +15,9 @@ from ingest.files import open_source
 from ingest.types import RawMessage
 from parsers.form import parse_form
 from parsers.mailform import parse_mail_and_form
+from pipeline.batch import Pipeline
 from store import export
 from store.db import Database
-from store.pipeline import Pipeline
 from tests.formbuilder import SAMPLE_VALUES, _p, _run, build_form, document_xml, package, word_online
 from tests.mailbuilder import SECRETARIAT, make_mail
 from tests.shared_corpus import shared_dir

@@ -13,10 +13,10 @@ from config.settings import ReminderSettings, Settings
 from ingest.types import RawMessage
 from notify import outbox
 from parsers.mail import parse_email
+from pipeline.batch import Pipeline
 from store.caseview import case_view
 from store.db import Database
 from store.models import Case
-from store.pipeline import Pipeline
 from tests import hostilemail
 from tests.formbuilder import SAMPLE_VALUES, build_form
 from tests.mailbuilder import SECRETARIAT, make_mail

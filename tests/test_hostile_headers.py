@@ -11,9 +11,8 @@ from config.rules import Rules
 from parsers import addresses as addresses_module
 from parsers import headers as headers_module
 from parsers.addresses import MAX_ADDRESSES
-from parsers.headers import IDS_KEPT_FIRST, IDS_KEPT_LAST, MAX_DECODED_CHARS, MAX_TEXT_CHARS
+from parsers.headers import IDS_KEPT_FIRST, IDS_KEPT_LAST, MAX_DECODED_CHARS, MAX_TEXT_CHARS, normalise_subject
 from parsers.mail import parse_email
-from parsers.subject import normalise_subject
 from tests import hostilemail
 
 CHEF = "chef@socialtjanst.stockholm.se"

@@ -8,9 +8,9 @@ from ingest.types import RawMessage
 from parsers.mail import parse_email
 from parsers.mailform import parse_mail_and_form
 from parsers.mime import MAX_DEPTH
+from pipeline.batch import Pipeline
 from store.db import Database
 from store.models import Message
-from store.pipeline import Pipeline
 from tests import hostilemail
 from tests.formbuilder import SAMPLE_VALUES, build_form
 

@@ -100,7 +100,7 @@ def _oauth_mb(monkeypatch: pytest.MonkeyPatch, **kw: Any) -> Any:
 
 
 def test_xoauth2_token_by_client_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    from ingest.imap_auth import xoauth2_token
+    from ingest.imap_session import xoauth2_token
     FakeApp.calls, FakeApp.next_result = [], {"access_token": "tok-abc"}
     assert xoauth2_token(_oauth_mb(monkeypatch), app_factory=FakeApp) == "tok-abc"
     assert FakeApp.calls == [{"client_id": "app-123", "credential": "klient-hemlighet-42",
@@ -109,7 +109,7 @@ def test_xoauth2_token_by_client_credentials(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_xoauth2_refused_token_is_a_clear_error_without_the_secret(monkeypatch: pytest.MonkeyPatch) -> None:
-    from ingest.imap_auth import xoauth2_token
+    from ingest.imap_session import xoauth2_token
     FakeApp.next_result = {"error": "invalid_client",
                            "error_description": "AADSTS7000215: Invalid client secret provided.\nTrace ID: x"}
     with pytest.raises(ImapAuthError) as caught:
@@ -120,7 +120,7 @@ def test_xoauth2_refused_token_is_a_clear_error_without_the_secret(monkeypatch: 
 
 
 def test_xoauth2_certificate_needs_a_thumbprint(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from ingest.imap_auth import xoauth2_token
+    from ingest.imap_session import xoauth2_token
     pem = tmp_path / "app.pem"
     pem.write_text("-----BEGIN PRIVATE KEY-----\n...\n")
     mb = _oauth_mb(monkeypatch, oauth_certificate_file=str(pem))
@@ -133,8 +133,8 @@ def test_xoauth2_certificate_needs_a_thumbprint(monkeypatch: pytest.MonkeyPatch,
 
 def test_a_refused_xoauth2_login_is_an_auth_error(account: ImapAccount,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    import ingest.imap_auth
-    monkeypatch.setattr(ingest.imap_auth, "xoauth2_token", lambda _mb: "token-that-must-not-leak")
+    import ingest.imap_session
+    monkeypatch.setattr(ingest.imap_session, "xoauth2_token", lambda _mb: "token-that-must-not-leak")
     with pytest.raises(ImapAuthError, match="refused the XOAUTH2 token") as caught:
         connect(account.settings(auth="xoauth2"))
     assert "token-that-must-not-leak" not in str(caught.value)

@@ -1,4 +1,4 @@
-"""The seam between a mail source and the store (ingest/sink.py `MailSink`, store/intake.py `StoreIntake`).
+"""The seam between a mail source and the store (ingest/sink.py `MailSink`, pipeline/intake.py `StoreIntake`).
 
 A source asks its sink where a folder stands and what to ask for again, and hands it each batch; the store
 commits the batch, what it set aside and the cursor in one transaction. The sources never import the store.
@@ -20,11 +20,11 @@ from config.settings import MailboxSettings
 from ingest.maildir import poll_maildir
 from ingest.sink import MailSink, StopRequested
 from ingest.types import Batch, FolderCursor, RawMessage, SetAside
-from parsers.ahead import ParseAhead
+from pipeline.ahead import ParseAhead
+from pipeline.batch import Pipeline
+from pipeline.intake import StoreIntake
 from store.db import Database
-from store.intake import StoreIntake
 from store.models import Message, SetAsideMail
-from store.pipeline import Pipeline
 from tests.mailbuilder import make_mail
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,7 +72,7 @@ def test_a_failing_cursor_write_takes_the_batch_with_it(db: Database, pipeline: 
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*_args: object) -> None:
         raise RuntimeError("disk full")
-    monkeypatch.setattr("store.intake.set_cursor", broken)
+    monkeypatch.setattr("pipeline.intake.set_cursor", broken)
     sink = StoreIntake(db, pipeline, "storsthlm")
     with pytest.raises(RuntimeError):
         sink.commit("INBOX", Batch(_raws(range(1, 4)), FolderCursor(7, 3)))

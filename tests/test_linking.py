@@ -5,12 +5,12 @@ from datetime import datetime, timezone
 
 from config.rules import Rules
 from ingest.types import RawMessage
+from pipeline.batch import Pipeline
 from store import export
 from store.db import Database
 from store.link_rules import Evidence, decide
 from store.message_rows import now
 from store.models import Case, Reminder
-from store.pipeline import Pipeline
 from tests.formbuilder import build_form
 from tests.mailbuilder import SECRETARIAT, exchange_id, make_mail
 

@@ -12,10 +12,10 @@ from sqlalchemy import select
 from config.rules import Rules
 from ingest.types import RawMessage
 from parsers.form_record import form_from_dict
+from pipeline.batch import Pipeline
 from store.db import Database
 from store.link_rules import same_reporter
 from store.models import Case, Message
-from store.pipeline import Pipeline
 from tests.formbuilder import SAMPLE_VALUES, build_form
 from tests.mailbuilder import SECRETARIAT, exchange_id, make_mail
 

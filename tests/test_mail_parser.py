@@ -8,11 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from config.rules import Rules
-from parsers.headers import decoded, header_text
+from parsers.headers import conversation_guid, decoded, header_text, normalise_subject
 from parsers.mail import parse_email
 from parsers.pnr import contains, find_count, redact
-from parsers.subject import normalise_subject
-from parsers.threadindex import conversation_guid
 from tests.mailbuilder import exchange_id, make_mail, thread_index
 
 WHEN = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)

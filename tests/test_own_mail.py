@@ -15,9 +15,9 @@ from notify import service
 from notify.smtp import SmtpSender
 from parsers.mail import parse_email
 from parsers.ownmail import own_id
+from pipeline.batch import Pipeline
 from store.db import Database
 from store.models import Message
-from store.pipeline import Pipeline
 from store.review import needs_review
 from tests.formbuilder import SAMPLE_VALUES, build_form
 from tests.mailbuilder import SECRETARIAT, exchange_id, make_mail

@@ -1,4 +1,4 @@
-"""Parsing ahead (Pipeline.prepare, parsers/ahead.py): a batch's parse starts in the parser processes once
+"""Parsing ahead (Pipeline.prepare, pipeline/ahead.py): a batch's parse starts in the parser processes once
 it is fetched.
 
 It is a head start only: the stored result must be exactly what storing without it gives, bytes already
@@ -18,9 +18,9 @@ from sqlalchemy import func, select
 
 from config.rules import Rules
 from ingest.types import RawMessage
+from pipeline.batch import Pipeline
 from store.db import Database
 from store.models import Case, Message
-from store.pipeline import Pipeline
 from tests.support.busmail import realistic_bus_messages
 
 BATCH = 60

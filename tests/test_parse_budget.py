@@ -1,4 +1,4 @@
-"""Each message is parsed within a budget (parsers/budget.py, parsers/pool.py): a message past it is stored
+"""Each message is parsed within a budget (pipeline/budget.py, pipeline/pool.py): a message past it is stored
 unparsed with `parse_timeout` or `too_complex`, its folder goes on, no poll parses it again, and `status`
 and the digest name it.
 
@@ -23,10 +23,10 @@ from config.load import parse_settings
 from config.localzone import local_day
 from config.rules import default_rules
 from notify import digest as dg
-from parsers.budget import ParseBudget
+from pipeline.budget import ParseBudget
+from pipeline.reparse import reparse
 from store.db import Database
 from store.models import Cursor, Message, RawBlob
-from store.reparse import reparse
 from tests.formbuilder import build_inflated
 from tests.mailbuilder import make_mail
 from tests.support.imapsync import mail

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from config.rules import Rules
 from ingest.files import open_source
+from pipeline.batch import Pipeline
 from store import export
 from store.db import Database
-from store.pipeline import Pipeline
 from tests.shared_corpus import shared_dir
 
 

@@ -19,10 +19,10 @@ from busavvik.context import AppContext
 from config.rules import Rules
 from ingest.types import RawMessage
 from notify.digest import collect, render_text
+from pipeline.batch import Pipeline
 from store import export
 from store.db import Database
 from store.models import Case, Correction
-from store.pipeline import Pipeline
 from tests.formbuilder import build_form
 from tests.mailbuilder import SECRETARIAT, exchange_id, make_mail
 from tests.servers.smtpsink import SmtpSink

@@ -14,7 +14,7 @@ from config.errors import ConfigError
 from config.load import parse_settings
 from config.settings import MailboxSettings, SmtpSettings
 from ingest import imap
-from ingest.imap_auth import ImapAuthError, xoauth2_token
+from ingest.imap_session import ImapAuthError, xoauth2_token
 from notify import smtp
 from tests.servers.fixtures import (  # noqa: F401 - fixtures
     ImapAccount,

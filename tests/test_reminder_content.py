@@ -15,8 +15,8 @@ from config.errors import ConfigError
 from config.load import parse_settings
 from config.rules import Rules
 from ingest.types import RawMessage
+from pipeline.batch import Pipeline
 from store.db import Database
-from store.pipeline import Pipeline
 from tests.formbuilder import SAMPLE_VALUES, build_form
 from tests.mailbuilder import make_mail
 from tests.servers.smtpsink import SmtpSink

@@ -14,9 +14,9 @@ from typer.testing import CliRunner, Result
 from busavvik.cli import app as cli
 from config.rules import Rules
 from ingest.types import RawMessage
+from pipeline.batch import Pipeline
 from store.db import Database
 from store.models import Correction
-from store.pipeline import Pipeline
 from tests.mailbuilder import SECRETARIAT, exchange_id, make_mail
 
 WHEN = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)        # a Monday; the digest of 2026-03-09 covers it

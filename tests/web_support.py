@@ -21,9 +21,9 @@ from starlette.testclient import TestClient
 from config.rules import Rules
 from config.settings import Settings
 from ingest.types import RawMessage
+from pipeline.batch import Pipeline
 from store import users
 from store.db import Database
-from store.pipeline import Pipeline
 from tests.formbuilder import build_form
 from tests.mailbuilder import exchange_id, make_mail
 from tests.servers import guard

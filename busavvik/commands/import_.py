@@ -11,8 +11,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from busavvik.console import err, fail, out, styled
 from busavvik.context import AppContext
 from ingest.files import SourceError, open_source
-from store.intake import StoreIntake
-from store.pipeline import Pipeline
+from pipeline.batch import Pipeline
+from pipeline.intake import StoreIntake
 from store.stats import IngestStats
 
 

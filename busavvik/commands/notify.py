@@ -64,6 +64,8 @@ def remind_cmd(ctx: typer.Context,
         err.print("Påminnelser är avstängda: sätt reminders.enabled = true i konfigurationen "
                   "(eller använd --dry-run för att se vad som skulle skickas).")
         raise typer.Exit(1)
+    from pipeline.facts import fill_in  # here: the parser pool only when a case's form was never kept
+    fill_in(app.db, app.rules, app.budget)
     try:
         summary = run_reminders(app, as_of_moment(day, app), respect_window=False)
     except NoSmtpHost as exc:

@@ -10,7 +10,7 @@ from busavvik.console import err, out
 from busavvik.context import AppContext
 from busavvik.options import parse_day
 from parsers.pnr import redact
-from store.reparse import reparse
+from pipeline.reparse import reparse
 
 
 def _short(value: object) -> str:

@@ -50,9 +50,9 @@ from sqlalchemy import select  # noqa: E402
 from config.rules import default_rules  # noqa: E402
 from ingest.types import RawMessage  # noqa: E402
 from parsers.mail import parse_email  # noqa: E402
+from pipeline.batch import Pipeline  # noqa: E402
 from store.db import Database  # noqa: E402
 from store.models import Message, RawBlob  # noqa: E402
-from store.pipeline import Pipeline  # noqa: E402
 from tests.support.fuzz_cases import (  # noqa: E402, F401 - re-exported for the tests
     ATTACHMENT_KINDS,
     MUTATORS,

@@ -1,7 +1,7 @@
 """The store's side of the seam every mail source talks to (`ingest.sink.MailSink`, docs/ARCHITECTURE.md).
 
 `StoreIntake` is one mailbox's sink for one poll: it reads the folders' cursors and the set-aside messages due
-again, starts the parse of a fetched batch ahead (store/pipeline.py), and commits each batch, what it set
+again, starts the parse of a fetched batch ahead (pipeline/batch.py), and commits each batch, what it set
 aside (store/setaside.py) and the folder's cursor in one transaction. `record_poll` keeps the mailbox's
 status row (what `busavvik status` and the web's status page show).
 """
@@ -12,11 +12,11 @@ from collections.abc import Sequence
 
 from ingest.sink import StopRequested
 from ingest.types import Batch, FolderCursor, RawMessage
-from parsers.ahead import ParseAhead
+from pipeline.ahead import ParseAhead
+from pipeline.batch import Pipeline
 from store.db import Database
 from store.message_rows import get_cursor, now, set_cursor
 from store.models import MailboxStatus
-from store.pipeline import Pipeline
 from store.setaside import due_for_retry, record_set_aside
 from store.stats import IngestStats
 

@@ -1,7 +1,7 @@
 """The pipeline: raw bytes → stored, parsed, linked message.  Reads as the list of its stages.
 
 A batch is handled in one pass: known bytes and known Message-IDs are looked up with one query each,
-the rest is parsed on all cores (parsers/ahead.py, from the head start `prepare` gave where there is one)
+the rest is parsed on all cores (pipeline/ahead.py, from the head start `prepare` gave where there is one)
 and stored and linked in the caller's transaction.
 Should anything fail, the batch is redone message by message, each in its own savepoint, so one bad
 message never stops the others and none is lost.
@@ -19,8 +19,11 @@ from sqlalchemy.orm import Session
 
 from config.rules import Rules
 from ingest.types import RawMessage
-from parsers.ahead import ParseAhead, digests, parse_ahead, parse_batch
-from parsers.pool import ParseBudget, Parsed, ParserPool
+from pipeline.ahead import ParseAhead, digests, parse_ahead, parse_batch
+from pipeline.facts import fill_form_files
+from pipeline.pool import ParseBudget, Parsed, ParserPool
+from store import form_files
+from store.batch_writes import BatchWrites
 from store.db import Database
 from store.link_batch_index import BatchIndex
 from store.link_message import link_message, probe_for, relink_others
@@ -42,32 +45,40 @@ class _Item:
     pos: int = -1        # the message's place in its batch
 
 
+@dataclass
+class _InBatch:
+    """A message stored as part of a whole batch: the batch's linking evidence, its own writes, its probe."""
+    index: BatchIndex
+    writes: BatchWrites
+    probe: Probe
+
+
 def _store_parsed(session: Session, item: _Item, parsed: Parsed, rules: Rules, due_months: int,
-                  seen: dict[str, Message], batch: tuple[BatchIndex, Probe] | None = None
-                  ) -> Message | None:
+                  seen: dict[str, Message], batch: _InBatch | None = None) -> Message | None:
     """Store and link one parsed message; None when its Message-ID is known (then only the place is added).
-    With a `batch` (its index and the probe), nothing is flushed here: the batch is written at its end,
-    the message's place with it (`BatchIndex.add_place`)."""
+    With a `batch`, nothing is flushed here: the batch is written at its end, the message's place with it
+    (`BatchWrites.add_place`)."""
     mail, form, problems = parsed
     existing = seen.get(mail.message_id)
     if existing is not None:
         if batch:
-            batch[0].write_places()   # places still held by the index are in the table before it is asked
+            batch.writes.write_places()   # places still held are in the table before it is asked
         add_location(session, existing, item.raw)
         return None
-    index, probe = batch if batch else (None, None)
     msg = new_message(mail, item.sha, form, [*mail.problems, *problems])
     raw = item.raw
-    if index is not None:
-        index.add_place(msg, raw)
+    if batch is not None:
+        batch.writes.add_place(msg, raw)
     else:
         msg.locations.append(Location(mailbox=raw.mailbox, folder=raw.folder, uidvalidity=raw.uidvalidity,
                                       uid=raw.uid, seen_at=msg.first_seen))
     session.add(msg)
-    if index is None:
+    if batch is None:
         session.flush()
+        link_message(session, msg, mail, form, rules, due_months)
+    else:
+        link_message(session, msg, mail, form, rules, due_months, batch.index, batch.probe, batch.writes.next_seq)
     seen[mail.message_id] = msg
-    link_message(session, msg, mail, form, rules, due_months, index, probe)
     return msg
 
 
@@ -108,6 +119,12 @@ class Pipeline:
             gc.freeze()
             self._frozen = True
 
+    def fill_facts(self) -> int:
+        """What later stages read instead of parsing again, for mail stored before it was kept (pipeline/facts.py)."""
+        with self.db.session() as session:      # one query when nothing is missing (always, but after an upgrade)
+            missing = bool(form_files.unknown_sources(session, 1))
+        return fill_form_files(self.db, self.parser) if missing else 0
+
     def __enter__(self) -> Pipeline:
         return self
 
@@ -136,25 +153,37 @@ class Pipeline:
         `prepared` is what `prepare` returned for these very messages."""
         batch = list(raws)
         self._bulk(len(batch))
+        # 1-4 (store raw -> parse in the pool -> link -> store records) in `_whole`; the caller commits, with
+        # the folder's cursor (pipeline/intake.py)
         if prepared is not None and not prepared.matches([raw.data for raw in batch]):
             prepared.cancel()
             prepared = None
         try:
             with session.begin_nested():
-                stats = self._fast(session, batch, prepared)
+                stats = self._whole(session, batch, prepared)
         except Exception as exc:  # noqa: BLE001 - redo one by one, each message in its own savepoint
             log.warning("batch of %d redone message by message after %s", len(batch), type(exc).__name__)
             if prepared is not None:
                 prepared.cancel()
             stats = self._one_by_one(session, batch)
-        self._relink(session, stats)
+        self._relink(session, stats)       # 5. mail stored before its deviation gets another chance
         return stats
 
-    def _fast(self, session: Session, batch: list[RawMessage], prepared: ParseAhead | None = None
-              ) -> IngestStats:
+    def _whole(self, session: Session, batch: list[RawMessage], prepared: ParseAhead | None = None
+               ) -> IngestStats:
+        """The batch's steps, in order."""
         stats = IngestStats()
         shas = prepared.shas if prepared else digests(raw.data for raw in batch)
         items = [_Item(raw, sha, pos) for pos, (raw, sha) in enumerate(zip(batch, shas))]
+        todo = self._store_raw(session, items, stats)                              # 1. raw bytes stored
+        results = parse_batch(self.parser, [(i.pos, i.raw.data) for i in todo], prepared)  # 2. parsed in the pool
+        with BatchWrites(session) as writes:
+            self._link_and_store(session, todo, results, BatchIndex(session), writes, stats)  # 3-4. linked, stored
+        return stats
+
+    def _store_raw(self, session: Session, items: list[_Item], stats: IngestStats) -> list[_Item]:
+        """The raw bytes, content-addressed, before anything refers to them; the messages left to parse (the
+        very same bytes stored before only get their new place)."""
         wanted = {i.sha for i in items}
         by_sha = {m.raw_sha256: m for m in session.scalars(select(Message).where(Message.raw_sha256.in_(wanted)))}
         blobs = set(session.scalars(select(RawBlob.sha256).where(RawBlob.sha256.in_(wanted))))
@@ -170,16 +199,14 @@ class Pipeline:
                 blobs.add(item.sha)
             todo.append(item)
         session.flush()
-        if rows:  # raw bytes are written before any message refers to them; one statement, no ORM objects
+        if rows:  # one statement, no ORM objects
             session.connection().execute(insert(RawBlob), rows)
-        # from the head start, or parsed now while the earlier ones are stored
-        results = parse_batch(self.parser, [(i.pos, i.raw.data) for i in todo], prepared)
-        with BatchIndex(session) as index:
-            self._store_all(session, todo, results, index, stats)
-        return stats
+        return todo
 
-    def _store_all(self, session: Session, todo: list[_Item], results: Iterator[Parsed], index: BatchIndex,
-                   stats: IngestStats) -> None:
+    def _link_and_store(self, session: Session, todo: list[_Item], results: Iterator[Parsed], index: BatchIndex,
+                        writes: BatchWrites, stats: IngestStats) -> None:
+        """Each parse (from the head start, or parsed now while the earlier ones are stored) linked with the
+        evidence looked up a chunk at a time, and stored; the batch's rows written at the end."""
         seen: dict[str, Message] = {}
         for start in range(0, len(todo), CHUNK):
             chunk = list(zip(todo[start:start + CHUNK], results))
@@ -193,9 +220,9 @@ class Pipeline:
             index.prefetch(probes)
             for (item, result), probe in zip(chunk, probes):
                 stats.count(_store_parsed(session, item, result, self.rules, self.due_months, seen,
-                                          (index, probe)))
+                                          _InBatch(index, writes, probe)))
         session.flush()  # the whole batch in a few statements; cases get their ids before relinking
-        index.write_places()
+        writes.write_places()
 
     def _one_by_one(self, session: Session, batch: list[RawMessage]) -> IngestStats:
         stats = IngestStats()
@@ -223,12 +250,17 @@ class Pipeline:
             seen[existing.message_id] = existing
         return _store_parsed(session, _Item(raw, sha), result, self.rules, self.due_months, seen)
 
+    def _parse(self, datas: Sequence[bytes]) -> Iterator[Parsed]:
+        """Stored bytes parsed again (relinking), in the parser pool like every parse."""
+        return self.parser.parse(datas, len(datas))
+
     def _relink(self, session: Session, stats: IngestStats) -> None:
         """Mail stored before its deviation (out of order across folders and batches) gets another chance."""
         if stats.new_cases:
             with session.begin_nested():
                 since = min(c.first_received for c in stats.new_cases) - timedelta(days=1)
-                stats.relinked += relink_others(session, since, stats.new_cases, self.rules, self.due_months)
+                stats.relinked += relink_others(session, since, stats.new_cases, self.rules, self.due_months,
+                                                self._parse)
             stats.new_cases = []
 
     def ingest(self, raws: Iterable[RawMessage], chunk: int = 200,

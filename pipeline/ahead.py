@@ -1,4 +1,4 @@
-"""Parsing a batch of fetched messages: the one entry point storing uses (store/pipeline.py).
+"""Parsing a batch of fetched messages: the one entry point storing uses (pipeline/batch.py).
 
 `parse_ahead` hands a batch to the parser processes as soon as it is fetched, from the fetching thread, so that
 they work while the batch before is stored (the parse-ahead, docs/ARCHITECTURE.md). `parse_batch` yields
@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from parsers.pool import Parsed, ParserPool, Pending
+from pipeline.pool import Parsed, ParserPool, Pending
 
 __all__ = ["ParseAhead", "digests", "parse_ahead", "parse_batch"]
 
