@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 from busavvik.commands import person, retention
 from config.rules import Rules
 from ingest.types import RawMessage
+from pipeline.batch import Pipeline
 from store.db import Database
 from store.models import Case, CullingRecord, Message, RawBlob
-from store.pipeline import Pipeline
 from store.retention_verify import database_file, search_file, vacuum
 from tests.corpus import _form
 from tests.formbuilder import build_form

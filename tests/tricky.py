@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timezone
 
-from ingest.types import RawMessage
-from store.db import Database
-from store.pipeline import Pipeline
 from config.rules import Rules
+from ingest.types import RawMessage
+from pipeline.batch import Pipeline
+from store.db import Database
 from tests.formbuilder import build_form
 from tests.mailbuilder import exchange_id, make_mail
 

@@ -17,9 +17,9 @@ from config.rules import Rules
 from config.settings import RetentionRule, RetentionSettings
 from ingest.types import RawMessage
 from notify.report import write_report, yearly_stats
+from pipeline.batch import Pipeline
 from store.db import Database
 from store.models import Message
-from store.pipeline import Pipeline
 from tests.corpus import _answer, _form
 from tests.formbuilder import build_form
 from tests.mailbuilder import SECRETARIAT, exchange_id, make_mail
