@@ -15,8 +15,8 @@ from store.corrections import CorrectionError, link, set_field
 from store.db import Database
 from store.pipeline import Pipeline
 from store.reparse import reparse
-from tests.corpus import write_corpus
-from tests.formbuilder import build_form
+from tests.support.corpus import write_corpus
+from tests.support.formbuilder import build_form
 
 
 def _run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -14,7 +14,7 @@ from parsers.addresses import MAX_ADDRESSES
 from parsers.headers import IDS_KEPT_FIRST, IDS_KEPT_LAST, MAX_DECODED_CHARS, MAX_TEXT_CHARS
 from parsers.mail import parse_email
 from parsers.subject import normalise_subject
-from tests import hostilemail
+from tests.support import hostilemail
 
 CHEF = "chef@socialtjanst.stockholm.se"
 

@@ -25,7 +25,7 @@ from store.db import Database
 from store.intake import StoreIntake
 from store.models import Message, SetAsideMail
 from store.pipeline import Pipeline
-from tests.mailbuilder import make_mail
+from tests.support.mailbuilder import make_mail
 
 ROOT = Path(__file__).resolve().parent.parent
 WHEN = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)

@@ -13,7 +13,7 @@ from parsers.mail import parse_email
 from parsers.pnr import contains, find_count, redact
 from parsers.subject import normalise_subject
 from parsers.threadindex import conversation_guid
-from tests.mailbuilder import exchange_id, make_mail, thread_index
+from tests.support.mailbuilder import exchange_id, make_mail, thread_index
 
 WHEN = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
 
