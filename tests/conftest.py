@@ -111,3 +111,17 @@ def own_logging() -> Iterator[None]:
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashes() -> Iterator[None]:
+    """Argon2id with the smallest cost in the test process (a login took ~1 s of the web tests' time on 2 busy
+    cores); the same code path, and `busavvik web` as a process still hashes with the defaults."""
+    from argon2 import PasswordHasher
+
+    from store import users
+    saved = users._hasher, users._DUMMY_HASH
+    users._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    users._DUMMY_HASH = users._hasher.hash("not a password of anyone")
+    yield
+    users._hasher, users._DUMMY_HASH = saved
