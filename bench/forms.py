@@ -22,7 +22,7 @@ import docx  # noqa: E402
 
 from config.rules import default_rules  # noqa: E402
 from parsers.form import parse_form  # noqa: E402
-from tests.formbuilder import DATE_STYLES, SAMPLE_VALUES, SHAPES, build_form  # noqa: E402
+from tests.support.formbuilder import DATE_STYLES, SAMPLE_VALUES, SHAPES, build_form  # noqa: E402
 
 RESPONSE = {
     "response_description": "Behandlaren var sjuk\nErsättare hann inte utses",

@@ -35,7 +35,7 @@ from imapclient import IMAPClient  # noqa: E402
 from config.settings import MailboxSettings  # noqa: E402
 from ingest.imap import connect, sync_folder  # noqa: E402
 from ingest.types import FolderCursor  # noqa: E402
-from tests.servers.dovecot import DovecotServer  # noqa: E402
+from tests.support.servers.dovecot import DovecotServer  # noqa: E402
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 USER, PASSWORD = "bench", "bench-password"

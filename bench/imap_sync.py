@@ -4,7 +4,7 @@
 
 In one run:
 1. Starts a fresh Dovecot (bench/imap_raw.py) and loads `--count` realistic ~50 kB messages (tests/support/busmail.py):
-   half are BUS deviation reports carrying a really filled-in form (tests/formbuilder.py, values and shape
+   half are BUS deviation reports carrying a really filled-in form (tests/support/formbuilder.py, values and shape
    different in each), the other half answers to them and other mail without a form; signature images, PDF
    minutes and quoted history make up the size.
 2. Raw baseline: imapclient, EXAMINE + UID SEARCH ALL + `BODY.PEEK[]` by 200 UIDs, nothing else → msg/s.
@@ -49,7 +49,7 @@ if str(ROOT) not in sys.path:                          # run as a script: make t
 # should stay as small as the worker's own.
 if TYPE_CHECKING:
     from config.settings import MailboxSettings
-    from tests.servers.dovecot import DovecotServer
+    from tests.support.servers.dovecot import DovecotServer
 
 from bench.imap_sync_idle import (  # noqa: E402, F401 - re-exported (bench/sync_floor.py)
     BATCH,

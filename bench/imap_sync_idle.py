@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from busavvik.context import AppContext
     from config.settings import MailboxSettings
-    from tests.servers.dovecot import DovecotServer
+    from tests.support.servers.dovecot import DovecotServer
 
 BATCH = 200
 

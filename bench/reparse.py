@@ -24,8 +24,8 @@ from parsers.mailform import parse_mail_and_form  # noqa: E402
 from pipeline.batch import Pipeline  # noqa: E402
 from pipeline.reparse import reparse  # noqa: E402
 from store.db import Database  # noqa: E402
-from tests.formbuilder import SHAPES, build_form  # noqa: E402
-from tests.mailbuilder import SECRETARIAT, exchange_id, make_mail  # noqa: E402
+from tests.support.formbuilder import SHAPES, build_form  # noqa: E402
+from tests.support.mailbuilder import SECRETARIAT, exchange_id, make_mail  # noqa: E402
 
 FLOOR_S = 20.0           # seconds for 10,000 stored forms (issue 15; issue 5's target was 15 s)
 RSS_FLOOR_MB = 250

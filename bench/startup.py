@@ -6,7 +6,7 @@ Times whole processes, interleaved (bare, --help, rules check, bare, …) so tha
 hits all alike. Prints min and median wall time of each, and the median less the bare interpreter's:
 
 * `busavvik --help`                 target ≤ 0.15 s
-* `busavvik rules check FORM.docx`   target ≤ 0.30 s  (a form built by tests/formbuilder.py)
+* `busavvik rules check FORM.docx`   target ≤ 0.30 s  (a form built by tests/support/formbuilder.py)
 
 Also the median CPU time (user + system) of each, less the bare interpreter's: on a machine shared with other
 work the wall time waits for a core, the CPU time much less so.  And the heavy libraries that `--help` imports
@@ -32,7 +32,7 @@ TARGETS = {"--help": 0.15, "rules check": 0.30}
 
 
 def _form(directory: Path) -> Path:
-    from tests.formbuilder import SAMPLE_VALUES, build_form
+    from tests.support.formbuilder import SAMPLE_VALUES, build_form
 
     path = directory / "blankett.docx"
     path.write_bytes(build_form(SAMPLE_VALUES))

@@ -145,8 +145,8 @@ def traced(name: str, traces: list[Trace]) -> Iterator[Trace]:
 
 # ---- the mails ------------------------------------------------------------------------------------------
 def _mails() -> dict[str, bytes]:
-    from tests.formbuilder import build_form
-    from tests.mailbuilder import exchange_id, make_mail
+    from tests.support.formbuilder import build_form
+    from tests.support.mailbuilder import exchange_id, make_mail
 
     def deviation(n: int, day: int) -> tuple[str, bytes]:
         mid = exchange_id(f"trace-deviation-{n}")
@@ -193,7 +193,7 @@ def run(show_functions: bool) -> dict[str, Any]:
     from notify import service
     from store import corrections
     from store.models import Case
-    from tests.servers.dovecot import DovecotServer
+    from tests.support.servers.dovecot import DovecotServer
 
     mails = _mails()
     traces: list[Trace] = []

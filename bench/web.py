@@ -36,7 +36,7 @@ from store.db import Database  # noqa: E402
 from store.models import Case, CaseReceiver, Message, RawBlob  # noqa: E402
 from store.review import review_sql  # noqa: E402
 from store.views_ops import review_order  # noqa: E402
-from tests import web_support as ws  # noqa: E402
+from tests.support import web_support as ws  # noqa: E402
 
 EVENTS = ["Uteblivet SIP-möte", "Bristande informationsöverföring", "Remiss avvisad", "Sen kallelse"]
 ORGS = [("Socialtjänst", "kommun"), ("BUP", "region"), ("BUMM", "region"), ("Habilitering", "region")]

@@ -1,6 +1,7 @@
 """Shared fixtures: a fresh database on SQLite and on PostgreSQL (127.0.0.1:5432/test, its own schema)."""
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -12,14 +13,14 @@ import sqlalchemy as sa
 
 from config.rules import Rules, default_rules
 from store.db import Database
-from tests import browser, shared_corpus
-from tests.servers import guard
+from tests.support import browser, shared_corpus
+from tests.support.servers import guard
 
 PG_URL = os.environ.get("BUSAVVIK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """`@pytest.mark.shared("realmail")`: the corpus must be beside the repository (see tests/shared_corpus.py)."""
+    """`@pytest.mark.shared("realmail")`: the corpus must be beside the repository (tests/support/shared_corpus.py)."""
     for marker in item.iter_markers("shared"):
         shared_corpus.shared_dir(marker.args[0])
 
@@ -30,7 +31,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
-    """A test that is not marked integration must not start a server (tests/servers/guard.py)."""
+    """A test that is not marked integration must not start a server (tests/support/servers/guard.py)."""
     guard.entering(item.nodeid, item.get_closest_marker("integration") is not None)
     try:
         return (yield)
@@ -100,3 +101,27 @@ def db(db_url: str) -> Iterator[Database]:
 @pytest.fixture
 def rules() -> Rules:
     return default_rules()
+
+
+@pytest.fixture
+def own_logging() -> Iterator[None]:
+    """`busavvik poll` sets up logging on the root logger (to the runner's stream, closed afterwards)."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashes() -> Iterator[None]:
+    """Argon2id with the smallest cost in the test process (a login took ~1 s of the web tests' time on 2 busy
+    cores); the same code path, and `busavvik web` as a process still hashes with the defaults."""
+    from argon2 import PasswordHasher
+
+    from store import users
+    saved = users._hasher, users._DUMMY_HASH
+    users._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    users._DUMMY_HASH = users._hasher.hash("not a password of anyone")
+    yield
+    users._hasher, users._DUMMY_HASH = saved

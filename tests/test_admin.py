@@ -15,8 +15,9 @@ from pipeline.reparse import reparse
 from store import export
 from store.corrections import CorrectionError, link, set_field
 from store.db import Database
-from tests.corpus import write_corpus
-from tests.formbuilder import build_form
+from store.reparse import reparse
+from tests.support.corpus import write_corpus
+from tests.support.formbuilder import build_form
 
 
 def _run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

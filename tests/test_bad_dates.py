@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.formbuilder import build_form
-from tests.mailbuilder import make_mail
-from tests.test_hostile_values import cli
+from tests.support.cli_process import cli
+from tests.support.formbuilder import build_form
+from tests.support.mailbuilder import make_mail
 
 WHEN = datetime(2025, 3, 4, 9, 0, tzinfo=timezone.utc)
 NEXT_YEAR = date.today().year + 1

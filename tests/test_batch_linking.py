@@ -16,11 +16,11 @@ from pipeline.batch import Pipeline
 from store.batch_writes import BatchWrites
 from store.db import Database
 from store.models import Case, Message
-from tests.corpus import write_corpus
+from tests.support.corpus import write_corpus
 
 
 def _raws(root: Path) -> list[RawMessage]:
-    """The hand-written corpus (tests/corpus.py)."""
+    """The hand-written corpus (tests/support/corpus.py)."""
     return [raw for box in ("storsthlm", "hsf") for raw in open_source(root / box, box).messages()]
 
 

@@ -7,7 +7,6 @@ redone message by message for it.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import func, select
@@ -17,14 +16,7 @@ from ingest.types import RawMessage
 from pipeline.batch import Pipeline
 from store.db import Database
 from store.models import Location, Message, RawBlob
-from tests.mailbuilder import make_mail
-
-WHEN = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
-
-
-def _mail(n: int, body: str = "", message_id: str | None = None) -> bytes:
-    return make_mail(subject=f"Fråga {n}", sender=f"anna{n}@solna.se", to=["BUS-avvikelser@storsthlm.se"],
-                     when=WHEN, body=body or f"Hej {n}", message_id=message_id or f"<m{n}@solna.se>")
+from tests.support.plainmail import question as _mail
 
 
 def _places(db: Database) -> dict[str, list[tuple[str, str, int | None]]]:

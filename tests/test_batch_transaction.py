@@ -15,7 +15,7 @@ from ingest.types import FolderCursor, RawMessage
 from pipeline.batch import Pipeline
 from store.db import Database
 from store.message_rows import get_cursor, set_cursor
-from tests.mailbuilder import make_mail
+from tests.support.mailbuilder import make_mail
 
 WHEN = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 

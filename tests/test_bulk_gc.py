@@ -7,7 +7,7 @@ from config.rules import Rules
 from ingest.types import RawMessage
 from pipeline.batch import BULK, Pipeline
 from store.db import Database
-from tests.test_batch_places import _mail
+from tests.support.plainmail import question as _mail
 
 
 def test_a_large_batch_freezes_until_close(db: Database, rules: Rules) -> None:

@@ -11,7 +11,7 @@ from ingest.files import open_source
 from pipeline.batch import Pipeline
 from store import export
 from store.db import Database
-from tests.corpus import Corpus, write_corpus
+from tests.support.corpus import Corpus, write_corpus
 
 
 def _import(db: Database, rules: Rules, root: Path) -> list:

@@ -13,8 +13,8 @@ from pipeline.batch import Pipeline
 from store.corrections import CorrectionError, set_field
 from store.db import Database
 from store.models import Case
-from tests.formbuilder import SAMPLE_VALUES, build_form
-from tests.mailbuilder import SECRETARIAT, make_mail
+from tests.support.formbuilder import SAMPLE_VALUES, build_form
+from tests.support.mailbuilder import SECRETARIAT, make_mail
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from notify import service
 from notify.smtp import SmtpSender
 from store.db import Database
 from store.models import Case, MailboxStatus, Message, RawBlob, Reminder
-from tests.servers.smtpsink import SmtpSink
 from tests.support.reminders import PNR, add_case, at, make_app, sink  # noqa: F401  (fixture)
+from tests.support.servers.smtpsink import SmtpSink
 
 pytestmark = pytest.mark.integration
 

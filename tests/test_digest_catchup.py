@@ -20,18 +20,14 @@ from busavvik.context import AppContext
 from busavvik.jobs import digest_trigger, last_fire, notify_jobs, run_digest
 from config.rules import Rules
 from config.settings import DigestSettings, Settings
-from notify import service
-from notify.smtp import SmtpSender
 from store.db import Database
 from store.digestruns import runs
-from tests.servers.smtpsink import SmtpSink
+from tests.support.digests import MONDAY
+from tests.support.digests import send as _send
 from tests.support.reminders import at, make_app, sink  # noqa: F401 - fixture
-from tests.test_imap_set_aside import own_logging  # noqa: F401 - fixture
+from tests.support.servers.smtpsink import SmtpSink
 
 pytestmark = pytest.mark.integration
-
-MONDAY = date(2026, 11, 23)
-
 
 def _smtp_down(db: Database, rules: Rules, sink: SmtpSink) -> AppContext:
     """The same app with its SMTP server gone (nothing listens on port 9)."""
@@ -39,10 +35,6 @@ def _smtp_down(db: Database, rules: Rules, sink: SmtpSink) -> AppContext:
     smtp = dataclasses.replace(app.settings.smtp, port=9, retries=1)
     app.__dict__["settings"] = dataclasses.replace(app.settings, smtp=smtp)
     return app
-
-
-def _send(app: AppContext, day: date) -> object:
-    return service.send_digest(app, day, transport=SmtpSender(app.settings.smtp, backoff=0.01))
 
 
 def test_the_schedule_s_last_time_is_found_whatever_the_day() -> None:

@@ -21,8 +21,8 @@ from parsers.form import parse_form
 from pipeline.batch import Pipeline
 from store.db import Database
 from store.models import Message
-from tests.formbuilder import build_inflated
-from tests.mailbuilder import make_mail
+from tests.support.formbuilder import build_inflated
+from tests.support.mailbuilder import make_mail
 
 
 def _inflated_mail(xml_mb: int) -> bytes:

@@ -13,7 +13,7 @@ from ingest.files import SourceError, open_source
 from pipeline.batch import Pipeline
 from store import export
 from store.db import Database
-from tests.corpus import build
+from tests.support.corpus import build
 
 
 def _mails() -> list[bytes]:
@@ -81,7 +81,7 @@ def test_cli_import_twice_and_bad_path(tmp_path: Path) -> None:
 def test_export_redact_hides_personnummer(tmp_path: Path) -> None:
     import os
 
-    from tests.corpus import write_corpus
+    from tests.support.corpus import write_corpus
     write_corpus(tmp_path / "mail")
     env = {**os.environ, "BUSAVVIK_DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}"}
     env.pop("BUSAVVIK_CONFIG", None)

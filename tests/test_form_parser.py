@@ -9,8 +9,7 @@ import pytest
 
 from config.rules import FORM_FIELDS, FormRules
 from parsers.types import FormData
-from tests.formbuilder import SAMPLE_VALUES, SHAPES, build_form
-from tests.shared_corpus import shared_dir
+from tests.support.formbuilder import SAMPLE_VALUES, SHAPES, build_form
 from tests.support.formparse import (
     FULL,
     assert_all_values,
@@ -19,6 +18,7 @@ from tests.support.formparse import (
     rezip,
     rules,  # noqa: F401 - fixture
 )
+from tests.support.shared_corpus import shared_dir
 
 needs_shared = pytest.mark.shared("forms")
 

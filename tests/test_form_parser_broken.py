@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from config.rules import FORM_FIELDS, FormRules, default_rules
 from parsers.form import parse_form
 from parsers.types import FormResult
-from tests.formbuilder import BROKEN_KINDS, SAMPLE_VALUES, build_broken, build_form
+from tests.support.formbuilder import BROKEN_KINDS, SAMPLE_VALUES, build_broken, build_form
 from tests.support.formparse import (
     FULL,
     form_of,
@@ -158,7 +158,7 @@ def test_text_after_a_text_box_in_the_same_paragraph_is_kept() -> None:
     from docx.oxml.parser import parse_xml
 
     from parsers.form_walk import walk
-    from tests.formbuilder import document_xml
+    from tests.support.formbuilder import document_xml
     box = ('<w:r><w:pict><v:shape xmlns:v="urn:schemas-microsoft-com:vml"><v:textbox><w:txbxContent>'
            '<w:p><w:r><w:t>Rutans text</w:t></w:r></w:p></w:txbxContent></v:textbox></v:shape></w:pict></w:r>')
     body = (f'<w:p><w:r><w:t xml:space="preserve">Före rutan, </w:t></w:r>{box}'

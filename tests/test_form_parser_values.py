@@ -8,7 +8,7 @@ import pytest
 
 from config.rules import FORM_FIELDS, FormRules, load_rules
 from parsers.dates import parse_date
-from tests.formbuilder import SAMPLE_VALUES, SHAPES, build_form
+from tests.support.formbuilder import SAMPLE_VALUES, SHAPES, build_form
 from tests.support.formparse import (
     FULL,
     form_of,

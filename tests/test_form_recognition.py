@@ -18,10 +18,10 @@ from parsers.mailform import parse_mail_and_form
 from pipeline.batch import Pipeline
 from store import export
 from store.db import Database
-from tests.formbuilder import SAMPLE_VALUES, _p, _run, build_form, document_xml, package, word_online
-from tests.mailbuilder import SECRETARIAT, make_mail
-from tests.shared_corpus import shared_dir
-from tests.smimebuilder import content_entity, encrypted_mail, signed_mail
+from tests.support.formbuilder import SAMPLE_VALUES, _p, _run, build_form, document_xml, package, word_online
+from tests.support.mailbuilder import SECRETARIAT, make_mail
+from tests.support.shared_corpus import shared_dir
+from tests.support.smimebuilder import content_entity, encrypted_mail, signed_mail
 
 WHEN = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SENDER = "eva.exempel@example.se"

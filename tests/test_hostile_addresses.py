@@ -17,9 +17,9 @@ from pipeline.batch import Pipeline
 from store.caseview import case_view
 from store.db import Database
 from store.models import Case
-from tests import hostilemail
-from tests.formbuilder import SAMPLE_VALUES, build_form
-from tests.mailbuilder import SECRETARIAT, make_mail
+from tests.support import hostilemail
+from tests.support.formbuilder import SAMPLE_VALUES, build_form
+from tests.support.mailbuilder import SECRETARIAT, make_mail
 
 CHEF = "chef@socialtjanst.stockholm.se"
 EVIL = "evil@x.test"

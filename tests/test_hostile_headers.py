@@ -13,7 +13,7 @@ from parsers import headers as headers_module
 from parsers.addresses import MAX_ADDRESSES
 from parsers.headers import IDS_KEPT_FIRST, IDS_KEPT_LAST, MAX_DECODED_CHARS, MAX_TEXT_CHARS, normalise_subject
 from parsers.mail import parse_email
-from tests import hostilemail
+from tests.support import hostilemail
 
 CHEF = "chef@socialtjanst.stockholm.se"
 

@@ -11,8 +11,8 @@ from parsers.mime import MAX_DEPTH
 from pipeline.batch import Pipeline
 from store.db import Database
 from store.models import Message
-from tests import hostilemail
-from tests.formbuilder import SAMPLE_VALUES, build_form
+from tests.support import hostilemail
+from tests.support.formbuilder import SAMPLE_VALUES, build_form
 
 
 def test_nested_200_deep_is_too_complex_not_silently_empty(rules: Rules) -> None:

@@ -17,9 +17,9 @@ from typer.testing import CliRunner, Result
 
 from busavvik.cli import app
 from parsers import pnr
-from tests.formbuilder import SAMPLE_VALUES, build_form
-from tests.mailbuilder import SECRETARIAT, make_mail
-from tests.servers.smtpsink import SmtpSink
+from tests.support.formbuilder import SAMPLE_VALUES, build_form
+from tests.support.mailbuilder import SECRETARIAT, make_mail
+from tests.support.servers.smtpsink import SmtpSink
 
 WHEN = datetime(2026, 1, 16, 9, tzinfo=UTC)          # a Friday; due 2026-03-16, a Monday
 RECEIVER = "chef.mottagare@socialtjanst.stockholm.se"

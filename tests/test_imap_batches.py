@@ -10,13 +10,13 @@ from config.errors import ConfigError
 from config.load import parse_settings
 from ingest.imap import connect, sync_folder
 from ingest.maildir import sync_maildir_folder
-from tests.servers.fixtures import (  # noqa: F401 - fixtures
+from tests.support.imapsync import mail, message_id
+from tests.support.servers.fixtures import (  # noqa: F401 - fixtures
     ImapAccount,
     dovecot_server,
     imap_account,
     imap_account_factory,
 )
-from tests.test_imap_sync import mail, message_id
 
 pytestmark = pytest.mark.integration
 

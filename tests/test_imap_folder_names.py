@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.servers.fixtures import (  # noqa: F401 - fixtures
+from tests.support.imapsync import Store, mail, message_id
+from tests.support.servers.fixtures import (  # noqa: F401 - fixtures
     ImapAccount,
     dovecot_server,
     imap_account,
     imap_account_factory,
 )
-from tests.support.imapsync import Store, mail, message_id
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import imaplib
 import json
-import logging
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -32,13 +31,13 @@ from store.db import Database
 from store.message_rows import now
 from store.models import Message, SetAsideMail
 from store.setaside import due_for_retry, record_set_aside, retry_after, summary
-from tests.servers.fixtures import (  # noqa: F401 - fixtures
+from tests.support.imapsync import Store, mail, message_id
+from tests.support.servers.fixtures import (  # noqa: F401 - fixtures
     ImapAccount,
     dovecot_server,
     imap_account,
     imap_account_factory,
 )
-from tests.test_imap_sync import Store, mail, message_id
 
 pytestmark = pytest.mark.integration
 
@@ -221,16 +220,6 @@ def test_only_a_bye_that_blames_the_fetch_counts_against_a_message() -> None:
                 abort("command: FETCH => Session invalidated - AccessTokenExpired"),
                 abort("command: FETCH => Server shutting down.")):
         assert not hung_up(exc), exc
-
-
-@pytest.fixture
-def own_logging() -> Iterator[None]:
-    """`busavvik poll` sets up logging on the root logger (to the runner's stream, closed afterwards)."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 @pytest.mark.usefixtures("own_logging")

@@ -1,4 +1,4 @@
-"""The IMAP source against a real Dovecot (tests/servers/): first, incremental and idle syncs, read-only polling."""
+"""The IMAP source against a real Dovecot (support/servers/): first, incremental and idle syncs, read-only polling."""
 from __future__ import annotations
 
 import logging
@@ -13,14 +13,6 @@ from ingest.imap import (
     connect,
 )
 from ingest.types import FolderCursor
-from tests.servers.dovecot import Message
-from tests.servers.fixtures import (  # noqa: F401 - fixtures
-    ImapAccount,
-    dovecot_server,
-    imap_account,
-    imap_account_factory,
-    tcp_proxy_factory,
-)
 from tests.support.imapsync import (  # noqa: F401 - fixtures
     CommandLog,
     Store,
@@ -29,6 +21,14 @@ from tests.support.imapsync import (  # noqa: F401 - fixtures
     collect,
     mail,
     message_id,
+)
+from tests.support.servers.dovecot import Message
+from tests.support.servers.fixtures import (  # noqa: F401 - fixtures
+    ImapAccount,
+    dovecot_server,
+    imap_account,
+    imap_account_factory,
+    tcp_proxy_factory,
 )
 
 pytestmark = pytest.mark.integration

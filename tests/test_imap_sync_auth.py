@@ -15,15 +15,15 @@ from ingest.imap import (
     ImapTlsError,
     connect,
 )
-from tests.servers.dovecot import DovecotServer
-from tests.servers.fixtures import (  # noqa: F401 - fixtures
+from tests.support.imapsync import Store, account, mail  # noqa: F401 - fixtures
+from tests.support.servers.dovecot import DovecotServer
+from tests.support.servers.fixtures import (  # noqa: F401 - fixtures
     ImapAccount,
     dovecot_server,
     imap_account,
     imap_account_factory,
     tcp_proxy_factory,
 )
-from tests.support.imapsync import Store, account, mail  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.integration
 

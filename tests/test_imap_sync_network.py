@@ -5,15 +5,15 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.servers.fixtures import (  # noqa: F401 - fixtures
+from tests.support.imapsync import Store, account, mail, message_id  # noqa: F401 - fixtures
+from tests.support.servers.fixtures import (  # noqa: F401 - fixtures
     ImapAccount,
     dovecot_server,
     imap_account,
     imap_account_factory,
     tcp_proxy_factory,
 )
-from tests.servers.tcpproxy import TcpProxy
-from tests.support.imapsync import Store, account, mail, message_id  # noqa: F401 - fixtures
+from tests.support.servers.tcpproxy import TcpProxy
 
 pytestmark = pytest.mark.integration
 
@@ -46,7 +46,7 @@ def test_stalled_server_times_out_and_the_poll_resumes(
 
 
 def test_unreachable_server_is_reported_not_raised(account: ImapAccount) -> None:
-    from tests.servers.dovecot import free_port
+    from tests.support.servers.dovecot import free_port
     report = Store().poll(account.settings(port=free_port(), folders=("INBOX", "Arkiv")))
     assert not report.ok and all(f.fatal for f in report.folders)
     assert "network error after 4 attempts" in report.errors[0]

@@ -25,7 +25,7 @@ from pipeline.batch import Pipeline
 from pipeline.intake import StoreIntake
 from store.db import Database
 from store.models import Message, SetAsideMail
-from tests.mailbuilder import make_mail
+from tests.support.mailbuilder import make_mail
 
 ROOT = Path(__file__).resolve().parent.parent
 WHEN = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)

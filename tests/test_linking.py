@@ -11,8 +11,8 @@ from store.db import Database
 from store.link_rules import Evidence, decide
 from store.message_rows import now
 from store.models import Case, Reminder
-from tests.formbuilder import build_form
-from tests.mailbuilder import SECRETARIAT, exchange_id, make_mail
+from tests.support.formbuilder import build_form
+from tests.support.mailbuilder import SECRETARIAT, exchange_id, make_mail
 
 WHEN = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 VALUES = {"event_type": "Uteblivet SIP-möte", "units_involved": ["BUP Globen"], "description": "BUP kom inte",

@@ -16,8 +16,8 @@ from pipeline.batch import Pipeline
 from store.db import Database
 from store.link_rules import same_reporter
 from store.models import Case, Message
-from tests.formbuilder import SAMPLE_VALUES, build_form
-from tests.mailbuilder import SECRETARIAT, exchange_id, make_mail
+from tests.support.formbuilder import SAMPLE_VALUES, build_form
+from tests.support.mailbuilder import SECRETARIAT, exchange_id, make_mail
 
 WHEN = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 COLLEAGUE = {**SAMPLE_VALUES, "reporter_contact_person": "Stina Kollega", "reporter_email": "stina.kollega@example.se"}

@@ -11,7 +11,7 @@ from config.rules import Rules
 from parsers.headers import conversation_guid, decoded, header_text, normalise_subject
 from parsers.mail import parse_email
 from parsers.pnr import contains, find_count, redact
-from tests.mailbuilder import exchange_id, make_mail, thread_index
+from tests.support.mailbuilder import exchange_id, make_mail, thread_index
 
 WHEN = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
 

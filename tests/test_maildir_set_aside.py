@@ -27,21 +27,7 @@ from notify import digest as dg
 from store.message_rows import now
 from store.models import Message, SetAsideMail
 from tests.support.imapsync import mail, message_id
-from tests.test_imap_set_aside import own_logging  # noqa: F401 - fixture
-
-
-def _maildir(root: Path, loaded: list[bytes]) -> list[Path]:
-    for sub in ("cur", "new", "tmp"):
-        (root / sub).mkdir(parents=True)
-    paths = []
-    for i, data in enumerate(loaded):
-        path = root / "cur" / f"17000000{i:02d}.M{i}P1.mirror:2,S"
-        path.write_bytes(data)
-        paths.append(path)
-    old = time.time() - 60                  # well before the scan: no file waits for the clock's margin
-    for path in paths:
-        os.utime(path, (old, old))
-    return paths
+from tests.support.maildirs import write_maildir as _maildir
 
 
 @pytest.fixture

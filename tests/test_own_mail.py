@@ -19,10 +19,10 @@ from pipeline.batch import Pipeline
 from store.db import Database
 from store.models import Message
 from store.review import needs_review
-from tests.formbuilder import SAMPLE_VALUES, build_form
-from tests.mailbuilder import SECRETARIAT, exchange_id, make_mail
-from tests.servers.smtpsink import SmtpSink
+from tests.support.formbuilder import SAMPLE_VALUES, build_form
+from tests.support.mailbuilder import SECRETARIAT, exchange_id, make_mail
 from tests.support.reminders import at, make_app, sink  # noqa: F401  (fixture)
+from tests.support.servers.smtpsink import SmtpSink
 
 WHEN = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 

@@ -27,10 +27,11 @@ from pipeline.budget import ParseBudget
 from pipeline.reparse import reparse
 from store.db import Database
 from store.models import Cursor, Message, RawBlob
-from tests.formbuilder import build_inflated
-from tests.mailbuilder import make_mail
+from store.reparse import reparse
+from tests.support.formbuilder import build_inflated
 from tests.support.imapsync import mail
-from tests.test_maildir_set_aside import _maildir
+from tests.support.mailbuilder import make_mail
+from tests.support.maildirs import write_maildir as _maildir
 
 SLOW_SUBJECT = "Avvikelse med en mycket stor blankett"
 

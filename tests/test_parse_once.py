@@ -19,8 +19,8 @@ from store import corrections, form_files
 from store.caseview import view_of
 from store.db import Database
 from store.models import Case, FormFile, Message
-from tests.formbuilder import build_form
-from tests.mailbuilder import SECRETARIAT, exchange_id, make_mail
+from tests.support.formbuilder import build_form
+from tests.support.mailbuilder import SECRETARIAT, exchange_id, make_mail
 
 VALUES = {"event_type": "Uteblivet SIP-möte", "units_involved": ["BUP Globen"], "description": "BUP kom inte",
           "reporter_unit": "Socialtjänsten Farsta", "reporter_email": "rep@farsta.se"}

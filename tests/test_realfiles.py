@@ -20,8 +20,8 @@ import pytest
 
 from store import export
 from store.db import Database
-from tests.mailbuilder import SECRETARIAT, make_mail
-from tests.shared_corpus import shared_dir
+from tests.support.mailbuilder import SECRETARIAT, make_mail
+from tests.support.shared_corpus import shared_dir
 
 pytestmark = [pytest.mark.shared("realfiles"), pytest.mark.shared("realmail")]
 START = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)

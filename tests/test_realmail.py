@@ -6,7 +6,7 @@ from ingest.files import open_source
 from pipeline.batch import Pipeline
 from store import export
 from store.db import Database
-from tests.shared_corpus import shared_dir
+from tests.support.shared_corpus import shared_dir
 
 
 def test_realmail_all_kept_none_a_deviation(db: Database, rules: Rules) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date, datetime, timezone
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -17,53 +17,23 @@ import busavvik.commands.receivers  # noqa: F401  (adds `case receiver` and `cas
 from busavvik.commands import data as cli_data
 from busavvik.context import AppContext
 from config.rules import Rules
-from ingest.types import RawMessage
 from notify.digest import collect, render_text
-from pipeline.batch import Pipeline
 from store import export
 from store.db import Database
 from store.models import Case, Correction
-from tests.formbuilder import build_form
-from tests.mailbuilder import SECRETARIAT, exchange_id, make_mail
-from tests.servers.smtpsink import SmtpSink
+from tests.support.mailbuilder import exchange_id
+from tests.support.receivers_corpus import BUP, BUP_ANSWER, HAB, HAB_ANSWER, SKOLA, answer, deviation
+from tests.support.receivers_corpus import ingest as _ingest
 from tests.support.reminders import at, make_app, run
 from tests.support.reminders import cli as support_cli
+from tests.support.servers.smtpsink import SmtpSink
 
 pytestmark = pytest.mark.integration   # an SMTP sink for the reminders and the CLI's app
-
-WHEN = datetime(2026, 1, 12, 9, 0, tzinfo=timezone.utc)          # due 2026-03-12, a Thursday
-BUP, SKOLA, HAB = "anna.bup@regionstockholm.se", "rektor.exempelskolan@stockholm.se", "hab.chef@habilitering.se"
-REPORT = {"event_type": "Uteblivet deltagande vid SIP-möte", "units_involved": ["BUP Globen", "Exempelskolan",
-                                                                               "Habilitering Söder"],
-          "description": "SIP-kallelse skickades i god tid\nIngen från BUP eller skolan kom",
-          "reported_date": date(2026, 1, 12), "reporter_unit": "Socialtjänsten Farsta",
-          "reporter_email": "rep@farsta.se", "reporter_manager_email": "olle@farsta.se"}
-DEV = exchange_id("several-receivers-deviation")
-
 
 @pytest.fixture
 def sink(tmp_path: Path) -> Iterator[SmtpSink]:
     with SmtpSink(tmp_path / "sink") as server:
         yield server
-
-
-def _ingest(db: Database, rules: Rules, *mails: bytes) -> None:
-    with Pipeline(db, rules) as pipeline:
-        pipeline.ingest(RawMessage("storsthlm", "INBOX", m) for m in mails)
-
-
-def deviation(to: tuple[str, ...] = (BUP, SKOLA, HAB), values: dict[str, Any] | None = None) -> bytes:
-    return make_mail(subject="BUS-avvikelse: uteblivet SIP-möte", sender="rep@farsta.se", to=list(to),
-                     cc=list(SECRETARIAT), when=WHEN, message_id=DEV,
-                     attachments=[("avvikelse.docx", build_form(values or REPORT))])
-
-
-def answer(sender: str, seed: str, days: int, *, section4: dict[str, Any] | None = None, body: str = "") -> bytes:
-    """A reply in the deviation's thread; with `section4` the form comes back with section 4 filled."""
-    attachments = [("svar.docx", build_form({**REPORT, **section4}))] if section4 else None
-    return make_mail(subject="SV: BUS-avvikelse: uteblivet SIP-möte", sender=sender, to=["rep@farsta.se"],
-                     cc=list(SECRETARIAT), when=WHEN.replace(day=12 + days), message_id=exchange_id(seed),
-                     in_reply_to=DEV, references=[DEV], body=body or "Se bifogat svar.", attachments=attachments)
 
 
 def case_json(db: Database) -> dict[str, Any]:
@@ -75,15 +45,6 @@ def case_json(db: Database) -> dict[str, Any]:
 def cli(db: Database, rules: Rules, sink: SmtpSink) -> tuple[typer.Typer, AppContext]:
     app_ctx = make_app(db, rules, sink)
     return support_cli(app_ctx, cli_data), app_ctx
-
-
-BUP_ANSWER = {"response_description": "Vi har haft ett möte med skolan och missförståndet är utrett",
-              "response_received_date": date(2026, 1, 20), "response_manager_name": "Anna Bup",
-              "response_manager_unit": "BUP Globen", "response_manager_email": BUP,
-              "response_manager_phone": "08-123 45 67"}
-HAB_ANSWER = {"response_description": "Kallelsen kom bort hos oss",
-              "response_improvements": "Vi kommer att införa en ny rutin för kallelser",
-              "response_manager_name": "Hanna Hab", "response_manager_email": HAB}
 
 
 def _none_answered_yet(db: Database, rules: Rules) -> None:

@@ -10,7 +10,8 @@ from config.rules import Rules
 from store import export
 from store.db import Database, alembic_config, migrate
 from store.models import Case
-from tests.test_receivers import BUP, BUP_ANSWER, HAB, HAB_ANSWER, _ingest, answer, deviation
+from tests.support.receivers_corpus import BUP, BUP_ANSWER, HAB, HAB_ANSWER, answer, deviation
+from tests.support.receivers_corpus import ingest as _ingest
 
 
 def _to(db: Database, revision: str, down: bool = False) -> None:

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers.fixtures import (  # noqa: F401 - fixtures
+from tests.support import crash, harness
+from tests.support.servers.fixtures import (  # noqa: F401 - fixtures
     ImapAccount,
     dovecot_server,
     imap_account_factory,
 )
-from tests.support import crash, harness
 
 pytestmark = [pytest.mark.integration, pytest.mark.reliability]
 

@@ -21,8 +21,8 @@ from config.rules import default_rules
 from parsers.form import parse_form
 from parsers.mail import parse_email
 from parsers.types import FormResult, ParsedEmail
-from tests.formbuilder import SAMPLE_VALUES, build_form
 from tests.support import fuzz
+from tests.support.formbuilder import SAMPLE_VALUES, build_form
 
 pytestmark = [pytest.mark.integration, pytest.mark.reliability]
 

@@ -15,13 +15,13 @@ from busavvik.context import AppContext
 from config.settings import Settings
 from store.db import Database
 from store.models import Case
-from tests.servers.fixtures import (  # noqa: F401 - fixtures
+from tests.support import faults, harness
+from tests.support.servers.fixtures import (  # noqa: F401 - fixtures
     ImapAccount,
     dovecot_server,
     imap_account_factory,
 )
-from tests.servers.tcpproxy import TcpProxy
-from tests.support import faults, harness
+from tests.support.servers.tcpproxy import TcpProxy
 
 pytestmark = [pytest.mark.integration, pytest.mark.reliability]   # a real Dovecot
 

@@ -16,12 +16,12 @@ from config.settings import MailboxSettings, SmtpSettings
 from ingest import imap
 from ingest.imap_session import ImapAuthError, xoauth2_token
 from notify import smtp
-from tests.servers.fixtures import (  # noqa: F401 - fixtures
+from tests.support import harness
+from tests.support.servers.fixtures import (  # noqa: F401 - fixtures
     ImapAccount,
     dovecot_server,
     imap_account_factory,
 )
-from tests.support import harness
 
 pytestmark = [pytest.mark.integration, pytest.mark.reliability]
 

@@ -17,10 +17,10 @@ from config.rules import Rules
 from ingest.types import RawMessage
 from pipeline.batch import Pipeline
 from store.db import Database
-from tests.formbuilder import SAMPLE_VALUES, build_form
-from tests.mailbuilder import make_mail
-from tests.servers.smtpsink import SmtpSink
+from tests.support.formbuilder import SAMPLE_VALUES, build_form
+from tests.support.mailbuilder import make_mail
 from tests.support.reminders import PNR, RECEIVER, add_case, at, make_app, rows, run
+from tests.support.servers.smtpsink import SmtpSink
 
 pytestmark = pytest.mark.integration
 

@@ -21,8 +21,8 @@ from notify import digest as dg
 from notify import outbox
 from store.db import Database
 from store.models import Reminder
-from tests.servers.smtpsink import SmtpSink
 from tests.support.reminders import RECEIVER, add_case, at, cli, make_app, rows, run
+from tests.support.servers.smtpsink import SmtpSink
 
 pytestmark = pytest.mark.integration   # real SMTP sinks
 

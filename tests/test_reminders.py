@@ -13,7 +13,6 @@ from config.rules import Rules
 from config.settings import ReminderSettings
 from notify.policy import CaseFacts, day_off_reason, decide
 from store.db import Database
-from tests.servers.smtpsink import SmtpSink, self_signed, server_tls
 from tests.support.reminders import (
     PNR,
     RECEIVER,
@@ -26,6 +25,7 @@ from tests.support.reminders import (
     run,
     sink,  # noqa: F401 - fixture
 )
+from tests.support.servers.smtpsink import SmtpSink, self_signed, server_tls
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,6 @@ from config.rules import Rules
 from notify import outbox
 from store.db import Database
 from store.models import Message, RawBlob, Reminder
-from tests.servers.smtpsink import SmtpSink
 from tests.support.reminders import (
     add_case,
     at,
@@ -19,6 +18,7 @@ from tests.support.reminders import (
     run,
     sink,  # noqa: F401 - fixture
 )
+from tests.support.servers.smtpsink import SmtpSink
 
 pytestmark = pytest.mark.integration
 

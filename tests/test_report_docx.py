@@ -154,7 +154,7 @@ def test_draft_converts_to_pdf(filled: Database, tmp_path: Path) -> None:
 def test_web_draft_for_the_secretariat_only(db: Database) -> None:
     import io
 
-    from tests import web_support as ws
+    from tests.support import web_support as ws
 
     rules = default_rules()
     ws.load(db, rules)

@@ -16,9 +16,9 @@ from pipeline.batch import Pipeline
 from store.db import Database
 from store.models import Case, CullingRecord, Message, RawBlob
 from store.retention_verify import database_file, search_file, vacuum
-from tests.corpus import _form
-from tests.formbuilder import build_form
-from tests.mailbuilder import SECRETARIAT, exchange_id, make_mail
+from tests.support.corpus import _form
+from tests.support.formbuilder import build_form
+from tests.support.mailbuilder import SECRETARIAT, exchange_id, make_mail
 from tests.support.retention import HSF_BOX, SETTINGS, STORSTHLM_BOX, build_store, cli
 
 REPORTER = "eva.d2024b@farsta.stockholm.se"           # reports d2024b, seen in hsf only

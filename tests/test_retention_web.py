@@ -9,7 +9,7 @@ from starlette.testclient import TestClient
 from config.rules import Rules
 from config.settings import RetentionRule, RetentionSettings, Settings
 from store.db import Database
-from tests import web_support as ws
+from tests.support import web_support as ws
 from web.app import create_app
 
 CASE = "BUS-2026-0001"

@@ -17,7 +17,7 @@ from ingest.types import RawMessage
 from pipeline.batch import Pipeline
 from store.db import Database
 from store.models import Correction
-from tests.mailbuilder import SECRETARIAT, exchange_id, make_mail
+from tests.support.mailbuilder import SECRETARIAT, exchange_id, make_mail
 
 WHEN = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)        # a Monday; the digest of 2026-03-09 covers it
 BUP, SKOLA = "anna.bup@regionstockholm.se", "rektor.exempelskolan@stockholm.se"

@@ -14,7 +14,7 @@ from config.errors import ConfigError
 from config.load import parse_settings
 from config.settings import SmtpSettings
 from notify import smtp
-from tests.servers.smtpsink import SinkHandler, free_port
+from tests.support.servers.smtpsink import SinkHandler, free_port
 
 pytestmark = pytest.mark.integration
 

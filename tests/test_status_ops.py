@@ -21,11 +21,13 @@ from config.rules import Rules
 from notify import digest as dg
 from store.db import Database
 from store.models import Cursor
-from tests.servers.smtpsink import SmtpSink
+from tests.support.digests import MONDAY
+from tests.support.digests import send as _send
 from tests.support.reminders import RECEIVER, add_case, at, make_app, run
-from tests.test_digest_catchup import MONDAY, _send
-from tests.test_imap_set_aside import own_logging  # noqa: F401 - fixture
-from tests.test_worker_run import SAMPLE, _start, _wait
+from tests.support.servers.smtpsink import SmtpSink
+from tests.support.worker import SAMPLE
+from tests.support.worker import start as _start
+from tests.support.worker import wait as _wait
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from config.settings import Settings, WebSettings
 from store import users
 from store.db import Database
 from store.models import Case, WebUser
-from tests import web_support as ws
+from tests.support import web_support as ws
 from web.auth import COOKIE, Throttle
 
 

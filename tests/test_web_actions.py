@@ -10,7 +10,7 @@ from sqlalchemy import select
 from config.rules import Rules
 from store.db import Database
 from store.models import Case, Correction, Message
-from tests import web_support as ws
+from tests.support import web_support as ws
 
 CASE = "BUS-2026-0001"
 

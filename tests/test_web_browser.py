@@ -16,12 +16,12 @@ import pytest
 
 from config.rules import Rules
 from store.db import Database
-from tests import browser
-from tests import web_support as ws
+from tests.support import browser
+from tests.support import web_support as ws
 
 pytestmark = pytest.mark.integration
 USER, PASSWORD = "sara", "sara-lösen-1"
-CASE = "BUS-2026-0001"                    # the SIP-möte deviation of tests/web_support.py
+CASE = "BUS-2026-0001"                    # the SIP-möte deviation of tests/support/web_support.py
 LOOSE = "Angående vår avvikelse"          # the unlinked mail from the receiver, with no thread headers
 
 

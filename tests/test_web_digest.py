@@ -11,7 +11,7 @@ from config.rules import Rules
 from config.settings import Settings, WebSettings
 from notify import digest as dg
 from store.db import Database
-from tests import web_support as ws
+from tests.support import web_support as ws
 
 BASE = "https://busavvik.example.se"
 

@@ -16,7 +16,7 @@ from store import views_ops
 from store.db import Database
 from store.models import Case, Message
 from store.review import needs_review, review_sql
-from tests import web_support as ws
+from tests.support import web_support as ws
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from config.rules import Rules
 from store.db import Database
 from store.models import Case, CaseAnswer, CaseReceiver, Correction
-from tests import web_support as ws
+from tests.support import web_support as ws
 
 ANSWERED, AWAITED = "BUS-2026-0001", "BUS-2026-0003"
 

@@ -13,7 +13,7 @@ import pytest
 
 from config.rules import Rules
 from store.db import Database
-from tests import web_support as ws
+from tests.support import web_support as ws
 
 pytestmark = pytest.mark.integration
 

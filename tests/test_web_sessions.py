@@ -26,7 +26,7 @@ from config.settings import Settings, WebSettings
 from store import users
 from store.db import Database
 from store.models import AccessLog, WebSession
-from tests import web_support as ws
+from tests.support import web_support as ws
 from web.app import MAX_BODY, create_app
 from web.auth import COOKIE, SecretError, Throttle, check_secret
 

@@ -17,7 +17,7 @@ from config.load import parse_settings
 from config.rules import default_rules
 from store.db import Database
 from store.models import Correction
-from tests import web_support as ws
+from tests.support import web_support as ws
 
 pytestmark = pytest.mark.integration
 CLIENT_ID = "busavvik-test-client"

@@ -4,8 +4,6 @@ uvicorn's logs), L10 (numbers in the address), a message id not tied to the case
 part 8 (editing: current value, text areas, dates as people write them, buttons named for their field)."""
 from __future__ import annotations
 
-import io
-import logging
 import re
 import threading
 from types import SimpleNamespace
@@ -19,8 +17,8 @@ from config.rules import Rules
 from store import corrections
 from store.db import Database
 from store.models import Case, Message
-from tests import web_support as ws
-from tests.tricky import MESSAGE_ID, leaks, load_tricky
+from tests.support import web_support as ws
+from tests.support.tricky import MESSAGE_ID, leaks, load_tricky
 
 CASE = "BUS-2026-0001"
 

@@ -20,7 +20,7 @@ from busavvik.context import AppContext
 from busavvik.worker import Worker
 from config.settings import Settings, WorkerSettings
 from store.db import make_engine
-from tests.servers.tcpproxy import TcpProxy
+from tests.support.servers.tcpproxy import TcpProxy
 
 pytestmark = pytest.mark.integration
 

@@ -16,8 +16,8 @@ from busavvik.poll import poll_once
 from config.settings import Settings
 from store import export
 from store.models import Cursor, MailboxStatus
-from tests.corpus import build
-from tests.servers.fixtures import (  # noqa: F401 - fixtures
+from tests.support.corpus import build
+from tests.support.servers.fixtures import (  # noqa: F401 - fixtures
     ImapAccount,
     dovecot_server,
     imap_account_factory,

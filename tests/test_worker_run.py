@@ -1,12 +1,9 @@
 """`busavvik run`: one leader per database; a standby takes over; SQLite refuses a second worker; SIGTERM."""
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,11 +13,11 @@ from sqlalchemy import select
 
 from store.db import Database
 from store.models import MailboxStatus
+from tests.support.worker import SAMPLE
+from tests.support.worker import start as _start
+from tests.support.worker import wait as _wait
 
 pytestmark = pytest.mark.integration
-
-SAMPLE = Path(__file__).resolve().parents[1] / "busavvik" / "sample" / "storsthlm"
-
 
 def _config(tmp_path: Path, db_url: str) -> Path:
     maildir = tmp_path / "maildir"
@@ -31,25 +28,10 @@ def _config(tmp_path: Path, db_url: str) -> Path:
     return cfg
 
 
-def _start(cfg: Path, tmp_path: Path, name: str) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BUSAVVIK_")}
-    return subprocess.Popen([sys.executable, "-m", "busavvik.cli", "--config", str(cfg), "run"], env=env,
-                            stdout=subprocess.PIPE, stderr=open(tmp_path / f"{name}.log", "w"), text=True)
-
-
 def _last_poll(db: Database) -> datetime | None:
     with db.session() as s:
         row = s.scalars(select(MailboxStatus)).first()
         return row.last_poll_at if row else None
-
-
-def _wait(predicate, timeout: float) -> bool:  # type: ignore[no-untyped-def]
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.3)
-    return False
 
 
 @pytest.fixture

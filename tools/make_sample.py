@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.corpus import write_corpus  # noqa: E402
+from tests.support.corpus import write_corpus  # noqa: E402
 
 
 def main() -> None:

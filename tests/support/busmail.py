@@ -2,7 +2,7 @@
 
     realistic_bus_messages(count, seed=11, size_kb=50) -> Iterator[bytes]
 
-Reports carry a really filled-in form (tests/formbuilder.py, values and shape different in each); the other
+Reports carry a really filled-in form (tests/support/formbuilder.py, values and shape different in each); the other
 half are answers quoting them and other BUS mail without a form. Signature images, PDF minutes and quoted
 history make up the size. The same seed gives the same mail (the MIME boundaries aside: the email package
 picks them at random).
@@ -171,8 +171,8 @@ Extras = list[tuple[str, str, str, bytes]]
 def _report_mail(rng: random.Random, i: int, when: datetime, target: int, extras: Extras,
                  reports: dict[int, tuple[str, Person, Person, str]]) -> bytes:
     """A deviation report with its own filled-in form; remembered in `reports` for the answer."""
-    from tests.formbuilder import SHAPES, build_form
-    from tests.mailbuilder import SECRETARIAT, make_mail
+    from tests.support.formbuilder import SHAPES, build_form
+    from tests.support.mailbuilder import SECRETARIAT, make_mail
     reporter, manager, receiver = _person(rng), _person(rng), _person(rng)
     values = _form_values(rng, i, reporter, manager, receiver, when)
     form = build_form(values, shape=SHAPES[(i // 2) % len(SHAPES)],
@@ -196,7 +196,7 @@ def _report_mail(rng: random.Random, i: int, when: datetime, target: int, extras
 def _answer_mail(rng: random.Random, i: int, when: datetime, target: int, extras: Extras,
                  reports: dict[int, tuple[str, Person, Person, str]]) -> bytes:
     """The receiver's answer to report i - 1, quoting it."""
-    from tests.mailbuilder import SECRETARIAT, make_mail
+    from tests.support.mailbuilder import SECRETARIAT, make_mail
     subject, reporter, receiver, original = reports.pop(i - 1)
     quoted = "\n".join("> " + line for line in original.splitlines())
     body = (f"Hej {reporter.name.split()[0]},\n\nTack för avvikelsen. "
@@ -215,7 +215,7 @@ def _answer_mail(rng: random.Random, i: int, when: datetime, target: int, extras
 
 def _other_mail(rng: random.Random, i: int, when: datetime, target: int, extras: Extras) -> bytes:
     """Other BUS mail to the secretariat: no form."""
-    from tests.mailbuilder import SECRETARIAT, make_mail
+    from tests.support.mailbuilder import SECRETARIAT, make_mail
     sender = _person(rng)
     subject = rng.choice(("Kallelse till BUS-nätverksmöte", "Protokoll från samverkansmöte",
                           "Fråga om rutin för SIP", "Uppdaterad kontaktlista BUS", "Inbjudan: BUS-dagen",

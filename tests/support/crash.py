@@ -36,7 +36,6 @@ from sqlalchemy import func, select  # noqa: E402
 
 from store.db import Database  # noqa: E402
 from store.models import Message  # noqa: E402
-from tests.servers.dovecot import DovecotServer  # noqa: E402
 from tests.support import harness  # noqa: E402
 from tests.support.crash_remind import (  # noqa: E402, F401 - re-exported
     STARTUP,
@@ -49,6 +48,7 @@ from tests.support.crash_remind import (  # noqa: E402, F401 - re-exported
     crash_reminders,
     reminder_failures,
 )
+from tests.support.servers.dovecot import DovecotServer  # noqa: E402
 
 
 # ---- polls ------------------------------------------------------------------------------------------------

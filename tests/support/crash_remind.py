@@ -21,8 +21,8 @@ from sqlalchemy import func, select
 from notify.policy import is_working_day
 from store.db import Database
 from store.models import Case, Reminder
-from tests.servers.smtpsink import SinkHandler, SmtpSink, free_port
 from tests.support import harness
+from tests.support.servers.smtpsink import SinkHandler, SmtpSink, free_port
 
 STARTUP = 1.0          # seconds a `busavvik` process needs before it talks to a server (imports, migrations)
 

@@ -46,11 +46,11 @@ from notify import service  # noqa: E402
 from notify.smtp import SmtpSender  # noqa: E402
 from store.db import Database  # noqa: E402
 from store.models import Reminder  # noqa: E402
-from tests.servers.dovecot import DovecotServer  # noqa: E402
-from tests.servers.smtpsink import SmtpSink  # noqa: E402
-from tests.servers.tcpproxy import Plan, TcpProxy  # noqa: E402
 from tests.support import harness  # noqa: E402
 from tests.support.crash import _as_of, _next_working_day  # noqa: E402
+from tests.support.servers.dovecot import DovecotServer  # noqa: E402
+from tests.support.servers.smtpsink import SmtpSink  # noqa: E402
+from tests.support.servers.tcpproxy import Plan, TcpProxy  # noqa: E402
 
 ATTEMPTS, BACKOFF = 4, (1 + 2 + 4)          # ingest.imap.RetryPolicy defaults
 

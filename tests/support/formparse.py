@@ -11,7 +11,7 @@ import pytest
 from config.rules import FORM_FIELDS, FormRules, default_rules
 from parsers.form import parse_form
 from parsers.types import FormData, FormResult
-from tests.formbuilder import SAMPLE_VALUES
+from tests.support.formbuilder import SAMPLE_VALUES
 
 FULL: dict[str, object] = {
     **SAMPLE_VALUES,

@@ -2,7 +2,7 @@
 
     .venv/bin/python tests/support/fuzz.py [--cases 10000] [--big-mb 50] [--seed 1] [--db URL] [--json]
 
-Seeds are the realistic corpus (tests/corpus.py: forms, answers, forwards, auto-replies).  Each case is one
+Seeds are the realistic corpus (tests/support/corpus.py: forms, answers, forwards, auto-replies).  Each case is one
 of the mutations below; every case is a RawMessage of its own (mailbox "fuzz", UID = case number):
 
   bitflip        1-64 random bits flipped            truncate     cut at a random byte

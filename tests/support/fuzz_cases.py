@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 
-from tests.corpus import build as build_corpus
-from tests.formbuilder import SAMPLE_VALUES, build_broken, build_form, build_inflated
-from tests.mailbuilder import DOCX_TYPE, SECRETARIAT, make_mail
+from tests.support.corpus import build as build_corpus
+from tests.support.formbuilder import SAMPLE_VALUES, build_broken, build_form, build_inflated
+from tests.support.mailbuilder import DOCX_TYPE, SECRETARIAT, make_mail
 
 
 @dataclass

@@ -14,8 +14,8 @@ from typing import Any
 
 from config.rules import Rules
 from parsers.mailform import parse_mail_and_form
-from tests import hostilemail
-from tests.formbuilder import SAMPLE_VALUES, build_form
+from tests.support import hostilemail
+from tests.support.formbuilder import SAMPLE_VALUES, build_form
 
 # input → (builder, sizes at which the issue timed it: bytes, or a count of ids / addresses / encoded words)
 HOSTILE: dict[str, tuple[Callable[[int], bytes], tuple[int, ...]]] = {

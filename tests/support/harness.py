@@ -35,9 +35,9 @@ from sqlalchemy import select  # noqa: E402
 from parsers.headers import normalise_id  # noqa: E402
 from store.db import Database  # noqa: E402
 from store.models import Case, Message  # noqa: E402
-from tests.formbuilder import SAMPLE_VALUES, build_form  # noqa: E402
-from tests.mailbuilder import SECRETARIAT, make_mail  # noqa: E402
-from tests.servers.dovecot import DovecotServer  # noqa: E402
+from tests.support.formbuilder import SAMPLE_VALUES, build_form  # noqa: E402
+from tests.support.mailbuilder import SECRETARIAT, make_mail  # noqa: E402
+from tests.support.servers.dovecot import DovecotServer  # noqa: E402
 
 BUSAVVIK = str(Path(sys.executable).with_name("busavvik"))
 DOMAIN = "harness.example.se"
@@ -237,7 +237,7 @@ def mailbox_fingerprint(server: DovecotServer, user: str) -> tuple[str, int]:
 
 def load_with_flags(server: DovecotServer, user: str, messages: Sequence[bytes], folder: str = "INBOX") -> None:
     """APPEND with a mix of flags: unread, \\Seen, \\Flagged, \\Answered, a keyword."""
-    from tests.servers.dovecot import Message as Item
+    from tests.support.servers.dovecot import Message as Item
     mixes: list[tuple[str, ...]] = [(), ("\\Seen",), ("\\Seen", "\\Flagged"), ("\\Answered", "\\Seen"),
                                      ("$Forwarded",)]
     server.append(user, folder, [Item(m, flags=mixes[i % len(mixes)]) for i, m in enumerate(messages)])

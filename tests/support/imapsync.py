@@ -18,8 +18,8 @@ from ingest.imap import (
     sync_folder,
 )
 from ingest.types import Batch, FolderCursor, RawMessage
-from tests.mailbuilder import make_mail
-from tests.servers.fixtures import ImapAccount
+from tests.support.mailbuilder import make_mail
+from tests.support.servers.fixtures import ImapAccount
 
 NO_WAIT = RetryPolicy(attempts=4, base_delay=0.0, sleep=lambda _s: None)
 MID_RE = re.compile(rb"^Message-ID:\s*(<[^>]+>)", re.M | re.I)

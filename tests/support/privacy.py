@@ -40,7 +40,6 @@ from sqlalchemy import select  # noqa: E402
 
 from store.db import Database  # noqa: E402
 from store.models import Case  # noqa: E402
-from tests.servers.smtpsink import SmtpSink  # noqa: E402
 from tests.support import harness  # noqa: E402
 from tests.support.privacy_corpus import (  # noqa: E402, F401 - re-exported
     AS_OF,
@@ -53,6 +52,7 @@ from tests.support.privacy_corpus import (  # noqa: E402, F401 - re-exported
     corpus,
     numbers,
 )
+from tests.support.servers.smtpsink import SmtpSink  # noqa: E402
 
 
 def _maildir(root: Path, mails: list[bytes]) -> Path:

@@ -9,9 +9,9 @@ import random
 import re
 from datetime import UTC, date, datetime, timedelta
 
-from tests.formbuilder import SAMPLE_VALUES, build_form
-from tests.mailbuilder import SECRETARIAT, make_mail
 from tests.support import harness
+from tests.support.formbuilder import SAMPLE_VALUES, build_form
+from tests.support.mailbuilder import SECRETARIAT, make_mail
 
 PAYLOADS = ('<script>alert("bus")</script>', '"><img src=x onerror=alert(1)>')
 # Not in the Word form (XML has no ESC): subject, sender's name, body, file name.

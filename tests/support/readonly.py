@@ -32,8 +32,8 @@ from imapclient import IMAPClient  # noqa: E402
 from busavvik.context import AppContext  # noqa: E402
 from busavvik.poll import poll_once  # noqa: E402
 from config.settings import MailboxSettings, Settings  # noqa: E402
-from tests.servers.dovecot import DovecotServer  # noqa: E402
 from tests.support import harness  # noqa: E402
+from tests.support.servers.dovecot import DovecotServer  # noqa: E402
 
 FOLDERS = ("INBOX", "Arkiv")
 

@@ -22,7 +22,7 @@ from notify.smtp import SmtpSender
 from store.cases import add_months
 from store.db import Database
 from store.models import Case, Message, RawBlob, Reminder
-from tests.servers.smtpsink import SmtpSink
+from tests.support.servers.smtpsink import SmtpSink
 
 PNR = "19121212-1212"                    # a valid (Luhn) test personnummer
 RECEIVER = "chef.mottagare@socialtjanst.stockholm.se"

@@ -20,9 +20,9 @@ from notify.report import write_report, yearly_stats
 from pipeline.batch import Pipeline
 from store.db import Database
 from store.models import Message
-from tests.corpus import _answer, _form
-from tests.formbuilder import build_form
-from tests.mailbuilder import SECRETARIAT, exchange_id, make_mail
+from tests.support.corpus import _answer, _form
+from tests.support.formbuilder import build_form
+from tests.support.mailbuilder import SECRETARIAT, exchange_id, make_mail
 
 STORSTHLM_BOX, HSF_BOX = "storsthlm", "hsf"
 YEARS = (2023, 2024, 2025)

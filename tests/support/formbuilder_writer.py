@@ -1,11 +1,11 @@
-"""The BUS deviation form laid out in each shape (tests/formbuilder.py): the layout, the writer, build_form."""
+"""The BUS deviation form laid out in each shape (tests/support/formbuilder.py): the layout, the writer, build_form."""
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
 from xml.sax.saxutils import quoteattr
 
-from tests.formbuilder_package import _p, _run, document_xml, package
+from tests.support.formbuilder_package import _p, _run, document_xml, package
 
 SHAPES = ("controls", "tagged", "tables", "typed", "pasted")
 DATE_STYLES = ("fulldate", "iso", "swedish")

@@ -10,8 +10,8 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from tests.formbuilder import build_broken, build_form
-from tests.mailbuilder import SECRETARIAT, exchange_id, make_mail
+from tests.support.formbuilder import build_broken, build_form
+from tests.support.mailbuilder import SECRETARIAT, exchange_id, make_mail
 
 STORSTHLM, HSF = SECRETARIAT
 

@@ -1,4 +1,4 @@
-"""Broken and hostile attachments for the form parser (tests/formbuilder.py): see BROKEN_KINDS."""
+"""Broken and hostile attachments for the form parser (tests/support/formbuilder.py): see BROKEN_KINDS."""
 from __future__ import annotations
 
 import functools
@@ -7,8 +7,8 @@ import struct
 import zlib
 from xml.sax.saxutils import escape
 
-from tests.formbuilder_package import _MAIN_TYPE, _content_types, _p, _run, document_xml, package
-from tests.formbuilder_writer import SAMPLE_VALUES, _Writer, build_form
+from tests.support.formbuilder_package import _MAIN_TYPE, _content_types, _p, _run, document_xml, package
+from tests.support.formbuilder_writer import SAMPLE_VALUES, _Writer, build_form
 
 BROKEN_KINDS = ("truncated", "encrypted", "macro", "legacy_doc", "zip_bomb", "not_a_form", "xxe")
 

@@ -10,9 +10,9 @@ A missing or None value leaves the field empty (placeholder showing, unless plac
 """
 from __future__ import annotations
 
-from tests.formbuilder_broken import BROKEN_KINDS, build_broken, build_inflated
-from tests.formbuilder_package import _p, _run, document_xml, package, word_online
-from tests.formbuilder_writer import (
+from tests.support.formbuilder_broken import BROKEN_KINDS, build_broken, build_inflated
+from tests.support.formbuilder_package import _p, _run, document_xml, package, word_online
+from tests.support.formbuilder_writer import (
     DATE_PLACEHOLDER,
     DATE_STYLES,
     LAYOUT,

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED = Path(__file__).resolve().parents[3] / "shared"
 missing: dict[str, int] = {}   # corpus name -> tests that could not run, for the session summary
 
 

@@ -23,8 +23,8 @@ from pathlib import Path
 
 from imapclient import IMAPClient
 
-from tests.servers import guard
-from tests.servers.dovecot_setup import (  # noqa: F401 - re-exported
+from tests.support.servers import guard
+from tests.support.servers.dovecot_setup import (  # noqa: F401 - re-exported
     _CONFIG,
     INSTALL_HINT,
     DovecotError,

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.servers import guard
-from tests.shared_corpus import in_ci
+from tests.support.servers import guard
+from tests.support.shared_corpus import in_ci
 
 CHROMEDRIVER = "/usr/bin/chromedriver"
 FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",

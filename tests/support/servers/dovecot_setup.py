@@ -1,6 +1,6 @@
-"""Setting up the Dovecot test server (see tests/servers/dovecot.py): binaries, TLS files, config text.
+"""Setting up the Dovecot test server (see tests/support/servers/dovecot.py): binaries, TLS files, config text.
 
-Split out of tests/servers/dovecot.py; that module re-exports these names.
+Split out of tests/support/servers/dovecot.py; that module re-exports these names.
 """
 from __future__ import annotations
 

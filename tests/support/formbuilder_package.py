@@ -1,4 +1,4 @@
-"""The .docx package around the form (tests/formbuilder.py): WordprocessingML primitives, document.xml, the zip."""
+"""The .docx package around the form (support/formbuilder.py): WordprocessingML primitives, document.xml, the zip."""
 from __future__ import annotations
 
 import io

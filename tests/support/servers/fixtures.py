@@ -1,6 +1,6 @@
 """Pytest fixtures for a real Dovecot; import them into tests/conftest.py:
 
-    from tests.servers.fixtures import (  # noqa: F401
+    from tests.support.servers.fixtures import (  # noqa: F401
         dovecot_server, imap_account, imap_account_factory, tcp_proxy_factory)
 
 A missing `dovecot` binary FAILS the test with what to install; it never skips.
@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from config.settings import MailboxSettings
-from tests.servers.dovecot import DovecotError, DovecotServer
-from tests.servers.tcpproxy import TcpProxy
+from tests.support.servers.dovecot import DovecotError, DovecotServer
+from tests.support.servers.tcpproxy import TcpProxy
 
 _counter = itertools.count(1)
 

@@ -11,8 +11,8 @@ from config.rules import Rules
 from ingest.types import RawMessage
 from pipeline.batch import Pipeline
 from store.db import Database
-from tests.formbuilder import build_form
-from tests.mailbuilder import exchange_id, make_mail
+from tests.support.formbuilder import build_form
+from tests.support.mailbuilder import exchange_id, make_mail
 
 DIGITS = "8112189876"              # Luhn-valid; never on a page in any order
 SPELLINGS = ["8112\u200b18-9876", "81121\u00ad8-9876", "811218\u2060-9876", "\ufeff811218-9876",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 
-from tests.mailbuilder import DOCX_TYPE, SECRETARIAT
+from tests.support.mailbuilder import DOCX_TYPE, SECRETARIAT
 
 _HEAD = ("From: rapportor@bup.sll.se\r\nDate: Mon, 02 Mar 2026 09:00:00 +0000\r\n"
          "Message-ID: <{mid}@hostile.example.se>\r\nMIME-Version: 1.0\r\n")

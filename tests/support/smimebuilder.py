@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import NameOID
 
-from tests.mailbuilder import DOCX_TYPE
+from tests.support.mailbuilder import DOCX_TYPE
 
 
 @functools.cache

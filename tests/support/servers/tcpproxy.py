@@ -17,7 +17,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Self
 
-from tests.servers import guard
+from tests.support.servers import guard
 
 
 @dataclass(frozen=True)

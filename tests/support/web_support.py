@@ -24,9 +24,9 @@ from ingest.types import RawMessage
 from pipeline.batch import Pipeline
 from store import users
 from store.db import Database
-from tests.formbuilder import build_form
-from tests.mailbuilder import exchange_id, make_mail
-from tests.servers import guard
+from tests.support.formbuilder import build_form
+from tests.support.mailbuilder import exchange_id, make_mail
+from tests.support.servers import guard
 from web.app import create_app
 from web.auth import Throttle
 
@@ -37,7 +37,7 @@ PASSWORD = "rätt-lösenord-1"
 TODAY = date(2026, 6, 1)
 
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def command() -> list[str]:

@@ -29,7 +29,7 @@ from typing import Self
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from tests.servers import guard
+from tests.support.servers import guard
 
 # aiosmtpd logs every connection at INFO from its own thread, which may outlive a test's captured stream
 # ("I/O operation on closed file"); its warnings and errors still show.
