@@ -22,8 +22,8 @@ def wait_of(failures: int, last_at: float, limit: int, now: float, base_wait: fl
     window are forgotten."""
     if now - last_at >= window or failures < limit:
         return 0.0
-    wait = min(base_wait * 2 ** (failures - limit), window)
-    return max(0.0, last_at + wait - now)
+    wait = min(base_wait * 2.0 ** (failures - limit), window)
+    return float(max(0.0, last_at + wait - now))
 
 
 def attempt(session: Session, limits: dict[str, int], now: float, base_wait: float, window: float) -> float:
