@@ -42,6 +42,13 @@ def attempt(session: Session, limits: dict[str, int], now: float, base_wait: flo
     return 0.0
 
 
+def cull(session: Session, before: float) -> int:
+    """Forget the keys whose last attempt is older than `before` (a flood of names leaves no lasting rows)."""
+    from sqlalchemy import delete
+
+    return int(session.execute(delete(LoginAttempt).where(LoginAttempt.last_at < before)).rowcount)  # type: ignore[attr-defined]
+
+
 def succeeded(session: Session, clear: str, release: list[str]) -> None:
     """The password was right: the key `clear` (name and address) starts over; the keys in `release` give
     back the attempt counted."""
