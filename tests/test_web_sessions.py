@@ -87,6 +87,26 @@ def test_get_or_head_logout_does_not_log_out(store: Database, rules: Rules, meth
     assert c.get("/arenden").status_code == 200
 
 
+def test_logging_in_again_ends_the_earlier_session(store: Database, rules: Rules) -> None:
+    c, _ = ws.logged_in(store, rules, "reader")
+    earlier = c.cookies[COOKIE]
+    c.cookies.clear()
+    c.cookies.set(COOKIE, earlier)
+    token = ws.csrf_of(c.get("/").text)
+    assert c.post("/login", data={"username": "admin", "password": ws.PASSWORD, "csrf": token}).status_code == 303
+    copy = ws.client(store, rules)
+    copy.cookies.set(COOKIE, earlier)
+    assert copy.get("/arenden").status_code == 303 and c.get("/drift").status_code == 200
+
+
+def test_the_nginx_example_sends_hsts_and_the_unit_documents_the_time_outs() -> None:
+    readme = (ws.ROOT / "README.md").read_text(encoding="utf-8")
+    assert 'add_header Strict-Transport-Security "max-age=31536000; includeSubDomains" always;' in readme
+    assert "client_header_timeout" in readme and "trusted_proxies" in readme
+    unit = (ws.ROOT / "docs" / "busavvik-web.service").read_text(encoding="utf-8")
+    assert "timeout_keep_alive=5" in unit and "h11_max_incomplete_event_size=16384" in unit
+
+
 def test_logout_everywhere_ends_every_session_of_the_user(store: Database, rules: Rules) -> None:
     first, token = ws.logged_in(store, rules, "secretariat")
     second, _ = ws.logged_in(store, rules, "secretariat")

@@ -64,6 +64,8 @@ async def login(ctx: Ctx) -> Response:
         account = await ctx.db(rehash) or account
     await ctx.db(throttle.succeeded, name, ctx.address)
     response = RedirectResponse(target, status_code=303)
+    if ctx.session.token:                   # logged in already (as anyone): that session ends
+        await ctx.db(ctx.web.sessions.end, ctx.session)
     await ctx.db(lambda: ctx.web.sessions.start(ctx.request, response, account.name, stamp=account.stamp,
                                                 address=ctx.address))
     ctx.session.fresh = False               # the new session (and a new CSRF token) replaces the login form's
