@@ -393,6 +393,15 @@ def test_an_admin_logs_a_user_out_everywhere(store: Database, rules: Rules) -> N
     assert admin.get("/arenden").status_code == 200
 
 
+def test_the_access_log_cannot_be_edited(store: Database, rules: Rules) -> None:
+    import sqlalchemy as sa
+
+    ws.login(ws.client(store, rules), "reader")
+    with pytest.raises(sa.exc.DBAPIError, match="append-only"), store.session() as s:
+        s.execute(sa.update(AccessLog).values(who="någon annan"))
+    assert _log(store) == [("reader", "login", "")]
+
+
 def test_busavvik_audit_lists_the_log(store: Database, rules: Rules, config: Path) -> None:
     c = ws.client(store, rules)
     ws.login(c, "admin", "fel-lösenord")
