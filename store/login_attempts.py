@@ -23,7 +23,7 @@ def wait_of(failures: int, last_at: float, limit: int, now: float, base_wait: fl
     if now - last_at >= window or failures < limit:
         return 0.0
     wait = min(base_wait * 2.0 ** (failures - limit), window)
-    return max(0.0, last_at + wait - now)
+    return float(max(0.0, last_at + wait - now))
 
 
 def attempt(session: Session, limits: dict[str, int], now: float, base_wait: float, window: float) -> float:
@@ -40,6 +40,13 @@ def attempt(session: Session, limits: dict[str, int], now: float, base_wait: flo
         row.failures = 1 if now - row.last_at >= window else row.failures + 1
         row.last_at = now
     return 0.0
+
+
+def cull(session: Session, before: float) -> int:
+    """Forget the keys whose last attempt is older than `before` (a flood of names leaves no lasting rows)."""
+    from sqlalchemy import delete
+
+    return int(session.execute(delete(LoginAttempt).where(LoginAttempt.last_at < before)).rowcount)  # type: ignore[attr-defined]
 
 
 def succeeded(session: Session, clear: str, release: list[str]) -> None:

@@ -379,6 +379,29 @@ def test_the_access_log_page_is_for_admins_paginated_and_read_only(store: Databa
     assert admin.post("/atkomstlogg", data={"csrf": token}).status_code == 405
 
 
+def test_an_admin_logs_a_user_out_everywhere(store: Database, rules: Rules) -> None:
+    c, _ = ws.logged_in(store, rules, "secretariat")
+    admin, token = ws.logged_in(store, rules, "admin")
+    page = admin.get("/atkomstlogg?vem=secretariat").text
+    assert "Logga ut secretariat överallt" in page
+    r = admin.post("/atkomstlogg/logga-ut", data={"csrf": token, "vem": "secretariat"})
+    assert r.status_code == 303
+    assert "1 inloggningar för secretariat avslutade" in admin.get(r.headers["location"]).text
+    assert c.get("/arenden").status_code == 303 and admin.get("/arenden").status_code == 200
+    reader, reader_token = ws.logged_in(store, rules, "reader")
+    assert reader.post("/atkomstlogg/logga-ut", data={"csrf": reader_token, "vem": "admin"}).status_code == 403
+    assert admin.get("/arenden").status_code == 200
+
+
+def test_the_access_log_cannot_be_edited(store: Database, rules: Rules) -> None:
+    import sqlalchemy as sa
+
+    ws.login(ws.client(store, rules), "reader")
+    with pytest.raises(sa.exc.DBAPIError, match="append-only"), store.session() as s:
+        s.execute(sa.update(AccessLog).values(who="någon annan"))
+    assert _log(store) == [("reader", "login", "")]
+
+
 def test_busavvik_audit_lists_the_log(store: Database, rules: Rules, config: Path) -> None:
     c = ws.client(store, rules)
     ws.login(c, "admin", "fel-lösenord")

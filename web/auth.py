@@ -113,6 +113,7 @@ class Sessions:
         """Blocking: a new session row (a new id and CSRF token) and its cookie."""
         assert self.db is not None
         with self.db.session(write=True) as session:
+            websessions.cull(session, self.clock(), timedelta(seconds=self.idle))
             token, live = websessions.create(session, user, now=self.clock(), lifetime=timedelta(
                 seconds=self.max_age), address=address, stamp=stamp, sso=sso, groups=groups)
         self._set(request, response, {"i": token})
@@ -166,6 +167,7 @@ class Throttle:
         self.verifications, self.queue = verifications, queue
         self._pool = ThreadPoolExecutor(max_workers=verifications, thread_name_prefix="argon2")
         self._waiting = 0
+        self._attempts = 0
         self._lock = threading.Lock()
 
     @staticmethod
@@ -177,7 +179,12 @@ class Throttle:
         seconds this name from this address, or this address, must still wait."""
         assert self.db is not None
         pair, whole = self._keys(user, address)
+        with self._lock:
+            self._attempts += 1
+            cull = self._attempts % 200 == 1
         with self.db.session(write=True) as session:
+            if cull:
+                login_attempts.cull(session, self.clock() - self.window)
             return login_attempts.attempt(session, {pair: self.limit, whole: self.address_limit}, self.clock(),
                                           self.base_wait, self.window)
 

@@ -270,6 +270,7 @@ async def callback(ctx: Ctx) -> Response:
                            (" Du är med i för många grupper för att de ska skickas med inloggningen; be om att "
                             "bli tillagd med namn." if overage else ""))
     except SsoError as exc:
+        await ctx.log("login_failed", f"enkel inloggning (SSO): {str(exc)[:200]}", who="")
         return _error(ctx, exc)
     response = RedirectResponse(flow["t"], status_code=303)
     await ctx.db(lambda: ctx.web.sessions.start(ctx.request, response, name, stamp=SSO_BY_NAME if who.by_name

@@ -10,7 +10,7 @@ def audit_cmd(ctx: typer.Context,
               user: str = typer.Option("", "--user", help="Only this name."),
               limit: int = typer.Option(100, "--limit", min=1, max=100_000, help="At most this many rows."),
               page: int = typer.Option(1, "--page", min=1, max=1_000_000, help="Which page of --limit rows.")) -> None:
-    """The access log, newest first: time, who, what, which case, from which address."""
+    """The access log: who logged in, failed, logged out and opened which case, newest first."""
     from store import access_log
     from web.render import when
 

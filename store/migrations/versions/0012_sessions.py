@@ -58,9 +58,22 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id'),
     )
     op.create_index('ix_access_log_at', 'access_log', ['at'])
+    # never edited: an UPDATE fails (rows may only be added, and culled by the retention rules)
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("CREATE FUNCTION access_log_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+                   "$$ BEGIN RAISE EXCEPTION 'access_log is append-only'; END $$")
+        op.execute("CREATE TRIGGER access_log_no_update BEFORE UPDATE ON access_log "
+                   "FOR EACH ROW EXECUTE FUNCTION access_log_append_only()")
+    else:
+        op.execute("CREATE TRIGGER access_log_no_update BEFORE UPDATE ON access_log "
+                   "BEGIN SELECT RAISE(ABORT, 'access_log is append-only'); END")
 
 
 def downgrade() -> None:
+    op.execute("DROP TRIGGER IF EXISTS access_log_no_update" + (" ON access_log" if op.get_bind().dialect.name
+                                                                 == "postgresql" else ""))
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP FUNCTION IF EXISTS access_log_append_only()")
     op.drop_index('ix_access_log_at', table_name='access_log')
     op.drop_table('access_log')
     op.drop_table('sso_identity')
