@@ -228,3 +228,17 @@ def _entry(session: Session, plan: Plan, item: Item, released: set[tuple[str, st
 def record_days(items: list[Item]) -> tuple[date | None, date | None]:
     days = [i.received for i in items]
     return (min(days), max(days)) if days else (None, None)
+
+
+def culled_message_pks(session: Session) -> set[int]:
+    """The messages whose stored bytes or parsed details were culled or purged: a re-parse must leave them alone
+    (it would bring culled free text back from bytes kept for another class, or parse an emptied blob)."""
+    from sqlalchemy import func
+
+    empty = set(session.scalars(select(Message.id).join(RawBlob, RawBlob.sha256 == Message.raw_sha256)
+                                .where(func.length(RawBlob.data) == 0)))
+    frozen = set(session.scalars(select(Message.id).join(CaseStatistics, CaseStatistics.case_pk == Message.case_pk)
+                                 .where(CaseStatistics.frozen.is_(True))))
+    touched = {int(item.split(":", 1)[1]) for item in session.scalars(
+        select(CulledItem.item).where(CulledItem.item.startswith("message:"), CulledItem.cls == "pnr_purge"))}
+    return empty | frozen | touched
