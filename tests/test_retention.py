@@ -131,6 +131,19 @@ def test_release_lets_a_held_case_go(db: Database, rules: Rules) -> None:
     assert _description(store, "d2024b") is None
 
 
+def test_plan_names_a_rule_for_a_mailbox_never_seen(db: Database, rules: Rules) -> None:
+    from dataclasses import replace
+
+    from config.settings import RetentionRule
+    from tests.support.retention import SETTINGS
+
+    build_store(db, rules)
+    typo = replace(SETTINGS, rules=(*SETTINGS.rules, RetentionRule("hfs", "RS 1", raw_mail_days=1)))
+    result = CliRunner().invoke(cli(db, rules, retention, settings=typo), ["retention", "plan", *ARGS])
+    assert "obs: ingen lagrad e-post från brevlådan 'hfs'" in result.output
+    assert "'hsf'" not in result.output.split("obs:")[1].split("kända")[0]
+
+
 def test_unknown_decision_is_refused(db: Database, rules: Rules) -> None:
     result = CliRunner().invoke(cli(db, rules, retention), ["retention", "apply", "--decision", "X 1", *ARGS])
     assert result.exit_code == 2 and "inget gallringsbeslut 'X 1'" in result.output
