@@ -195,9 +195,10 @@ def apply_owner(session: Session, plan: Plan, rule: RetentionRule, who: str, rel
     due = [d for d in plan.due if d.owner == rule.mailbox]
     if not due:
         return None
+    first, last = record_days([d.item for d in due])
     record = CullingRecord(at=datetime.now(UTC), as_of=plan.as_of, kind="cull", mailbox=rule.mailbox,
                            decision=rule.decision, who=who, classes=sorted({d.item.cls for d in due}), counts={},
-                           first_day=min(d.day for d in due), last_day=max(d.day for d in due), items=[])
+                           first_day=first, last_day=last, items=[])
     session.add(record)
     session.flush()
     released |= {(rule.mailbox, d.item.cls, d.item.key) for d in due}
@@ -206,7 +207,8 @@ def apply_owner(session: Session, plan: Plan, rule: RetentionRule, who: str, rel
     for d in due:
         session.add(CulledItem(record_id=record.id, mailbox=rule.mailbox, cls=d.item.cls, item=d.item.key))
         entry = _entry(session, plan, d.item, released)
-        entry["day"] = d.day.isoformat()
+        entry["day"] = d.item.received.isoformat()
+        entry["counted_from"] = d.day.isoformat()
         entries.append(entry)
         counts[d.item.cls] = counts.get(d.item.cls, 0) + 1
     record.counts, record.items = counts, entries
@@ -226,5 +228,20 @@ def _entry(session: Session, plan: Plan, item: Item, released: set[tuple[str, st
 
 
 def record_days(items: list[Item]) -> tuple[date | None, date | None]:
+    """The culled items' date range: the first and the last day one of them was received."""
     days = [i.received for i in items]
     return (min(days), max(days)) if days else (None, None)
+
+
+def culled_message_pks(session: Session) -> set[int]:
+    """The messages whose stored bytes or parsed details were culled or purged: a re-parse must leave them alone
+    (it would bring culled free text back from bytes kept for another class, or parse an emptied blob)."""
+    from sqlalchemy import func
+
+    empty = set(session.scalars(select(Message.id).join(RawBlob, RawBlob.sha256 == Message.raw_sha256)
+                                .where(func.length(RawBlob.data) == 0)))
+    frozen = set(session.scalars(select(Message.id).join(CaseStatistics, CaseStatistics.case_pk == Message.case_pk)
+                                 .where(CaseStatistics.frozen.is_(True))))
+    touched = {int(item.split(":", 1)[1]) for item in session.scalars(
+        select(CulledItem.item).where(CulledItem.item.startswith("message:"), CulledItem.cls == "pnr_purge"))}
+    return empty | frozen | touched

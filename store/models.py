@@ -415,9 +415,9 @@ class CullingRecord(Base):
     who: Mapped[str] = mapped_column(String(200))
     classes: Mapped[list[Any]] = mapped_column(JSON, default=list)
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)   # class → items
-    first_day: Mapped[date | None] = mapped_column(Date, nullable=True)  # the items' event days, oldest …
+    first_day: Mapped[date | None] = mapped_column(Date, nullable=True)  # the items received, oldest …
     last_day: Mapped[date | None] = mapped_column(Date, nullable=True)   # … and newest
-    items: Mapped[list[Any]] = mapped_column(JSON, default=list)   # {class, item, year, day, sha256, state}
+    items: Mapped[list[Any]] = mapped_column(JSON, default=list)   # {class, item, year, day, sha256, state, …}
 
 
 class CulledItem(Base):

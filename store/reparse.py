@@ -23,6 +23,7 @@ from parsers.types import FormData, ParsedEmail, Problem
 from store import form_files
 from store.attribution import PROBLEM as ATTRIBUTION_PROBLEM
 from store.cases import apply_answer
+from store.culling import culled_message_pks
 from store.link_message import link_message
 from store.message_rows import message_flags, problem_dicts
 from store.models import Case, Message, RawBlob
@@ -92,7 +93,8 @@ def _messages(session: Session, since: date | None) -> list[Message]:
     if since is not None:
         start = datetime.combine(since, time(), tzinfo=local_zone())      # the day as the secretariat means it
         q = q.where(or_(Message.date >= start, Message.date.is_(None)))
-    return list(session.scalars(q))
+    culled = culled_message_pks(session)                                  # culled or purged: never parsed again
+    return [m for m in session.scalars(q) if m.id not in culled]
 
 
 def raw_bytes(session: Session, msgs: list[Message], chunk: int = 500) -> Iterator[bytes]:

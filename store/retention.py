@@ -68,7 +68,8 @@ class Plan:
         out: dict[tuple[str, str, int], int] = defaultdict(int)
         for d in self.due:
             out[d.owner, d.item.cls, d.item.year] += 1
-        return dict(sorted(out.items()))
+        order = {c: i for i, c in enumerate(RETENTION_CLASSES)}
+        return dict(sorted(out.items(), key=lambda kv: (kv[0][0], order.get(kv[0][1], 99), kv[0][2])))
 
     def released_by_all(self, item: Item) -> bool:
         """Has every owner of `item` culled it?"""

@@ -131,6 +131,37 @@ def test_release_lets_a_held_case_go(db: Database, rules: Rules) -> None:
     assert _description(store, "d2024b") is None
 
 
+def test_plan_names_a_rule_for_a_mailbox_never_seen(db: Database, rules: Rules) -> None:
+    from dataclasses import replace
+
+    from config.settings import RetentionRule
+    from tests.support.retention import SETTINGS
+
+    build_store(db, rules)
+    typo = replace(SETTINGS, rules=(*SETTINGS.rules, RetentionRule("hfs", "RS 1", raw_mail_days=1)))
+    result = CliRunner().invoke(cli(db, rules, retention, settings=typo), ["retention", "plan", *ARGS])
+    assert "obs: ingen lagrad e-post från brevlådan 'hfs'" in result.output
+    assert "'hsf'" not in result.output.split("obs:")[1].split("kända")[0]
+
+
 def test_unknown_decision_is_refused(db: Database, rules: Rules) -> None:
     result = CliRunner().invoke(cli(db, rules, retention), ["retention", "apply", "--decision", "X 1", *ARGS])
     assert result.exit_code == 2 and "inget gallringsbeslut 'X 1'" in result.output
+
+
+def test_reparse_leaves_culled_mail_alone(db: Database, rules: Rules) -> None:
+    """Free text culled while the raw bytes are kept (another period) does not come back on re-parse."""
+    from dataclasses import replace
+
+    from store.reparse import reparse
+    from tests.support.retention import SETTINGS
+
+    store = build_store(db, rules)
+    text_only = replace(SETTINGS, rules=tuple(replace(r, raw_mail_days=None) for r in SETTINGS.rules))
+    app = cli(db, rules, retention, settings=text_only)
+    assert CliRunner().invoke(app, ["retention", "apply", "--decision", "RS 2026-0123", *ARGS]).exit_code == 0
+    assert _description(store, "d2024b") is None and _bytes_of(store, "d2024b") > 0
+    with db.session() as s:
+        reparse(s, rules, workers=1)
+    assert _description(store, "d2024b") is None
+    assert _description(store, "d2024a")                                        # storsthlm's: not culled

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import getpass
 from collections import defaultdict
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
 from busavvik.console import fail, out, styled
 from busavvik.options import parse_day
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from sqlalchemy.orm import Session
 
 retention_app = typer.Typer(help="Culling (gallring) per owner: plan, apply a decision, verify, purge personnummer.",
                             no_args_is_help=True)
@@ -44,10 +49,24 @@ def _print_plan(result: object) -> None:
         out.print(f"Spärrade (case hold), gallras inte: {len(cases)} ärenden", highlight=False)
 
 
-def _print_backlog(ctx: typer.Context, session: object, as_of: object) -> None:
+def _print_unknown_boxes(ctx: typer.Context, session: Session) -> None:
+    """A rule whose mailbox the store has never seen mail from is most likely a misspelt name."""
+    from sqlalchemy import select
+
+    from store.models import Location
+
+    seen = set(session.scalars(select(Location.mailbox).distinct()))
+    for rule in ctx.obj.settings.retention.rules:
+        if rule.mailbox not in seen:
+            out.print(f"obs: ingen lagrad e-post från brevlådan {rule.mailbox!r} — stämmer namnet med "
+                      f"[[mailboxes]] / import --mailbox? (kända: {', '.join(sorted(seen)) or 'inga'})",
+                      highlight=False)
+
+
+def _print_backlog(ctx: typer.Context, session: Session, as_of: date) -> None:
     from store.retention_verify import mailbox_backlog
 
-    for mailbox, n, days in mailbox_backlog(session, ctx.obj.settings.retention, as_of):  # type: ignore[arg-type]
+    for mailbox, n, days in mailbox_backlog(session, ctx.obj.settings.retention, as_of):
         if n:
             out.print(f"brevlådan {mailbox} innehåller fortfarande {n} meddelanden äldre än perioden ({days} dagar); "
                       "busavvik raderar aldrig i brevlådan — ägaren gallrar i Exchange", highlight=False)
@@ -65,6 +84,7 @@ def plan_cmd(ctx: typer.Context, as_of: Optional[str] = AS_OF) -> None:
         out.print(f"Gallringsplan per {day.isoformat()} (ändrar ingenting):", highlight=False)
         _print_plan(result)
         _print_backlog(ctx, session, day)
+        _print_unknown_boxes(ctx, session)
 
 
 @retention_app.command("apply")
