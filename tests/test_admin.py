@@ -15,7 +15,6 @@ from pipeline.reparse import reparse
 from store import export
 from store.corrections import CorrectionError, link, set_field
 from store.db import Database
-from store.reparse import reparse
 from tests.support.corpus import write_corpus
 from tests.support.formbuilder import build_form
 

@@ -27,7 +27,6 @@ from pipeline.budget import ParseBudget
 from pipeline.reparse import reparse
 from store.db import Database
 from store.models import Cursor, Message, RawBlob
-from store.reparse import reparse
 from tests.support.formbuilder import build_inflated
 from tests.support.imapsync import mail
 from tests.support.mailbuilder import make_mail

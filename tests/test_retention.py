@@ -153,7 +153,7 @@ def test_reparse_leaves_culled_mail_alone(db: Database, rules: Rules) -> None:
     """Free text culled while the raw bytes are kept (another period) does not come back on re-parse."""
     from dataclasses import replace
 
-    from store.reparse import reparse
+    from pipeline.reparse import reparse
     from tests.support.retention import SETTINGS
 
     store = build_store(db, rules)

@@ -4,10 +4,9 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any
 
-from store.pipeline import Pipeline
-
 from config.rules import Rules
 from ingest.types import RawMessage
+from pipeline.batch import Pipeline
 from store.db import Database
 from tests.support.formbuilder import build_form
 from tests.support.mailbuilder import SECRETARIAT, exchange_id, make_mail
