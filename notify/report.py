@@ -32,11 +32,6 @@ from notify.report_stats import (  # noqa: F401 -- still importable from here
 from store.caseview import CaseView, views
 
 
-def _outcome(view: CaseView) -> str | None:
-    """The case's outcome as the report labels it: a person's `response_outcome`, else the first answer's."""
-    return outcome_label(view.outcome)
-
-
 def _reporter_principal(view: CaseView, reporter: str, principals: Mapping[str, str]) -> str | None:
     c = view.classification
     if not view.corrected("reporter_org_type") and c.reporter_principal:
@@ -46,11 +41,6 @@ def _reporter_principal(view: CaseView, reporter: str, principals: Mapping[str, 
 
 def _first_answer(view: CaseView) -> date | None:
     days = [local_day(a.received) for a in view.answers]
-    if not days and (view.response or {}).get("received_date"):
-        try:
-            days = [date.fromisoformat(str(view.response["received_date"]))]  # type: ignore[index]
-        except ValueError:
-            return None
     return min(days) if days else None
 
 
@@ -73,8 +63,7 @@ def report_row(view: CaseView, principals: Mapping[str, str]) -> ReportRow:
         receivers=type_names(c.receiver_org_types) or (UNKNOWN,),
         themes=type_names(c.themes),
         responded=view.responded,
-        improvements=bool(str((view.response or {}).get("improvements") or "").strip()),
-        outcome=_outcome(view),
+        improvements=any((a.improvements or "").strip() for a in view.answers),
         **_answer_facts(view, view.responded),
     )
 

@@ -12,13 +12,11 @@ from parsers.dates import FIRST_PLAUSIBLE_YEAR, DayError, iso_day
 from parsers.form_record import classification_to_dict, form_to_dict
 from parsers.mail import parse_email
 from parsers.types import has_response
-from store.cases import apply_answer
+from store.answers import forget_answer, kind_for, record_answer
 from store.caseview import case_by_id
-from store.fields import BOOL_FIELDS, CHOICES, FIELDS, LEGACY_OUTCOME_KEYS, LIST_FIELDS
-from store.message_kind import kind_for
+from store.fields import BOOL_FIELDS, CHOICES, FIELDS, LEGACY_OUTCOME_KEYS, LEGACY_OUTCOMES, LIST_FIELDS
 from store.message_rows import now
 from store.models import CASE_STATUSES, Case, Correction, Message, RawBlob
-from store.receivers import record_answer
 
 
 class CorrectionError(Exception):
@@ -86,12 +84,32 @@ def set_field(session: Session, case_id: str, field: str, text: str, who: str,
         raise CorrectionError(f"unknown field {field!r}; fields: {', '.join(FIELDS)}")
     case = find_case(session, case_id)
     value = _known(field, _value(field, text), rules or default_rules())
+    if field == "response_outcome":
+        return _answer_outcome(session, case, str(value or ""), who)
     stored = {**form_to_dict(case.form), **classification_to_dict(case.classification)}   # as JSON, for the record
     old = (case.overrides or {}).get(field, stored.get(field))
     case.overrides = {**(case.overrides or {}), field: value}
     session.add(Correction(case_pk=case.id, field=field, old_value=json.dumps(old, ensure_ascii=False),
                            new_value=json.dumps(value, ensure_ascii=False), who=who, at=now()))
     return old, value
+
+
+def _answer_outcome(session: Session, case: Case, value: str, who: str) -> tuple[Any, Any]:
+    """`case set CASE response_outcome V`, kept for its users: the case has no outcome of its own any more
+    (migration 0011), so it sets the outcome of the case's only answer."""
+    label = LEGACY_OUTCOMES.get(value.casefold(), value)
+    if len(case.answer_rows) != 1:
+        raise CorrectionError(
+            f"{case.case_id} har {len(case.answer_rows) or 'inget'} svar: utfall anges per svar med "
+            f"`busavvik case outcome {case.case_id} UTFALL --answer MESSAGE_ID`"
+            + ("" if case.answer_rows else " när ett svar finns (ett svar per telefon eller möte: "
+               "`busavvik case answer`)"))
+    row = case.answer_rows[0]
+    old = row.outcome
+    row.outcome, row.outcome_source, row.outcome_by, row.outcome_at = label, "set", who, now()
+    session.add(Correction(case_pk=case.id, message_pk=row.message_pk, field="outcome", old_value=old,
+                           new_value=label, who=who, at=row.outcome_at))
+    return old, label
 
 
 def find_message(session: Session, message_id: str) -> Message:
@@ -108,6 +126,8 @@ def link(session: Session, message_id: str, case_id: str, who: str, rules: Rules
     if case.source_message_id == msg.id:
         raise CorrectionError(f"{message_id} is the deviation of {case.case_id} itself")
     old = msg.case.case_id if msg.case else None
+    if msg.case is not None and msg.case is not case:
+        forget_answer(session, msg.case, msg)          # no longer the other case's answer, whatever it is here
     msg.case_pk, msg.link_rule, msg.linked_by_human = case.id, "manual", True
     receivers = [p for p in case.participants if p not in case.reporters]
     msg.kind = kind_for(auto_reply=msg.auto_reply, sender=msg.sender, reporters=list(case.reporters),
@@ -116,8 +136,9 @@ def link(session: Session, message_id: str, case_id: str, who: str, rules: Rules
     if msg.kind == "answer":
         raw = session.get(RawBlob, msg.raw_sha256)
         parsed = parse_email(raw.data if raw else b"", rules)
-        apply_answer(case, msg, msg.form, parsed)
         record_answer(session, case, msg, msg.form, parsed.body_text, rules)
+    else:
+        forget_answer(session, case, msg)
     session.add(Correction(case_pk=case.id, message_pk=msg.id, field="link", old_value=old,
                            new_value=case.case_id, who=who, at=now()))
     return msg.kind
@@ -140,7 +161,8 @@ def set_status(session: Session, case_id: str, status: str, who: str) -> tuple[s
 
 def unlink(session: Session, message_id: str, who: str, rules: Rules) -> str:
     """Take a message off its case by hand (it goes back to review); returns the case id it had.
-    An answer that filled the case's response gives way to the case's next answer, if any."""
+    What the mail did as an answer is undone (store/answers.forget_answer): its answer goes, and its receiver
+    is awaited again unless another answer settles it."""
     msg = find_message(session, message_id)
     case = msg.case
     if case is None:
@@ -148,13 +170,7 @@ def unlink(session: Session, message_id: str, who: str, rules: Rules) -> str:
     if case.source_message_id == msg.id:
         raise CorrectionError(f"{message_id} is the deviation of {case.case_id} itself")
     msg.case_pk, msg.link_rule, msg.linked_by_human, msg.kind = None, "manual", True, "other"
-    if (case.response or {}).get("message_id") == msg.message_id_header:
-        case.response, case.responded = None, False
-        others = session.scalars(select(Message).where(Message.case_pk == case.id, Message.kind == "answer",
-                                                       Message.id != msg.id).order_by(Message.date, Message.id))
-        for other in others:
-            raw = session.get(RawBlob, other.raw_sha256)
-            apply_answer(case, other, other.form, parse_email(raw.data if raw else b"", rules))
+    forget_answer(session, case, msg)
     session.add(Correction(case_pk=case.id, message_pk=msg.id, field="link", old_value=case.case_id,
                            new_value=None, who=who, at=now()))
     return case.case_id

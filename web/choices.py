@@ -44,8 +44,6 @@ def allowed(rules: Rules, field: str, value: str) -> bool:
         return all(v.strip() in themes(rules) for v in value.split(";") if v.strip())
     if field == "principal_relation":
         return value in CHOICES["principal_relation"]
-    if field == "response_outcome":
-        return value in OUTCOME_KEYS
     if field == "responded":
         return value in ("true", "false")
     return field in TEXT_FIELDS
