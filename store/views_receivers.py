@@ -49,6 +49,12 @@ class Receivers:
     receivers: tuple[ReceiverItem, ...]
     unattributed: tuple[AnswerItem, ...]    # answers no receiver could be given
 
+    @property
+    def suggested(self) -> int:
+        """Answers whose outcome only a rule suggested ("Bekräfta föreslagna" confirms them)."""
+        every = [a for r in self.receivers for a in r.answers] + list(self.unattributed)
+        return sum(a.outcome_source == "suggested" for a in every)
+
 
 def _answer(a: CaseAnswer, msg: Message | None) -> AnswerItem:
     m = a.manager or {}

@@ -109,10 +109,15 @@ async def set_expected(ctx: Ctx) -> Response:
 
 async def set_outcome(ctx: Ctx) -> Response:
     """Confirm or change an answer's outcome (one of the rules' labels)."""
-    case_id, label = ctx.request.path_params["case_id"].upper(), ctx.field("outcome")
+    case_id, label, answer = ctx.request.path_params["case_id"].upper(), ctx.field("outcome"), ctx.field("answer")
+    if not label:
+        return _back(f"/arenden/{case_id}", error="välj ett utfall")
 
-    def work(session: Session, message_id: str) -> None:
-        receiver_changes.set_outcome(session, case_id, label, message_id, _who(ctx), ctx.web.rules)
+    def work(session: Session, message_id: str | None) -> None:
+        receiver_changes.set_outcome(session, case_id, label, message_id, _who(ctx), ctx.web.rules,
+                                     int(answer) if answer.isdigit() else None)
+    if answer.isdigit():          # an answer by another route has no message
+        return await _run(ctx, f"/arenden/{case_id}", work, None, done="Svarets utfall är sparat.")
     return await _run(ctx, f"/arenden/{case_id}", _by_message(ctx, work), done="Svarets utfall är sparat.")
 
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from config.rules import Rules
 from notify.report import OUTCOMES
+from store.answers import CHANNELS
 from store.fields import CHOICES
 
 TEXT_FIELDS = ("event_type", "description", "proposed_action", "personal_data_contact", "reported_date",
@@ -27,6 +28,7 @@ class CaseChoices:
     relations: tuple[str, ...]
     outcomes: tuple[tuple[str, str], ...]       # (value stored, label shown)
     answer_outcomes: tuple[str, ...] = ()       # an answer's outcome: the rules' labels
+    channels: tuple[tuple[str, str], ...] = tuple(CHANNELS.items())   # another route of answering (code, label)
 
 
 def for_case(rules: Rules) -> CaseChoices:

@@ -9,6 +9,7 @@ from markupsafe import Markup
 
 from config.localzone import local_text
 from parsers.pnr import redact
+from store.answers import CHANNEL_LABELS
 
 STATE_LABELS = {"open": "öppet", "partly": "delvis besvarat", "answered": "besvarat", "overdue": "försenat",
                 "closed": "stängt", "paused": "pausat"}
@@ -29,7 +30,8 @@ FIELD_LABELS = {"event_type": "Typ av händelse", "units_involved": "Berörda ve
                 "link": "Koppling", "description_answer": "Svar", "improvements": "Förbättringsåtgärder",
                 "received_date": "Datum för mottagande", "manager_name": "Svarande chef",
                 "manager_unit": "Svarande enhet", "manager_email": "Svarande chefs e-post", "outcome": "Utfall",
-                "receiver": "Mottagare", "answer_receiver": "Svarets mottagare"}
+                "receiver": "Mottagare", "answer_receiver": "Svarets mottagare",
+                "answer_other_route": "Svar på annat sätt", "note": "Anteckning"}
 RECEIVER_STATE_LABELS = {"awaited": "väntar på svar", "answered": "har svarat", "not_expected": "väntas inte svara"}
 ATTRIBUTION_LABELS = {"sender": "avsändaren", "manager_email": "svarande chefs e-post", "manager_unit":
                       "svarande enhet", "organisation": "organisationen", "only_receiver": "enda mottagaren",
@@ -62,5 +64,6 @@ def environment() -> Environment:
                        rule=lambda r: RULE_LABELS.get(r, r or "–"), label=lambda f: FIELD_LABELS.get(f, f),
                        relation=lambda r: RELATION_LABELS.get(r, r or "–"), role=lambda r: ROLE_LABELS.get(r, r),
                        receiver_state=lambda s: RECEIVER_STATE_LABELS.get(s, s),
-                       attribution=lambda a: ATTRIBUTION_LABELS.get(a, a), pnr=redact)
+                       attribution=lambda a: ATTRIBUTION_LABELS.get(a, a), pnr=redact,
+                       channel=lambda c: CHANNEL_LABELS.get(c, c))
     return env
