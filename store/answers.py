@@ -26,6 +26,7 @@ from parsers.answers import answer_text
 from parsers.form_record import as_stored
 from parsers.outcome import suggest_outcome
 from parsers.types import FormData, FormLike, has_response
+from store.jsontypes import Manager
 from store.models import Case, CaseAnswer, CaseReceiver, Message, MessageKind
 
 _WORDS = re.compile(r"\w+")
@@ -151,11 +152,9 @@ def answer_fields(form: FormLike, sender: str | None, sender_name: str | None, b
 
 def response_of(answer: CaseAnswer) -> dict[str, Any]:
     """An answer as the export's `response` has always shown the case's first answer."""
-    m = answer.manager or {}
     return {"message_id": answer.message.message_id_header if answer.message else None,
             "description": answer.description, "improvements": answer.improvements,
-            "received_date": answer.received_date,
-            "manager": {k: m.get(k) for k in ("name", "unit", "email", "phone")}}
+            "received_date": answer.received_date, "manager": answer.manager.as_dict()}
 
 
 # ---- receivers ------------------------------------------------------------------------------------------------
@@ -271,12 +270,12 @@ def record_answer(session: Session, case: Case, msg: Message, form: FormData | N
         row = next((a for a in case.answer_rows if a.message is msg), None)
         if row is None:
             _detach_elsewhere(session, case, msg)
-            row = CaseAnswer(message=msg, attributed_by="none", manager={}, channel=MAIL)
+            row = CaseAnswer(message=msg, attributed_by="none", manager=Manager(), channel=MAIL)
             case.answer_rows.append(row)
         fields = answer_fields(form, msg.sender, msg.sender_name, body,
                                local_day(msg.date or msg.first_seen).isoformat())
         for key, value in fields.items():
-            setattr(row, key, value)
+            setattr(row, key, Manager.from_dict(value) if key == "manager" else value)
         who = _attribution(case, msg, form, rules, row)
         row.receiver_email, row.attributed_by = who.email, who.rule
         _suggest(row, rules)
@@ -291,7 +290,7 @@ def record_other(case: Case, receiver: CaseReceiver, day: date, channel: str, no
     dated `day` (within two months when `day` is by the due date); the note is its text (an outcome is
     suggested from it like a mailed answer's)."""
     row = CaseAnswer(message=None, receiver_email=receiver.email, attributed_by=MANUAL, channel=channel,
-                     description=note or None, improvements=None, received_date=day.isoformat(), manager={},
+                     description=note or None, improvements=None, received_date=day.isoformat(), manager=Manager(),
                      from_form=False, recorded_by=who, recorded_at=at)
     case.answer_rows.append(row)
     _suggest(row, rules)

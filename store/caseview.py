@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 from parsers.form_record import FORM_FIELDS, as_tuple, classification_from_dict, form_from_dict, form_value
 from parsers.types import Classification, FormData
 from store.answers import answered_at, first_answer, response_of
+from store.jsontypes import Manager
 from store.models import Case, CaseAnswer, CaseReceiver, CaseStatus, ReceiverState
 
 CLASSIFICATION_KEYS = ("reporter_org_type", "receiver_org_types", "principal_relation", "themes")
@@ -51,7 +52,7 @@ class AnswerView:
     description: str | None
     improvements: str | None
     received_date: str | None
-    manager: Mapping[str, Any]
+    manager: Manager
     outcome: str | None
     outcome_source: str | None          # suggested | set | None
     outcome_rule: str | None
@@ -157,7 +158,7 @@ def _answer(a: CaseAnswer) -> AnswerView:
     return AnswerView(
         message_id=a.message.message_id_header if a.message else None, received=answered_at(a),
         receiver_email=a.receiver_email, attributed_by=a.attributed_by, description=a.description,
-        improvements=a.improvements, received_date=a.received_date, manager=dict(a.manager or {}),
+        improvements=a.improvements, received_date=a.received_date, manager=a.manager,
         outcome=a.outcome, outcome_source=a.outcome_source, outcome_rule=a.outcome_rule, outcome_by=a.outcome_by,
         outcome_at=a.outcome_at, channel=a.channel or "mail", from_form=bool(a.from_form))
 

@@ -8,6 +8,7 @@ back typed.  An element of the JSON in SQL (`Case.form["event_type"]`) is plain 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import JSON
@@ -52,3 +53,37 @@ class ClassificationColumn(TypeDecorator[Classification]):
 
     def process_result_value(self, value: Any, dialect: Any) -> Classification | None:
         return classification_from_dict(value) if value is not None else None
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) or value is None else str(value)
+
+
+@dataclass(frozen=True)
+class Manager:
+    """The manager who answered (section 4's "Namn enhetschef", unit, e-mail, phone; for a mail without
+    section 4 its sender): `CaseAnswer.manager`, stored as the JSON object it always was."""
+    name: str | None = None
+    unit: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object] | None) -> Manager:
+        d = data or {}
+        return cls(_text(d.get("name")), _text(d.get("unit")), _text(d.get("email")), _text(d.get("phone")))
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"name": self.name, "unit": self.unit, "email": self.email, "phone": self.phone}
+
+
+class ManagerColumn(TypeDecorator[Manager]):
+    """A `Manager` as JSON; a plain dict given is stored as it is and read back typed."""
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Manager | Mapping[str, Any] | None, dialect: Any) -> Any:
+        return value.as_dict() if isinstance(value, Manager) else (dict(value) if value is not None else {})
+
+    def process_result_value(self, value: Any, dialect: Any) -> Manager:
+        return Manager.from_dict(value if isinstance(value, Mapping) else None)

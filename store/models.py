@@ -23,7 +23,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from parsers.types import Classification, FormData
-from store.jsontypes import ClassificationColumn, FormColumn
+from store.jsontypes import ClassificationColumn, FormColumn, Manager, ManagerColumn
 
 # The values of the short text columns that hold one of a few; the database keeps them as text.
 MessageKind = Literal["deviation", "answer", "follow_up", "auto_reply", "own", "other",
@@ -153,7 +153,7 @@ class CaseAnswer(Base):
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
     improvements: Mapped[str | None] = mapped_column(Text, nullable=True)
     received_date: Mapped[str | None] = mapped_column(String(10), nullable=True)
-    manager: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    manager: Mapped[Manager] = mapped_column(ManagerColumn, default=Manager)   # read back typed
     from_form: Mapped[bool] = mapped_column(Boolean, default=False)
     outcome: Mapped[str | None] = mapped_column(String(100), nullable=True)
     outcome_source: Mapped[str | None] = mapped_column(String(10), nullable=True)   # suggested | set

@@ -57,7 +57,7 @@ class Receivers:
 
 
 def _answer(a: CaseAnswer, msg: Message | None) -> AnswerItem:
-    m = a.manager or {}
+    m = a.manager.as_dict()
     return AnswerItem(
         pk=msg.id if msg else 0, sender=text(msg.sender) if msg else "",
         date=(msg.date or msg.first_seen) if msg else answered_at(a), receiver=text(a.receiver_email),
