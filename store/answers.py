@@ -50,7 +50,7 @@ class Attribution:
     rule: str          # sender | manager_email | manager_unit | organisation | only_receiver | doubtful | none
 
 
-def kind_for(*, auto_reply: bool, sender: str | None, reporters: list[Any], receivers: list[Any],
+def kind_for(*, auto_reply: bool, sender: str | None, reporters: Sequence[str], receivers: Sequence[str],
              secretariat: tuple[str, ...], has_response_form: bool) -> MessageKind:
     """Which side of a case a message comes from, and so its kind:
     answer (receiving side, human) | follow_up (reporting side) | auto_reply (never an answer)."""
@@ -150,7 +150,7 @@ def answer_fields(form: FormLike, sender: str | None, sender_name: str | None, b
     }
 
 
-def response_of(answer: CaseAnswer) -> dict[str, Any]:
+def response_of(answer: CaseAnswer) -> dict[str, object]:
     """An answer as the export's `response` has always shown the case's first answer."""
     return {"message_id": answer.message.message_id_header if answer.message else None,
             "description": answer.description, "improvements": answer.improvements,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import JSON
+from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.operators import OperatorType
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -82,8 +83,41 @@ class ManagerColumn(TypeDecorator[Manager]):
     impl = JSON
     cache_ok = True
 
-    def process_bind_param(self, value: Manager | Mapping[str, Any] | None, dialect: Any) -> Any:
+    def process_bind_param(self, value: Manager | Mapping[str, object] | None, dialect: Dialect) -> object:
         return value.as_dict() if isinstance(value, Manager) else (dict(value) if value is not None else {})
 
-    def process_result_value(self, value: Any, dialect: Any) -> Manager:
+    def process_result_value(self, value: object, dialect: Dialect) -> Manager:
         return Manager.from_dict(value if isinstance(value, Mapping) else None)
+
+
+@dataclass(frozen=True)
+class Recipients:
+    """Whom a reminder goes to: `Reminder.recipients`, stored as the JSON list it always was,
+    [{"field": "to"|"cc", "address": …}, …]."""
+    to: tuple[str, ...] = ()
+    cc: tuple[str, ...] = ()
+
+    @property
+    def addresses(self) -> tuple[str, ...]:
+        return (*self.to, *self.cc)
+
+    @classmethod
+    def from_list(cls, data: object) -> Recipients:
+        items = [r for r in data if isinstance(r, Mapping)] if isinstance(data, list) else []
+        return cls(tuple(str(r.get("address")) for r in items if r.get("field") == "to" and r.get("address")),
+                   tuple(str(r.get("address")) for r in items if r.get("field") == "cc" and r.get("address")))
+
+    def as_list(self) -> list[dict[str, str]]:
+        return [{"field": "to", "address": a} for a in self.to] + [{"field": "cc", "address": a} for a in self.cc]
+
+
+class RecipientsColumn(TypeDecorator[Recipients]):
+    """`Recipients` as JSON; a plain list given is stored as it is and read back typed."""
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Recipients | list[object] | None, dialect: Dialect) -> object:
+        return value.as_list() if isinstance(value, Recipients) else (value if value is not None else [])
+
+    def process_result_value(self, value: object, dialect: Dialect) -> Recipients:
+        return Recipients.from_list(value)

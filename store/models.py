@@ -23,7 +23,14 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from parsers.types import Classification, FormData
-from store.jsontypes import ClassificationColumn, FormColumn, Manager, ManagerColumn
+from store.jsontypes import (
+    ClassificationColumn,
+    FormColumn,
+    Manager,
+    ManagerColumn,
+    Recipients,
+    RecipientsColumn,
+)
 
 # The values of the short text columns that hold one of a few; the database keeps them as text.
 MessageKind = Literal["deviation", "answer", "follow_up", "auto_reply", "own", "other",
@@ -243,7 +250,7 @@ class Reminder(Base):
     status: Mapped[str] = mapped_column(String(10), default="pending")  # pending | sending | sent | failed
     due_on: Mapped[date] = mapped_column(Date)
     message_id: Mapped[str] = mapped_column(String(300), unique=True)
-    recipients: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    recipients: Mapped[Recipients] = mapped_column(RecipientsColumn, default=Recipients)   # read back typed
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
