@@ -70,6 +70,7 @@ PHRASINGS: tuple[tuple[str, str | None, str | None], ...] = (
     ("Remissen hade inte registrerats; den är nu registrerad och barnet har fått en tid.", None, LOST),
     ("Vi har återkopplat till rapportören per telefon.", None, LOST),
     ("Det var ett förbiseende från vår sida.", None, LOST),
+    ("Vi har pratat med rapportören och åtgärdat det.", None, LOST),
     # nothing to suggest from: a person decides
     ("Se bifogat svar.", None, None),
     ("Tack, vi återkommer.", None, None),
