@@ -6,7 +6,6 @@ never leaves in a reminder.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from email.message import EmailMessage
@@ -159,10 +158,3 @@ def build(mail: ReminderMail, now: datetime, templates_dir: str = "") -> EmailMe
 
 def to_bytes(msg: EmailMessage) -> bytes:
     return msg.as_bytes(policy=POLICY)
-
-
-def split_recipients(recipients: Sequence[Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The outbox stores [{"field": "to"|"cc", "address": ...}]; this returns (to, cc)."""
-    to = tuple(r["address"] for r in recipients if isinstance(r, dict) and r.get("field") == "to")
-    cc = tuple(r["address"] for r in recipients if isinstance(r, dict) and r.get("field") == "cc")
-    return to, cc

@@ -49,6 +49,7 @@ from notify.smtp import SendResult, Transport
 from parsers.headers import normalise_id
 from store.caseview import CaseView, views
 from store.db import Database
+from store.jsontypes import Recipients
 from store.models import Case, Message, Reminder
 
 STALE_AFTER = timedelta(minutes=15)
@@ -139,8 +140,7 @@ def _create(session: Session, case: CaseView, decision: Decision, to_cc: tuple[t
     to, cc = ((), ()) if held else to_cc
     row = Reminder(case_pk=case.pk, step=decision.step, status="held" if held else "pending",
                    due_on=decision.due_on, message_id=new_message_id(case.case_id, decision.step, rules),
-                   recipients=[{"field": "to", "address": a} for a in to] +
-                   [{"field": "cc", "address": a} for a in cc],
+                   recipients=Recipients(tuple(to), tuple(cc)),
                    created_at=now, attempts=0, last_error=held or None)
     try:
         with session.begin_nested():

@@ -16,6 +16,7 @@ from notify import message
 from notify.policy import local_day
 from store import form_files
 from store.caseview import CaseView, view_of
+from store.jsontypes import Recipients
 from store.models import Message, Reminder
 
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024   # a form larger than this is not attached (the text says so)
@@ -43,7 +44,8 @@ def reporters(case: CaseView, rules: Rules) -> tuple[str, ...]:
 def mail_for(session: Session, row: Reminder, now: datetime, settings: Settings, rules: Rules) -> message.ReminderMail:
     case = view_of(session, row.case_pk)
     source = session.get(Message, case.source_message_pk) if case.source_message_pk else None
-    to, cc = message.split_recipients(row.recipients)
+    sent_to = row.recipients if isinstance(row.recipients, Recipients) else Recipients.from_list(row.recipients)
+    to, cc = sent_to.to, sent_to.cc
     late = (local_day(now) - case.response_due).days
     return message.ReminderMail(
         case_id=case.case_id, step=row.step, message_id=row.message_id,

@@ -39,11 +39,6 @@ from parsers.themes import choose
 from store.caseview import CaseView, views
 
 
-def _outcome(view: CaseView) -> str | None:
-    """The case's outcome as the report labels it: a person's `response_outcome`, else the first answer's."""
-    return outcome_label(view.outcome)
-
-
 def _reporter_principal(view: CaseView, reporter: str, principals: Mapping[str, str]) -> str | None:
     c = view.classification
     if not view.corrected("reporter_org_type") and c.reporter_principal:
@@ -53,11 +48,6 @@ def _reporter_principal(view: CaseView, reporter: str, principals: Mapping[str, 
 
 def _first_answer(view: CaseView) -> date | None:
     days = [local_day(a.received) for a in view.answers]
-    if not days and (view.response or {}).get("received_date"):
-        try:
-            days = [date.fromisoformat(str(view.response["received_date"]))]  # type: ignore[index]
-        except ValueError:
-            return None
     return min(days) if days else None
 
 
@@ -135,8 +125,7 @@ def report_row(view: CaseView, principals: Mapping[str, str], rules: Rules | Non
         receivers=receivers,
         themes=themes,
         responded=view.responded,
-        improvements=bool(str((view.response or {}).get("improvements") or "").strip()),
-        outcome=_outcome(view),
+        improvements=any((a.improvements or "").strip() for a in view.answers),
         **_answer_facts(view, view.responded),
     )
 

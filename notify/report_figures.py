@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from notify.report_stats import OUTCOME_ORDER, ReportRow, YearStats
+from notify.report_stats import ReportRow, YearStats, outcome_key
 
 PERIOD = re.compile(r"^\s*(\d{4})\s*(?:[Hh]([12]))?\s*$")
 
@@ -103,15 +103,9 @@ def figures(s: YearStats, rows: list[ReportRow]) -> list[Figure]:
         Figure("Svar", "Besvarade mellan huvudmän", tuple(r.case_id for r in between if r.responded)),
         Figure("Svar", "Besvarade, alla avvikelser", tuple(r.case_id for r in rows if r.responded)),
     ]
-    for name in OUTCOME_ORDER:
-        if s.outcomes.get(name):
-            out.append(
-                Figure(
-                    "Svarens utfall",
-                    name,
-                    tuple(r.case_id for r in rows if r.responded and (r.outcome or "Ej angivet") == name),
-                )
-            )
+    for name in s.outcomes:      # per answer: a case id once for each of its answers in that row of the table
+        out.append(Figure("Svarens utfall", name, tuple(r.case_id for r in rows for label, source in r.answer_outcomes
+                                                        if outcome_key(label, source) == name)))
     return out
 
 

@@ -20,8 +20,8 @@ DEFAULT_PRINCIPALS: Mapping[str, str] = {
     "Region, övrigt": "region", "Elevhälsa": "kommun", "Förskola": "kommun", "Skola": "kommun",
     "Socialtjänst": "kommun", "Kommun, övrigt": "kommun",
 }
-# Answer outcomes as the 2021 report groups them; recorded in overrides["response_outcome"] or
-# response["outcome"].  Anything else recorded counts as "Annat"; nothing recorded as "Ej angivet".
+# Outcome keys of older stores and of the 2021 report (an answer's outcome is now one of the rules' labels,
+# migration 0011 moved a case-level outcome onto its answers).
 OUTCOMES: Mapping[str, str] = {
     "löst": "Löst genom kommunikationen", "lost": "Löst genom kommunikationen",
     "resolved": "Löst genom kommunikationen",
@@ -65,7 +65,7 @@ class YearStats:
     answered: int = 0
     answered_between: int = 0
     with_improvements: int = 0
-    outcomes: dict[str, int] = field(default_factory=dict)
+    outcomes: dict[str, int] = field(default_factory=dict)   # per answer: the one outcome table (`answer_outcomes`)
     by_month: tuple[int, ...] = (0,) * 12
     within_pairs: dict[str, int] = field(default_factory=dict)
     fully_answered: int = 0                 # every receiver expected to answer has answered
@@ -128,7 +128,6 @@ class ReportRow:
     themes: tuple[str, ...]
     responded: bool
     improvements: bool
-    outcome: str | None
     fully_answered: bool = False
     answered_in_time: bool = False
     answer_outcomes: tuple[tuple[str | None, str | None], ...] = ()   # (outcome, source) of each answer
@@ -186,20 +185,36 @@ def _ranked(counts: Iterable[str]) -> dict[str, int]:
     return dict(sorted(Counter(counts).items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-def _outcomes(rows: list[ReportRow]) -> dict[str, int]:
-    counts = Counter(r.outcome or "Ej angivet" for r in rows if r.responded)
-    return {k: counts[k] for k in OUTCOME_ORDER if counts[k]}
+SUGGESTED = "Föreslaget utfall, ej bekräftat"
+NOT_GIVEN = "Ej angivet"
+
+
+def outcome_key(label: str | None, source: str | None) -> str:
+    """The row of the outcome table one answer counts in: its confirmed label, else suggested, else none."""
+    if label and source == "set":
+        return label
+    return SUGGESTED if label else NOT_GIVEN
+
+
+def answer_outcomes(given: list[tuple[str | None, str | None]], labels: Iterable[str]) -> dict[str, int]:
+    """The one outcome table, per answer: each outcome a person confirmed (the rules' labels in their order,
+    then any other recorded), then the answers with only a suggested outcome, then those with none."""
+    confirmed = Counter(label for label, source in given if source == "set" and label)
+    order = [*labels, *sorted(set(confirmed) - set(labels))]
+    table = {k: confirmed[k] for k in order if confirmed[k]}
+    suggested = sum(1 for label, source in given if source != "set" and label)
+    none = sum(1 for label, source in given if not label)
+    return {**table, **({SUGGESTED: suggested} if suggested else {}), **({NOT_GIVEN: none} if none else {})}
 
 
 def _answer_stats(rows: list[ReportRow], labels: Iterable[str]) -> dict[str, Any]:
     given = [o for r in rows for o in r.answer_outcomes]
-    confirmed = Counter(label for label, source in given if source == "set" and label)
-    order = [*labels, *sorted(set(confirmed) - set(labels))]
+    table = answer_outcomes(given, labels)
     return {"fully_answered": sum(r.fully_answered for r in rows),
             "answered_in_time": sum(r.answered_in_time for r in rows), "answers": len(given),
-            "confirmed_outcomes": {k: confirmed[k] for k in order if confirmed[k]},
-            "suggested_outcomes": sum(1 for label, source in given if source == "suggested"),
-            "no_outcome": sum(1 for label, source in given if not label)}
+            "outcomes": table,
+            "confirmed_outcomes": {k: n for k, n in table.items() if k not in (SUGGESTED, NOT_GIVEN)},
+            "suggested_outcomes": table.get(SUGGESTED, 0), "no_outcome": table.get(NOT_GIVEN, 0)}
 
 
 def _subthemes(rows: list[ReportRow]) -> dict[str, dict[str, int]]:
@@ -268,7 +283,6 @@ def stats_from_rows(year: int, rows: list[ReportRow], outcome_labels: Iterable[s
         answered=sum(1 for r in rows if r.responded),
         answered_between=sum(1 for r in between if r.responded),
         with_improvements=sum(1 for r in rows if r.responded and r.improvements),
-        outcomes=_outcomes(rows),
         by_month=tuple(months[m] for m in range(1, 13)),
         within_pairs=_within_pairs(within),
         **_answer_stats(rows, outcome_labels),

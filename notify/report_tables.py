@@ -116,11 +116,19 @@ def answer_table(s: YearStats) -> Table:
     t.add("Summa totalt", s.total, 1.0 if s.total else 0.0, bold=True)
     t.add("Svar med förbättringsförslag", s.with_improvements, share(s.with_improvements, s.answered))
     t.add(None)
-    t.add("Svarens utfall", "Antal", "Andel av svaren", bold=True)
-    for name, n in s.outcomes.items():
-        t.add(name, n, share(n, s.answered))
-    t.notes.append("Utfall redovisas där det har registrerats; övriga svar står som \"Ej angivet\".")
+    _outcome_rows(t, s)
     return t
+
+
+def _outcome_rows(t: Table, s: YearStats) -> None:
+    """The one outcome table, per answer: the same rows on both answer sheets."""
+    t.add("Svarens utfall", "Antal svar", "Andel av svaren", bold=True)
+    for name, n in s.outcomes.items():
+        t.add(name, n, share(n, s.answers))
+    t.add("Summa svar", s.answers, 1.0 if s.answers else 0.0, bold=True)
+    t.notes.append("En avvikelse kan ha flera mottagare och därmed flera svar; varje svar får ett utfall. "
+                   "Per utfall räknas de som en person har bekräftat; föreslagna utfall som ingen har bekräftat "
+                   "och svar utan utfall (\"Ej angivet\") räknas för sig.")
 
 
 def answers_table(s: YearStats) -> Table:
@@ -131,15 +139,7 @@ def answers_table(s: YearStats) -> Table:
     t.add("Besvarade inom två månader", s.answered_in_time, share(s.answered_in_time, s.total))
     t.add("Summa avvikelser", s.total, 1.0 if s.total else 0.0, bold=True)
     t.add(None)
-    t.add("Utfall (bekräftat)", "Antal svar", "Andel av svaren", bold=True)
-    for name, n in s.confirmed_outcomes.items():
-        t.add(name, n, share(n, s.answers))
-    t.add("Endast föreslaget utfall (ej bekräftat)", s.suggested_outcomes, share(s.suggested_outcomes, s.answers))
-    t.add("Utfall saknas", s.no_outcome, share(s.no_outcome, s.answers))
-    t.add("Summa svar", s.answers, 1.0 if s.answers else 0.0, bold=True)
-    t.notes.append("En avvikelse kan ha flera mottagare och därmed flera svar; varje svar får ett utfall. "
-                   "Bara utfall som en person har bekräftat (busavvik case outcome) räknas per utfall; "
-                   "föreslagna utfall räknas för sig.")
+    _outcome_rows(t, s)
     return t
 
 

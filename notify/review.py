@@ -12,6 +12,7 @@ from notify.recipients import over_cap, recipients
 from parsers.pnr import redact
 from store.caseview import view_of
 from store.db import Database
+from store.jsontypes import Recipients
 from store.models import Case, Reminder
 
 REVIEW_STATES = ("unknown", "failed", "held")
@@ -51,7 +52,7 @@ def _refill(session: Session, row: Reminder, settings: Settings | None, rules: R
     held = over_cap(to, cc, settings)
     if held or not to:
         raise LookupError(held or "inga mottagare kända")
-    row.recipients = [{"field": "to", "address": a} for a in to] + [{"field": "cc", "address": a} for a in cc]
+    row.recipients = Recipients(tuple(to), tuple(cc))
 
 
 NEXT = {

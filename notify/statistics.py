@@ -25,7 +25,8 @@ def _row_values(view: CaseView, row: ReportRow) -> dict[str, object]:
     return {"year": view.year, "month": row.month, "relation": row.relation, "reporter": row.reporter,
             "reporter_principal": row.reporter_principal, "receivers": list(row.receivers),
             "themes": list(row.themes), "main_theme": row.themes[0] if row.themes else None,
-            "responded": row.responded, "improvements": row.improvements, "outcome": row.outcome,
+            "responded": row.responded, "improvements": row.improvements,
+            "outcome": row.answer_outcomes[0][0] if row.answer_outcomes else None,
             "fully_answered": row.fully_answered, "answered_in_time": row.answered_in_time,
             "answer_outcomes": [list(pair) for pair in row.answer_outcomes],
             "area": getattr(view.classification, "area", None) or row.reporter_area or None,
@@ -74,7 +75,7 @@ def as_report_row(stats: CaseStatistics) -> ReportRow:
         month=stats.month, relation=stats.relation, reporter=stats.reporter,
         reporter_principal=stats.reporter_principal, receivers=tuple(stats.receivers or ()),
         themes=tuple(stats.themes or ()), responded=stats.responded, improvements=stats.improvements,
-        outcome=stats.outcome, fully_answered=stats.fully_answered, answered_in_time=stats.answered_in_time,
+        fully_answered=stats.fully_answered, answered_in_time=stats.answered_in_time,
         answer_outcomes=tuple((o, s) for o, s in (stats.answer_outcomes or ())),
         **{name: _tupled(value) for name, value in (stats.detail or {}).items() if name in DETAIL})  # type: ignore[arg-type]
 

@@ -9,10 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from config.localzone import local_day
-from parsers.types import Classification, FormData, ParsedEmail, has_response
-from store.attribution import answer_fields, receivers_of
+from parsers.types import Classification, FormData, ParsedEmail
+from store.answers import new_receivers, receivers_of
 from store.models import Case, Message
-from store.receivers import new_receivers
 
 PNR_FLAG = "personal_identity_number"
 
@@ -62,7 +61,7 @@ def open_case(session: Session, msg: Message, form: FormData, parsed: ParsedEmai
         classification=classification,
         participants=[e for e in _emails(parsed) if e not in sec],
         receivers=receivers, receiver_rows=new_receivers(receivers, form), reporters=reporters,
-        flags=list(flags), response=None, responded=False, status="open", overrides={},
+        flags=list(flags), responded=False, status="open", overrides={},
     )
     session.add(case)  # flushed with the message's link (one flush less per new case)
     return case
@@ -75,15 +74,3 @@ def note_participants(case: Case, parsed: ParsedEmail, secretariat: tuple[str, .
     if extra:
         case.participants = known + extra
 
-
-def apply_answer(case: Case, msg: Message, form: FormData | None, parsed: ParsedEmail) -> None:
-    """The first answer fills the response; a later one with a filled section 4 replaces a body-only one."""
-    has_form = has_response(form)
-    current = case.response
-    if current is not None and (current.get("from_form") or not has_form):
-        return
-    case.response = {"message_id": msg.message_id_header,
-                     **answer_fields(form, parsed.sender.email if parsed.sender else None,
-                                     parsed.sender.name if parsed.sender else None, parsed.body_text,
-                                     local_date(msg.date or msg.first_seen).isoformat())}
-    case.responded = True

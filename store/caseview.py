@@ -21,11 +21,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from parsers.form_record import FORM_FIELDS, as_tuple, classification_from_dict, form_from_dict, form_value
 from parsers.types import Classification, FormData
+from store.answers import answered_at, first_answer, response_of
+from store.jsontypes import Manager
 from store.models import Case, CaseAnswer, CaseReceiver, CaseStatus, ReceiverState
 
 CLASSIFICATION_KEYS = ("reporter_org_type", "receiver_org_types", "principal_relation", "themes")
 RESPONDED = "responded"
-OUTCOME = "response_outcome"
 TRUE_WORDS = frozenset({"1", "true", "yes", "ja", "j", "y"})
 
 WITH_ANSWERS = (selectinload(Case.receiver_rows).selectinload(CaseReceiver.answer_message),
@@ -44,19 +45,21 @@ class ReceiverView:
 
 @dataclass(frozen=True)
 class AnswerView:
-    message_id: str                     # the answer's Message-ID as in its header
-    received: datetime                  # the answer's Date, else when it was first seen
+    message_id: str | None              # the answer's Message-ID as in its header; None for another route
+    received: datetime                  # the answer's Date, else when it was first seen (another route: its day)
     receiver_email: str | None
     attributed_by: str
     description: str | None
     improvements: str | None
     received_date: str | None
-    manager: Mapping[str, Any]
+    manager: Manager
     outcome: str | None
     outcome_source: str | None          # suggested | set | None
     outcome_rule: str | None
     outcome_by: str | None
     outcome_at: datetime | None
+    channel: str = "mail"               # mail | another route (store/answers.CHANNELS)
+    from_form: bool = False             # section 4 of the form was filled
 
 
 @dataclass(frozen=True)
@@ -75,10 +78,9 @@ class CaseView:
     flags: tuple[Any, ...]
     form: FormData
     classification: Classification
-    response: Mapping[str, Any] | None  # the first answer as recorded on the case (without `from_form`)
+    response: Mapping[str, Any] | None  # the first mailed answer, as the export shows it (store/answers.first_answer)
     responded: bool                     # an answer came, or a person said so
     stored_responded: bool              # an answer came (Case.responded, no correction applied)
-    outcome: Any                        # a person's `response_outcome`, else the first answer's outcome
     overrides: Mapping[str, Any]
     addressed: tuple[str, ...]          # the receivers the deviation's To: named (Case.receivers)
     reporters: tuple[str, ...]
@@ -154,17 +156,18 @@ def _receiver(r: CaseReceiver) -> ReceiverView:
 
 def _answer(a: CaseAnswer) -> AnswerView:
     return AnswerView(
-        message_id=a.message.message_id_header, received=a.message.date or a.message.first_seen,
+        message_id=a.message.message_id_header if a.message else None, received=answered_at(a),
         receiver_email=a.receiver_email, attributed_by=a.attributed_by, description=a.description,
-        improvements=a.improvements, received_date=a.received_date, manager=dict(a.manager or {}),
+        improvements=a.improvements, received_date=a.received_date, manager=a.manager,
         outcome=a.outcome, outcome_source=a.outcome_source, outcome_rule=a.outcome_rule, outcome_by=a.outcome_by,
-        outcome_at=a.outcome_at)
+        outcome_at=a.outcome_at, channel=a.channel or "mail", from_form=bool(a.from_form))
 
 
 def case_view(case: Case) -> CaseView:
     """The case with its corrections applied (its receivers and answers are loaded if they were not)."""
     overrides = dict(case.overrides or {})
-    response = {k: v for k, v in case.response.items() if k != "from_form"} if case.response else None
+    first = first_answer(case)
+    response = response_of(first) if first is not None else None
     return CaseView(
         pk=case.id, case_id=case.case_id, year=case.year, seq=case.seq, source_message_pk=case.source_message_id,
         first_received=case.first_received, response_due=case.response_due,
@@ -173,7 +176,7 @@ def case_view(case: Case) -> CaseView:
                                                                                           overrides),
         response=response, responded=truthy(overrides.get(RESPONDED, case.responded)),
         stored_responded=bool(case.responded),
-        outcome=overrides.get(OUTCOME, (case.response or {}).get("outcome")), overrides=overrides,
+        overrides=overrides,
         addressed=tuple(case.receivers or ()), reporters=tuple(case.reporters or ()),
         participants=tuple(case.participants or ()), receivers=tuple(_receiver(r) for r in case.receiver_rows),
         answers=tuple(_answer(a) for a in case.answer_rows))

@@ -11,13 +11,11 @@ from config.rules import Rules, default_rules
 from parsers.dates import FIRST_PLAUSIBLE_YEAR, DayError, iso_day
 from parsers.form_record import classification_to_dict, form_to_dict
 from parsers.types import has_response
-from store.cases import apply_answer
+from store.answers import forget_answer, kind_for, record_answer
 from store.caseview import case_by_id
-from store.fields import BOOL_FIELDS, CHOICES, FIELDS, LEGACY_OUTCOME_KEYS, LIST_FIELDS
-from store.message_kind import kind_for
+from store.fields import BOOL_FIELDS, CHOICES, FIELDS, LEGACY_OUTCOME_KEYS, LEGACY_OUTCOMES, LIST_FIELDS
 from store.message_rows import now, parsed_of
 from store.models import CASE_STATUSES, Case, Correction, Message
-from store.receivers import record_answer
 
 
 class CorrectionError(Exception):
@@ -94,12 +92,32 @@ def set_field(session: Session, case_id: str, field: str, text: str, who: str,
         raise CorrectionError(f"unknown field {field!r}; fields: {', '.join(FIELDS)}")
     case = find_case(session, case_id)
     value = _known(field, _value(field, text), rules or default_rules())
+    if field == "response_outcome":
+        return _answer_outcome(session, case, str(value or ""), who)
     stored = {**form_to_dict(case.form), **classification_to_dict(case.classification)}   # as JSON, for the record
     old = (case.overrides or {}).get(field, stored.get(field))
     case.overrides = {**(case.overrides or {}), field: value}
     session.add(Correction(case_pk=case.id, field=field, old_value=json.dumps(old, ensure_ascii=False),
                            new_value=json.dumps(value, ensure_ascii=False), who=who, at=now()))
     return old, value
+
+
+def _answer_outcome(session: Session, case: Case, value: str, who: str) -> tuple[Any, Any]:
+    """`case set CASE response_outcome V`, kept for its users: the case has no outcome of its own any more
+    (migration 0011), so it sets the outcome of the case's only answer."""
+    label = LEGACY_OUTCOMES.get(value.casefold(), value)
+    if len(case.answer_rows) != 1:
+        raise CorrectionError(
+            f"{case.case_id} har {len(case.answer_rows) or 'inget'} svar: utfall anges per svar med "
+            f"`busavvik case outcome {case.case_id} UTFALL --answer MESSAGE_ID`"
+            + ("" if case.answer_rows else " när ett svar finns (ett svar per telefon eller möte: "
+               "`busavvik case answer`)"))
+    row = case.answer_rows[0]
+    old = row.outcome
+    row.outcome, row.outcome_source, row.outcome_by, row.outcome_at = label, "set", who, now()
+    session.add(Correction(case_pk=case.id, message_pk=row.message_pk, field="outcome", old_value=old,
+                           new_value=label, who=who, at=row.outcome_at))
+    return old, label
 
 
 def find_message(session: Session, message_id: str) -> Message:
@@ -116,6 +134,8 @@ def link(session: Session, message_id: str, case_id: str, who: str, rules: Rules
     if case.source_message_id == msg.id:
         raise CorrectionError(f"{message_id} is the deviation of {case.case_id} itself")
     old = msg.case.case_id if msg.case else None
+    if msg.case is not None and msg.case is not case:
+        forget_answer(session, msg.case, msg)          # no longer the other case's answer, whatever it is here
     msg.case_pk, msg.link_rule, msg.linked_by_human = case.id, "manual", True
     receivers = [p for p in case.participants if p not in case.reporters]
     msg.kind = kind_for(auto_reply=msg.auto_reply, sender=msg.sender, reporters=list(case.reporters),
@@ -123,8 +143,9 @@ def link(session: Session, message_id: str, case_id: str, who: str, rules: Rules
                         has_response_form=has_response(msg.form))
     if msg.kind == "answer":
         parsed = parsed_of(msg)     # the stored fields of its first parse: its bytes are not parsed again
-        apply_answer(case, msg, msg.form, parsed)
         record_answer(session, case, msg, msg.form, parsed.body_text, rules)
+    else:
+        forget_answer(session, case, msg)
     session.add(Correction(case_pk=case.id, message_pk=msg.id, field="link", old_value=old,
                            new_value=case.case_id, who=who, at=now()))
     return msg.kind
@@ -147,7 +168,8 @@ def set_status(session: Session, case_id: str, status: str, who: str) -> tuple[s
 
 def unlink(session: Session, message_id: str, who: str, rules: Rules) -> str:
     """Take a message off its case by hand (it goes back to review); returns the case id it had.
-    An answer that filled the case's response gives way to the case's next answer, if any."""
+    What the mail did as an answer is undone (store/answers.forget_answer): its answer goes, and its receiver
+    is awaited again unless another answer settles it."""
     msg = find_message(session, message_id)
     case = msg.case
     if case is None:
@@ -156,12 +178,7 @@ def unlink(session: Session, message_id: str, who: str, rules: Rules) -> str:
     if case.source_message_id == msg.id:
         raise CorrectionError(f"{message_id} is the deviation of {case.case_id} itself")
     msg.case_pk, msg.link_rule, msg.linked_by_human, msg.kind = None, "manual", True, "other"
-    if (case.response or {}).get("message_id") == msg.message_id_header:
-        case.response, case.responded = None, False
-        others = session.scalars(select(Message).where(Message.case_pk == case.id, Message.kind == "answer",
-                                                       Message.id != msg.id).order_by(Message.date, Message.id))
-        for other in others:
-            apply_answer(case, other, other.form, parsed_of(other))
+    forget_answer(session, case, msg)
     session.add(Correction(case_pk=case.id, message_pk=msg.id, field="link", old_value=case.case_id,
                            new_value=None, who=who, at=now()))
     return case.case_id

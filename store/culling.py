@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from config.settings import RetentionRule
 from parsers.types import FormData
+from store.jsontypes import Manager, Recipients
 from store.models import (
     Case,
     CaseStatistics,
@@ -92,10 +93,8 @@ def _cull_message(session: Session, item: Item) -> str:
 
 def _cull_free_text(case: Case, messages: list[Message]) -> str:
     form = case.form
-    gone: list[Any] = [getattr(form, k) for k in FREE_TEXT_FIELDS] + [case.response, case.normalised_subject]
+    gone: list[Any] = [getattr(form, k) for k in FREE_TEXT_FIELDS] + [case.normalised_subject]
     case.form = without_free_text(form)
-    if case.response:
-        case.response = {k: (None if k in ("description", "improvements") else v) for k, v in case.response.items()}
     case.normalised_subject = ""
     case.overrides = {k: v for k, v in (case.overrides or {}).items() if k not in FREE_TEXT_FIELDS}
     for answer in case.answer_rows:
@@ -146,9 +145,9 @@ def _cull_contacts(session: Session, case: Case, messages: list[Message]) -> str
     for receiver in case.receiver_rows:
         receiver.email = names[receiver.email]
     for answer in case.answer_rows:
-        gone.append(answer.manager)
+        gone.append(answer.manager.as_dict())
         answer.receiver_email = names.get(answer.receiver_email or "", answer.receiver_email and "mottagare")
-        answer.manager = {"name": role_unit("enhetschef", (answer.manager or {}).get("unit"))}
+        answer.manager = Manager(name=role_unit("enhetschef", answer.manager.unit))
     for message in messages:
         gone += [message.sender, message.sender_name]
         message.sender_name = names.get(message.sender or "", "")
@@ -158,7 +157,9 @@ def _cull_contacts(session: Session, case: Case, messages: list[Message]) -> str
         if message.form is not None:
             message.form = _pseudonymous_form(message.form)
     for reminder in session.scalars(select(Reminder).where(Reminder.case_pk == case.id)):
-        reminder.recipients = [names.get(str(a), "mottagare") for a in reminder.recipients or ()]
+        sent_to = reminder.recipients
+        reminder.recipients = Recipients(tuple(names.get(a, "mottagare") for a in sent_to.to),
+                                         tuple(names.get(a, "mottagare") for a in sent_to.cc))
     for correction in session.scalars(select(Correction).where(Correction.case_pk == case.id)):
         if correction.old_value in names or correction.new_value in names:
             correction.old_value = names.get(correction.old_value or "", correction.old_value)

@@ -22,7 +22,7 @@ def _receivers(view: CaseView) -> list[dict[str, Any]]:
 def _answers(view: CaseView) -> list[dict[str, Any]]:
     return [{"message_id": a.message_id, "receiver_email": a.receiver_email,
              "description": a.description, "improvements": a.improvements, "received_date": a.received_date,
-             "manager": {k: a.manager.get(k) for k in ("name", "unit", "email", "phone")},
+             "manager": a.manager.as_dict(),
              "outcome": a.outcome, "outcome_source": a.outcome_source}
             for a in sorted(view.answers, key=lambda a: a.received)]
 

@@ -1,5 +1,5 @@
 """Linking one stored message: gather evidence (store/link_rules.py), decide, then record kind, case and
-response."""
+answer (store/answers.py)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
@@ -13,13 +13,12 @@ from parsers.classify import classify
 from parsers.over_budget import Parsed
 from parsers.types import FormData, ParsedEmail, has_report, has_response
 from store import form_files
-from store.cases import PNR_FLAG, apply_answer, note_participants, open_case
+from store.answers import kind_for, record_answer
+from store.cases import PNR_FLAG, note_participants, open_case
 from store.link_batch_index import BatchIndex
 from store.link_queries import QueryEvidence
 from store.link_rules import Probe, decide, gather, similar_forms
-from store.message_kind import kind_for
 from store.models import Case, Message, RawBlob
-from store.receivers import record_answer
 
 
 def probe_for(msg: Message | None, parsed: ParsedEmail, form: FormData | None) -> Probe:
@@ -54,7 +53,6 @@ def _attach(session: Session, msg: Message, case: Case, rule: str, parsed: Parse
                         has_response_form=has_response(form))
     note_participants(case, parsed, rules.secretariat_addresses)
     if msg.kind == "answer":
-        apply_answer(case, msg, form, parsed)
         record_answer(session, case, msg, form, parsed.body_text, rules)
     if PNR_FLAG in (msg.flags or []) and PNR_FLAG not in (case.flags or []):
         case.flags = [*case.flags, PNR_FLAG]
@@ -70,7 +68,6 @@ def _open(session: Session, msg: Message, parsed: ParsedEmail, form: FormData, r
     msg.case, msg.kind, msg.link_rule = case, "deviation", "new_deviation"
     form_files.keep(session, msg, parsed.form_file)     # its reminders attach it from the store
     if form.has_response:  # a deviation we first see with its answer already filled in
-        apply_answer(case, msg, form, parsed)
         record_answer(session, case, msg, form, parsed.body_text, rules)
     return case
 

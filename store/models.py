@@ -24,7 +24,14 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from parsers.types import Classification, FormData
-from store.jsontypes import ClassificationColumn, FormColumn
+from store.jsontypes import (
+    ClassificationColumn,
+    FormColumn,
+    Manager,
+    ManagerColumn,
+    Recipients,
+    RecipientsColumn,
+)
 
 # The values of the short text columns that hold one of a few; the database keeps them as text.
 MessageKind = Literal["deviation", "answer", "follow_up", "auto_reply", "own", "other",
@@ -83,8 +90,7 @@ class Case(Base):
     receivers: Mapped[list[Any]] = mapped_column(JSON, default=list)
     reporters: Mapped[list[Any]] = mapped_column(JSON, default=list)
     flags: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    response: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
-    responded: Mapped[bool] = mapped_column(Boolean, default=False)
+    responded: Mapped[bool] = mapped_column(Boolean, default=False)   # it has an answer (store/answers.settle)
     status: Mapped[CaseStatus] = mapped_column(String(10), default="open")
     overrides: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # set after both rows are inserted (the message refers to the case, the case to its first message)
@@ -157,25 +163,29 @@ class CaseReceiver(Base):
 
 
 class CaseAnswer(Base):
-    """One answer to a deviation (a message of kind answer), the receiver it is attributed to and its outcome."""
+    """One answer to a deviation, the receiver it is attributed to and its outcome: a linked mail (channel
+    "mail", `message` set), or an answer by another route a person recorded (`message` None; store/answers.py)."""
     __tablename__ = "case_answer"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_pk: Mapped[int] = mapped_column(ForeignKey("bus_case.id"), index=True)
-    message_pk: Mapped[int] = mapped_column(ForeignKey("message.id"), unique=True)
+    message_pk: Mapped[int | None] = mapped_column(ForeignKey("message.id"), unique=True, nullable=True)
     receiver_email: Mapped[str | None] = mapped_column(String(320), nullable=True)
     attributed_by: Mapped[str] = mapped_column(String(20))     # sender | manager_email | … | doubtful
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
     improvements: Mapped[str | None] = mapped_column(Text, nullable=True)
     received_date: Mapped[str | None] = mapped_column(String(10), nullable=True)
-    manager: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    manager: Mapped[Manager] = mapped_column(ManagerColumn, default=Manager)   # read back typed
     from_form: Mapped[bool] = mapped_column(Boolean, default=False)
     outcome: Mapped[str | None] = mapped_column(String(100), nullable=True)
     outcome_source: Mapped[str | None] = mapped_column(String(10), nullable=True)   # suggested | set
     outcome_rule: Mapped[str | None] = mapped_column(String(100), nullable=True)    # the rule that suggested it
     outcome_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     outcome_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    channel: Mapped[str] = mapped_column(String(20), default="mail")   # mail | phone | meeting | mail_to_reporter…
+    recorded_by: Mapped[str | None] = mapped_column(String(200), nullable=True)   # a person, for another route
+    recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     case: Mapped[Case] = relationship(back_populates="answer_rows")
-    message: Mapped[Message] = relationship(foreign_keys=[message_pk])
+    message: Mapped[Message | None] = relationship(foreign_keys=[message_pk])
 
 
 class Location(Base):
@@ -254,7 +264,7 @@ class Reminder(Base):
     status: Mapped[str] = mapped_column(String(10), default="pending")  # pending | sending | sent | failed
     due_on: Mapped[date] = mapped_column(Date)
     message_id: Mapped[str] = mapped_column(String(300), unique=True)
-    recipients: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    recipients: Mapped[Recipients] = mapped_column(RecipientsColumn, default=Recipients)   # read back typed
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

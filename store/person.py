@@ -19,6 +19,7 @@ from config.settings import RetentionSettings
 from parsers.safetext import shown
 from parsers.types import FormData
 from store.culling import role_unit
+from store.jsontypes import Manager
 from store.models import (
     Case,
     Correction,
@@ -88,7 +89,7 @@ def _case_roles(session: Session, case: Case, needle: Needle) -> list[str]:
         if needle.matches(receiver.email, True):
             roles.append(f"mottagare som ska svara ({receiver.state})")
     for answer in case.answer_rows:
-        manager = (answer.manager or {}).values()
+        manager = answer.manager.as_dict().values()
         if needle.matches(answer.receiver_email, True) or any(needle.matches(v) for v in manager):
             roles.append("har svarat")
     return list(dict.fromkeys(roles))
@@ -193,8 +194,8 @@ def _erase_case(session: Session, case: Case, needle: Needle) -> None:
     for answer in case.answer_rows:
         if needle.matches(answer.receiver_email, True):
             answer.receiver_email = "mottagare"
-        if any(needle.matches(v) for v in (answer.manager or {}).values()):
-            answer.manager = {"name": role_unit("enhetschef", (answer.manager or {}).get("unit"))}
+        if any(needle.matches(v) for v in answer.manager.as_dict().values()):
+            answer.manager = Manager(name=role_unit("enhetschef", answer.manager.unit))
 
 
 def _erase_message(session: Session, message: Message, needle: Needle) -> str:

@@ -21,13 +21,12 @@ from parsers.form_record import classification_to_dict, form_to_dict
 from parsers.over_budget import Parsed
 from parsers.types import FormData, ParsedEmail, Problem
 from store import form_files
-from store.attribution import PROBLEM as ATTRIBUTION_PROBLEM
-from store.cases import apply_answer
+from store.answers import PROBLEM as ATTRIBUTION_PROBLEM
+from store.answers import first_answer, record_answer, response_of
 from store.culling import culled_message_pks
 from store.link_message import link_message
 from store.message_rows import message_flags, problem_dicts
 from store.models import Case, Message, RawBlob
-from store.receivers import record_answer
 
 
 @dataclass(frozen=True)
@@ -76,16 +75,16 @@ def _update_case(case: Case, form: FormData, parsed: ParsedEmail, rules: Rules, 
     _set(changes, case, case.case_id, "flags", flags)
 
 
-def _refresh_response(case: Case, msg: Message, form: FormData | None, parsed: ParsedEmail,
-                      changes: list[Change]) -> None:
-    """Re-read the response when this message is the one that gave it."""
-    old = case.response
-    if not old or old.get("message_id") != msg.message_id_header:
-        return
-    case.response = None
-    apply_answer(case, msg, form, parsed)
-    if case.response != old:
-        changes.append(Change(case.case_id, "response", old, case.response))
+def _record_answer(session: Session, case: Case, msg: Message, form: FormData | None, parsed: ParsedEmail,
+                   rules: Rules, changes: list[Change]) -> None:
+    """Record the answer again; a change of the case's response (its first answer) is listed."""
+    before = first_answer(case)
+    old = response_of(before) if before is not None and before.message is msg else None
+    record_answer(session, case, msg, form, parsed.body_text, rules)
+    after = first_answer(case)
+    new = response_of(after) if after is not None and after.message is msg else None
+    if old is not None and new != old:
+        changes.append(Change(case.case_id, "response", old, new))
 
 
 def _messages(session: Session, since: date | None) -> list[Message]:
@@ -144,8 +143,7 @@ def _reparse_one(session: Session, msg: Message, parsed: ParsedEmail, form: Form
     if sources and (form is not None or msg.form_filename is None):
         form_files.keep(session, msg, parsed.form_file)     # the Word document its reminders attach
     if msg.kind == "answer" and msg.case is not None:
-        _refresh_response(msg.case, msg, form, parsed, changes)
-        record_answer(session, msg.case, msg, form, parsed.body_text, rules)
+        _record_answer(session, msg.case, msg, form, parsed, rules, changes)
     if msg.case_pk is None and not msg.linked_by_human:
         session.flush()
         link_message(session, msg, parsed, form, rules, due_months)

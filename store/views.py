@@ -186,7 +186,6 @@ class CaseDetail:
     reporter: tuple[tuple[str, str], ...]
     receivers: tuple[str, ...]
     participants: tuple[str, ...]
-    response: tuple[tuple[str, str], ...]   # empty when no answer came
     overrides: dict[str, str]
     thread: tuple[ThreadItem, ...]
     reminders: tuple[ReminderItem, ...]
@@ -223,18 +222,6 @@ _REPORTER_FIELDS = ("reporter_unit", "reporter_contact_person", "reporter_email"
                     "reporter_manager_phone")
 
 
-def _response(case: CaseView) -> tuple[tuple[str, str], ...]:
-    r = case.response or {}
-    if not r:
-        return ()
-    manager = r.get("manager") or {}
-    pairs = [("description", r.get("description")), ("improvements", r.get("improvements")),
-             ("received_date", r.get("received_date")), ("manager_name", manager.get("name")),
-             ("manager_unit", manager.get("unit")), ("manager_email", manager.get("email")),
-             ("outcome", case.outcome)]
-    return tuple((k, text(v)) for k, v in pairs)
-
-
 def _messages(session: Session, case: CaseView) -> list[tuple[Message, bytes]]:
     rows = session.execute(select(Message, RawBlob.data).join(RawBlob, RawBlob.sha256 == Message.raw_sha256)
                            .where(Message.case_pk == case.pk)).all()
@@ -256,11 +243,11 @@ def case_detail(session: Session, case_id: str, today: date) -> CaseDetail | Non
         pk=case.pk, row=case_row(case, today), status=case.status,
         fields=tuple((k, text(getattr(case.form, k))) for k in _SECTION_FIELDS),
         reporter=tuple((k, text(getattr(case.form, k))) for k in _REPORTER_FIELDS),
-        receivers=texts(case.addressed), participants=texts(case.participants), response=_response(case),
+        receivers=texts(case.addressed), participants=texts(case.participants),
         overrides={k: text(v) for k, v in case.overrides.items()},
         thread=tuple(_thread_item(case, m, raw) for m, raw in _messages(session, case)),
-        reminders=tuple(ReminderItem(r.step, r.status, r.due_on, r.sent_at, texts(r.recipients), text(r.last_error))
-                        for r in reminders),
+        reminders=tuple(ReminderItem(r.step, r.status, r.due_on, r.sent_at, texts(r.recipients.addresses),
+                                     text(r.last_error)) for r in reminders),
         corrections=corrections_of(session, case.pk), progress=case.progress_text)
 
 

@@ -50,14 +50,10 @@ def test_known_values_are_stored_as_the_rules_spell_them(db: Database, rules: Ru
         assert set_field(s, case_id, "receiver_org_types", "socialtjänst; Skola", "tester")[1] == \
             ["Socialtjänst", "Skola"]
         assert set_field(s, case_id, "themes", "sip", "tester", rules)[1] == ["SIP"]
-        assert set_field(s, case_id, "response_outcome", "ej löst", "tester", rules)[1] == "Ej löst"
-        assert set_field(s, case_id, "response_outcome", "resolved", "tester", rules)[1] == "resolved"  # legacy key
         assert set_field(s, case_id, "event_type", "Vad som helst", "tester", rules)[1] == "Vad som helst"
 
 
-def test_the_yearly_report_counts_an_outcome_label_set_by_hand() -> None:
-    from notify.report import _outcome
-    from store.caseview import case_view
-    assert _outcome(case_view(Case(overrides={"response_outcome": "Löst genom kommunikationen"}))) == \
-        "Löst genom kommunikationen"
-    assert _outcome(case_view(Case(overrides={"response_outcome": "resolved"}))) == "Löst genom kommunikationen"
+def test_a_case_level_outcome_needs_an_answer(db: Database, rules: Rules, case_id: str) -> None:
+    """`case set CASE response_outcome` is kept, but the case has no outcome of its own (migration 0011)."""
+    with db.session() as s, pytest.raises(CorrectionError, match="inget svar"):
+        set_field(s, case_id, "response_outcome", "ej löst", "tester", rules)

@@ -79,7 +79,7 @@ def test_relinking_parses_in_the_pool_and_linking_by_hand_reads_stored_fields(
         answer = s.scalars(select(Message).where(Message.message_id_header == ANSWER)).one()
         case_id = s.scalars(select(Case.case_id)).one()
         assert (answer.kind, answer.case is not None) == ("answer", True)
-        assert (answer.case.response or {}).get("description") == "Vi har infört en ny rutin för kallelser."
+        assert [a.description for a in answer.case.answer_rows] == ["Vi har infört en ny rutin för kallelser."]
     with db.session() as s:
         corrections.unlink(s, ANSWER, "test", rules)
     with db.session() as s:
@@ -87,7 +87,8 @@ def test_relinking_parses_in_the_pool_and_linking_by_hand_reads_stored_fields(
         assert corrections.link(s, ANSWER, case_id, "test", rules) == "answer"
     with db.session() as s:
         case = s.scalars(select(Case)).one()
-        assert case.responded and (case.response or {}).get("description") == "Vi har infört en ny rutin för kallelser."
+        assert case.responded
+        assert [a.description for a in case.answer_rows] == ["Vi har infört en ny rutin för kallelser."]
 
 
 def test_a_deviation_stored_before_the_document_was_kept_gets_it_through_the_pool(

@@ -162,7 +162,7 @@ def test_a_reminder_beyond_max_recipients_is_held_for_review(db: Database, rules
     [got] = sink.messages()
     assert len(got.recipients) == 20
     held = [r for r in rows(db) if r.status == "held"]
-    assert len(held) == 1 and held[0].recipients == []
+    assert len(held) == 1 and held[0].recipients.addresses == ()
     with db.session() as s:
         review = dg.collect(s, DUE + timedelta(days=1)).review
     [line] = [r for r in review if r.case_id == "BUS-2026-0002"]

@@ -62,8 +62,9 @@ def test_within_counted_apart(filled: Database) -> None:
 def test_answers_and_months(filled: Database) -> None:
     s = _stats(filled)
     assert s.answered == 45 and s.answered_share == pytest.approx(45 / 127)
-    assert s.outcomes == {"Löst genom kommunikationen": 11, "Förbättringsförslag": 19,
-                          "Delvis löst, fortsatt utvecklingsarbete": 4, "Ej löst": 7, "Ej angivet": 4}
+    assert s.outcomes == {"Löst genom kommunikationen": 11, "Förbättringsförslag": 19, "Delvis löst": 4,
+                          "Ej löst": 7, "Ej angivet": 4}
+    assert s.answers == 45 and s.confirmed_outcomes["Ej löst"] == 7 and s.no_outcome == 4
     assert s.with_improvements == 19
     assert s.by_month == (11,) * 7 + (10,) * 5 and sum(s.by_month) == 127
     flat = [spec for spec in SPECS_2021 for _ in range(spec.n)]
@@ -95,7 +96,11 @@ def test_workbook_read_back(filled: Database, tmp_path: Path) -> None:
     assert themes["Andel avvikelser mellan huvudmän som berör SIP"][:2] == [60, pytest.approx(60 / 106)]
     svar = sheet_rows(out, "Svar")
     assert svar["Besvarade avvikelser"][:2] == [45, pytest.approx(45 / 127)]
-    assert svar["Ej löst"][0] == 7
+    assert svar["Ej löst"][:2] == [7, pytest.approx(7 / 45)]
+    both = sheet_rows(out, "Svar på avvikelser")      # the two answer sheets show the one outcome table
+    for label in ("Löst genom kommunikationen", "Förbättringsförslag", "Delvis löst", "Ej löst", "Ej angivet",
+                  "Summa svar"):
+        assert svar[label] == both[label]
     months = sheet_rows(out, "Per månad")
     assert months["Januari"][0] == 11 and months["December"][0] == 10 and months["Summa totalt"][0] == 127
     within = sheet_rows(out, "Inom huvudman")

@@ -135,14 +135,15 @@ def _set_outcome(r: Round) -> None:
     from selenium.webdriver.support.ui import Select
     r.driver.get(f"{r.base}/arenden/{CASE}")
     assert LOOSE in r.find("ol.timeline").text            # the mail is now in the case's thread
-    form = r.find("form:has(input[name=field][value=response_outcome])")
-    Select(form.find_element("css selector", "select[name=value]")).select_by_value("löst")
+    form = r.find("form[action$='/utfall']")                 # the outcome of the case's answer
+    Select(form.find_element("css selector", "select[name=outcome]")).select_by_visible_text(
+        "Löst genom kommunikationen")
     r.follow(form.find_element("css selector", "button[type=submit]"))
     assert r.path().startswith(f"/arenden/{CASE}?klart="), r.path()
-    assert r.notice() == "Fältet är ändrat."
+    assert r.notice() == "Svarets utfall är sparat."
     r.shot("arende-utfall")
     rows = [row.text for row in r.find("table.history").find_elements("css selector", "tr")]
-    assert any(USER in row and "Utfall" in row and "löst" in row for row in rows), rows
+    assert any(USER in row and "Löst genom kommunikationen" in row for row in rows), rows
     assert any(USER in row and "Koppling" in row and CASE in row for row in rows), rows
     r.find("table.history").screenshot(str(r.folder / f"{r.shots + 1:02d}-historik.png"))
     r.shots += 1

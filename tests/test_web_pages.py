@@ -164,6 +164,7 @@ def test_the_overview_counts_what_granska_lists(store: Database, rules: Rules) -
 def test_drift_shows_mailboxes_set_aside_mail_reminders_and_digests(store: Database, rules: Rules) -> None:
     from datetime import UTC, date, datetime
 
+    from store.jsontypes import Recipients
     from store.models import DigestRun, MailboxStatus, Reminder, SetAsideMail
     at = datetime(2026, 5, 31, 8, 0, tzinfo=UTC)
     with store.session() as s:
@@ -173,7 +174,7 @@ def test_drift_shows_mailboxes_set_aside_mail_reminders_and_digests(store: Datab
         s.add(SetAsideMail(mailbox="storsthlm", folder="INBOX", uidvalidity=7, uid=4711, code="refused",
                            reason="NO", summary=f"x@y.se · Ämne {ws.PNR}", first_at=at, last_tried_at=at))
         s.add(Reminder(case_pk=case_pk, step="first", status="failed", due_on=date(2026, 4, 1),
-                       message_id="<r1@busavvik>", recipients=["hab@sll.se"], created_at=at,
+                       message_id="<r1@busavvik>", recipients=Recipients(("hab@sll.se",)), created_at=at,
                        last_error="550 mailbox unavailable"))
         s.add(DigestRun(scheduled_for=datetime.now(UTC), status="failed", attempts=3, last_error="SMTP nere",
                         updated_at=at))

@@ -220,14 +220,21 @@ async def set_expected(ctx: Ctx) -> Response:
 async def set_outcome(ctx: Ctx) -> Response:
     """Confirm or change an answer's outcome (one of the rules' labels)."""
     case_id = _case_id(ctx)
+    if not ctx.field("outcome"):
+        return _back(f"/arenden/{case_id}", error="valj-utfall")
     try:
         label = check_label(ctx.field("outcome"), ctx.web.rules)
     except ValueError:
         return _back(f"/arenden/{case_id}", error="okant-utfall")
-    shown = _shown(ctx)
+    shown, answer = _shown(ctx), ctx.field("answer")
 
     def work(session: Session) -> None:
         case = _locked_case(session, case_id)
+        if answer.isdigit():          # an answer by another route has no message
+            if not any(a.id == int(answer) for a in case.answer_rows):
+                raise Refused("inget-svar")
+            receiver_changes.set_outcome(session, case_id, label, None, _who(ctx), ctx.web.rules, int(answer))
+            return
         msg = _of_case(session, ctx, case)
         if not any(a.message_pk == msg.id for a in case.answer_rows):
             raise Refused("inget-svar")

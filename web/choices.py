@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from config.rules import Rules
 from notify.report import OUTCOMES
+from store.answers import CHANNELS
 from store.fields import CHOICES
 
 TEXT_FIELDS = ("event_type", "description", "proposed_action", "personal_data_contact", "reported_date",
@@ -27,6 +28,7 @@ class CaseChoices:
     relations: tuple[str, ...]
     outcomes: tuple[tuple[str, str], ...]       # (value stored, label shown)
     answer_outcomes: tuple[str, ...] = ()       # an answer's outcome: the rules' labels
+    channels: tuple[tuple[str, str], ...] = tuple(CHANNELS.items())   # another route of answering (code, label)
 
 
 def for_case(rules: Rules) -> CaseChoices:
@@ -44,8 +46,6 @@ def allowed(rules: Rules, field: str, value: str) -> bool:
         return all(v.strip() in themes(rules) for v in value.split(";") if v.strip())
     if field == "principal_relation":
         return value in CHOICES["principal_relation"]
-    if field == "response_outcome":
-        return value in OUTCOME_KEYS
     if field == "responded":
         return value in ("true", "false")
     return field in TEXT_FIELDS

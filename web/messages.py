@@ -16,6 +16,10 @@ NOTICES = {
     "utfall": "Svarets utfall är sparat.",
     "sparrat": "Ärendet är spärrat för gallring.",
     "sparr-havd": "Spärren är hävd.",
+    "svar-registrerat": "Svaret är registrerat.",
+    "svar-borttaget": "Svaret är borttaget; mottagaren väntar på svar igen om inget annat svar finns.",
+    "bekraftade": "De föreslagna utfallen är bekräftade.",
+    "inga-forslag": "Det fanns inga föreslagna utfall att bekräfta.",
 }
 ERRORS = {
     "okand-status": "Okänd status. Välj Stäng ärendet, Pausa eller Öppna igen.",
@@ -39,6 +43,10 @@ ERRORS = {
     "andrat": "Någon annan har ändrat detta sedan du öppnade sidan. Ladda om sidan, se ändringen och försök igen.",
     "ej-sparat": "Ändringen kunde inte sparas. Ladda om sidan och försök igen.",
     "redan-avfardat": "Mejlet är redan hanterat.",
+    "ange-kanal": "Välj hur mottagaren svarade (telefon, möte, mejl direkt till rapportören, annat).",
+    "for-lang-anteckning": "Anteckningen är för lång (högst 2 000 tecken).",
+    "valj-arende": "Välj minst ett ärende.",
+    "valj-utfall": "Välj ett utfall.",
     "ange-skal": "Ange ett skäl för spärren (till exempel en begäran om allmän handling), högst 2 000 tecken.",
 }
 

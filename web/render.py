@@ -9,6 +9,7 @@ from markupsafe import Markup
 
 from config.localzone import local_text
 from parsers.pnr import redact
+from store.answers import CHANNEL_LABELS
 from web.editing import HINTS, save_label
 
 STATE_LABELS = {"open": "öppet", "partly": "delvis besvarat", "answered": "besvarat", "overdue": "försenat",
@@ -30,7 +31,8 @@ FIELD_LABELS = {"event_type": "Typ av händelse", "units_involved": "Berörda ve
                 "link": "Koppling", "description_answer": "Svar", "improvements": "Förbättringsåtgärder",
                 "received_date": "Datum för mottagande", "manager_name": "Svarande chef",
                 "manager_unit": "Svarande enhet", "manager_email": "Svarande chefs e-post", "outcome": "Utfall",
-                "receiver": "Mottagare", "answer_receiver": "Svarets mottagare"}
+                "receiver": "Mottagare", "answer_receiver": "Svarets mottagare",
+                "answer_other_route": "Svar på annat sätt", "note": "Anteckning"}
 RECEIVER_STATE_LABELS = {"awaited": "väntar på svar", "answered": "har svarat", "not_expected": "väntas inte svara"}
 ATTRIBUTION_LABELS = {"sender": "avsändaren", "manager_email": "svarande chefs e-post", "manager_unit":
                       "svarande enhet", "organisation": "organisationen", "only_receiver": "enda mottagaren",
@@ -64,5 +66,5 @@ def environment() -> Environment:
                        relation=lambda r: RELATION_LABELS.get(r, r or "–"), role=lambda r: ROLE_LABELS.get(r, r),
                        receiver_state=lambda s: RECEIVER_STATE_LABELS.get(s, s),
                        attribution=lambda a: ATTRIBUTION_LABELS.get(a, a), pnr=redact, save=save_label,
-                       hint=lambda f: HINTS.get(f, ""))
+                       hint=lambda f: HINTS.get(f, ""), channel=lambda c: CHANNEL_LABELS.get(c, c))
     return env

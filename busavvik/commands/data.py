@@ -13,6 +13,7 @@ from busavvik.excel import write_excel_csv
 from notify.review import REVIEW_STATES, state_text
 from parsers.pnr import redact
 from store import export
+from store.answers import CHANNEL_LABELS
 from store.caseview import CaseView, find_view, views
 from store.models import Case, Message, Reminder
 from store.review import needs_review
@@ -132,8 +133,8 @@ def _print_receivers(case: CaseView) -> None:
         rule = f", regel {a.outcome_rule}" if a.outcome_source == "suggested" else f", {a.outcome_by}"
         outcome = f"{a.outcome} ({'föreslaget' if a.outcome_source == 'suggested' else 'satt'}{rule})" \
             if a.outcome else "inget utfall"
-        out.print(f"  svar {a.message_id} från {a.receiver_email or '? (granska)'}: {outcome}",
-                  markup=False)
+        what = a.message_id if a.message_id else f"via {CHANNEL_LABELS.get(a.channel, a.channel)} {a.received_date}"
+        out.print(f"  svar {what} från {a.receiver_email or '? (granska)'}: {outcome}", markup=False)
 
 
 SETTLE_HINT = ("Avgör varje mejl med `busavvik case link`, `busavvik case open` (blanketten gick inte att läsa) "

@@ -1,4 +1,4 @@
-"""`busavvik case receiver` and `busavvik case outcome`: a person's decisions on receivers and answers.
+"""`busavvik case receiver`, `case outcome` and `case answer`: a person's decisions on receivers and answers.
 
 Each is recorded with who and when (a `Correction`); a receiver not expected to answer gets no reminders
 and no longer keeps the case overdue."""
@@ -11,8 +11,16 @@ import typer
 
 from busavvik.commands.case import CASE_ARG, WHO_OPT, case_app
 from busavvik.console import fail, out
+from store.answers import CHANNELS
 from store.corrections import CorrectionError
-from store.receiver_changes import attribute_by_hand, set_expected, set_outcome
+from store.receiver_changes import (
+    answer_by_other_route,
+    answer_day,
+    attribute_by_hand,
+    set_expected,
+    set_outcome,
+    undo_other_route,
+)
 
 STATES = {"awaited": "väntar på svar", "answered": "har svarat", "not_expected": "förväntas inte svara"}
 ANSWER_OPT = typer.Option(None, "--answer", metavar="MESSAGE_ID", help="The answer's Message-ID.")
@@ -58,6 +66,38 @@ def outcome_cmd(ctx: typer.Context, case_id: str = CASE_ARG,
         fail(str(exc))
     text = f"utfall bekräftat: {new}" if old == new else f"utfall: {old or '–'} → {new}"
     out.print(f"{case_id.upper()} {text}", markup=False)
+
+
+@case_app.command("answer")
+def answer_cmd(ctx: typer.Context, case_id: str = CASE_ARG,
+               receiver: str = typer.Argument(..., metavar="RECEIVER",
+                                              help="The receiver's address (see `busavvik show CASE`)."),
+               day: Optional[str] = typer.Option(None, "--date", metavar="D",
+                                                 help="The day it answered, e.g. 2026-08-19 or \"19 augusti 2026\"."),
+               channel: str = typer.Option("telefon", "--channel",
+                                           help="telefon, möte, \"mejl direkt till rapportören\" or annat."),
+               note: str = typer.Option("", "--note", help="A short note of what was said."),
+               undo: bool = typer.Option(False, "--undo", help="Ångra: remove the receiver's latest answer "
+                                                                "recorded this way."),
+               who: Optional[str] = WHO_OPT) -> None:
+    """An answer by another route (telephone, a meeting, a mail only to the reporter): the receiver counts as
+    answered on --date (within two months when that day is by the due date)."""
+    person = who or getpass.getuser()
+    if not undo and not day:
+        fail("ange dagen för svaret med --date, t.ex. --date 2026-08-19", 2)
+    try:
+        with ctx.obj.db.session() as session:
+            if undo:
+                what = undo_other_route(session, case_id, receiver, person)
+                text = f"{case_id.upper()}: svaret ({what}) är borttaget"
+            else:
+                answered = answer_by_other_route(session, case_id, receiver, answer_day(day or ""), channel, note,
+                                                 person, ctx.obj.rules)
+                text = (f"{case_id.upper()} {answered.receiver_email}: svar via {CHANNELS[answered.channel]} "
+                        f"{answered.received_date} registrerat")
+    except CorrectionError as exc:
+        fail(str(exc))
+    out.print(text, markup=False)
 
 
 def register(app: typer.Typer) -> None:

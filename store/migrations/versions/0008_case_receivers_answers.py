@@ -2,7 +2,7 @@
 with its outcome; filled for stored cases from the receivers recorded when the case was opened (the original
 To: minus the secretariat and the reporting side) and the messages linked as answers
 
-The fill uses the same pure functions as linking (store/attribution.py, parsers/outcome.py) with the shipped
+The fill uses the same pure functions as linking (store/answers.py, parsers/outcome.py) with the shipped
 rules; `busavvik reparse` suggests outcomes again with an admin's rules. A case's `response_outcome` set by a
 person (an earlier, undocumented correction) becomes the confirmed outcome of its first answer.
 
@@ -20,7 +20,7 @@ from alembic import op
 from config.rules import Rules, default_rules
 from parsers.outcome import suggest_outcome
 from parsers.types import has_response
-from store.attribution import DOUBTFUL, PROBLEM, answer_fields, attribute, unit_for
+from store.answers import DOUBTFUL, PROBLEM, answer_fields, attribute, unit_for
 from store.models import UTCDateTime
 
 revision = '0008'

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0012_sessions'
-down_revision = '0010_web_indexes'
+down_revision = '0011_answers'
 branch_labels = None
 depends_on = None
 
