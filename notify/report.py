@@ -194,7 +194,7 @@ def write_draft(session: Session, period_text: str, out: Path, *, rules: Rules |
                 template: Path | None = None, kommun: str | None = None, made: date | None = None) -> Path:
     """The yearly (or half-yearly) report drafted as Word at `out`: the same counting as the .xlsx."""
     from config.history import load_history
-    from notify.report_docx import FIRST_HISTORY_YEAR, DraftInput, build_draft, load_texts
+    from notify.report_docx import FIRST_HISTORY_YEAR, DraftInput, DraftQuote, build_draft, load_texts
     from notify.report_figures import figures, kommun_lines, parse_period
 
     period = parse_period(period_text)
@@ -205,6 +205,11 @@ def write_draft(session: Session, period_text: str, out: Path, *, rules: Rules |
     earlier = {y: report_data(session, y, principals, rules.outcome_labels, rules, register).stats
                for y in range(FIRST_HISTORY_YEAR, period.year)}
     lines = kommun_lines(data.rows, kommun, period.label) if kommun else ()
+    from store.quotes import quotes
+
+    rows = {r.case_id: r for r in data.rows}
+    chosen = [DraftQuote(q.case_id, q.text, q.source, rows[q.case_id].main, rows[q.case_id].receivers)
+              for q in quotes(session, year=period.year, approved_only=True) if q.case_id in rows]
     draft = DraftInput(data.stats, period, figures(data.stats, data.rows), load_history(history_path),
-                       earlier, load_texts(texts_path), lines, made)
+                       earlier, load_texts(texts_path), lines, made, chosen)
     return build_draft(draft, out, template)

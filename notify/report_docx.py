@@ -189,6 +189,16 @@ class Draft:
         update.set(qn("w:val"), "true")
         settings.append(update)
 
+    def quotes(self, found: Sequence[DraftQuote], mark: str) -> None:
+        """Approved quotes, each with its case id marked for the secretariat; else the marked place."""
+        if not found:
+            self.mark(mark)
+        for q in found:
+            p = self.doc.add_paragraph(f"”{q.text}”")
+            p.paragraph_format.left_indent = Cm(1)
+            run = p.add_run(f" [{q.case_id}]")
+            run.italic = True
+
     def page_break(self) -> None:
         self.doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
 
@@ -220,6 +230,22 @@ class DraftInput:
     texts: Texts = field(default_factory=Texts)
     kommun_lines: Sequence[str] = ()
     made: date | None = None
+    quotes: Sequence[DraftQuote] = ()          # approved quotes of the year's cases (store/quotes.py)
+
+    def quotes_for(self, *, theme: str | None = None, receiver: str | None = None, source: str | None = None,
+                   most: int = 3) -> list[DraftQuote]:
+        found = [q for q in self.quotes if (theme is None or q.theme == theme)
+                 and (receiver is None or receiver in q.receivers) and (source is None or q.source == source)]
+        return found[:most]
+
+
+@dataclass(frozen=True)
+class DraftQuote:
+    case_id: str
+    text: str                 # anonymised and approved
+    source: str               # description | answer
+    theme: str                # the case's main theme
+    receivers: tuple[str, ...]
 
 
 def _years(d: DraftInput) -> list[YearFigures]:
@@ -320,7 +346,8 @@ def _receivers(w: Draft, d: DraftInput, charts: Path) -> None:
         w.grid(["Rapportör", *[theme_label(t) for t in theme_names], "Summa"],
                [[rep, *[ts.get(t, 0) for t in theme_names], sum(ts.values())] for rep, ts in reporters.items()],
                f"Avvikelser till {receiver}: rapportör och huvudtema")
-        w.mark(f"Citat: 1–3 avidentifierade citat om avvikelser till {receiver}")
+        w.quotes(d.quotes_for(receiver=receiver, source="description", most=2),
+                 f"Citat: 1–3 avidentifierade citat om avvikelser till {receiver}")
 
 
 def _themes(w: Draft, d: DraftInput, charts: Path) -> None:
@@ -350,7 +377,8 @@ def _themes(w: Draft, d: DraftInput, charts: Path) -> None:
                    [[f.year, f"{round(getattr(f, attr) * 100)} %", _origin(f)] for f in shown_years],
                    f"Andel inkomna avvikelser mellan huvudmän som berör {theme_label(theme)}, "
                    f"{shown_years[0].year}–{shown_years[-1].year}" if shown_years else theme_label(theme))
-        w.mark(f"Citat: 1–3 avidentifierade citat om {theme_label(theme)}")
+        w.quotes(d.quotes_for(theme=theme, source="description"),
+                 f"Citat: 1–3 avidentifierade citat om {theme_label(theme)}")
     if s.by_secondary_theme:
         w.para("Sekundära teman (ingår inte i summan): " + ", ".join(
             f"{theme_label(k)} {v} st." for k, v in s.by_secondary_theme.items()))
@@ -366,7 +394,7 @@ def _answers(w: Draft, d: DraftInput) -> None:
     for name in STANDARD_OUTCOMES:
         w.para(f"{name}: {s.outcomes.get(name, 0)} st.", style="List Bullet")
     w.table(answer_table(s), "Svar på avvikelser och svarens utfall")
-    w.mark("Citat: ett avidentifierat svar för varje utfall")
+    w.quotes(d.quotes_for(source="answer"), "Citat: ett avidentifierat svar för varje utfall")
 
 
 def _measures(w: Draft, d: DraftInput) -> None:

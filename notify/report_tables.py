@@ -102,9 +102,9 @@ def theme_table(s: YearStats) -> Table:
     t.notes.append("Anledning till avvikelserapportering mellan huvudmän. Varje avvikelse har ett huvudtema, så "
                    "temana summerar till antalet avvikelser; övriga teman den berör redovisas som sekundära.")
     for name, rule in s.theme_rules.items():
-        t.notes.append(f"{theme_label(name)}: {rule}.")
+        t.notes.append(f"Regel för {theme_label(name)}: {rule}.")
     for name, n in s.theme_corrected.items():
-        t.notes.append(f"{theme_label(name)}: {n} st satta av en person (en persons rättelse går före reglerna).")
+        t.notes.append(f"Satta av en person (en persons rättelse går före reglerna): {theme_label(name)} {n} st.")
     return t
 
 

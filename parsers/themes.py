@@ -47,8 +47,13 @@ def main_theme_rule(name: str, rules: Rules) -> str:
     if not rule.patterns:
         return "inget annat tema matchar (standardtema)"
     pos = [t.name for t in rules.themes].index(name) + 1
-    words = ", ".join(p.pattern for p in rule.patterns)
-    return f"regel {pos} i ordning: texten matchar {words}"
+    words = ", ".join(f"”{_plain(p.pattern)}”" for p in rule.patterns)
+    return f"regel {pos} i regelfilens ordning (första som matchar): texten innehåller {words}"
+
+
+def _plain(pattern: str) -> str:
+    """A pattern as a reader sees it: without the word-boundary marks of the regular expression."""
+    return pattern.replace("\\b", "").replace("\\", "")
 
 
 def subtheme_of(main: str, text: str, rules: Rules) -> tuple[str | None, str]:

@@ -439,3 +439,15 @@ class CulledItem(Base):
     cls: Mapped[str] = mapped_column(String(20))
     item: Mapped[str] = mapped_column(String(100))             # message:ID | case:ID
     __table_args__ = (UniqueConstraint("mailbox", "cls", "item"),)
+class ReportQuote(Base):
+    """An excerpt of a deviation's description or an answer marked as a quote for the yearly report's draft
+    (store/quotes.py): stored anonymised, used once a person has approved it."""
+    __tablename__ = "report_quote"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_pk: Mapped[int] = mapped_column(ForeignKey("bus_case.id"), index=True)
+    source: Mapped[str] = mapped_column(String(20))          # description | answer
+    text: Mapped[str] = mapped_column(Text)                   # anonymised
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    approved_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

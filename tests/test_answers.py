@@ -128,12 +128,12 @@ def test_confirm_suggested_on_the_case_page_and_for_a_selection(store: Database,
     assert "Bekräfta föreslagna" in c.get(f"/arenden/{ANSWERED}").text
     assert [a["outcome_source"] for a in _dev(store, ANSWERED)["answers"]] == ["suggested"]
     r = c.post(f"/arenden/{ANSWERED}/bekrafta-utfall", data={"csrf": token})
-    assert "klart=1%20f" in r.headers["location"], r.headers["location"]
+    assert "klart=bekraftade" in r.headers["location"], r.headers["location"]
     assert [a["outcome_source"] for a in _dev(store, ANSWERED)["answers"]] == ["set"]
     assert "Bekräfta föreslagna" not in c.get(f"/arenden/{ANSWERED}").text
     r = c.post("/arenden/bekrafta-utfall", data={"csrf": token, "case_id": [ANSWERED, AWAITED],
                                                  "back": "/arenden?alla=1"})
-    assert r.headers["location"].startswith("/arenden?klart=0"), r.headers["location"]
+    assert r.headers["location"].startswith("/arenden?klart=inga-forslag"), r.headers["location"]
     r = c.post("/arenden/bekrafta-utfall", data={"csrf": token, "case_id": ["BUS-2026-9999"]})
     assert "fel=" in r.headers["location"]
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0015_retention'
-down_revision = '0012_sessions'
+down_revision = '0014_report'
 branch_labels = None
 depends_on = None
 
