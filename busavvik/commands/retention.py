@@ -109,7 +109,7 @@ def apply_cmd(ctx: typer.Context,
         refreshed = refresh_statistics(session, principals)
         result = plan(session, settings, day)
         released: set[tuple[str, str, str]] = set()
-        records = [r for r in (apply_owner(session, result, rule, who or getpass.getuser(), released)
+        records = [r for r in (apply_owner(session, result, rule, who or getpass.getuser(), released, settings)
                                for rule in rules) if r is not None]
         out.print(f"statistikrader uppdaterade: {refreshed}", highlight=False)
         if not records:
