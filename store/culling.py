@@ -12,13 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import MetaData, Table, delete, inspect, select
 from sqlalchemy.orm import Session
 
-from config.settings import RetentionRule
+from config.settings import RetentionRule, RetentionSettings
 from parsers.types import FormData
 from store.jsontypes import Manager, Recipients
 from store.models import (
@@ -189,16 +189,22 @@ def cull_item(session: Session, item: Item) -> str | None:
 
 # ---- one owner's record ----------------------------------------------------------------------------------------
 
-def apply_owner(session: Session, plan: Plan, rule: RetentionRule, who: str, released: set[tuple[str, str, str]]
-                ) -> CullingRecord | None:
+def apply_owner(session: Session, plan: Plan, rule: RetentionRule, who: str, released: set[tuple[str, str, str]],
+                settings: RetentionSettings | None = None) -> CullingRecord | None:
     """Record `rule`'s owner's culling of what the plan has due for it; the items every owner released go.
     `released` collects (owner, class, key) over the owners applied in this run."""
     due = [d for d in plan.due if d.owner == rule.mailbox]
-    if not due:
+    access = (cull_access_log(session, settings, plan.as_of)
+              if settings is not None and rule.days("access_log") is not None else None)
+    if not due and access is None:
         return None
     first, last = record_days([d.item for d in due])
+    if access is not None:
+        first = min(first or date.fromisoformat(access["first"]), date.fromisoformat(access["first"]))
+        last = max(last or date.fromisoformat(access["last"]), date.fromisoformat(access["last"]))
+    classes = sorted({d.item.cls for d in due} | ({"access_log"} if access is not None else set()))
     record = CullingRecord(at=datetime.now(UTC), as_of=plan.as_of, kind="cull", mailbox=rule.mailbox,
-                           decision=rule.decision, who=who, classes=sorted({d.item.cls for d in due}), counts={},
+                           decision=rule.decision, who=who, classes=classes, counts={},
                            first_day=first, last_day=last, items=[])
     session.add(record)
     session.flush()
@@ -212,6 +218,9 @@ def apply_owner(session: Session, plan: Plan, rule: RetentionRule, who: str, rel
         entry["counted_from"] = d.day.isoformat()
         entries.append(entry)
         counts[d.item.cls] = counts.get(d.item.cls, 0) + 1
+    if access is not None:
+        counts["access_log"] = access["count"]
+        entries.append(access)
     record.counts, record.items = counts, entries
     session.flush()
     return record
@@ -246,3 +255,33 @@ def culled_message_pks(session: Session) -> set[int]:
     touched = {int(item.split(":", 1)[1]) for item in session.scalars(
         select(CulledItem.item).where(CulledItem.item.startswith("message:"), CulledItem.cls == "pnr_purge"))}
     return empty | frozen | touched
+
+
+# ---- the access log (issue 21's `access_log` table: at, who, event, target, address) ---------------------------
+
+def access_log_due(settings: RetentionSettings, as_of: date) -> date | None:
+    """Rows read before this day may go: the longest of the owners' access_log periods (the log serves both
+    owners); None when an owner has no period for it (kept) or there is no rule."""
+    periods = [r.days("access_log") for r in settings.rules]
+    if not periods or any(p is None for p in periods):
+        return None
+    return as_of - timedelta(days=max(p for p in periods if p is not None))
+
+
+def cull_access_log(session: Session, settings: RetentionSettings, as_of: date) -> dict[str, Any] | None:
+    """Delete the access log's rows past every owner's period (the table is append-only for updates; deleting
+    is culling). The record entry: how many, their date range and the sha256 of what went. None: nothing due or
+    no such table (the access log is issue 21's; ACCESS_LOG_HOOK in store/retention.py)."""
+    before = access_log_due(settings, as_of)
+    if before is None or not inspect(session.connection()).has_table("access_log"):
+        return None
+    log = Table("access_log", MetaData(), autoload_with=session.connection())
+    cutoff = datetime.combine(before, time(), tzinfo=UTC)
+    rows = session.execute(select(log).where(log.c.at < cutoff).order_by(log.c.id)).mappings().all()
+    if not rows:
+        return None
+    session.execute(delete(log).where(log.c.id.in_([r["id"] for r in rows])))
+    days = [r["at"].date() if hasattr(r["at"], "date") else date.fromisoformat(str(r["at"])[:10]) for r in rows]
+    return {"class": "access_log", "item": f"access_log:{rows[0]['id']}-{rows[-1]['id']}", "count": len(rows),
+            "first": min(days).isoformat(), "last": max(days).isoformat(),
+            "sha256": _digest([dict(r) for r in rows]), "state": STATE_GONE}

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import MetaData, Table, inspect, select
 from sqlalchemy.orm import Session
 
 from config.settings import RetentionSettings
@@ -42,7 +42,7 @@ FORM_ROLES: dict[str, tuple[str, bool, str]] = {
     "response_manager_email": ("svarande enhetschef", True, "response_manager_unit"),
 }
 ROLE_NAMES = {"reporters": "rapportör", "receivers": "mottagare", "participants": "deltagare"}
-ACCESS_LOG_NOTE = "åtkomstloggen finns inte i denna version (issue 21)"   # ACCESS_LOG_HOOK, see store/retention.py
+ACCESS_LOG_NOTE = "ingen åtkomstlogg i databasen"      # issue 21's table, read when it exists
 
 
 @dataclass
@@ -52,7 +52,7 @@ class Extract:
     messages: list[dict[str, Any]] = field(default_factory=list)
     corrections: list[dict[str, Any]] = field(default_factory=list)
     accounts: list[dict[str, Any]] = field(default_factory=list)
-    access_log: str = ACCESS_LOG_NOTE
+    access_log: list[dict[str, Any]] | str = ACCESS_LOG_NOTE
 
     def as_dict(self) -> dict[str, Any]:
         return {"person": self.person, "cases": self.cases, "messages": self.messages,
@@ -135,7 +135,18 @@ def extract(session: Session, person: str) -> Extract:
                                        "new": shown(c.new_value or "")})
     for user in session.scalars(select(WebUser).where(WebUser.name == person.strip())):
         result.accounts.append({"name": user.name, "role": user.role, "disabled": user.disabled})
+    result.access_log = _access_log(session, needle)
     return result
+
+
+def _access_log(session: Session, needle: Needle) -> list[dict[str, Any]] | str:
+    """The access log's rows of the person as the reader (issue 21's `access_log`, when it exists)."""
+    if not inspect(session.connection()).has_table("access_log"):
+        return ACCESS_LOG_NOTE
+    log = Table("access_log", MetaData(), autoload_with=session.connection())
+    rows = session.execute(select(log.c.at, log.c.who, log.c.event, log.c.target).order_by(log.c.id)).all()
+    return [{"at": str(at), "event": event, "target": shown(target or "")}
+            for at, who, event, target in rows if needle.matches(who, True) or needle.matches(who)]
 
 
 def _case_id(session: Session, pk: int | None) -> str | None:

@@ -31,10 +31,10 @@ from store.models import Case, Correction, CulledItem, Location, Message
 
 CASE_CLASSES = ("free_text", "contacts")
 MESSAGE_CLASSES = ("raw_mail", "own_mail", "other_mail")
-# ACCESS_LOG_HOOK: the access log (issue 21) is another helper's table, not in this branch. When it is merged,
-# add its rows here as items of class "access_log" (key access:ID, owner: the mailboxes of the case read, day: the
-# day it was read) and delete them in store/culling.py `_cull_item`. Until then the class has no items.
-ACCESS_LOG_ITEMS = False
+# ACCESS_LOG_HOOK: the access log (issue 21's `access_log` table, not in this branch) serves both owners: its rows
+# are culled by `apply` (store/culling.py `cull_access_log`, found by name when the table exists) once they are
+# older than the longest of the owners' access_log_days; an owner without that period keeps them all. They are
+# not items of the plan (no owner of their own); `plan` does not count them.
 
 
 @dataclass(frozen=True)

@@ -165,3 +165,41 @@ def test_reparse_leaves_culled_mail_alone(db: Database, rules: Rules) -> None:
         reparse(s, rules, workers=1)
     assert _description(store, "d2024b") is None
     assert _description(store, "d2024a")                                        # storsthlm's: not culled
+
+
+def test_access_log_rows_go_past_every_owners_period(db: Database, rules: Rules) -> None:
+    """Issue 21's access_log (made here by hand in its shape: the table is not in this branch) loses the rows
+    older than the longest of the owners' access_log_days; the record counts them."""
+    from dataclasses import replace
+    from datetime import datetime, timezone
+
+    import sqlalchemy as sa
+
+    from tests.support.retention import SETTINGS
+
+    meta = sa.MetaData()
+    log = sa.Table("access_log", meta, sa.Column("id", sa.Integer, primary_key=True),
+                   sa.Column("at", sa.DateTime(timezone=True)), sa.Column("who", sa.String(200)),
+                   sa.Column("event", sa.String(30)), sa.Column("target", sa.String(300)),
+                   sa.Column("address", sa.String(64)))
+    meta.create_all(db.engine)
+    with db.engine.begin() as conn:
+        for month in (1, 5, 12):
+            conn.execute(log.insert().values(at=datetime(2025, month, 1, 8, tzinfo=timezone.utc), who="sara",
+                                             event="case", target="BUS-2025-0001", address="10.0.0.1"))
+    hsf, sth = SETTINGS.rules
+    periods = replace(SETTINGS, rules=(replace(hsf, access_log_days=180), replace(sth, access_log_days=365)))
+    run = CliRunner().invoke
+    result = run(cli(db, rules, retention, settings=periods), ["retention", "apply", "--decision", "RS 2026-0123",
+                                                                *ARGS])
+    assert result.exit_code == 0, result.output
+    assert "åtkomstlogg: 2" in result.output                         # before 2025-06-01 (365 days): Jan and May
+    with db.engine.connect() as conn:
+        assert [r.at.month for r in conn.execute(sa.select(log.c.at))] == [12]
+    keep = replace(periods, rules=(periods.rules[0], replace(sth, access_log_days=None)))   # storsthlm keeps it
+    with db.engine.begin() as conn:
+        conn.execute(log.insert().values(at=datetime(2024, 1, 1, tzinfo=timezone.utc), who="x", event="case",
+                                         target="", address=""))
+    run(cli(db, rules, retention, settings=keep), ["retention", "apply", "--decision", "RS 2026-0123", *ARGS])
+    with db.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(log)).scalar() == 2

@@ -105,3 +105,25 @@ def test_purge_pnr(db: Database, rules: Rules) -> None:
     path = database_file(db)
     if path is not None:
         assert search_file(path, PNR) == 0
+
+
+def test_the_extract_lists_the_persons_reading_in_the_access_log(db: Database, rules: Rules) -> None:
+    """Issue 21's access_log, made here in its shape (the table is not in this branch)."""
+    import sqlalchemy as sa
+
+    assert json.loads(CliRunner().invoke(cli(db, rules, person), ["person", "sara.berg", "--format", "json"])
+                      .output)["access_log"] == "ingen åtkomstlogg i databasen"
+    meta = sa.MetaData()
+    log = sa.Table("access_log", meta, sa.Column("id", sa.Integer, primary_key=True),
+                   sa.Column("at", sa.DateTime(timezone=True)), sa.Column("who", sa.String(200)),
+                   sa.Column("event", sa.String(30)), sa.Column("target", sa.String(300)),
+                   sa.Column("address", sa.String(64)))
+    meta.create_all(db.engine)
+    with db.engine.begin() as conn:
+        for who, target in (("sara.berg", "BUS-2025-0001"), ("per", "BUS-2025-0002"), ("sara.berg", "/granska")):
+            conn.execute(log.insert().values(at=datetime(2025, 3, 1, 8, tzinfo=timezone.utc), who=who,
+                                             event="case", target=target, address=""))
+    found = json.loads(CliRunner().invoke(cli(db, rules, person), ["person", "sara.berg", "--format", "json"]).output)
+    assert [r["target"] for r in found["access_log"]] == ["BUS-2025-0001", "/granska"]
+    text = CliRunner().invoke(cli(db, rules, person), ["person", "sara.berg"]).output
+    assert "Åtkomstlogg: 2" in text and "BUS-2025-0001" in text

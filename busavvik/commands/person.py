@@ -27,7 +27,13 @@ def _text(extract: dict[str, Any]) -> None:
     out.print(f"Konton på webbsidorna: {len(extract['accounts'])}", highlight=False)
     for a in extract["accounts"]:
         out.print(f"  {a['name']} ({a['role']}{', avstängt' if a['disabled'] else ''})", highlight=False)
-    out.print(f"Åtkomstlogg: {extract['access_log']}", highlight=False)
+    log = extract["access_log"]
+    if isinstance(log, str):
+        out.print(f"Åtkomstlogg: {log}", highlight=False)
+        return
+    out.print(f"Åtkomstlogg: {len(log)}", highlight=False)
+    for row in log:
+        out.print(f"  {row['at'][:16]} {row['event']} {row['target']}", highlight=False)
 
 
 def person_cmd(ctx: typer.Context,

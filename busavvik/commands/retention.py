@@ -110,7 +110,7 @@ def apply_cmd(ctx: typer.Context,
                                        register=getattr(ctx.obj, "register", None))
         result = plan(session, settings, day)
         released: set[tuple[str, str, str]] = set()
-        records = [r for r in (apply_owner(session, result, rule, who or getpass.getuser(), released)
+        records = [r for r in (apply_owner(session, result, rule, who or getpass.getuser(), released, settings)
                                for rule in rules) if r is not None]
         out.print(f"statistikrader uppdaterade: {refreshed}", highlight=False)
         if not records:
