@@ -51,7 +51,7 @@ def _placeholder(org_type: str) -> str:
 def _names(view: CaseView) -> list[str]:
     f = view.form
     people = [f.reporter_contact_person, f.reporter_manager_name, f.response_manager_name,
-              *(str(a.manager.get("name") or "") for a in view.answers)]
+              *(a.manager.name or "" for a in view.answers)]
     out: list[str] = []
     for person in people:
         for part in re.split(r"[,/;()]|\s+och\s+", person or ""):
