@@ -117,7 +117,7 @@ def test_kommun_lines() -> None:
     from notify.report_stats import ReportRow
 
     row = dict(month=1, relation="between", reporter_principal="kommun", responded=False, improvements=False,
-               outcome=None, reporter_kommun="Stockholm")
+               reporter_kommun="Stockholm")
     rows = [ReportRow(reporter="Socialtjänst", receivers=("BUP",), themes=("SIP",), case_id=f"A{i}", **row)
             for i in range(3)]
     rows.append(ReportRow(reporter="Socialtjänst", receivers=("BUMM",), themes=("SIP",), case_id="B", **row))
@@ -175,12 +175,8 @@ def test_draft_from_the_imported_corpus(db: Database, tmp_path: Path) -> None:
     """Real forms in real mail (tests/corpus.py) through the pipeline: the draft is written, its themes sum to n
     and each figure equals its case list and the .xlsx."""
     from ingest.files import open_source
-    from tests.corpus import write_corpus
-
-    try:  # the pipeline moved to pipeline/batch.py on main
-        from pipeline.batch import Pipeline  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        from store.pipeline import Pipeline  # type: ignore[no-redef, unused-ignore]
+    from pipeline.batch import Pipeline
+    from tests.support.corpus import write_corpus
 
     rules = default_rules()
     write_corpus(tmp_path / "mail")

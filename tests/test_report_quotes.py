@@ -58,13 +58,13 @@ def test_quote_is_anonymised_and_needs_approval(one_case: Database, tmp_path: Pa
 
 
 def test_quote_pages(one_case: Database) -> None:
-    try:  # tests/web_support.py moved to tests/support/ on main
-        from tests.support import web_support as ws  # type: ignore[attr-defined, unused-ignore]
-    except ImportError:
-        from tests import web_support as ws  # type: ignore[no-redef, unused-ignore]
+    from store import users
+    from tests.support import web_support as ws
 
     rules = default_rules()
-    ws.load(one_case, rules)
+    with one_case.session() as session:        # the accounts only: the case is this module's own
+        for role in users.ROLES:
+            users.add_user(session, role, role, ws.PASSWORD)
     reader, _ = ws.logged_in(one_case, rules, "reader")
     assert reader.get("/arenden/BUS-2026-0001/citat").status_code == 403
     c, csrf = ws.logged_in(one_case, rules, "secretariat")

@@ -31,7 +31,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('message') as batch:
-        batch.drop_column('form_file_sha256')
-        batch.drop_column('form_filename')
+    # plain ALTER TABLE … DROP COLUMN (SQLite >= 3.35 too): a batch copy would DROP TABLE message, which the
+    # foreign keys of case_answer and others refuse once they hold rows
+    op.execute('ALTER TABLE message DROP COLUMN form_file_sha256')
+    op.execute('ALTER TABLE message DROP COLUMN form_filename')
     op.drop_table('form_file')
