@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timezone
 
+from config.rules import Rules
 from ingest.types import RawMessage
 from store.db import Database
 from store.pipeline import Pipeline
-from config.rules import Rules
 from tests.formbuilder import build_form
 from tests.mailbuilder import exchange_id, make_mail
 
