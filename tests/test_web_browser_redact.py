@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import select
 
 from config.rules import Rules
-from store import users
 from store.db import Database
 from store.models import Case, Message
 from tests import browser
@@ -63,4 +62,3 @@ def test_the_tricky_spellings_are_redacted_in_the_browser(server: tuple[str, str
             assert DIGITS not in re.sub(r"\D", "", values)       # nor in the prefilled correction forms
             path = folder / f"{1 if width > 400 else 2:02d}-arende-med-planterade-personnummer-{name}.png"
             assert driver.save_screenshot(str(path)) and path.stat().st_size > 1000
-    _ = users  # the accounts come from tests/web_support.load
