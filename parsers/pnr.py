@@ -37,7 +37,10 @@ _CF_RANGES = ((0x00AD, 0x00AD), (0x0600, 0x0605), (0x061C, 0x061C), (0x06DD, 0x0
               (0xE0020, 0xE007F))
 FORMAT_CHARACTERS = frozenset(c for lo, hi in _CF_RANGES for c in range(lo, hi + 1))
 _DROP = dict.fromkeys(FORMAT_CHARACTERS)
-_HAS_FORMAT = re.compile("[" + "".join(f"{re.escape(chr(lo))}-{re.escape(chr(hi))}" for lo, hi in _CF_RANGES) + "]")
+# The quick test for "may hold one": the BMP ranges and every astral character (a class of many astral ranges
+# is several times slower to search; the rare astral text is then translated needlessly).
+_HAS_FORMAT = re.compile("[" + "".join(f"{re.escape(chr(lo))}-{re.escape(chr(hi))}" for lo, hi in _CF_RANGES
+                                       if hi < 0x10000) + "\U00010000-\U0010ffff]")
 _RLO, _ENDS = "\u202e", "\u202c\u2069\n"
 _OVERRIDDEN = re.compile(f"\u202e([^{re.escape(_ENDS)}]*)")
 
@@ -82,6 +85,8 @@ def _as_shown(text: str) -> str:
     """The text without the format characters.  A run after a right-to-left override (U+202E) is shown as a
     reader of the original saw it (reversed) when that holds more numbers than the text as stored; otherwise
     as stored, so a number split by a stray override is still found."""
+    if text.isascii():
+        return text
     stored = text.translate(_DROP) if _HAS_FORMAT.search(text) else text
     if _RLO not in text:
         return stored

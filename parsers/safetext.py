@@ -3,7 +3,8 @@
 Mail text is written to terminals, logs and plain-text mails. A subject may carry ESC sequences (set the
 window title, clear the screen, OSC 8 links), C1 controls (a terminal may read 0x9b as CSI), DEL, or bidi
 overrides that reorder what is shown; `printable` replaces each with a visible stand-in and keeps newlines and
-tabs. `shown` is what every output of mail text uses: redacted (parsers.pnr) and printable.
+tabs. `shown` is what every output of mail text uses: redacted (parsers.pnr, which also drops the invisible
+format characters, bidi controls included, so none can hide a personnummer) and printable.
 
 The one output-safety module, so also spreadsheet cells (once notify/cells.py) that stay text: mail text and
 human overrides must never run as a formula.

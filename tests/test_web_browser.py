@@ -126,7 +126,7 @@ def _link_from_review(r: Round) -> None:
     box.send_keys(CASE)
     r.follow(row.find_element("css selector", "form[action='/granska/koppla'] button"))
     assert r.path().startswith("/granska?klart="), r.path()
-    assert r.notice() == f"Meddelandet är kopplat till {CASE}."
+    assert r.notice() == "Meddelandet är kopplat till ärendet."
     assert LOOSE not in r.page()                        # linked mail leaves review
     r.shot("granska-kopplad")
 

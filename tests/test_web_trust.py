@@ -111,7 +111,6 @@ def test_l7_a_nul_byte_is_a_swedish_400(store: Database, rules: Rules) -> None:
               ws.client(store, rules).post("/login", data={"username": "a\x00", "password": "x"})):
         assert r.status_code == 400, (r.status_code, r.text[:200])
         assert "nolltecken" in r.text
-    assert "overrides" not in _case(store).event_type if hasattr(_case(store), "event_type") else True
     assert (_case(store).overrides or {}).get("event_type") is None
 
 
@@ -202,15 +201,16 @@ def test_m4_six_parallel_saves_of_different_fields_are_all_kept(store: Database,
     clients = [ws.logged_in(store, rules, "secretariat") for _ in PARALLEL]
     version = _version(clients[0][0].get(f"/arenden/{CASE}").text)
     for round_ in range(3):
-        barrier, answers = threading.Barrier(len(PARALLEL)), []
+        barrier, answers = threading.Barrier(len(PARALLEL)), list[Any]()
 
-        def save(i: int, field: str, value: str) -> None:
+        def save(i: int, field: str, value: str, barrier: threading.Barrier = barrier, answers: list[Any] = answers,
+                 version: str = version) -> None:
             c, token = clients[i]
             barrier.wait()
             answers.append(c.post(f"/arenden/{CASE}/falt", data={"csrf": token, "field": field, "version": version,
-                                                                  "value": f"{value} {round_}" if field not in
-                                                                  ("reported_date",) else value}))
-        threads = [threading.Thread(target=save, args=(i, f, v)) for i, (f, v) in enumerate(PARALLEL.items())]
+                                                                  "value": value}))
+        threads = [threading.Thread(target=save, args=(i, f, v if f == "reported_date" else f"{v} {round_}"))
+                   for i, (f, v) in enumerate(PARALLEL.items())]
         for t in threads:
             t.start()
         for t in threads:
@@ -283,3 +283,29 @@ def test_export_help_shows_the_redaction_marker() -> None:
     from busavvik.cli import app as cli
     out = CliRunner().invoke(cli, ["export", "deviations", "--help"], env={"COLUMNS": "200"})
     assert out.exit_code == 0 and "with [personnummer]." in out.stdout, out.stdout
+
+
+# L10: an ES256 ID token under an RSA key id -----------------------------------------------------------------------
+
+@pytest.mark.integration
+def test_l10_an_es256_token_under_an_rsa_key_id_is_refused_cleanly() -> None:
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from oidc_provider_mock import run_server_in_thread
+
+    from config.oidc import parse_oidc
+    from tests.test_web_sso import CLIENT_ID, _real_id_token
+    from web.sso import Oidc, SsoError
+
+    with run_server_in_thread() as server:
+        provider = f"http://localhost:{server.server_port}"
+        token = _real_id_token(provider, "n")
+        claims = jwt.decode(token, options={"verify_signature": False})
+        kid = jwt.get_unverified_header(token).get("kid")      # the mock's only key has none: used for any token
+        forged = jwt.encode(claims, ec.generate_private_key(ec.SECP256R1()), algorithm="ES256",
+                            headers={"kid": kid} if kid else None)
+        found = parse_oidc({"issuer": provider, "client_id": CLIENT_ID, "users": {"a@b.se": "reader"}}, False, [])
+        assert found is not None
+        with pytest.raises(SsoError, match="ogiltig"):
+            Oidc(found, "key", False).claims(forged, "n")
+        assert Oidc(found, "key", False).claims(token, "n")["nonce"] == "n"     # the real one still passes

@@ -70,6 +70,10 @@ def _case_id(ctx: Ctx) -> str:
     return case_id if len(case_id) <= CASE_ID_MAX and case_id.isascii() and case_id.isprintable() else ""
 
 
+def _case_path(case_id: str) -> str:
+    return f"/arenden/{case_id}" if case_id else "/arenden"
+
+
 def _locked_case(session: Session, case_id: str) -> Case:
     if not case_id or case_by_id(session, case_id) is None:
         raise Refused("inget-arende")
@@ -83,7 +87,7 @@ def _shown(ctx: Ctx) -> int | None:
 
 async def set_status(ctx: Ctx) -> Response:
     case_id, status = _case_id(ctx), ctx.field("status")
-    back = f"/arenden/{case_id}"
+    back = _case_path(case_id)
     if status not in corrections.STATUSES:
         return _back(back, error="okand-status")
     shown = _shown(ctx)
@@ -122,7 +126,7 @@ def field_value(ctx: Ctx, field: str) -> str:
 
 async def set_field(ctx: Ctx) -> Response:
     case_id, field = _case_id(ctx), ctx.field("field")
-    back = f"/arenden/{case_id}"
+    back = _case_path(case_id)
     try:
         value = field_value(ctx, field)
     except Refused as exc:
@@ -161,7 +165,7 @@ def _of_case(session: Session, ctx: Ctx, case: Case) -> Message:
 async def link(ctx: Ctx) -> Response:
     """Link a message to a case (from the case page, or from Granska with the case id in the form)."""
     case_id = _case_id(ctx)
-    back = "/granska" if ctx.field("back") == "/granska" else f"/arenden/{case_id}"
+    back = "/granska" if ctx.field("back") == "/granska" else _case_path(case_id)
     if not case_id:
         return _back("/granska" if ctx.field("back") == "/granska" else "/arenden", error="ange-arende")
     shown = _shown(ctx)
@@ -187,7 +191,7 @@ async def unlink(ctx: Ctx) -> Response:
             raise Refused("ursprungsmejlet")
         case_version.refuse_if_changed(session, case.id, shown, "link", message_pk=msg.id)
         corrections.unlink(session, msg.message_id, _who(ctx), ctx.web.rules)
-    return await _run(ctx, f"/arenden/{case_id}", work, done="bortkopplat")
+    return await _run(ctx, _case_path(case_id), work, done="bortkopplat")
 
 
 async def dismiss(ctx: Ctx) -> Response:
@@ -200,7 +204,7 @@ async def dismiss(ctx: Ctx) -> Response:
 async def set_expected(ctx: Ctx) -> Response:
     """A receiver not expected to answer (sent for information), or expected again."""
     case_id, email, expected = _case_id(ctx), ctx.field("email"), ctx.field("expected")
-    back = f"/arenden/{case_id}"
+    back = _case_path(case_id)
     if expected not in ("0", "1"):
         return _back(back, error="ange-vantas")
     shown = _shown(ctx)
@@ -221,11 +225,11 @@ async def set_outcome(ctx: Ctx) -> Response:
     """Confirm or change an answer's outcome (one of the rules' labels)."""
     case_id = _case_id(ctx)
     if not ctx.field("outcome"):
-        return _back(f"/arenden/{case_id}", error="valj-utfall")
+        return _back(_case_path(case_id), error="valj-utfall")
     try:
         label = check_label(ctx.field("outcome"), ctx.web.rules)
     except ValueError:
-        return _back(f"/arenden/{case_id}", error="okant-utfall")
+        return _back(_case_path(case_id), error="okant-utfall")
     shown, answer = _shown(ctx), ctx.field("answer")
 
     def work(session: Session) -> None:
@@ -240,7 +244,7 @@ async def set_outcome(ctx: Ctx) -> Response:
             raise Refused("inget-svar")
         case_version.refuse_if_changed(session, case.id, shown, "outcome", message_pk=msg.id)
         receiver_changes.set_outcome(session, case_id, label, msg.message_id, _who(ctx), ctx.web.rules)
-    return await _run(ctx, f"/arenden/{case_id}", work, done="utfall")
+    return await _run(ctx, _case_path(case_id), work, done="utfall")
 
 
 ROUTES = [

@@ -10,14 +10,14 @@ from starlette.responses import Response
 from store import receiver_changes
 from store.answers import CHANNELS
 from store.corrections import CorrectionError
-from web.actions import _back, _case_id, _run, _who
+from web.actions import _back, _case_id, _case_path, _run, _who
 from web.context import Ctx
 
 
 async def answer_other_route(ctx: Ctx) -> Response:
     """"Registrera svar": the receiver answered by telephone, at a meeting, … on the day given."""
     case_id = _case_id(ctx)
-    back = f"/arenden/{case_id}"
+    back = _case_path(case_id)
     email, channel, note = ctx.field("email"), ctx.field("channel"), ctx.field("note")
     if channel not in CHANNELS:
         return _back(back, error="ange-kanal")
@@ -42,13 +42,13 @@ async def undo_other_route(ctx: Ctx) -> Response:
     def work(session: Session) -> None:
         receiver_changes.undo_other_route(session, case_id, ctx.field("email"), _who(ctx),
                                           int(answer) if answer.isdigit() else None)
-    return await _run(ctx, f"/arenden/{case_id}", work, done="svar-borttaget")
+    return await _run(ctx, _case_path(case_id), work, done="svar-borttaget")
 
 
 async def confirm_case(ctx: Ctx) -> Response:
     """"Bekräfta föreslagna" on a case page."""
     case_id = _case_id(ctx)
-    return await _confirm(ctx, [case_id], f"/arenden/{case_id}")
+    return await _confirm(ctx, [case_id], _case_path(case_id))
 
 
 async def confirm_selection(ctx: Ctx) -> Response:

@@ -8,7 +8,7 @@ from starlette.responses import Response
 from store.caseview import case_by_id
 from store.corrections import CorrectionError
 from store.holds import hold, release
-from web.actions import _back, _case_id, _run, _who
+from web.actions import _back, _case_id, _case_path, _run, _who
 from web.context import Ctx
 
 
@@ -28,7 +28,7 @@ def _release(session: Session, case_id: str, who: str) -> None:
 
 async def set_hold(ctx: Ctx) -> Response:
     case_id = _case_id(ctx)
-    back = f"/arenden/{case_id}"
+    back = _case_path(case_id)
     if ctx.field("action") == "release":
         return await _run(ctx, back, _release, case_id, _who(ctx), done="sparr-havd", failed="inget-arende")
     reason = ctx.field("reason")
