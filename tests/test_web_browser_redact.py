@@ -15,9 +15,9 @@ from sqlalchemy import select
 from config.rules import Rules
 from store.db import Database
 from store.models import Case, Message
-from tests import web_support as ws
 from tests.support import browser
-from tests.tricky import DIGITS, MESSAGE_ID, load_tricky
+from tests.support import web_support as ws
+from tests.support.tricky import DIGITS, MESSAGE_ID, load_tricky
 
 pytestmark = pytest.mark.integration
 
