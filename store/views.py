@@ -17,6 +17,7 @@ from parsers.pnr import redact
 from parsers.types import Classification
 from store.cases import local_date
 from store.caseview import CaseView, corrected_classification, find_view
+from store.mail_view import files_of, readable
 from store.models import Correction, Message, RawBlob, Reminder
 from store.views_list import STATES as STATES  # web/pages.py reads views.STATES
 from store.views_list import page_rows, state_name, years
@@ -156,6 +157,8 @@ class ThreadItem:
     subject: str
     attachments: tuple[str, ...]
     problems: tuple[str, ...]
+    sender_name: str = ""
+    body: str = ""                      # the mail's text (store/mail_view.readable)
 
 
 @dataclass(frozen=True)
@@ -212,8 +215,9 @@ def _thread_item(case: CaseView, msg: Message, raw: bytes) -> ThreadItem:
     return ThreadItem(pk=msg.id, message_id=msg.message_id, kind=msg.kind, link_rule=msg.link_rule or "",
                       linked_by_human=msg.linked_by_human, is_source=msg.id == case.source_message_pk,
                       sender=text(msg.sender), date=msg.date or msg.first_seen, subject=text(msg.subject),
-                      attachments=attachment_names(raw),
-                      problems=tuple(sorted({str(p.get("code")) for p in msg.problems or []})))
+                      attachments=files_of(raw),
+                      problems=tuple(sorted({str(p.get("code")) for p in msg.problems or []})),
+                      sender_name=readable(msg.sender_name, 200), body=readable(msg.body_excerpt))
 
 
 _SECTION_FIELDS = ("event_type", "units_involved", "description", "proposed_action", "personal_data_contact",

@@ -88,7 +88,7 @@ async def healthz(request: Request) -> Response:
 
 def create_app(db: Database, settings: Settings, rules: Rules, throttle: Throttle | None = None,
                today: Callable[[], date] | None = None) -> ASGIApp:
-    from web import actions, pages
+    from web import actions, lists, pages, review
 
     secure = settings.web.base_url.startswith("https://")
     web = WebApp(db, settings, rules, Sessions(secret_key(settings.web), int(settings.web.session_hours * 3600),
@@ -103,7 +103,7 @@ def create_app(db: Database, settings: Settings, rules: Rules, throttle: Throttl
         routes += [Route("/login/sso", gate(None, sso.start)), Route(settings.web.oidc.redirect_path,
                                                                     gate(None, sso.callback))]
     routes += [Route(path, gate(role, handler), methods=[method]) for method, path, role, handler in
-               [*pages.ROUTES, *actions.ROUTES]]
+               [*review.ROUTES, *lists.ROUTES, *pages.ROUTES, *actions.ROUTES]]     # review's Granska actions first
     app = Starlette(routes=routes)
     app.state.web = web
     return SecurityHeaders(app)

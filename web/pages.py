@@ -123,7 +123,9 @@ async def review(ctx: Ctx) -> Response:
     def read() -> Any:
         with ctx.web.db.session() as session:
             return views_ops.review_page(session, page)
-    return ctx.page("review.html", title="Granska", r=await ctx.db(read),
+    from web.review import undo_offer
+
+    return ctx.page("review.html", title="Granska", r=await ctx.db(read), undo=undo_offer(ctx.request.query_params),
                     notice=ctx.request.query_params.get("klart", ""), error=ctx.request.query_params.get("fel", ""))
 
 

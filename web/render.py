@@ -55,6 +55,15 @@ def when(value: date | datetime | None) -> str:
     return value.isoformat()
 
 
+def problem_label(code: str) -> str:
+    """A problem code in Swedish (the codes stay in the JSON exports)."""
+    from notify.digest import PNR_FLAG, PROBLEM_LABELS
+
+    if code == PNR_FLAG:
+        return "innehåller ett personnummer"
+    return PROBLEM_LABELS.get(code, "annat problem vid inläsning")
+
+
 def environment() -> Environment:
     env = Environment(loader=PackageLoader("web", "templates"), autoescape=select_autoescape(default=True),
                       finalize=_finalize, trim_blocks=True, lstrip_blocks=True)
@@ -62,5 +71,5 @@ def environment() -> Environment:
                        rule=lambda r: RULE_LABELS.get(r, r or "–"), label=lambda f: FIELD_LABELS.get(f, f),
                        relation=lambda r: RELATION_LABELS.get(r, r or "–"), role=lambda r: ROLE_LABELS.get(r, r),
                        receiver_state=lambda s: RECEIVER_STATE_LABELS.get(s, s),
-                       attribution=lambda a: ATTRIBUTION_LABELS.get(a, a), pnr=redact)
+                       attribution=lambda a: ATTRIBUTION_LABELS.get(a, a), pnr=redact, problem=problem_label)
     return env
