@@ -67,6 +67,8 @@ class CaseFilter:
     sort: str = "case_id"
     descending: bool = False
     confirm: bool = False               # only cases with an answer whose outcome no person has set
+    received_from: date | None = None   # first received on or after this local day
+    received_to: date | None = None     # … and on or before this one
 
 
 def state_of(case: CaseView, today: date) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, not_, or_, select
@@ -91,7 +91,18 @@ def _where(f: Any, today: date) -> list[ColumnElement[bool]]:
                                                                        CaseAnswer.outcome_source != "set")))
     if f.relation:
         where.append(_overridden(Case.classification, "principal_relation") == f.relation)
+    if getattr(f, "received_from", None) is not None:
+        where.append(Case.first_received >= _local_start(f.received_from))
+    if getattr(f, "received_to", None) is not None:
+        where.append(Case.first_received < _local_start(f.received_to + timedelta(days=1)))
     return where
+
+
+def _local_start(day: date) -> datetime:
+    """The start of a local day (worker.timezone), as the overview's week starts."""
+    from config.localzone import local_zone
+
+    return datetime.combine(day, time.min, local_zone())
 
 
 def page_rows(session: Session, f: Any, today: date, offset: int, limit: int | None,

@@ -199,3 +199,23 @@ def test_each_overview_number_is_the_rows_of_the_list_it_opens(store: Database, 
     assert days == sorted(days, reverse=True) and days[0] == (ws.TODAY - date(2026, 4, 1)).days   # due 1 April
     assert "hab@sll.se" in follow and "inga" in follow
     assert cards["/granska"] == len(_rows(c.get("/granska").text, "data-message-id"))
+
+
+def test_the_case_list_is_newest_first_with_date_filters_and_a_next_page(store: Database, rules: Rules) -> None:
+    from web import pages
+
+    c, _ = ws.logged_in(store, rules, "reader")
+    html = c.get("/arenden").text
+    assert _rows(html) == ["BUS-2026-0003", "BUS-2026-0002", "BUS-2026-0001"]
+    assert 'aria-sort="descending"' in html and "3 ärenden" in html
+    assert _rows(c.get("/arenden?fran=2026-02-01&till=2026-02-28").text) == ["BUS-2026-0003"]
+    assert "1 ärende." in c.get("/arenden?fran=2026-02-01&till=2026-02-28").text
+    assert _rows(c.get("/arenden?sort=case_id&ordning=stigande").text)[0] == "BUS-2026-0001"
+    old, pages.PAGE_SIZE = pages.PAGE_SIZE, 2
+    try:
+        first = c.get("/arenden").text
+        nxt = re.search(r'<a href="\?([^"]+)">Nästa</a>', first)
+        assert nxt and len(_rows(first)) == 2
+        assert _rows(c.get("/arenden?" + nxt.group(1).replace("&amp;", "&")).text) == ["BUS-2026-0001"]
+    finally:
+        pages.PAGE_SIZE = old
