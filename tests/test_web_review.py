@@ -199,6 +199,8 @@ def test_each_overview_number_is_the_rows_of_the_list_it_opens(store: Database, 
     assert days == sorted(days, reverse=True) and days[0] == (ws.TODAY - date(2026, 4, 1)).days   # due 1 April
     assert "hab@sll.se" in follow and "inga" in follow
     assert cards["/granska"] == len(_rows(c.get("/granska").text, "data-message-id"))
+    week = next(href for href in cards if href.startswith("/arenden?fran="))
+    assert cards[week] == len(_rows(c.get(week.replace("&amp;", "&")).text)) == 0    # none since Monday 1 June
 
 
 def test_the_case_list_is_newest_first_with_date_filters_and_a_next_page(store: Database, rules: Rules) -> None:
