@@ -4,7 +4,8 @@ every mail-derived text redacted (parsers.pnr.redact): no page can show a person
 from __future__ import annotations
 
 import email
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from email.policy import compat32
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from parsers.form_record import form_to_dict
 from parsers.headers import decoded
 from parsers.pnr import redact
 from parsers.types import Classification
@@ -54,6 +56,7 @@ class CaseRow:
     principal_relation: str
     themes: tuple[str, ...]
     flags: tuple[str, ...]
+    search_text: str = ""               # folded, redacted text the free-text search matches (store/search_fold)
 
 
 @dataclass(frozen=True)
@@ -100,9 +103,27 @@ def _list_row(r: Any) -> CaseRow:
     """A row of store/views_list.list_columns: the form's fields come one by one, not the whole form."""
     overrides = r.overrides or {}
     units = overrides["units_involved"] if "units_involved" in overrides else r.units
-    return _row(r, state_name(r.state_ix), corrected_classification(r.classification, r.overrides), r.event_type,
-                units,
-                getattr(r, "description", ""))
+    row = _row(r, state_name(r.state_ix), corrected_classification(r.classification, r.overrides), r.event_type,
+               units, getattr(r, "description", ""))
+    if not hasattr(r, "form_all"):
+        return row
+    values = [r.case_id, row.event_type, row.description, *row.units,
+              *(text(v) for v in _form_values(r.form_all) if isinstance(v, (str, list))),
+              *(text(v) for v in overrides.values() if isinstance(v, (str, list))),
+              *(text(v) for v in r.receivers or []), *(text(v) for v in r.participants or [])]
+    return replace(row, search_text=fold(" ".join(values)))
+
+
+def _form_values(form: Any) -> list[Any]:
+    if isinstance(form, dict):
+        return list(form.values())
+    return list(form_to_dict(form).values()) if form is not None else []
+
+
+def fold(value: str) -> str:
+    """Text as the search compares it: case and accents ignored ("Södertälje" → "sodertalje")."""
+    decomposed = unicodedata.normalize("NFKD", value.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def _matches(row: CaseRow, f: CaseFilter) -> bool:
@@ -114,8 +135,8 @@ def _matches(row: CaseRow, f: CaseFilter) -> bool:
     if f.relation and row.principal_relation != f.relation:
         return False
     if f.q:
-        hay = " ".join((row.event_type, row.description, *row.units)).casefold()
-        return all(word in hay for word in f.q.casefold().split())
+        hay = row.search_text or fold(" ".join((row.event_type, row.description, *row.units)))
+        return all(word in hay for word in fold(f.q).split())
     return True
 
 

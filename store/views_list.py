@@ -71,7 +71,10 @@ def list_columns(today: date, search: bool, per_row: bool = False) -> tuple[Any,
             state_sql(today, per_row).label("state_ix"),
             _overridden(Case.form, "event_type").label("event_type"),
             Case.form["units_involved"].label("units"), Case.classification, Case.overrides, Case.flags)
-    return (*cols, _overridden(Case.form, "description").label("description")) if search else cols
+    if not search:
+        return cols
+    return (*cols, _overridden(Case.form, "description").label("description"), Case.form.label("form_all"),
+            Case.receivers, Case.participants)
 
 
 def _sort(sort: str, today: date) -> tuple[Any, ...]:
@@ -114,7 +117,8 @@ def page_rows(session: Session, f: Any, today: date, offset: int, limit: int | N
     if search:                      # lists in JSON and free text: matched here, over the narrow columns
         rows = [r for r in (to_row(c) for c in session.execute(query)) if matches(r, f)]
         rows.sort(key=lambda r: sort_key(r, f.sort), reverse=f.descending)
-        return [replace(r, description="") for r in rows[offset:None if limit is None else offset + limit]], len(rows)
+        return [replace(r, description="", search_text="") for r in rows[offset:None if limit is None else
+                                                                           offset + limit]], len(rows)
     total = int(session.scalar(select(func.count()).select_from(Case).where(*_where(f, today))) or 0)
     order = [c.desc() if f.descending else c for c in (*_sort(f.sort, today), Case.id)]
     if limit is None:

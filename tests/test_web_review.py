@@ -221,3 +221,23 @@ def test_the_case_list_is_newest_first_with_date_filters_and_a_next_page(store: 
         assert _rows(c.get("/arenden?" + nxt.group(1).replace("&amp;", "&")).text) == ["BUS-2026-0001"]
     finally:
         pages.PAGE_SIZE = old
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("BUS-2026-0003", {"BUS-2026-0003"}), ("bus-2026-0001", {"BUS-2026-0001"}),
+    ("karin.ny@nacka.se", {"BUS-2026-0003"}), ("lisa.ek", {"BUS-2026-0002"}),
+    ("anna berg", {"BUS-2026-0001", "BUS-2026-0002", "BUS-2026-0003"}),
+    ("habilitering syd", {"BUS-2026-0003"}), ("REMISSEN", {"BUS-2026-0003"}),
+    ("hab@sll.se", {"BUS-2026-0003"}), ("rattad", set()), ("19121212", set()),
+])
+def test_search_by_id_names_addresses_units_ignoring_case_and_accents(store: Database, rules: Rules, query: str,
+                                                                       expected: set[str]) -> None:
+    c, _ = ws.logged_in(store, rules, "reader")
+    assert set(_rows(c.get("/arenden", params={"q": query}).text)) == expected
+
+
+def test_search_ignores_accents(store: Database, rules: Rules) -> None:
+    c, token = ws.logged_in(store, rules, "secretariat")
+    c.post("/arenden/BUS-2026-0002/falt", data={"csrf": token, "field": "event_type", "value": "Södertälje BUMM"})
+    assert set(_rows(c.get("/arenden", params={"q": "sodertalje"}).text)) == {"BUS-2026-0002"}
+    assert set(_rows(c.get("/arenden", params={"q": "SÖDERTÄLJE"}).text)) == {"BUS-2026-0002"}
