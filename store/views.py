@@ -286,7 +286,9 @@ def case_detail(session: Session, case_id: str, today: date) -> CaseDetail | Non
         receivers=texts(case.addressed), participants=texts(case.participants), response=_response(case),
         overrides={k: text(v) for k, v in case.overrides.items()},
         thread=tuple(_thread_item(case, m, raw) for m, raw in _messages(session, case)),
-        reminders=tuple(ReminderItem(r.step, r.status, r.due_on, r.sent_at, texts(r.recipients), text(r.last_error))
+        reminders=tuple(ReminderItem(r.step, r.status, r.due_on, r.sent_at, texts(
+                            [x.get("address") if isinstance(x, dict) else x for x in r.recipients or []]),
+                            text(r.last_error))
                         for r in reminders),
         corrections=corrections_of(session, case.pk), progress=case.progress_text)
 

@@ -241,3 +241,22 @@ def test_search_ignores_accents(store: Database, rules: Rules) -> None:
     c.post("/arenden/BUS-2026-0002/falt", data={"csrf": token, "field": "event_type", "value": "Södertälje BUMM"})
     assert set(_rows(c.get("/arenden", params={"q": "sodertalje"}).text)) == {"BUS-2026-0002"}
     assert set(_rows(c.get("/arenden", params={"q": "SÖDERTÄLJE"}).text)) == {"BUS-2026-0002"}
+
+
+def test_the_case_pages_reminders_are_in_swedish(store: Database, rules: Rules) -> None:
+    from datetime import date as day
+
+    from store.models import Reminder
+
+    with store.session() as s:
+        case = s.scalars(select(Case).where(Case.case_id == "BUS-2026-0003")).one()
+        s.add(Reminder(case_pk=case.id, step="second", status="sent", due_on=day(2026, 5, 1), message_id="r2@x",
+                       recipients=[{"field": "to", "address": "hab@sll.se"}],
+                       created_at=datetime(2026, 5, 1, 6, 0, tzinfo=timezone.utc),
+                       sent_at=datetime(2026, 5, 1, 7, 0, tzinfo=timezone.utc)))
+    c, _ = ws.logged_in(store, rules, "reader")
+    html = c.get("/arenden/BUS-2026-0003").text
+    assert "<td>påminnelse 2</td><td>skickad</td>" in html and "<td>hab@sll.se</td>" in html
+    assert "{" not in html.split("<h3>Påminnelser</h3>")[1].split("</table>")[0]
+    follow = c.get("/att-folja-upp").text
+    assert "1 påminnelse" in follow

@@ -35,6 +35,10 @@ ATTRIBUTION_LABELS = {"sender": "avsändaren", "manager_email": "svarande chefs 
                       "svarande enhet", "organisation": "organisationen", "only_receiver": "enda mottagaren",
                       "manual": "manuellt", "added": "ny mottagare", "doubtful": "osäker", "none": "ingen"}
 RELATION_LABELS = {"between": "mellan huvudmän", "within": "inom huvudman"}
+STEP_LABELS = {"notice": "förvarning", "first": "påminnelse 1", "second": "påminnelse 2", "escalation": "eskalering"}
+REMINDER_STATUS_LABELS = {"pending": "väntar på att skickas", "sending": "skickas", "delivering": "skickas",
+                          "sent": "skickad", "failed": "misslyckades", "unknown": "okänt om den kom fram",
+                          "held": "stoppad (för många mottagare)", "aborted": "avbruten", "error": "internt fel"}
 ROLE_LABELS = {"reader": "läsare", "secretariat": "sekretariat", "admin": "administratör"}
 
 
@@ -71,5 +75,7 @@ def environment() -> Environment:
                        rule=lambda r: RULE_LABELS.get(r, r or "–"), label=lambda f: FIELD_LABELS.get(f, f),
                        relation=lambda r: RELATION_LABELS.get(r, r or "–"), role=lambda r: ROLE_LABELS.get(r, r),
                        receiver_state=lambda s: RECEIVER_STATE_LABELS.get(s, s),
-                       attribution=lambda a: ATTRIBUTION_LABELS.get(a, a), pnr=redact, problem=problem_label)
+                       attribution=lambda a: ATTRIBUTION_LABELS.get(a, a), pnr=redact, problem=problem_label,
+                       step=lambda s: STEP_LABELS.get(s, "påminnelse"),
+                       reminder_status=lambda s: REMINDER_STATUS_LABELS.get(s, "okänt läge"))
     return env
