@@ -27,6 +27,9 @@ UNREADABLE_FORM = frozenset({"attachment_unreadable", "attachment_encrypted", "a
 FORM_FILE = re.compile(rb'(?i)name\*?=\s*"?[^";\r\n]{0,300}\.(pdf|doc|docx|tif|tiff|jpg|jpeg|png|heic|odt|rtf)\b')
 
 
+HEAD_BYTES = 256 * 1024
+
+
 def _starts_thread(msg: Message) -> bool:
     return not (msg.in_reply_to or msg.references or REPLY.match(msg.subject or ""))
 
@@ -47,8 +50,9 @@ def new_reports(session: Session, msgs: list[Message]) -> set[int]:
     found = {m.id for m in msgs if is_new_report(m)}
     ask = {m.raw_sha256: m for m in msgs if m.id not in found and m.form is None and _starts_thread(m)}
     if ask:
-        for sha, data in session.execute(select(RawBlob.sha256, RawBlob.data).where(RawBlob.sha256.in_(list(ask)))):
-            if FORM_FILE.search(data):
+        head = func.substr(RawBlob.data, 1, HEAD_BYTES)       # the part headers naming the files come early
+        for sha, data in session.execute(select(RawBlob.sha256, head).where(RawBlob.sha256.in_(list(ask)))):
+            if FORM_FILE.search(bytes(data or b"")):
                 found.update(m.id for m in msgs if m.raw_sha256 == sha)
     return found
 
