@@ -68,7 +68,7 @@ async def link(ctx: Ctx) -> Response:
     _, error = await _write(ctx, lambda s: corrections.link(s, _message_id(s, pk), case_id, _who(ctx), ctx.web.rules))
     if error:
         return _to("/granska", fel=f"Kunde inte koppla: {error}")
-    return _to("/granska", klart=f"Mejlet är kopplat till {case_id}.", angra="koppla", mejl=pk)
+    return _to("/granska", klart=f"Meddelandet är kopplat till {case_id}.", angra="koppla", mejl=pk)
 
 
 async def dismiss(ctx: Ctx) -> Response:
