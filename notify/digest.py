@@ -31,6 +31,7 @@ from notify.message import template_env
 from notify.policy import local_day
 from notify.rows import Row, clean
 from store.caseview import CaseView, views
+from store.followup import overdue_pks
 from store.models import Message, Reminder
 from store.review import needs_review
 
@@ -134,7 +135,8 @@ def _overdue_rows(session: Session, cases: list[CaseView], as_of: date) -> list[
     for r in session.scalars(select(Reminder).where(Reminder.status == "sent").order_by(Reminder.id)):
         when = local_day(r.sent_at).isoformat() if r.sent_at else ""
         sent.setdefault(r.case_pk, []).append(f"{STEP_LABELS.get(r.step, r.step)} {when}")
-    late = sorted((c for c in cases if _open(c) and c.response_due < as_of), key=lambda c: c.response_due)
+    pks = overdue_pks(session, as_of)          # as the overview, /arenden?status=overdue and `busavvik overdue`
+    late = sorted((c for c in cases if c.pk in pks), key=lambda c: c.response_due)
     return [Row(c.case_id, c.response_due.isoformat(), (
         sv.count((as_of - c.response_due).days, "dag"), {"open": "öppet", "paused": "pausat"}.get(c.status, c.status),
         awaited_cell(c), ", ".join(sent.get(c.pk, [])) or "inga")) for c in late]

@@ -110,12 +110,13 @@ def messages(session: Session) -> list[dict[str, Any]]:
 
 
 def overdue(session: Session, as_of: date) -> list[dict[str, Any]]:
-    """Open and paused cases past their due date while a receiver is still awaited (or, for a case whose
-    To: named no receiver, while it has no answer); `receivers` and `awaiting` list those awaited."""
+    """Open cases past their due date while a receiver is still awaited (or, for a case whose To: named no
+    receiver, while it has no answer): store/followup.py, as the overview, the case list and the digest count
+    them; `receivers` and `awaiting` list those awaited."""
+    from store.followup import overdue_pks
+
     out = []
-    for view in views(session, None, Case.response_due < as_of, order=(Case.response_due,)):
-        if view.status == "closed" or not view.waiting:
-            continue
+    for view in views(session, None, Case.id.in_(overdue_pks(session, as_of)), order=(Case.response_due,)):
         source = session.get(Message, view.source_message_pk) if view.source_message_pk else None
         late = view.still_awaited
         out.append({"source_message_id": source.message_id_header if source else None,

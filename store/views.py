@@ -4,7 +4,8 @@ every mail-derived text redacted (parsers.pnr.redact): no page can show a person
 from __future__ import annotations
 
 import email
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from email.policy import compat32
 from typing import Any
@@ -12,11 +13,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from parsers.form_record import form_to_dict
 from parsers.headers import decoded
 from parsers.pnr import redact
 from parsers.types import Classification
 from store.cases import local_date
 from store.caseview import CaseView, corrected_classification, find_view
+from store.mail_view import files_of, readable
 from store.models import Correction, Message, RawBlob, Reminder
 from store.views_list import STATES as STATES  # web/pages.py reads views.STATES
 from store.views_list import page_rows, state_name, years
@@ -53,6 +56,7 @@ class CaseRow:
     principal_relation: str
     themes: tuple[str, ...]
     flags: tuple[str, ...]
+    search_text: str = ""               # folded, redacted text the free-text search matches (store/search_fold)
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,8 @@ class CaseFilter:
     sort: str = "case_id"
     descending: bool = False
     confirm: bool = False               # only cases with an answer whose outcome no person has set
+    received_from: date | None = None   # first received on or after this local day
+    received_to: date | None = None     # … and on or before this one
 
 
 def state_of(case: CaseView, today: date) -> str:
@@ -97,9 +103,27 @@ def _list_row(r: Any) -> CaseRow:
     """A row of store/views_list.list_columns: the form's fields come one by one, not the whole form."""
     overrides = r.overrides or {}
     units = overrides["units_involved"] if "units_involved" in overrides else r.units
-    return _row(r, state_name(r.state_ix), corrected_classification(r.classification, r.overrides), r.event_type,
-                units,
-                getattr(r, "description", ""))
+    row = _row(r, state_name(r.state_ix), corrected_classification(r.classification, r.overrides), r.event_type,
+               units, getattr(r, "description", ""))
+    if not hasattr(r, "form_all"):
+        return row
+    values = [r.case_id, row.event_type, row.description, *row.units,
+              *(text(v) for v in _form_values(r.form_all) if isinstance(v, (str, list))),
+              *(text(v) for v in overrides.values() if isinstance(v, (str, list))),
+              *(text(v) for v in r.receivers or []), *(text(v) for v in r.participants or [])]
+    return replace(row, search_text=fold(" ".join(values)))
+
+
+def _form_values(form: Any) -> list[Any]:
+    if isinstance(form, dict):
+        return list(form.values())
+    return list(form_to_dict(form).values()) if form is not None else []
+
+
+def fold(value: str) -> str:
+    """Text as the search compares it: case and accents ignored ("Södertälje" → "sodertalje")."""
+    decomposed = unicodedata.normalize("NFKD", value.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def _matches(row: CaseRow, f: CaseFilter) -> bool:
@@ -111,8 +135,8 @@ def _matches(row: CaseRow, f: CaseFilter) -> bool:
     if f.relation and row.principal_relation != f.relation:
         return False
     if f.q:
-        hay = " ".join((row.event_type, row.description, *row.units)).casefold()
-        return all(word in hay for word in f.q.casefold().split())
+        hay = row.search_text or fold(" ".join((row.event_type, row.description, *row.units)))
+        return all(word in hay for word in fold(f.q).split())
     return True
 
 
@@ -156,6 +180,8 @@ class ThreadItem:
     subject: str
     attachments: tuple[str, ...]
     problems: tuple[str, ...]
+    sender_name: str = ""
+    body: str = ""                      # the mail's text (store/mail_view.readable)
 
 
 @dataclass(frozen=True)
@@ -211,8 +237,9 @@ def _thread_item(case: CaseView, msg: Message, raw: bytes) -> ThreadItem:
     return ThreadItem(pk=msg.id, message_id=msg.message_id, kind=msg.kind, link_rule=msg.link_rule or "",
                       linked_by_human=msg.linked_by_human, is_source=msg.id == case.source_message_pk,
                       sender=text(msg.sender), date=msg.date or msg.first_seen, subject=text(msg.subject),
-                      attachments=attachment_names(raw),
-                      problems=tuple(sorted({str(p.get("code")) for p in msg.problems or []})))
+                      attachments=files_of(raw),
+                      problems=tuple(sorted({str(p.get("code")) for p in msg.problems or []})),
+                      sender_name=readable(msg.sender_name, 200), body=readable(msg.body_excerpt))
 
 
 _SECTION_FIELDS = ("event_type", "units_involved", "description", "proposed_action", "personal_data_contact",

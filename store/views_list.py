@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, not_, or_, select
@@ -71,7 +71,10 @@ def list_columns(today: date, search: bool, per_row: bool = False) -> tuple[Any,
             state_sql(today, per_row).label("state_ix"),
             _overridden(Case.form, "event_type").label("event_type"),
             Case.form["units_involved"].label("units"), Case.classification, Case.overrides, Case.flags)
-    return (*cols, _overridden(Case.form, "description").label("description")) if search else cols
+    if not search:
+        return cols
+    return (*cols, _overridden(Case.form, "description").label("description"), Case.form.label("form_all"),
+            Case.receivers, Case.participants)
 
 
 def _sort(sort: str, today: date) -> tuple[Any, ...]:
@@ -91,7 +94,18 @@ def _where(f: Any, today: date) -> list[ColumnElement[bool]]:
                                                                        CaseAnswer.outcome_source != "set")))
     if f.relation:
         where.append(_overridden(Case.classification, "principal_relation") == f.relation)
+    if getattr(f, "received_from", None) is not None:
+        where.append(Case.first_received >= _local_start(f.received_from))
+    if getattr(f, "received_to", None) is not None:
+        where.append(Case.first_received < _local_start(f.received_to + timedelta(days=1)))
     return where
+
+
+def _local_start(day: date) -> datetime:
+    """The start of a local day (worker.timezone), as the overview's week starts."""
+    from config.localzone import local_zone
+
+    return datetime.combine(day, time.min, local_zone())
 
 
 def page_rows(session: Session, f: Any, today: date, offset: int, limit: int | None,
@@ -105,7 +119,8 @@ def page_rows(session: Session, f: Any, today: date, offset: int, limit: int | N
     if search:                      # lists in JSON and free text: matched here, over the narrow columns
         rows = [r for r in (to_row(c) for c in session.execute(query)) if matches(r, f)]
         rows.sort(key=lambda r: sort_key(r, f.sort), reverse=f.descending)
-        return [replace(r, description="") for r in rows[offset:None if limit is None else offset + limit]], len(rows)
+        return [replace(r, description="", search_text="") for r in rows[offset:None if limit is None else
+                                                                           offset + limit]], len(rows)
     total = int(session.scalar(select(func.count()).select_from(Case).where(*_where(f, today))) or 0)
     order = [c.desc() if f.descending else c for c in (*_sort(f.sort, today), Case.id)]
     if limit is None:

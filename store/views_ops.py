@@ -29,7 +29,8 @@ class ReviewItem:
     kind: str
     case_id: str                        # "" when unlinked
     problems: tuple[str, ...]
-    candidates: tuple[str, ...]         # case ids it most likely belongs to
+    candidates: tuple[str, ...]         # case ids it most likely belongs to (none for a new report)
+    new_report: bool = False            # the mail is itself a deviation (store/views_review.is_new_report)
 
 
 def _thread_ids(msg: Message) -> list[str]:
@@ -80,11 +81,14 @@ def review_page(session: Session, page: int = 1, size: int = REVIEW_PAGE) -> Rev
     query = (select(Message, Case.case_id).outerjoin(Case, Case.id == Message.case_pk).where(review_sql())
              .order_by(*review_order()).offset((page - 1) * size).limit(size))
     rows = list(session.execute(query).tuples())
-    guesses = _candidates(session, [m for m, cid in rows if cid is None])
+    from store.views_review import new_reports
+
+    new = new_reports(session, [m for m, cid in rows if cid is None])
+    guesses = _candidates(session, [m for m, cid in rows if cid is None and m.id not in new])
     items = tuple(ReviewItem(pk=msg.id, message_id=msg.message_id, date=msg.date or msg.first_seen,
                              sender=text(msg.sender), subject=text(msg.subject), kind=msg.kind, case_id=case_id or "",
                              problems=tuple(sorted({str(p.get("code")) for p in msg.problems or []})),
-                             candidates=guesses.get(msg.id, ()))
+                             candidates=guesses.get(msg.id, ()), new_report=msg.id in new)
                   for msg, case_id in rows)
     return ReviewPage(items=items, total=total, page=page, pages=pages)
 
@@ -101,14 +105,16 @@ class Overview:
     reminders_attention: int
     mailboxes_failing: int
     outcomes_to_confirm: int = 0
+    follow_up: int = 0                  # awaited receivers of the overdue cases: the rows of /att-folja-upp
 
 
 def overview(session: Session, today: date, week_start: datetime) -> Overview:
     def count(*where: ColumnElement[bool]) -> int:
         return int(session.scalar(select(func.count()).select_from(Case).where(*where)) or 0)
 
-    open_cases = session.scalars(select(Case).where(Case.response_due < today, Case.status == "open"))
-    overdue = sum(1 for c in open_cases if not (c.overrides or {}).get("responded", c.responded))
+    from store.followup import followups, overdue_count
+
+    overdue = overdue_count(session, today)         # as the case list's "försenat" filter and /att-folja-upp
     review = int(session.scalar(select(func.count()).select_from(Message).where(review_sql())) or 0)  # as /granska
     return Overview(
         new_this_week=count(Case.first_received >= week_start), overdue=overdue, needs_review=review,
@@ -119,7 +125,7 @@ def overview(session: Session, today: date, week_start: datetime) -> Overview:
                                                .where(Reminder.status.in_(REMINDER_ATTENTION))) or 0),
         mailboxes_failing=int(session.scalar(select(func.count()).select_from(MailboxStatus)
                                              .where(MailboxStatus.error_count > 0)) or 0),
-        outcomes_to_confirm=outcomes_to_confirm(session))
+        outcomes_to_confirm=outcomes_to_confirm(session), follow_up=len(followups(session, today)))
 
 
 @dataclass(frozen=True)

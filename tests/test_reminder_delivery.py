@@ -154,7 +154,7 @@ def test_a_reminder_beyond_max_recipients_is_held_for_review(db: Database, rules
     add_case(db, 2, date(2026, 1, 16), receivers=receivers(5_000))             # the To: bomb, smaller
     runner = CliRunner()
     dry = runner.invoke(cli(app), ["remind", "--as-of", DUE.isoformat(), "--dry-run"])
-    assert "ingen påminnelse BUS-2026-0002 [first]: för många mottagare: 5002 adresser" in dry.output
+    assert "ingen påminnelse BUS-2026-0002 (påminnelse 1): för många mottagare: 5002 adresser" in dry.output
     assert "högst 20 (reminders.max_recipients)" in dry.output and "mottagare4999@" not in dry.output
     res = runner.invoke(cli(app), ["remind", "--as-of", DUE.isoformat()])
     assert res.exit_code == 1, res.output

@@ -108,7 +108,7 @@ def _filter_and_open(r: Round) -> None:
     r.follow(r.find("form.filters button[type=submit]"))
     assert "q=SIP" in r.path() and "ar=2026" in r.path(), r.path()
     listing = r.page()
-    assert "1 ärenden" in listing and CASE in listing and "Bristande informationsöverföring" not in listing
+    assert "1 ärende." in listing and CASE in listing and "Bristande informationsöverföring" not in listing
     r.shot("arenden-filtrerade")
     r.follow(r.xpath(f"//table[@class='list']//a[text()='{CASE}']"))
     assert r.path() == f"/arenden/{CASE}"

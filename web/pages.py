@@ -133,7 +133,18 @@ def _filter(params: Any) -> views.CaseFilter:
                             org_type=params.get("org", ""), theme=params.get("tema", ""),
                             relation=params.get("relation", ""), q=params.get("q", "").strip()[:200],
                             confirm=params.get("bekrafta") == "1",
-                            sort=params.get("sort", "case_id"), descending=params.get("ordning") == "fallande")
+                            sort=params.get("sort", "case_id"), descending=params.get("ordning") != "stigande",
+                            received_from=_day(params.get("fran", "")), received_to=_day(params.get("till", "")))
+
+
+def _day(text: str) -> Any:
+    """A date filter as YYYY-MM-DD; anything else is no filter."""
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text.strip()) if text.strip() else None
+    except ValueError:
+        return None
 
 
 def _page_number(params: Any) -> int:
@@ -191,8 +202,10 @@ async def review(ctx: Ctx) -> Response:
     def read() -> Any:
         with ctx.web.db.session() as session:
             return views_ops.review_page(session, page)
+    from web.review import undo_offer
+
     await ctx.log("review", f"sida {page}")
-    return ctx.page("review.html", title="Granska", r=await ctx.db(read),
+    return ctx.page("review.html", title="Granska", r=await ctx.db(read), undo=undo_offer(ctx.request.query_params),
                     notice=messages.notice(ctx.request.query_params), error=messages.error(ctx.request.query_params))
 
 

@@ -38,6 +38,10 @@ ATTRIBUTION_LABELS = {"sender": "avsändaren", "manager_email": "svarande chefs 
                       "svarande enhet", "organisation": "organisationen", "only_receiver": "enda mottagaren",
                       "manual": "manuellt", "added": "ny mottagare", "doubtful": "osäker", "none": "ingen"}
 RELATION_LABELS = {"between": "mellan huvudmän", "within": "inom huvudman"}
+STEP_LABELS = {"notice": "förvarning", "first": "påminnelse 1", "second": "påminnelse 2", "escalation": "eskalering"}
+REMINDER_STATUS_LABELS = {"pending": "väntar på att skickas", "sending": "skickas", "delivering": "skickas",
+                          "sent": "skickad", "failed": "misslyckades", "unknown": "okänt om den kom fram",
+                          "held": "stoppad (för många mottagare)", "aborted": "avbruten", "error": "internt fel"}
 ROLE_LABELS = {"reader": "läsare", "secretariat": "sekretariat", "admin": "administratör"}
 
 
@@ -58,6 +62,15 @@ def when(value: date | datetime | None) -> str:
     return value.isoformat()
 
 
+def problem_label(code: str) -> str:
+    """A problem code in Swedish (the codes stay in the JSON exports)."""
+    from notify.digest import PNR_FLAG, PROBLEM_LABELS
+
+    if code == PNR_FLAG:
+        return "innehåller ett personnummer"
+    return PROBLEM_LABELS.get(code, "annat problem vid inläsning")
+
+
 def environment() -> Environment:
     env = Environment(loader=PackageLoader("web", "templates"), autoescape=select_autoescape(default=True),
                       finalize=_finalize, trim_blocks=True, lstrip_blocks=True)
@@ -66,5 +79,7 @@ def environment() -> Environment:
                        relation=lambda r: RELATION_LABELS.get(r, r or "–"), role=lambda r: ROLE_LABELS.get(r, r),
                        receiver_state=lambda s: RECEIVER_STATE_LABELS.get(s, s),
                        attribution=lambda a: ATTRIBUTION_LABELS.get(a, a), pnr=redact, save=save_label,
-                       hint=lambda f: HINTS.get(f, ""), channel=lambda c: CHANNEL_LABELS.get(c, c))
+                       hint=lambda f: HINTS.get(f, ""), channel=lambda c: CHANNEL_LABELS.get(c, c),
+                       problem=problem_label, step=lambda s: STEP_LABELS.get(s, "påminnelse"),
+                       reminder_status=lambda s: REMINDER_STATUS_LABELS.get(s, "okänt läge"))
     return env

@@ -23,10 +23,16 @@ def say(text: str) -> None:
     out.print(text, soft_wrap=True, highlight=False)
 
 
-def _print_planned(planned: list[outbox.Planned], verb: str) -> None:
+def _step(step: str) -> str:
+    """A reminder step as the secretariat reads it ("påminnelse 1"), not its code ("first")."""
+    return dg.STEP_LABELS.get(step, "påminnelse")
+
+
+def _print_planned(planned: list[outbox.Planned], verb: str, swedish: bool = False) -> None:
     for p in planned:
         cc = f"  kopia: {', '.join(p.cc)}" if p.cc else ""
-        say(f"{verb} {p.case_id} [{p.step}] till: {', '.join(p.to)}{cc}")
+        step = f"({_step(p.step)})" if swedish else f"[{p.step}]"
+        say(f"{verb} {p.case_id} {step} till: {', '.join(p.to)}{cc}")
 
 
 def _dry_run(app: AppContext, day: date) -> None:
@@ -37,10 +43,10 @@ def _dry_run(app: AppContext, day: date) -> None:
     planned = outbox.plan(app.db, day, as_of_moment(day, app), app.settings, app.rules, dry_run=True)
     say(f"Provkörning {day.isoformat()}: {sv.count(len(planned), 'påminnelse')} skulle skickas"
               f"{'' if app.settings.reminders.enabled else ' (påminnelser är avstängda)'}.")
-    _print_planned([p for p in planned if not p.held], "skulle skicka")
+    _print_planned([p for p in planned if not p.held], "skulle skicka", swedish=True)
     for p in planned:
         if p.held:
-            say(f"  ingen påminnelse {p.case_id} [{p.step}]: {p.held}")
+            say(f"  ingen påminnelse {p.case_id} ({_step(p.step)}): {p.held}")
     for case_id, reason in outbox.skipped(app.db, day, app.settings, app.rules):
         say(f"  ingen påminnelse {case_id}: {reason}")
     for line in attention(app):
