@@ -16,8 +16,8 @@ from config.rules import Rules
 from ingest.types import RawMessage
 from store.db import Database
 from store.models import Case, Correction, Message
-from tests import web_support as ws
-from tests.mailbuilder import exchange_id, make_mail
+from tests.support import web_support as ws
+from tests.support.mailbuilder import exchange_id, make_mail
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
 SCAN_ID = exchange_id("web-scan")
