@@ -30,7 +30,8 @@ class AppContext:
     def rules(self) -> Rules:
         from config.rules import load_rules
 
-        return load_rules(self.settings.rules_path or None).with_sender(self.settings.smtp.from_address)
+        rules = load_rules(self.settings.rules_path or None).with_sender(self.settings.smtp.from_address)
+        return rules.with_local(self.settings.local)
 
     @cached_property
     def register(self) -> Register:
@@ -63,7 +64,6 @@ class AppContext:
     def day(self, value: str | None, option: str = "--as-of") -> date:
         """The day an option names, or today in worker.timezone (so the settings are read first)."""
         from busavvik.options import parse_day  # here: its error output (rich) is not for `--help`
+        from config.localzone import STOCKHOLM
 
-        if value is None:
-            _ = self.settings
-        return parse_day(value, option)
+        return parse_day(value, option, self.settings.local if value is None else STOCKHOLM)

@@ -123,7 +123,7 @@ def link(session: Session, message_id: str, case_id: str, who: str, rules: Rules
                         has_response_form=has_response(msg.form))
     if msg.kind == "answer":
         parsed = parsed_of(msg)     # the stored fields of its first parse: its bytes are not parsed again
-        apply_answer(case, msg, msg.form, parsed)
+        apply_answer(case, msg, msg.form, parsed, rules.local)
         record_answer(session, case, msg, msg.form, parsed.body_text, rules)
     session.add(Correction(case_pk=case.id, message_pk=msg.id, field="link", old_value=old,
                            new_value=case.case_id, who=who, at=now()))
@@ -161,7 +161,7 @@ def unlink(session: Session, message_id: str, who: str, rules: Rules) -> str:
         others = session.scalars(select(Message).where(Message.case_pk == case.id, Message.kind == "answer",
                                                        Message.id != msg.id).order_by(Message.date, Message.id))
         for other in others:
-            apply_answer(case, other, other.form, parsed_of(other))
+            apply_answer(case, other, other.form, parsed_of(other), rules.local)
     session.add(Correction(case_pk=case.id, message_pk=msg.id, field="link", old_value=case.case_id,
                            new_value=None, who=who, at=now()))
     return case.case_id

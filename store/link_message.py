@@ -54,7 +54,7 @@ def _attach(session: Session, msg: Message, case: Case, rule: str, parsed: Parse
                         has_response_form=has_response(form))
     note_participants(case, parsed, rules.secretariat_addresses)
     if msg.kind == "answer":
-        apply_answer(case, msg, form, parsed)
+        apply_answer(case, msg, form, parsed, rules.local)
         record_answer(session, case, msg, form, parsed.body_text, rules)
     if PNR_FLAG in (msg.flags or []) and PNR_FLAG not in (case.flags or []):
         case.flags = [*case.flags, PNR_FLAG]
@@ -66,11 +66,11 @@ def _open(session: Session, msg: Message, parsed: ParsedEmail, form: FormData, r
     classification = parsed.classification or classify(form, parsed.sender, (*parsed.to, *parsed.cc), rules)
     case = open_case(session, msg, form, parsed, classification, rules.secretariat_addresses,
                      due_months, list(msg.flags or []), seq=numbers,
-                     keys=(form.fingerprint, form.text_fingerprint))
+                     keys=(form.fingerprint, form.text_fingerprint), zone=rules.local)
     msg.case, msg.kind, msg.link_rule = case, "deviation", "new_deviation"
     form_files.keep(session, msg, parsed.form_file)     # its reminders attach it from the store
     if form.has_response:  # a deviation we first see with its answer already filled in
-        apply_answer(case, msg, form, parsed)
+        apply_answer(case, msg, form, parsed, rules.local)
         record_answer(session, case, msg, form, parsed.body_text, rules)
     return case
 

@@ -13,7 +13,6 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from config.localzone import local_day
 from config.rules import Rules
 from parsers.outcome import suggest_outcome
 from parsers.types import FormData
@@ -138,7 +137,7 @@ def record_answer(session: Session, case: Case, msg: Message, form: FormData | N
             _detach_elsewhere(session, case, msg)
             row = CaseAnswer(message=msg, attributed_by="none", manager={})
             case.answer_rows.append(row)
-        fields = answer_fields(form, msg.sender, msg.sender_name, body, local_day(_when(msg)).isoformat())
+        fields = answer_fields(form, msg.sender, msg.sender_name, body, rules.local.day(_when(msg)).isoformat())
         for key, value in fields.items():
             setattr(row, key, value)
         who = _attribution(case, msg, form, rules, row)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, time
 from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from config.localzone import local_zone
+from config.localzone import STOCKHOLM, LocalTime
 from config.rules import Rules
 from parsers.classify import classify
 from parsers.form_record import classification_to_dict, form_to_dict
@@ -77,21 +77,21 @@ def _update_case(case: Case, form: FormData, parsed: ParsedEmail, rules: Rules, 
 
 
 def _refresh_response(case: Case, msg: Message, form: FormData | None, parsed: ParsedEmail,
-                      changes: list[Change]) -> None:
+                      changes: list[Change], zone: LocalTime = STOCKHOLM) -> None:
     """Re-read the response when this message is the one that gave it."""
     old = case.response
     if not old or old.get("message_id") != msg.message_id_header:
         return
     case.response = None
-    apply_answer(case, msg, form, parsed)
+    apply_answer(case, msg, form, parsed, zone)
     if case.response != old:
         changes.append(Change(case.case_id, "response", old, case.response))
 
 
-def _messages(session: Session, since: date | None) -> list[Message]:
+def _messages(session: Session, since: date | None, zone: LocalTime = STOCKHOLM) -> list[Message]:
     q = select(Message).order_by(Message.date.is_(None), Message.date, Message.id)
     if since is not None:
-        start = datetime.combine(since, time(), tzinfo=local_zone())      # the day as the secretariat means it
+        start = zone.at(since, time())      # the day as the secretariat means it
         q = q.where(or_(Message.date >= start, Message.date.is_(None)))
     culled = culled_message_pks(session)                                  # culled or purged: never parsed again
     return [m for m in session.scalars(q) if m.id not in culled]
@@ -108,12 +108,13 @@ def raw_bytes(session: Session, msgs: list[Message], chunk: int = 500) -> Iterat
             yield data.get(m.raw_sha256, b"")
 
 
-def to_reparse(session: Session, since: date | None) -> tuple[list[Message], dict[int, list[Case]]]:
+def to_reparse(session: Session, since: date | None,
+               zone: LocalTime = STOCKHOLM) -> tuple[list[Message], dict[int, list[Case]]]:
     """The messages to parse again (by date, undated last) and the cases each one opened."""
     sources: dict[int, list[Case]] = {}
     for case in session.scalars(select(Case).where(Case.source_message_id.is_not(None))):
         sources.setdefault(case.source_message_id or 0, []).append(case)
-    return _messages(session, since), sources
+    return _messages(session, since, zone), sources
 
 
 def apply_reparse(session: Session, msgs: list[Message], results: Iterator[Parsed], sources: dict[int, list[Case]],
@@ -144,7 +145,7 @@ def _reparse_one(session: Session, msg: Message, parsed: ParsedEmail, form: Form
     if sources and (form is not None or msg.form_filename is None):
         form_files.keep(session, msg, parsed.form_file)     # the Word document its reminders attach
     if msg.kind == "answer" and msg.case is not None:
-        _refresh_response(msg.case, msg, form, parsed, changes)
+        _refresh_response(msg.case, msg, form, parsed, changes, rules.local)
         record_answer(session, msg.case, msg, form, parsed.body_text, rules)
     if msg.case_pk is None and not msg.linked_by_human:
         session.flush()
