@@ -8,6 +8,7 @@ from typing import Any, Optional
 import typer
 
 from busavvik.console import out, usage_error, write_json
+from busavvik.options import parse_day
 
 
 def _text(extract: dict[str, Any]) -> None:
@@ -52,7 +53,7 @@ def person_cmd(ctx: typer.Context,
             write_json(found) if fmt == "json" else _text(found)
             return
         result = erase_person(session, ctx.obj.settings.retention, person, who or getpass.getuser(),
-                              ctx.obj.day(as_of))
+                              parse_day(as_of, local=ctx.obj.rules.local))
         report = {"person": found["person"], "pseudonymised": result.done,
                   "refused": [{"item": item, "reason": why} for item, why in result.refused],
                   "record": result.record.id if result.record is not None else None}
