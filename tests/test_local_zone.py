@@ -134,3 +134,15 @@ def test_today_of_a_command_is_in_the_configured_zone(tmp_path: Path, zone: str)
     before = datetime.now(ZoneInfo(zone)).date()
     day = AppContext(str(path)).day(None)
     assert day in (before, datetime.now(ZoneInfo(zone)).date())
+
+
+def test_the_composition_root_hands_the_zone_on(tmp_path: Path) -> None:
+    """The CLI's context gives the configured zone to the settings' users and, through the rules, to the store."""
+    path = tmp_path / "c.toml"
+    path.write_text(f'[worker]\ntimezone = "{NEW_YORK}"\n')
+    app = AppContext(str(path))
+    assert app.settings.local == app.rules.local == NY
+    plain = tmp_path / "plain.toml"
+    plain.write_text("[worker]\n")
+    assert AppContext(str(plain)).rules.local == STOCKHOLM
+    assert local_date(LATE_EVENING, app.rules.local) == date(2026, 1, 12)
