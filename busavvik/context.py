@@ -64,6 +64,7 @@ class AppContext:
     def day(self, value: str | None, option: str = "--as-of") -> date:
         """The day an option names, or today in worker.timezone (so the settings are read first)."""
         from busavvik.options import parse_day  # here: its error output (rich) is not for `--help`
-        from config.localzone import STOCKHOLM
 
-        return parse_day(value, option, self.settings.local if value is None else STOCKHOLM)
+        if value is None:
+            return parse_day(None, option, self.settings.local)
+        return parse_day(value, option)          # a day given: no settings needed to read it
