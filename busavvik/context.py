@@ -30,7 +30,8 @@ class AppContext:
     def rules(self) -> Rules:
         from config.rules import load_rules
 
-        return load_rules(self.settings.rules_path or None).with_sender(self.settings.smtp.from_address)
+        rules = load_rules(self.settings.rules_path or None).with_sender(self.settings.smtp.from_address)
+        return rules.with_local(self.settings.local)
 
     @cached_property
     def register(self) -> Register:
@@ -65,5 +66,5 @@ class AppContext:
         from busavvik.options import parse_day  # here: its error output (rich) is not for `--help`
 
         if value is None:
-            _ = self.settings
-        return parse_day(value, option)
+            return parse_day(None, option, self.settings.local)
+        return parse_day(value, option)          # a day given: no settings needed to read it

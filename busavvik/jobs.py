@@ -15,7 +15,6 @@ from apscheduler.triggers.cron import CronTrigger
 
 from busavvik.context import AppContext
 from busavvik.worker import NotifyJob
-from config.localzone import local_zone
 from config.settings import ReminderSettings
 from store.digestruns import claim, finish
 
@@ -26,7 +25,7 @@ SendDigest = Callable[[AppContext, date], object]
 
 def digest_trigger(app: AppContext) -> CronTrigger:
     d = app.settings.digest
-    return CronTrigger(day_of_week=d.day_of_week, hour=d.hour, minute=d.minute, timezone=local_zone())
+    return CronTrigger(day_of_week=d.day_of_week, hour=d.hour, minute=d.minute, timezone=app.settings.local.zone)
 
 
 def reminder_schedule(reminders: ReminderSettings) -> dict[str, object]:
@@ -69,7 +68,7 @@ def run_digest(app: AppContext, now: datetime, send: SendDigest) -> str:
         if state != "claimed":
             return state
         error = None
-        day = due.astimezone(local_zone()).date()
+        day = app.settings.local.day(due)
         try:
             result = send(app, day)
             sent_to = getattr(result, "sent_to", None) or app.settings.digest.recipients

@@ -3,17 +3,17 @@
 A bad value gets one line on standard error and exit code 2 (as any usage error), never a traceback."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from busavvik.console import usage_error
-from config.localzone import local_zone
+from config.localzone import STOCKHOLM, LocalTime
 from parsers.dates import FIRST_PLAUSIBLE_YEAR, DayError, iso_day
 
 
-def parse_day(value: str | None, option: str = "--as-of") -> date:
+def parse_day(value: str | None, option: str = "--as-of", local: LocalTime = STOCKHOLM) -> date:
     """A day given as YYYY-MM-DD (today in worker.timezone when not given); from 1990 to next year."""
     if value is None:
-        return datetime.now(local_zone()).date()
+        return local.today()
     try:
         return iso_day(value)
     except DayError as exc:

@@ -18,7 +18,6 @@ from sqlalchemy.exc import DBAPIError
 from busavvik.context import AppContext
 from busavvik.leader import AlreadyRunning, LeaderLock
 from busavvik.poll import StopRequested, poll_once
-from config.localzone import local_zone
 from store.heartbeat import beat
 
 log = logging.getLogger("busavvik.worker")
@@ -39,7 +38,7 @@ class Worker:
         self.stop = threading.Event()
         self.halt = threading.Event()      # the poll in progress stops after its batch: stop, or leadership lost
         self.lock = LeaderLock(app.db.engine, app.settings.worker.lock_id)
-        self.tz = local_zone()
+        self.tz = app.settings.local.zone
         self.notify_jobs = notify_jobs or {}
         self._scheduler: BackgroundScheduler | None = None
         self.started = datetime.now(self.tz)

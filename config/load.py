@@ -12,7 +12,6 @@ from typing import Any
 
 from config.checks import check_mailbox, check_sections, check_smtp
 from config.errors import ConfigError
-from config.localzone import set_local_zone
 from config.oidc import parse_oidc
 from config.retention import parse_retention
 from config.settings import (
@@ -189,7 +188,6 @@ def load_settings(path: str | Path | None = None, check_secrets: bool = False) -
         settings = parse_settings(data, str(path or "defaults"), check_secrets)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}" if path else str(exc)) from None
-    set_local_zone(settings.worker.timezone)       # checked above: a known zone
     overrides: dict[str, Any] = {}
     if os.environ.get(DATABASE_ENV):
         overrides["database_url"] = os.environ[DATABASE_ENV]

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from config.errors import ConfigError
+from config.localzone import STOCKHOLM, LocalTime
 
 DEFAULT_RULES_PATH = Path(__file__).with_name("rules.toml")
 
@@ -98,6 +99,7 @@ class Rules:
     outcome_rules: tuple[OutcomeRule, ...] = ()   # tried in order; the first that matches suggests
     own_addresses: tuple[str, ...] = ()            # our From address (settings smtp.from_address)
     default_subthemes: tuple[SubthemeRule, ...] = ()   # sub-themes of the default theme ([themes_default])
+    local: LocalTime = field(default=STOCKHOLM, compare=False, hash=False, repr=False)   # settings worker.timezone
 
     def theme_rule(self, name: str) -> ThemeRule | None:
         """The rule of a theme by name; the default theme's as a rule without patterns."""
@@ -122,6 +124,11 @@ class Rules:
     def with_sender(self, from_address: str) -> Rules:
         """These rules knowing our From address (it gives the default Message-ID domain)."""
         return replace(self, own_addresses=(from_address.strip().lower(),)) if from_address else self
+
+    def with_local(self, local: LocalTime) -> Rules:
+        """These rules knowing the local zone (settings worker.timezone): the day a mail came, as the store
+        records it (store/cases, store/receivers, store/reparse)."""
+        return replace(self, local=local)
 
     def is_secretariat(self, address: str) -> bool:
         return address.strip().lower() in {a.lower() for a in self.secretariat_addresses}

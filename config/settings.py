@@ -13,7 +13,7 @@ from datetime import date, time
 from pathlib import Path
 
 from config.errors import ConfigError
-from config.localzone import DEFAULT_ZONE
+from config.localzone import DEFAULT_ZONE, LocalTime
 
 DEFAULT_DATABASE_URL = "sqlite:///busavvik.db"
 SECURITY = ("ssl", "starttls", "none")
@@ -255,6 +255,11 @@ class Settings:
     web: WebSettings = field(default_factory=WebSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)    # [retention.*]: config/retention.py
     source: str = "defaults"
+
+    @property
+    def local(self) -> LocalTime:
+        """The local zone (worker.timezone) and today in it, to hand to what needs the local day."""
+        return LocalTime.named(self.worker.timezone)
 
 
 def _read_secret(env: str, path: str) -> Secret | None:

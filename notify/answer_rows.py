@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from notify.policy import local_day
+from config.localzone import STOCKHOLM, LocalTime
 from notify.rows import Row, clean
 from store.caseview import CaseView
 
@@ -15,12 +15,12 @@ def awaited_cell(case: CaseView) -> str:
     return clean(f"{names} ({note})" if note and names else names or note)
 
 
-def needs_outcome_rows(cases: list[CaseView], as_of: date) -> list[Row]:
+def needs_outcome_rows(cases: list[CaseView], as_of: date, zone: LocalTime = STOCKHOLM) -> list[Row]:
     """Answers of the year so far whose outcome is only suggested or missing (oldest first)."""
     out = []
     for case in cases:
         for a in case.answers:
-            day = local_day(a.received)
+            day = zone.day(a.received)
             if a.outcome_source == "set" or day.year != as_of.year or day > as_of:
                 continue
             hint = f"förslag: {a.outcome}" if a.outcome else "inget förslag"

@@ -22,13 +22,12 @@ from email.utils import format_datetime, make_msgid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from config.localzone import local_zone
+from config.localzone import STOCKHOLM, LocalTime
 from config.settings import Settings
 from notify import swedish as sv
 from notify.answer_rows import awaited_cell, needs_outcome_rows
 from notify.attention import failing_mailboxes, mailbox_rows, set_aside_rows, unread_notices, unsent_digest_rows
 from notify.message import template_env
-from notify.policy import local_day
 from notify.rows import Row, clean
 from store.caseview import CaseView, views
 from store.followup import overdue_pks
@@ -97,8 +96,8 @@ class Digest:
     unread: list[str] = field(default_factory=list)    # mailboxes that could not be read: the week may be incomplete
 
 
-def _bounds(day: date) -> datetime:
-    return datetime.combine(day, time(0), local_zone())
+def _bounds(day: date, zone: LocalTime = STOCKHOLM) -> datetime:
+    return zone.at(day, time(0))
 
 
 def _in_period(msg: Message, start: datetime, end: datetime) -> bool:
@@ -106,22 +105,23 @@ def _in_period(msg: Message, start: datetime, end: datetime) -> bool:
     return start <= moment < end
 
 
-def _new_rows(cases: list[CaseView], start: datetime, end: datetime) -> list[Row]:
+def _new_rows(cases: list[CaseView], start: datetime, end: datetime, zone: LocalTime = STOCKHOLM) -> list[Row]:
     out = []
     for c in sorted(cases, key=lambda c: c.first_received):
         if start <= c.first_received < end:
             cl = c.classification
-            out.append(Row(c.case_id, local_day(c.first_received).isoformat(), (
+            out.append(Row(c.case_id, zone.day(c.first_received).isoformat(), (
                 clean(c.form.event_type), clean(cl.reporter_org_type or "?"),
                 clean(", ".join(cl.receiver_org_types) or "?"))))
     return out
 
 
-def _answer_rows(msgs: list[Message], cases: list[CaseView], start: datetime, end: datetime) -> list[Row]:
+def _answer_rows(msgs: list[Message], cases: list[CaseView], start: datetime, end: datetime,
+                 zone: LocalTime = STOCKHOLM) -> list[Row]:
     by_pk = {c.pk: c for c in cases}
     found = [m for m in msgs if m.kind == "answer" and _in_period(m, start, end)]
     return [Row(by_pk[m.case_pk].case_id if m.case_pk in by_pk else "?",
-                local_day(m.date or m.first_seen).isoformat(),
+                zone.day(m.date or m.first_seen).isoformat(),
                 (clean(m.sender), clean(m.subject), by_pk[m.case_pk].progress_text if m.case_pk in by_pk else ""))
             for m in sorted(found, key=lambda m: m.date or m.first_seen)]
 
@@ -130,10 +130,10 @@ def _open(c: CaseView) -> bool:
     return c.status != "closed" and c.waiting
 
 
-def _overdue_rows(session: Session, cases: list[CaseView], as_of: date) -> list[Row]:
+def _overdue_rows(session: Session, cases: list[CaseView], as_of: date, zone: LocalTime = STOCKHOLM) -> list[Row]:
     sent: dict[int, list[str]] = {}
     for r in session.scalars(select(Reminder).where(Reminder.status == "sent").order_by(Reminder.id)):
-        when = local_day(r.sent_at).isoformat() if r.sent_at else ""
+        when = zone.day(r.sent_at).isoformat() if r.sent_at else ""
         sent.setdefault(r.case_pk, []).append(f"{STEP_LABELS.get(r.step, r.step)} {when}")
     pks = overdue_pks(session, as_of)          # as the overview, /arenden?status=overdue and `busavvik overdue`
     late = sorted((c for c in cases if c.pk in pks), key=lambda c: c.response_due)
@@ -150,7 +150,7 @@ def _due_rows(cases: list[CaseView], as_of: date) -> list[Row]:
 
 
 def _review_rows(session: Session, msgs: list[Message], ids: dict[int, str], start: datetime,
-                 end: datetime) -> list[Row]:
+                 end: datetime, zone: LocalTime = STOCKHOLM) -> list[Row]:
     out = []
     for m in msgs:
         if not _in_period(m, start, end) or not needs_review(m):
@@ -158,11 +158,11 @@ def _review_rows(session: Session, msgs: list[Message], ids: dict[int, str], sta
         what = [PROBLEM_LABELS.get(p.get("code", ""), clean(p.get("code"))) for p in m.problems or []]
         if m.kind == "other":
             what.insert(0, "okopplat mejl")
-        out.append(Row(ids.get(m.case_pk or 0, "–"), local_day(m.date or m.first_seen).isoformat(),
+        out.append(Row(ids.get(m.case_pk or 0, "–"), zone.day(m.date or m.first_seen).isoformat(),
                        ("; ".join(what), clean(m.sender), clean(m.subject))))
-    out += mailbox_rows(failing_mailboxes(session))
-    out += set_aside_rows(session)
-    out += unsent_digest_rows(session, end)
+    out += mailbox_rows(failing_mailboxes(session), zone)
+    out += set_aside_rows(session, zone)
+    out += unsent_digest_rows(session, end, zone)
     for r in session.scalars(select(Reminder).where(Reminder.status.in_(("unknown", "failed", "held")))):
         label = REMINDER_LABELS[r.status]
         step = f"{label}: {STEP_LABELS.get(r.step, r.step)}"
@@ -183,32 +183,32 @@ def _privacy(cases: list[CaseView], msgs: list[Message], ids: dict[int, str], ye
     return sorted(flagged)
 
 
-def year_stats(cases: list[CaseView], as_of: date) -> YearSoFar:
+def year_stats(cases: list[CaseView], as_of: date, zone: LocalTime = STOCKHOLM) -> YearSoFar:
     """The year so far as the annual report counts it: by receipt date, up to and including `as_of`."""
-    these = [c for c in cases if local_day(c.first_received).year == as_of.year
-             and local_day(c.first_received) <= as_of]
+    these = [c for c in cases if zone.day(c.first_received).year == as_of.year
+             and zone.day(c.first_received) <= as_of]
     rel = [c.classification.principal_relation for c in these]
     months = [[0, 0] for _ in range(as_of.month)]
     for c in these:
-        months[local_day(c.first_received).month - 1][0] += 1
-        months[local_day(c.first_received).month - 1][1] += int(c.responded)
+        months[zone.day(c.first_received).month - 1][0] += 1
+        months[zone.day(c.first_received).month - 1][1] += int(c.responded)
     return YearSoFar(as_of.year, len(these), rel.count("between"), rel.count("within"),
                      len(rel) - rel.count("between") - rel.count("within"), sum(c.responded for c in these),
                      tuple((n, a) for n, a in months))
 
 
-def collect(session: Session, as_of: date) -> Digest:
-    start, end = _bounds(as_of - timedelta(days=7)), _bounds(as_of)
+def collect(session: Session, as_of: date, zone: LocalTime = STOCKHOLM) -> Digest:
+    start, end = _bounds(as_of - timedelta(days=7), zone), _bounds(as_of, zone)
     cases = views(session)
     msgs = list(session.scalars(select(Message).order_by(Message.id)))
     ids = {c.pk: c.case_id for c in cases}
     return Digest(as_of, as_of - timedelta(days=7), as_of - timedelta(days=1),
-                  new=_new_rows(cases, start, end), answers=_answer_rows(msgs, cases, start, end),
-                  needs_outcome=needs_outcome_rows(cases, as_of),
-                  overdue=_overdue_rows(session, cases, as_of), due_soon=_due_rows(cases, as_of),
-                  review=_review_rows(session, msgs, ids, start, end), review_older=_older_unlinked(msgs, start),
-                  privacy=_privacy(cases, msgs, ids, as_of.year), year=year_stats(cases, as_of),
-                  unread=unread_notices(failing_mailboxes(session)))
+                  new=_new_rows(cases, start, end, zone), answers=_answer_rows(msgs, cases, start, end, zone),
+                  needs_outcome=needs_outcome_rows(cases, as_of, zone),
+                  overdue=_overdue_rows(session, cases, as_of, zone), due_soon=_due_rows(cases, as_of),
+                  review=_review_rows(session, msgs, ids, start, end, zone), review_older=_older_unlinked(msgs, start),
+                  privacy=_privacy(cases, msgs, ids, as_of.year), year=year_stats(cases, as_of, zone),
+                  unread=unread_notices(failing_mailboxes(session), zone))
 
 
 def chart_png(stats: YearSoFar) -> bytes:

@@ -100,7 +100,8 @@ def decisions(session: Session, day: date, settings: Settings) -> list[tuple[Cas
     by_case: dict[int, list[Reminder]] = {}
     for r in rows:
         by_case.setdefault(r.case_pk, []).append(r)
-    found = decide_all([facts(c, by_case.get(c.pk, [])) for c in cases], day, settings.reminders)
+    found = decide_all([facts(c, by_case.get(c.pk, [])) for c in cases], day, settings.reminders,
+                       settings.local)
     return list(zip(cases, found))
 
 

@@ -25,7 +25,7 @@ from functools import lru_cache
 
 import holidays
 
-from config.localzone import local_day, local_zone
+from config.localzone import STOCKHOLM, LocalTime
 from config.settings import ReminderSettings
 
 STEPS = ("notice", "first", "second", "escalation")
@@ -80,9 +80,9 @@ def is_working_day(day: date) -> bool:
     return day_off_reason(day) is None
 
 
-def in_window(moment: datetime, settings: ReminderSettings) -> bool:
+def in_window(moment: datetime, settings: ReminderSettings, zone: LocalTime = STOCKHOLM) -> bool:
     """Is `moment` inside the sending window (local time in worker.timezone, end exclusive)?"""
-    local: time = moment.astimezone(local_zone()).time()
+    local: time = moment.astimezone(zone.zone).time()
     return settings.window_start <= local < settings.window_end
 
 
@@ -97,12 +97,12 @@ def step_dates(response_due: date, settings: ReminderSettings) -> list[tuple[str
     return out
 
 
-def _excluded(case: CaseFacts, settings: ReminderSettings) -> str | None:
+def _excluded(case: CaseFacts, settings: ReminderSettings, zone: LocalTime) -> str | None:
     if case.status != "open":
         return f"ärendet är {'stängt' if case.status == 'closed' else 'pausat'}"
     if case.responded:
         return "svar har kommit"
-    if settings.start_date and local_day(case.first_received) < settings.start_date:
+    if settings.start_date and zone.day(case.first_received) < settings.start_date:
         return f"mottaget före startdatum {settings.start_date.isoformat()}"
     return None
 
@@ -112,9 +112,9 @@ def _latest_due(case: CaseFacts, day: date, settings: ReminderSettings) -> tuple
     return passed[-1] if passed else None
 
 
-def decide(case: CaseFacts, day: date, settings: ReminderSettings) -> Decision:
+def decide(case: CaseFacts, day: date, settings: ReminderSettings, zone: LocalTime = STOCKHOLM) -> Decision:
     """Which step (if any) to create for `case` on `day`; `day` is assumed to be a working day."""
-    reason = _excluded(case, settings)
+    reason = _excluded(case, settings, zone)
     if reason:
         return Decision(case.case_id, None, None, reason)
     latest = _latest_due(case, day, settings)
@@ -153,9 +153,10 @@ def existing_reason(step: str, status: str | None, case: str = "ÄRENDE") -> str
     return EXISTING.get(status or "", "påminnelse '{step}' redan skapad").format(step=step, case=case)
 
 
-def decide_all(cases: Iterable[CaseFacts], day: date, settings: ReminderSettings) -> list[Decision]:
+def decide_all(cases: Iterable[CaseFacts], day: date, settings: ReminderSettings,
+               zone: LocalTime = STOCKHOLM) -> list[Decision]:
     """Decisions for every case on `day`; nothing at all on a weekend or public holiday."""
     off = day_off_reason(day)
     if off:
         return [Decision(c.case_id, None, None, off) for c in cases]
-    return [decide(c, day, settings) for c in cases]
+    return [decide(c, day, settings, zone) for c in cases]

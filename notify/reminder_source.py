@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from config.rules import Rules
 from config.settings import Settings
 from notify import message
-from notify.policy import local_day
 from store import form_files
 from store.caseview import CaseView, view_of
 from store.jsontypes import Recipients
@@ -46,12 +45,12 @@ def mail_for(session: Session, row: Reminder, now: datetime, settings: Settings,
     source = session.get(Message, case.source_message_pk) if case.source_message_pk else None
     sent_to = row.recipients if isinstance(row.recipients, Recipients) else Recipients.from_list(row.recipients)
     to, cc = sent_to.to, sent_to.cc
-    late = (local_day(now) - case.response_due).days
+    late = (settings.local.day(now) - case.response_due).days
     return message.ReminderMail(
         case_id=case.case_id, step=row.step, message_id=row.message_id,
         original_subject=source.subject if source else case.normalised_subject,
         original_message_id=source.message_id_header if source and not source.synthetic_id else None,
-        received=local_day(case.first_received), response_due=case.response_due,
+        received=settings.local.day(case.first_received), response_due=case.response_due,
         days_late=max(0, late), days_left=max(0, -late), from_address=settings.smtp.from_address,
         to=to, cc=cc, secretariat=tuple(rules.secretariat_addresses), form=case.form,
         reporters=reporters(case, rules), attachment=original_form(session, case, rules))

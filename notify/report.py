@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from config.localzone import local_day
+from config.localzone import STOCKHOLM, LocalTime
 from config.orgregister import Place, Register, load_register, lookup
 from config.rules import Rules, default_rules
 from notify.report_stats import (  # noqa: F401 -- still importable from here
@@ -46,21 +46,22 @@ def _reporter_principal(view: CaseView, reporter: str, principals: Mapping[str, 
     return principals.get(reporter)
 
 
-def _first_answer(view: CaseView) -> date | None:
-    days = [local_day(a.received) for a in view.answers]
+def _first_answer(view: CaseView, zone: LocalTime = STOCKHOLM) -> date | None:
+    days = [zone.day(a.received) for a in view.answers]
     return min(days) if days else None
 
 
-def _answer_facts(view: CaseView, responded: bool) -> dict[str, Any]:
-    first = _first_answer(view)
+def _answer_facts(view: CaseView, responded: bool, zone: LocalTime = STOCKHOLM) -> dict[str, Any]:
+    first = _first_answer(view, zone)
     return {"fully_answered": responded and not view.awaited,
             "answered_in_time": responded and first is not None and first <= view.response_due,
             "answer_outcomes": tuple((a.outcome, a.outcome_source) for a in view.answers)}
 
 
-def _places(view: CaseView, register: Register, rules: Rules) -> tuple[Place, tuple[Place, ...]]:
+def _places(view: CaseView, register: Register, rules: Rules,
+            zone: LocalTime = STOCKHOLM) -> tuple[Place, tuple[Place, ...]]:
     """The reporter's and the receivers' units in the register, on the day the deviation came."""
-    day = local_day(view.first_received)
+    day = zone.day(view.first_received)
     reporter = lookup(register, rules, view.form.reporter_unit or view.form.reporter_manager_unit,
                       view.reporters[0] if view.reporters else None, day)
     if view.receivers:
@@ -103,14 +104,14 @@ def _receiver_pairs(receivers: tuple[Place, ...], types: tuple[str, ...]) -> tup
 
 
 def report_row(view: CaseView, principals: Mapping[str, str], rules: Rules | None = None,
-               register: Register | None = None) -> ReportRow:
+               register: Register | None = None, zone: LocalTime = STOCKHOLM) -> ReportRow:
     c = view.classification
     reporter = type_name(c.reporter_org_type)
     relation = c.principal_relation
     themes = type_names(c.themes)
     rules = rules or default_rules()
     pick = choose(themes, theme_text(view.form), rules, corrected=view.corrected("themes"))
-    rep_place, rec_places = _places(view, register or load_register(), rules)
+    rep_place, rec_places = _places(view, register or load_register(), rules, zone)
     receivers = type_names(c.receiver_org_types) or (UNKNOWN,)
     return ReportRow(
         reporter_unit=unit_label(rep_place), reporter_kommun=rep_place.kommun,
@@ -118,7 +119,7 @@ def report_row(view: CaseView, principals: Mapping[str, str], rules: Rules | Non
         case_id=view.case_id,
         main_theme=type_name(pick.main), secondary_themes=type_names(pick.secondary), subtheme=pick.subtheme,
         theme_rule=pick.rule, theme_corrected=view.corrected("themes"),
-        month=local_day(view.first_received).month,
+        month=zone.day(view.first_received).month,
         relation=relation if relation in ("between", "within") else None,
         reporter=reporter,
         reporter_principal=_reporter_principal(view, reporter, principals),
@@ -126,12 +127,13 @@ def report_row(view: CaseView, principals: Mapping[str, str], rules: Rules | Non
         themes=themes,
         responded=view.responded,
         improvements=any((a.improvements or "").strip() for a in view.answers),
-        **_answer_facts(view, view.responded),
+        **_answer_facts(view, view.responded, zone),
     )
 
 
 def load_rows(session: Session, year: int, principals: Mapping[str, str] | None = None,
-              rules: Rules | None = None, register: Register | None = None) -> list[ReportRow]:
+              rules: Rules | None = None, register: Register | None = None,
+              zone: LocalTime = STOCKHOLM) -> list[ReportRow]:
     """One row per case of `year`; a case whose details were culled is read from its frozen statistics row
     (notify/statistics.py), so a culled year's report stays the same."""
     from notify.statistics import frozen_rows
@@ -140,7 +142,8 @@ def load_rows(session: Session, year: int, principals: Mapping[str, str] | None 
     rules = rules or default_rules()
     register = register or load_register()
     kept = frozen_rows(session, year)
-    return [kept.get(view.pk) or report_row(view, known, rules, register) for view in views(session, year)]
+    return [kept.get(view.pk) or report_row(view, known, rules, register, zone)
+            for view in views(session, year)]
 
 
 def with_register(stats: YearStats, register: Register) -> YearStats:
@@ -158,23 +161,23 @@ class ReportData:
 
 def report_data(session: Session, year: int, principals: Mapping[str, str] | None = None,
                 outcome_labels: Iterable[str] = (), rules: Rules | None = None, register: Register | None = None,
-                months: Iterable[int] = range(1, 13)) -> ReportData:
+                months: Iterable[int] = range(1, 13), zone: LocalTime = STOCKHOLM) -> ReportData:
     """The report's numbers for `year` (or the months of a half year) and their rows: ONE counting for the .xlsx,
     the web report, the charts and the Word draft."""
     register = register or load_register()
     keep = set(months)
-    rows = [r for r in load_rows(session, year, principals, rules, register) if r.month in keep]
+    rows = [r for r in load_rows(session, year, principals, rules, register, zone) if r.month in keep]
     return ReportData(with_register(stats_from_rows(year, rows, outcome_labels), register), rows)
 
 
 def yearly_stats(session: Session, year: int, principals: Mapping[str, str] | None = None,
                  outcome_labels: Iterable[str] = (), rules: Rules | None = None,
-                 register: Register | None = None) -> YearStats:
+                 register: Register | None = None, zone: LocalTime = STOCKHOLM) -> YearStats:
     """The numbers of the annual report for `year` (the year of first receipt in the configured zone, worker.timezone).
 
     `principals` maps organisation type → "kommun"/"region" (from the rules); it is needed only where a human
     overrode the reporting type, the shipped defaults are used otherwise."""
-    return report_data(session, year, principals, outcome_labels, rules, register).stats
+    return report_data(session, year, principals, outcome_labels, rules, register, zone=zone).stats
 
 
 def write_report(stats: YearStats, out: Path, charts_dir: Path | None = None) -> list[Path]:
@@ -191,7 +194,8 @@ def write_report(stats: YearStats, out: Path, charts_dir: Path | None = None) ->
 
 def write_draft(session: Session, period_text: str, out: Path, *, rules: Rules | None = None,
                 register: Register | None = None, history_path: str | None = None, texts_path: Path | None = None,
-                template: Path | None = None, kommun: str | None = None, made: date | None = None) -> Path:
+                template: Path | None = None, kommun: str | None = None, made: date | None = None,
+                zone: LocalTime = STOCKHOLM) -> Path:
     """The yearly (or half-yearly) report drafted as Word at `out`: the same counting as the .xlsx."""
     from config.history import load_history
     from notify.report_docx import FIRST_HISTORY_YEAR, DraftInput, DraftQuote, build_draft, load_texts
@@ -201,8 +205,9 @@ def write_draft(session: Session, period_text: str, out: Path, *, rules: Rules |
     rules = rules or default_rules()
     register = register or load_register()
     principals = {o.type: o.principal for o in rules.organisations}
-    data = report_data(session, period.year, principals, rules.outcome_labels, rules, register, period.months)
-    earlier = {y: report_data(session, y, principals, rules.outcome_labels, rules, register).stats
+    data = report_data(session, period.year, principals, rules.outcome_labels, rules, register, period.months,
+                       zone)
+    earlier = {y: report_data(session, y, principals, rules.outcome_labels, rules, register, zone=zone).stats
                for y in range(FIRST_HISTORY_YEAR, period.year)}
     lines = kommun_lines(data.rows, kommun, period.label) if kommun else ()
     from store.quotes import quotes

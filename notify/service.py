@@ -11,12 +11,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Protocol
 
-from config.localzone import local_zone, zone_name
 from config.rules import Rules
 from config.settings import Settings
 from notify import digest as dg
 from notify import outbox, review
-from notify.policy import day_off_reason, in_window, local_day
+from notify.policy import day_off_reason, in_window
 from notify.smtp import SmtpSender, Transport
 from store.db import Database
 
@@ -71,15 +70,15 @@ def run_reminders(app: NotifyContext, now: datetime, respect_window: bool,
                   transport: Transport | None = None) -> RemindSummary:
     """Plan and send the reminders due at `now`: the scheduled job (respect_window=True) and `remind`."""
     s = app.settings
-    day = local_day(now)
+    day = s.local.day(now)
     summary = RemindSummary(day)
     if not s.reminders.enabled:
         summary.skipped_reason = "påminnelser är avstängda (reminders.enabled = false)"
     elif day_off_reason(day):
         summary.skipped_reason = f"{day.isoformat()} är ingen arbetsdag ({day_off_reason(day)})"
-    elif respect_window and not in_window(now, s.reminders):
+    elif respect_window and not in_window(now, s.reminders, s.local):
         summary.skipped_reason = (f"utanför sändningsfönstret {s.reminders.window_start:%H:%M}–"
-                                  f"{s.reminders.window_end:%H:%M} ({zone_name()})")
+                                  f"{s.reminders.window_end:%H:%M} ({s.local.name})")
     if summary.skipped_reason:
         return summary
     summary.recovered = outbox.recover(app.db, now)
@@ -91,7 +90,7 @@ def run_reminders(app: NotifyContext, now: datetime, respect_window: bool,
 
 def as_of_moment(day: date, app: NotifyContext) -> datetime:
     """`--as-of DAY` runs as if at the start of that day's sending window."""
-    return datetime.combine(day, app.settings.reminders.window_start, local_zone()).astimezone(UTC)
+    return app.settings.local.at(day, app.settings.reminders.window_start).astimezone(UTC)
 
 
 @dataclass
@@ -105,7 +104,7 @@ def send_digest(app: NotifyContext, as_of: date, out_path: Path | None = None, s
                 transport: Transport | None = None) -> DigestResult:
     """Build the weekly digest as of `as_of`; write it to `out_path` (HTML, chart inline) and/or mail it."""
     with app.db.session() as session:
-        digest = dg.collect(session, as_of)
+        digest = dg.collect(session, as_of, app.settings.local)
     if out_path is not None:
         src = dg.data_uri(dg.chart_png(digest.year)) if digest.year else ""
         out_path.write_text(dg.render_html(digest, src, app.settings.digest.templates_dir,

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from config.localzone import STOCKHOLM, LocalTime
 from config.orgregister import Register
 from config.rules import Rules
 from notify.report_stats import DEFAULT_PRINCIPALS, ReportRow
@@ -47,7 +48,8 @@ def _tupled(value: object) -> object:
 
 
 def refresh_statistics(session: Session, principals: Mapping[str, str] | None = None,
-                       year: int | None = None, rules: Rules | None = None, register: Register | None = None) -> int:
+                       year: int | None = None, rules: Rules | None = None, register: Register | None = None,
+                       zone: LocalTime = STOCKHOLM) -> int:
     """Write the statistics row of every case (of `year`) that is not frozen; returns how many were written."""
     from notify.report import report_row  # notify/report.py reads this module for its fallback
 
@@ -62,7 +64,7 @@ def refresh_statistics(session: Session, principals: Mapping[str, str] | None = 
         if stats is None:
             stats = CaseStatistics(case_pk=view.pk, frozen=False)
             session.add(stats)
-        for key, value in _row_values(view, report_row(view, known, rules, register)).items():
+        for key, value in _row_values(view, report_row(view, known, rules, register, zone)).items():
             setattr(stats, key, value)
         stats.updated_at = now
         written += 1

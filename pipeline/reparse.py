@@ -17,7 +17,7 @@ __all__ = ["Change", "reparse"]
 def reparse(session: Session, rules: Rules, *, since: date | None = None, due_months: int = 2,
             workers: int | None = None, progress: Callable[[int], None] | None = None,
             budget: ParseBudget | None = None) -> list[Change]:
-    msgs, sources = to_reparse(session, since)          # 1. what to parse again
+    msgs, sources = to_reparse(session, since, rules.local)        # 1. what to parse again
     pool = ParserPool(rules, workers, min_parallel=200, budget=budget)
     try:
         results = pool.parse(raw_bytes(session, msgs), len(msgs))   # 2. parsed in the pool, in order

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from config.localzone import local_day, local_zone
+from config.localzone import STOCKHOLM
 from config.rules import Rules
 from parsers.answers import answer_text
 from parsers.form_record import as_stored
@@ -173,8 +173,8 @@ def answered_at(a: CaseAnswer) -> datetime:
     try:
         day = date.fromisoformat(a.received_date or "")
     except ValueError:
-        return a.recorded_at or datetime.min.replace(tzinfo=local_zone())
-    return datetime.combine(day, time(12), tzinfo=local_zone())
+        return a.recorded_at or datetime.min.replace(tzinfo=STOCKHOLM.zone)
+    return STOCKHOLM.at(day, time(12))
 
 
 def first_answer(case: Case) -> CaseAnswer | None:
@@ -273,7 +273,7 @@ def record_answer(session: Session, case: Case, msg: Message, form: FormData | N
             row = CaseAnswer(message=msg, attributed_by="none", manager=Manager(), channel=MAIL)
             case.answer_rows.append(row)
         fields = answer_fields(form, msg.sender, msg.sender_name, body,
-                               local_day(msg.date or msg.first_seen).isoformat())
+                               rules.local.day(msg.date or msg.first_seen).isoformat())
         for key, value in fields.items():
             setattr(row, key, Manager.from_dict(value) if key == "manager" else value)
         who = _attribution(case, msg, form, rules, row)

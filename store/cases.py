@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from config.localzone import local_day
+from config.localzone import STOCKHOLM, LocalTime
 from parsers.types import Classification, FormData, ParsedEmail
 from store.answers import new_receivers, receivers_of
 from store.models import Case, Message
@@ -23,9 +23,9 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def local_date(moment: datetime) -> date:
-    """The day `moment` falls on in the configured zone (worker.timezone)."""
-    return local_day(moment)
+def local_date(moment: datetime, zone: LocalTime = STOCKHOLM) -> date:
+    """The day `moment` falls on in `zone` (worker.timezone)."""
+    return zone.day(moment)
 
 
 def _next_seq(session: Session, year: int) -> int:
@@ -41,11 +41,11 @@ def _emails(parsed: ParsedEmail) -> list[str]:
 def open_case(session: Session, msg: Message, form: FormData, parsed: ParsedEmail,
               classification: Classification, secretariat: tuple[str, ...], due_months: int,
               flags: list[str], seq: Callable[[int], int] | None = None,
-              keys: tuple[str, str] | None = None) -> Case:
+              keys: tuple[str, str] | None = None, zone: LocalTime = STOCKHOLM) -> Case:
     """A new case; `seq` numbers it (the batch's counter during an ingest, else a query); `keys` are the
     form's fingerprints as the parser worked them out (FormData.fingerprint), else worked out here."""
     received = msg.date or msg.first_seen
-    year = local_date(received).year
+    year = local_date(received, zone).year
     number = seq(year) if seq else _next_seq(session, year)
     reporters = [e for e in dict.fromkeys([parsed.sender.email if parsed.sender else "",
                                            (form.reporter_email or "").lower(),
@@ -55,7 +55,7 @@ def open_case(session: Session, msg: Message, form: FormData, parsed: ParsedEmai
     receivers = receivers_of([a.email for a in parsed.to], secretariat, reporters)
     case = Case(
         case_id=f"BUS-{year}-{number:04d}", year=year, seq=number, source_message=msg,
-        first_received=received, response_due=add_months(local_date(received), due_months),
+        first_received=received, response_due=add_months(local_date(received, zone), due_months),
         fingerprint=fingerprint, text_fingerprint=text_fingerprint,
         normalised_subject=parsed.normalised_subject, form=form,
         classification=classification,

@@ -64,7 +64,7 @@ def _open(session: Session, msg: Message, parsed: ParsedEmail, form: FormData, r
     classification = parsed.classification or classify(form, parsed.sender, (*parsed.to, *parsed.cc), rules)
     case = open_case(session, msg, form, parsed, classification, rules.secretariat_addresses,
                      due_months, list(msg.flags or []), seq=numbers,
-                     keys=(form.fingerprint, form.text_fingerprint))
+                     keys=(form.fingerprint, form.text_fingerprint), zone=rules.local)
     msg.case, msg.kind, msg.link_rule = case, "deviation", "new_deviation"
     form_files.keep(session, msg, parsed.form_file)     # its reminders attach it from the store
     if form.has_response:  # a deviation we first see with its answer already filled in

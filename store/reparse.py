@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, time
 from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from config.localzone import local_zone
+from config.localzone import STOCKHOLM, LocalTime
 from config.rules import Rules
 from parsers.classify import classify
 from parsers.form_record import classification_to_dict, form_to_dict
@@ -87,10 +87,10 @@ def _record_answer(session: Session, case: Case, msg: Message, form: FormData | 
         changes.append(Change(case.case_id, "response", old, new))
 
 
-def _messages(session: Session, since: date | None) -> list[Message]:
+def _messages(session: Session, since: date | None, zone: LocalTime = STOCKHOLM) -> list[Message]:
     q = select(Message).order_by(Message.date.is_(None), Message.date, Message.id)
     if since is not None:
-        start = datetime.combine(since, time(), tzinfo=local_zone())      # the day as the secretariat means it
+        start = zone.at(since, time())      # the day as the secretariat means it
         q = q.where(or_(Message.date >= start, Message.date.is_(None)))
     culled = culled_message_pks(session)                                  # culled or purged: never parsed again
     return [m for m in session.scalars(q) if m.id not in culled]
@@ -107,12 +107,13 @@ def raw_bytes(session: Session, msgs: list[Message], chunk: int = 500) -> Iterat
             yield data.get(m.raw_sha256, b"")
 
 
-def to_reparse(session: Session, since: date | None) -> tuple[list[Message], dict[int, list[Case]]]:
+def to_reparse(session: Session, since: date | None,
+               zone: LocalTime = STOCKHOLM) -> tuple[list[Message], dict[int, list[Case]]]:
     """The messages to parse again (by date, undated last) and the cases each one opened."""
     sources: dict[int, list[Case]] = {}
     for case in session.scalars(select(Case).where(Case.source_message_id.is_not(None))):
         sources.setdefault(case.source_message_id or 0, []).append(case)
-    return _messages(session, since), sources
+    return _messages(session, since, zone), sources
 
 
 def apply_reparse(session: Session, msgs: list[Message], results: Iterator[Parsed], sources: dict[int, list[Case]],

@@ -24,7 +24,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from config.localzone import local_day
+from config.localzone import STOCKHOLM, LocalTime
 from config.settings import RETENTION_CLASSES, RetentionRule, RetentionSettings
 from store.holds import held_cases
 from store.models import Case, Correction, CulledItem, Location, Message
@@ -88,7 +88,7 @@ def _owners(session: Session) -> tuple[dict[int, tuple[str, ...]], dict[int, tup
     return ({k: tuple(sorted(v)) for k, v in by_message.items()}, {k: tuple(sorted(v)) for k, v in by_case.items()})
 
 
-def _closed_days(session: Session) -> dict[int, date]:
+def _closed_days(session: Session, zone: LocalTime = STOCKHOLM) -> dict[int, date]:
     """case pk → the day it was last closed, for the cases closed now."""
     closed = set(session.scalars(select(Case.id).where(Case.status == "closed")))
     days: dict[int, date] = {}
@@ -96,7 +96,7 @@ def _closed_days(session: Session) -> dict[int, date]:
         Correction.field == "status", Correction.new_value == "closed").order_by(Correction.at)
     for case_pk, at in session.execute(query):
         if case_pk in closed:
-            days[case_pk] = local_day(at)
+            days[case_pk] = zone.day(at)
     return days
 
 
@@ -106,17 +106,17 @@ def message_class(kind: str, case_pk: int | None) -> str:
     return "raw_mail" if case_pk is not None else "other_mail"
 
 
-def gather(session: Session) -> list[Item]:
+def gather(session: Session, zone: LocalTime = STOCKHOLM) -> list[Item]:
     """Every item of every class, with its owners and days."""
     by_message, by_case = _owners(session)
-    closed = _closed_days(session)
-    cases = {pk: (year, local_day(first)) for pk, year, first in session.execute(
+    closed = _closed_days(session, zone)
+    cases = {pk: (year, zone.day(first)) for pk, year, first in session.execute(
         select(Case.id, Case.year, Case.first_received))}
     items = [Item(cls, f"case:{pk}", year, first, by_case.get(pk, ()), pk, closed.get(pk))
              for pk, (year, first) in cases.items() for cls in CASE_CLASSES]
     for pk, kind, case_pk, when, seen in session.execute(
             select(Message.id, Message.kind, Message.case_pk, Message.date, Message.first_seen)):
-        received = local_day(when or seen)
+        received = zone.day(when or seen)
         year = cases[case_pk][0] if case_pk in cases else received.year
         items.append(Item(message_class(kind, case_pk), f"message:{pk}", year, received, by_message.get(pk, ()),
                           case_pk, closed.get(case_pk) if case_pk is not None else None))
@@ -151,9 +151,10 @@ def culled_already(session: Session) -> set[tuple[str, str, str]]:
     return {(m, c, i) for m, c, i in session.execute(select(CulledItem.mailbox, CulledItem.cls, CulledItem.item))}
 
 
-def plan(session: Session, settings: RetentionSettings, as_of: date, owners: tuple[str, ...] | None = None) -> Plan:
+def plan(session: Session, settings: RetentionSettings, as_of: date, owners: tuple[str, ...] | None = None,
+         zone: LocalTime = STOCKHOLM) -> Plan:
     """What is due on `as_of` (for `owners`, else every owner with a rule); changes nothing."""
-    result = Plan(as_of, done=culled_already(session), items=gather(session))
+    result = Plan(as_of, done=culled_already(session), items=gather(session, zone))
     held = held_cases(session)
     rules = [r for r in settings.rules if owners is None or r.mailbox in owners]
     for item in result.items:

@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from config.localzone import STOCKHOLM, LocalTime
 from config.settings import RetentionSettings
 from store.culling import CULLED_SUBJECT, FREE_TEXT_FIELDS
 from store.db import Database
@@ -48,8 +49,8 @@ def is_gone(session: Session, item: Item) -> bool:
                     form.response_manager_email, *(r.email for r in case.receiver_rows if "@" in r.email)))
 
 
-def verify(session: Session, settings: RetentionSettings, as_of: date) -> Verified:
-    result = plan(session, settings, as_of)
+def verify(session: Session, settings: RetentionSettings, as_of: date, zone: LocalTime = STOCKHOLM) -> Verified:
+    result = plan(session, settings, as_of, zone=zone)
     checked = Verified(due=len(result.due))
     for item in result.items:
         if result.released_by_all(item) and not is_gone(session, item):

@@ -167,7 +167,7 @@ def open_by_hand(session: Session, message_id: str, entry: HandEntry, who: str, 
     form = form_to_dict(form_data)
     classification = _classification(form_data, parsed, entry, rules)
     case = open_case(session, msg, form_data, parsed, classification, rules.secretariat_addresses, due_months,
-                     list(msg.flags or []))
+                     list(msg.flags or []), zone=rules.local)
     entered = {k: v for k, v in form.items() if v not in (None, [], "")}
     if entry.reporter_org_type:
         entered["reporter_org_type"] = classification.reporter_org_type

@@ -8,11 +8,13 @@ import unicodedata
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from email.policy import compat32
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from config.localzone import STOCKHOLM, LocalTime
 from parsers.form_record import form_to_dict
 from parsers.headers import decoded
 from parsers.pnr import redact
@@ -85,26 +87,27 @@ def state_of(case: CaseView, today: date) -> str:
     return "partly" if case.progress[0] > 0 else "open"
 
 
-def _row(case: Any, state: str, c: Classification, event_type: Any, units: Any, description: Any) -> CaseRow:
+def _row(case: Any, state: str, c: Classification, event_type: Any, units: Any, description: Any,
+         zone: LocalTime = STOCKHOLM) -> CaseRow:
     return CaseRow(
-        case_id=case.case_id, year=case.year, received=local_date(case.first_received), due=case.response_due,
+        case_id=case.case_id, year=case.year, received=local_date(case.first_received, zone), due=case.response_due,
         state=state, event_type=text(event_type), units=texts(units or []), description=text(description),
         reporter_org_type=text(c.reporter_org_type), receiver_org_types=texts(c.receiver_org_types),
         principal_relation=text(c.principal_relation), themes=texts(c.themes),
         flags=tuple(str(f) for f in case.flags or []))
 
 
-def case_row(case: CaseView, today: date) -> CaseRow:
+def case_row(case: CaseView, today: date, zone: LocalTime = STOCKHOLM) -> CaseRow:
     return _row(case, state_of(case, today), case.classification, case.form.event_type,
-                case.form.units_involved, case.form.description)
+                case.form.units_involved, case.form.description, zone)
 
 
-def _list_row(r: Any) -> CaseRow:
+def _list_row(r: Any, zone: LocalTime = STOCKHOLM) -> CaseRow:
     """A row of store/views_list.list_columns: the form's fields come one by one, not the whole form."""
     overrides = r.overrides or {}
     units = overrides["units_involved"] if "units_involved" in overrides else r.units
     row = _row(r, state_name(r.state_ix), corrected_classification(r.classification, r.overrides), r.event_type,
-               units, getattr(r, "description", ""))
+               units, getattr(r, "description", ""), zone)
     if not hasattr(r, "form_all"):
         return row
     values = [r.case_id, row.event_type, row.description, *row.units,
@@ -153,14 +156,14 @@ def _sort_key(row: CaseRow, sort: str) -> Any:
 
 
 def case_page(session: Session, f: CaseFilter, today: date, offset: int = 0,
-              limit: int | None = None) -> tuple[list[CaseRow], int]:
+              limit: int | None = None, zone: LocalTime = STOCKHOLM) -> tuple[list[CaseRow], int]:
     """The cases that pass the filter, sorted, from `offset` (every one when limit is None); and how many pass."""
-    return page_rows(session, f, today, offset, limit, _list_row, _matches, _sort_key)
+    return page_rows(session, f, today, offset, limit, partial(_list_row, zone=zone), _matches, _sort_key)
 
 
-def case_rows(session: Session, f: CaseFilter, today: date) -> list[CaseRow]:
+def case_rows(session: Session, f: CaseFilter, today: date, zone: LocalTime = STOCKHOLM) -> list[CaseRow]:
     """Every case that passes the filter, sorted."""
-    return case_page(session, f, today)[0]
+    return case_page(session, f, today, zone=zone)[0]
 
 
 def case_years(session: Session) -> list[int]:
@@ -261,13 +264,13 @@ def corrections_of(session: Session, case_pk: int) -> tuple[CorrectionItem, ...]
     return tuple(CorrectionItem(r.at, text(r.who), r.field, text(r.old_value), text(r.new_value)) for r in rows)
 
 
-def case_detail(session: Session, case_id: str, today: date) -> CaseDetail | None:
+def case_detail(session: Session, case_id: str, today: date, zone: LocalTime = STOCKHOLM) -> CaseDetail | None:
     case = find_view(session, case_id)
     if case is None:
         return None
     reminders = session.scalars(select(Reminder).where(Reminder.case_pk == case.pk).order_by(Reminder.due_on))
     return CaseDetail(
-        pk=case.pk, row=case_row(case, today), status=case.status,
+        pk=case.pk, row=case_row(case, today, zone), status=case.status,
         fields=tuple((k, text(getattr(case.form, k))) for k in _SECTION_FIELDS),
         reporter=tuple((k, text(getattr(case.form, k))) for k in _REPORTER_FIELDS),
         receivers=texts(case.addressed), participants=texts(case.participants),

@@ -103,9 +103,9 @@ def _where(f: Any, today: date) -> list[ColumnElement[bool]]:
 
 def _local_start(day: date) -> datetime:
     """The start of a local day (worker.timezone), as the overview's week starts."""
-    from config.localzone import local_zone
+    from config.localzone import STOCKHOLM
 
-    return datetime.combine(day, time.min, local_zone())
+    return STOCKHOLM.at(day, time.min)
 
 
 def page_rows(session: Session, f: Any, today: date, offset: int, limit: int | None,

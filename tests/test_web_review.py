@@ -10,10 +10,10 @@ from email import message_from_bytes, policy
 import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
-from store.pipeline import Pipeline
 
 from config.rules import Rules
 from ingest.types import RawMessage
+from pipeline.batch import Pipeline
 from store.db import Database
 from store.models import Case, Correction, Message
 from tests.support import web_support as ws

@@ -8,7 +8,6 @@ the case's version as its page showed it, and a save of something someone else c
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
@@ -114,7 +113,7 @@ def field_value(ctx: Ctx, field: str) -> str:
         day = typed_day(value)
         if day is None:
             raise Refused("datum")
-        if not plausible_year(day.year, date.today()):
+        if not plausible_year(day.year, ctx.web.today()):
             raise Refused("datum-utanfor")
         value = day.isoformat()
     if field == "responded":

@@ -19,6 +19,7 @@ from config.settings import Settings
 from store.db import Database
 from web.auth import Sessions, Throttle, csrf_ok, may, secret_key
 from web.context import Ctx, Handler, WebApp, forbidden
+from web.render import environment
 
 STATIC = Path(__file__).with_name("static")
 MAX_BODY = 256 * 1024
@@ -133,9 +134,9 @@ def create_app(db: Database, settings: Settings, rules: Rules, throttle: Throttl
     throttle = throttle or Throttle()
     if throttle.db is None:
         throttle.db = db
-    web = WebApp(db, settings, rules, sessions, throttle)
-    if today is not None:
-        web.today = today
+    rules = rules.with_local(settings.local)
+    web = WebApp(db, settings, rules, sessions, throttle, today=today or settings.local.today,
+                 env=environment(settings.local))
     routes = [Route("/healthz", healthz), Mount("/static", StaticFiles(directory=STATIC), name="static")]
     if settings.web.oidc is not None:
         from web import sso

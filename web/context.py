@@ -11,7 +11,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from config.localzone import local_zone
+from config.localzone import STOCKHOLM
 from config.rules import Rules
 from config.settings import Settings
 from store.db import Database
@@ -28,7 +28,7 @@ class WebApp:
     rules: Rules
     sessions: Sessions
     throttle: Throttle = field(default_factory=Throttle)
-    today: Callable[[], date] = field(default=lambda: datetime.now(local_zone()).date())
+    today: Callable[[], date] = field(default=STOCKHOLM.today)    # create_app: today in worker.timezone
     env: Any = field(default_factory=environment)
 
     oidc: Any = None                    # web.sso.Oidc when [web.oidc] is set

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import tempfile
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
-from config.localzone import local_zone
 from parsers.dates import FIRST_PLAUSIBLE_YEAR
 from store import case_version, views, views_ops, views_receivers, views_retention
 from store.fields import FIELDS
@@ -98,7 +97,7 @@ async def logout(ctx: Ctx) -> Response:
 
 async def overview(ctx: Ctx) -> Response:
     today = ctx.web.today()
-    monday = datetime.combine(today - timedelta(days=today.weekday()), datetime.min.time(), local_zone())
+    monday = ctx.web.settings.local.at(today - timedelta(days=today.weekday()))
 
     def read() -> Any:
         with ctx.web.db.session() as session:
@@ -162,7 +161,7 @@ async def case_list(ctx: Ctx) -> Response:
     def read() -> Any:
         with ctx.web.db.session() as session:
             rows, total = views.case_page(session, flt, ctx.web.today(), 0 if every else (page - 1) * PAGE_SIZE,
-                                          None if every else PAGE_SIZE)
+                                          None if every else PAGE_SIZE, ctx.web.settings.local)
             return rows, total, views.case_years(session)
     shown, total, years = await ctx.db(read)
     pages = max(1, -(-total // PAGE_SIZE))
@@ -177,7 +176,7 @@ async def case_page(ctx: Ctx) -> Response:
 
     def read() -> Any:
         with ctx.web.db.session() as session:
-            detail = views.case_detail(session, case_id, ctx.web.today())
+            detail = views.case_detail(session, case_id, ctx.web.today(), ctx.web.settings.local)
             if detail is None:
                 return None, None, 0, None
             return (detail, views_receivers.receivers_of(session, detail.pk),
@@ -232,7 +231,8 @@ async def report(ctx: Ctx) -> Response:
     def read() -> Any:
         with ctx.web.db.session() as session:
             return yearly_stats(session, year, principals, rules=ctx.web.rules,
-                                register=register_for(ctx.web.settings.organisations_path))
+                                register=register_for(ctx.web.settings.organisations_path),
+                                zone=ctx.web.settings.local)
     stats = await ctx.db(read)
     return ctx.page("report.html", title=f"Årsrapport {year}", year=year, tables=tables(stats), stats=stats,
                     charts=[(key, label) for key, (_, label) in CHARTS.items()])
@@ -250,7 +250,8 @@ async def report_xlsx(ctx: Ctx) -> Response:
     def build() -> bytes:
         with ctx.web.db.session() as session:
             stats = yearly_stats(session, year, principals, rules=ctx.web.rules,
-                                register=register_for(ctx.web.settings.organisations_path))
+                                register=register_for(ctx.web.settings.organisations_path),
+                                zone=ctx.web.settings.local)
         with tempfile.TemporaryDirectory() as tmp:
             return write_workbook(stats, Path(tmp) / "rapport.xlsx").read_bytes()
     return Response(await ctx.db(build), media_type="application/vnd.openxmlformats-officedocument."
@@ -277,7 +278,8 @@ async def report_chart(ctx: Ctx) -> Response:
     def draw() -> bytes:
         with ctx.web.db.session() as session:
             stats = yearly_stats(session, year, principals, rules=ctx.web.rules,
-                                register=register_for(ctx.web.settings.organisations_path))
+                                register=register_for(ctx.web.settings.organisations_path),
+                                zone=ctx.web.settings.local)
         with tempfile.TemporaryDirectory() as tmp:
             return Path(getattr(report_charts, CHARTS[name][0])(stats, Path(tmp) / "chart.png")).read_bytes()
     return Response(await ctx.db(draw), media_type="image/png")

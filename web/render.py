@@ -7,7 +7,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from config.localzone import local_text
+from config.localzone import STOCKHOLM, LocalTime
 from parsers.pnr import redact
 from store.answers import CHANNEL_LABELS
 from web.editing import HINTS, save_label
@@ -54,11 +54,11 @@ def _finalize(value: Any) -> Any:
     return value
 
 
-def when(value: date | datetime | None) -> str:
+def when(value: date | datetime | None, zone: LocalTime = STOCKHOLM) -> str:
     if value is None:
         return "–"
     if isinstance(value, datetime):
-        return local_text(value, "%Y-%m-%d %H:%M")
+        return zone.text(value, "%Y-%m-%d %H:%M")
     return value.isoformat()
 
 
@@ -71,10 +71,12 @@ def problem_label(code: str) -> str:
     return PROBLEM_LABELS.get(code, "annat problem vid inläsning")
 
 
-def environment() -> Environment:
+def environment(zone: LocalTime = STOCKHOLM) -> Environment:
+    """The pages' templates; times are shown in `zone` (worker.timezone)."""
     env = Environment(loader=PackageLoader("web", "templates"), autoescape=select_autoescape(default=True),
                       finalize=_finalize, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(when=when, state=lambda s: STATE_LABELS.get(s, s), kind=lambda k: KIND_LABELS.get(k, k),
+    env.filters.update(when=lambda v: when(v, zone), state=lambda s: STATE_LABELS.get(s, s),
+                       kind=lambda k: KIND_LABELS.get(k, k),
                        rule=lambda r: RULE_LABELS.get(r, r or "–"), label=lambda f: FIELD_LABELS.get(f, f),
                        relation=lambda r: RELATION_LABELS.get(r, r or "–"), role=lambda r: ROLE_LABELS.get(r, r),
                        receiver_state=lambda s: RECEIVER_STATE_LABELS.get(s, s),

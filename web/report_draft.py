@@ -33,7 +33,7 @@ async def draft(ctx: Ctx) -> Response:
         with tempfile.TemporaryDirectory() as tmp, ctx.web.db.session() as session:
             out = write_draft(session, period.key, Path(tmp) / "utkast.docx", rules=ctx.web.rules,
                               register=register_for(settings.organisations_path),
-                              history_path=settings.history_path or None)
+                              history_path=settings.history_path or None, zone=settings.local)
             return out.read_bytes()
     return Response(await ctx.db(build), media_type=DOCX, headers={
         "content-disposition": f'attachment; filename="busavvik-rapportutkast-{period.key}.docx"'})

@@ -2,7 +2,7 @@
 notify/service.py's (the worker schedules the same functions)."""
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +10,6 @@ import typer
 
 from busavvik.console import err, out
 from busavvik.context import AppContext
-from config.localzone import local_zone
 from notify import digest as dg
 from notify import outbox, review
 from notify import swedish as sv
@@ -157,14 +156,14 @@ def digest_cmd(ctx: typer.Context,
 def _mark_sent_by_hand(app: AppContext, day: date) -> int:
     """That day's scheduled digest, failed or cut short (store/digestruns.py), is done now."""
     from store.digestruns import sent_by_hand
-    start = datetime.combine(day, time(0), local_zone())
+    start = app.settings.local.at(day)
     with app.db.session(write=True) as session:
         return sent_by_hand(session, start, start + timedelta(days=1), datetime.now(UTC))
 
 
 def _collect(app: AppContext, day: date) -> dg.Digest:
     with app.db.session() as session:
-        return dg.collect(session, day)
+        return dg.collect(session, day, app.settings.local)
 
 
 def register(app: typer.Typer) -> None:

@@ -59,7 +59,7 @@ def person_cmd(ctx: typer.Context,
             write_json(found) if fmt == "json" else _text(found)
             return
         result = erase_person(session, ctx.obj.settings.retention, person, who or getpass.getuser(),
-                              parse_day(as_of))
+                              parse_day(as_of, local=ctx.obj.rules.local))
         report = {"person": found["person"], "pseudonymised": result.done,
                   "refused": [{"item": item, "reason": why} for item, why in result.refused],
                   "record": result.record.id if result.record is not None else None}

@@ -150,7 +150,8 @@ def report_cmd(ctx: typer.Context, year: YearOpt = None, out_file: OutOpt = None
     written: list[Path] = []
     started = time.monotonic()
     with ctx.obj.db.session() as session:
-        data = report_data(session, p.year, principals, rules.outcome_labels, rules, register, p.months)
+        data = report_data(session, p.year, principals, rules.outcome_labels, rules, register, p.months,
+                           zone=rules.local)
         stats = data.stats
         try:
             if out_file is not None:
@@ -159,7 +160,8 @@ def report_cmd(ctx: typer.Context, year: YearOpt = None, out_file: OutOpt = None
                 settings = getattr(ctx.obj, "settings", None)
                 written.append(write_draft(session, key, docx, rules=rules, register=register,
                                            history_path=getattr(settings, "history_path", "") or None,
-                                           texts_path=texts, template=template, kommun=kommun))
+                                           texts_path=texts, template=template, kommun=kommun,
+                                           zone=rules.local))
         except OSError as exc:
             fail(styled(("could not write the report:", "red"),
                         f" {exc.strerror or exc}: {exc.filename or out_file or docx}"))

@@ -78,9 +78,9 @@ def plan_cmd(ctx: typer.Context, as_of: Optional[str] = AS_OF) -> None:
     from store.retention import plan
 
     _rules_or_fail(ctx)
-    day = parse_day(as_of)
+    day = parse_day(as_of, local=ctx.obj.rules.local)
     with ctx.obj.db.session() as session:
-        result = plan(session, ctx.obj.settings.retention, day)
+        result = plan(session, ctx.obj.settings.retention, day, zone=ctx.obj.rules.local)
         out.print(f"Gallringsplan per {day.isoformat()} (ändrar ingenting):", highlight=False)
         _print_plan(result)
         _print_backlog(ctx, session, day)
@@ -103,12 +103,12 @@ def apply_cmd(ctx: typer.Context,
     if not rules:
         known = ", ".join(sorted({r.decision for r in settings.rules}))
         fail(f"inget gallringsbeslut {decision!r} i konfigurationen (kända: {known})", 2)
-    day = parse_day(as_of)
+    day = parse_day(as_of, local=ctx.obj.rules.local)
     principals = {o.type: o.principal for o in ctx.obj.rules.organisations}
     with ctx.obj.db.session(write=True) as session:
         refreshed = refresh_statistics(session, principals, rules=ctx.obj.rules,
-                                       register=getattr(ctx.obj, "register", None))
-        result = plan(session, settings, day)
+                                       register=getattr(ctx.obj, "register", None), zone=ctx.obj.rules.local)
+        result = plan(session, settings, day, zone=ctx.obj.rules.local)
         released: set[tuple[str, str, str]] = set()
         records = [r for r in (apply_owner(session, result, rule, who or getpass.getuser(), released, settings)
                                for rule in rules) if r is not None]
@@ -146,9 +146,9 @@ def verify_cmd(ctx: typer.Context, as_of: Optional[str] = AS_OF,
     from store.retention_verify import database_file, search_file, vacuum, verify
 
     _rules_or_fail(ctx)
-    day = parse_day(as_of)
+    day = parse_day(as_of, local=ctx.obj.rules.local)
     with ctx.obj.db.session() as session:
-        checked = verify(session, ctx.obj.settings.retention, day)
+        checked = verify(session, ctx.obj.settings.retention, day, ctx.obj.rules.local)
         _print_backlog(ctx, session, day)
     out.print(vacuum(ctx.obj.db), highlight=False)
     failed = not checked.ok
@@ -180,7 +180,7 @@ def purge_pnr_cmd(ctx: typer.Context,
     from store.caseview import case_by_id
     from store.pnr_purge import purge_pnr
 
-    day = parse_day(as_of)
+    day = parse_day(as_of, local=ctx.obj.rules.local)
     with ctx.obj.db.session(write=True) as session:
         only = None
         if case is not None:

@@ -13,7 +13,7 @@ from busavvik.console import err, fail, out, styled, write_json
 from busavvik.context import AppContext
 from busavvik.logs import setup_logging
 from busavvik.status_info import cursor_text, reminder_info, worker_info
-from config.localzone import local_text, zone_name
+from config.localzone import STOCKHOLM, LocalTime
 from parsers.pnr import redact
 from store.digestruns import runs
 from store.models import Cursor, DigestRun, MailboxStatus
@@ -21,9 +21,9 @@ from store.setaside import set_aside_counts
 from store.unparsed import Unparsed, counts_by_mailbox, unparsed_messages
 
 
-def _local(moment: datetime | None) -> str:
+def _local(moment: datetime | None, zone: LocalTime = STOCKHOLM) -> str:
     """A time as the secretariat reads it: local time (worker.timezone), to the second ("never" when none)."""
-    return local_text(moment) if moment else "never"
+    return zone.text(moment) if moment else "never"
 
 
 def _validated(ctx: typer.Context) -> AppContext:
@@ -90,29 +90,29 @@ def status_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json",
 
     Exit status 0; the text says what is wrong and what to do."""
     app: AppContext = ctx.obj
-    now = datetime.now(UTC)
+    now, zone = datetime.now(UTC), app.settings.local
     with app.db.session() as session:
         unparsed = unparsed_messages(session)
         rows = _mailbox_rows(app, session, counts_by_mailbox(unparsed))
-        digest = _digest_line(runs(session), app.settings.digest.enabled and bool(app.settings.smtp.host))
-        worker = worker_info(session, now)
+        digest = _digest_line(runs(session), app.settings.digest.enabled and bool(app.settings.smtp.host), zone)
+        worker = worker_info(session, now, zone)
     reminders = reminder_info(app.db, app.settings)
     if as_json:   # times in UTC, ISO 8601
         doc = {"mailboxes": rows, "worker": worker, "reminders": reminders, "digest": digest} if full else rows
         write_json(doc, default=lambda t: t.isoformat(), ensure_ascii=True)
         return
-    table = Table(title=f"Mailboxes (times in {zone_name()})")
+    table = Table(title=f"Mailboxes (times in {zone.name})")
     for col in ("mailbox", "last success", "last poll", "last error", "errors", "fetched", "set aside", "cursors"):
         table.add_column(col)
     for r in rows:
-        error = f"{r['last_error']} (sedan {_local(r['error_since'])})" if r["last_error"] else "-"
-        table.add_row(str(r["mailbox"]), _local(r["last_success"]), _local(r["last_poll"]),
+        error = f"{r['last_error']} (sedan {_local(r['error_since'], zone)})" if r["last_error"] else "-"
+        table.add_row(str(r["mailbox"]), _local(r["last_success"], zone), _local(r["last_poll"], zone),
                       error, str(r["errors"]), str(r["fetched"]), str(r["set_aside"]),
                       "; ".join(r["cursors_text"]) or "-")
     out.print(table)
     for line in (worker["text"], reminders["text"], *[f"  att kontrollera: {a}" for a in reminders["attention"]]):
         out.print(line, markup=False, soft_wrap=True)
-    _print_unparsed(unparsed)
+    _print_unparsed(unparsed, zone=zone)
     out.print(digest)
 
 
@@ -132,12 +132,12 @@ def _mailbox_rows(app: AppContext, session: Session, not_parsed: dict[str, int])
             "not_parsed": not_parsed.get(mb.name, 0),
             "cursors": {c.folder: f"{c.uidvalidity}:{c.last_uid}" for c in mine},
             "error_since": st.error_since if st else None,
-            "cursors_text": [cursor_text(mb.type, c) for c in mine] or ["ingen post ännu"],
+            "cursors_text": [cursor_text(mb.type, c, app.settings.local) for c in mine] or ["ingen post ännu"],
         })
     return rows
 
 
-def _print_unparsed(found: list[Unparsed], shown: int = 20) -> None:
+def _print_unparsed(found: list[Unparsed], shown: int = 20, zone: LocalTime = STOCKHOLM) -> None:
     """Mail stored without its parse (parse budget): named, so that a person can look at it."""
     if not found:
         return
@@ -146,26 +146,26 @@ def _print_unparsed(found: list[Unparsed], shown: int = 20) -> None:
     for item in found[:shown]:
         where = ", ".join(f"{mb}/{folder} UID {uid}" for mb, folder, uid in item.places[:3]) or "?"
         why = "tog för lång tid" if item.code == "parse_timeout" else "för komplext"
-        out.print(f"  {_local(item.first_seen)}  {item.code} ({why})  {where}  från {item.sender or '?'}  "
+        out.print(f"  {_local(item.first_seen, zone)}  {item.code} ({why})  {where}  från {item.sender or '?'}  "
                   f"ämne {redact(item.subject)[:80]!r}", markup=False)
     if len(found) > shown:
         out.print(f"  … och {len(found) - shown} till", markup=False)
 
 
-def _digest_line(done: list[DigestRun], mailed: bool) -> str:
+def _digest_line(done: list[DigestRun], mailed: bool, zone: LocalTime = STOCKHOLM) -> str:
     """The weekly digest's last scheduled run, and any not sent (store/digestruns.py)."""
     if not mailed:
         return "Weekly digest: not mailed by the worker (needs digest.enabled = true and smtp.host)"
     if not done:
         return "Weekly digest: none scheduled yet"
     last = done[-1]
-    line = f"Weekly digest of {_local(last.scheduled_for)}: {last.status} ({last.attempts} attempt(s))"
+    line = f"Weekly digest of {_local(last.scheduled_for, zone)}: {last.status} ({last.attempts} attempt(s))"
     if last.last_error:
         line += f" – {last.last_error[:200]}"
     recent = last.scheduled_for - timedelta(days=28)    # older misses were said in the digests of their time
     unsent = [r for r in done[:-1] if r.status in ("failed", "unknown") and r.scheduled_for >= recent]
     if unsent:
-        line += "; not sent: " + ", ".join(f"{_local(r.scheduled_for)} ({r.status})" for r in unsent[-5:])
+        line += "; not sent: " + ", ".join(f"{_local(r.scheduled_for, zone)} ({r.status})" for r in unsent[-5:])
     return line
 
 

@@ -39,7 +39,7 @@ from sqlalchemy import select  # noqa: E402
 
 from busavvik.context import AppContext  # noqa: E402
 from busavvik.poll import MailboxResult, poll_once  # noqa: E402
-from config.localzone import local_zone  # noqa: E402
+from config.localzone import STOCKHOLM  # noqa: E402
 from config.rules import default_rules  # noqa: E402
 from config.settings import MailboxSettings, ReminderSettings, Settings, SmtpSettings  # noqa: E402
 from notify import service  # noqa: E402
@@ -228,7 +228,7 @@ def smtp_faults(db_url: str, workdir: Path, *, faults: int, rng: random.Random, 
         day = _as_of(db_url)
         for _ in range(faults + 10):
             t0 = time.monotonic()
-            now = datetime.combine(day, dtime(9, 0), local_zone()).astimezone(UTC)
+            now = datetime.combine(day, dtime(9, 0), STOCKHOLM.zone).astimezone(UTC)
             service.run_reminders(app, now, respect_window=False,
                                      transport=SmtpSender(smtp, backoff=0.05))
             figures.longest_run_s = max(figures.longest_run_s, round(time.monotonic() - t0, 2))

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from busavvik.commands import case as cli_case
 from busavvik.commands import notify as cli_notify
 from busavvik.context import AppContext
-from config.localzone import local_zone
+from config.localzone import STOCKHOLM
 from config.rules import Rules
 from config.settings import ReminderSettings, Settings, SmtpSettings
 from notify import service
@@ -30,7 +30,7 @@ SOURCE_ID = "<AM0PR19MB5E0030FF820D35DE5BA8D2D76DC0ABCD@AM0PR7AMB1234.eurprd04.p
 
 
 def at(day: date, hh: int = 9, mm: int = 0) -> datetime:
-    return datetime.combine(day, time(hh, mm), local_zone())
+    return datetime.combine(day, time(hh, mm), STOCKHOLM.zone)
 
 
 def add_case(db: Database, seq: int, received: date, *, subject: str = "Avvikelse BUS – uteblivet SIP-möte",
