@@ -125,3 +125,17 @@ def cheap_password_hashes() -> Iterator[None]:
     users._DUMMY_HASH = users._hasher.hash("not a password of anyone")
     yield
     users._hasher, users._DUMMY_HASH = saved
+
+
+@pytest.fixture
+def real_password_hashes() -> Iterator[None]:
+    """Argon2id at its real cost for a test that measures what a password check costs (the login flood, the
+    capped queue): passwords set during the test, and the dummy hash of an unknown name, cost what they would."""
+    from argon2 import PasswordHasher
+
+    from store import users
+    saved = users._hasher, users._DUMMY_HASH
+    users._hasher = PasswordHasher()
+    users._DUMMY_HASH = users._hasher.hash("not a password of anyone")
+    yield
+    users._hasher, users._DUMMY_HASH = saved

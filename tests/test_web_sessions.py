@@ -213,7 +213,8 @@ def test_failures_from_one_address_do_not_lock_out_another(store: Database, rule
 
 # --- L3: argon2 outside the store, capped ------------------------------------------------------------------------
 
-def test_a_flood_of_failing_logins_leaves_pages_quick(store: Database, rules: Rules) -> None:
+def test_a_flood_of_failing_logins_leaves_pages_quick(store: Database, rules: Rules,
+                                                      real_password_hashes: None) -> None:
     """L3. Before: 60 parallel failing logins made logged-in pages take 7–18 s (argon2 held a database connection
     and the thread pool). After: argon2 runs two at a time in a pool of its own, outside any session."""
     app = _app(store, rules, Throttle(limit=1000, address_limit=1000, queue=1000))
@@ -240,7 +241,11 @@ def test_a_flood_of_failing_logins_leaves_pages_quick(store: Database, rules: Ru
     assert page_time < flood_time / 4
 
 
-def test_too_many_waiting_checks_get_a_quick_swedish_503(store: Database, rules: Rules) -> None:
+def test_too_many_waiting_checks_get_a_quick_swedish_503(store: Database, rules: Rules,
+                                                          real_password_hashes: None) -> None:
+    from store import users
+    with store.session(write=True) as session:     # the account's hash at the real cost: each check takes time
+        users.set_password(session, "admin", ws.PASSWORD)
     app = _app(store, rules, Throttle(limit=1000, address_limit=1000, verifications=1, queue=2))
     codes = asyncio.run(_attempts(app, ["fel-lösenord"] * 12))
     assert codes.count(503) >= 1 and set(codes) <= {401, 503}

@@ -285,3 +285,28 @@ def test_without_oidc_there_is_no_sso_route_or_link(tmp_path: Path) -> None:
     assert "Logga in med Microsoft" not in c.get("/login").text
     assert c.get("/login/sso").status_code == 404
     database.dispose()
+
+
+# L10: an ES256 ID token under an RSA key id -----------------------------------------------------------------------
+
+@pytest.mark.integration
+def test_l10_an_es256_token_under_an_rsa_key_id_is_refused_cleanly() -> None:
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from oidc_provider_mock import run_server_in_thread
+
+    from config.oidc import parse_oidc
+    from web.sso import Oidc, SsoError
+
+    with run_server_in_thread() as server:
+        provider = f"http://localhost:{server.server_port}"
+        token = _real_id_token(provider, "n")
+        claims = jwt.decode(token, options={"verify_signature": False})
+        kid = jwt.get_unverified_header(token).get("kid")      # the mock's only key has none: used for any token
+        forged = jwt.encode(claims, ec.generate_private_key(ec.SECP256R1()), algorithm="ES256",
+                            headers={"kid": kid} if kid else None)
+        found = parse_oidc({"issuer": provider, "client_id": CLIENT_ID, "users": {"a@b.se": "reader"}}, False, [])
+        assert found is not None
+        with pytest.raises(SsoError, match="ogiltig"):
+            Oidc(found, "key", False).claims(forged, "n")
+        assert Oidc(found, "key", False).claims(token, "n")["nonce"] == "n"     # the real one still passes

@@ -33,7 +33,7 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     "reparse": (("busavvik.commands.reparse",),
                 "Re-parse stored raw mail with the current rules and show what changes (field, old → new)."),
     "report": (("busavvik.commands.report",),
-               "The annual report's tables for one year as an .xlsx workbook, and optionally its charts as PNG."),
+               "The annual report of one year: the .xlsx workbook, optionally its charts and the Word draft."),
     "remind": (("busavvik.commands.notify",),
                "Send the reminders due on that day (as if inside the sending window). Needs reminders.enabled."),
     "remind-resolve": (("busavvik.commands.notify",),

@@ -125,8 +125,10 @@ def check_file(path: Path | None, hint: str) -> Path | None:
 def report_cmd(ctx: typer.Context, year: YearOpt = None, out_file: OutOpt = None, charts: ChartsOpt = None,
                docx: DocxOpt = None, period: PeriodOpt = None, kommun: KommunOpt = None, texts: TextsOpt = None,
                template: TemplateOpt = None) -> None:
-    """The annual report's tables for one year as an .xlsx workbook, optionally its charts as PNG, and the report
-    drafted as Word (--docx; --period 2026H1 for a half year, --kommun for a municipality's extract)."""
+    """The annual report of one year: the .xlsx workbook, optionally its charts and the Word draft.
+
+    The workbook holds the report's tables; --charts writes them as PNG; --docx drafts the report as Word
+    (--period 2026H1 for a half year, --kommun for a municipality's extract)."""
     import time
 
     from notify.report import report_data, write_draft, write_report  # here: SQLAlchemy after the options
