@@ -2,9 +2,6 @@
 report, the reminders, `busavvik cases`, `busavvik show` and the web case page."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -20,6 +17,7 @@ from store import export, views, views_ops
 from store.caseview import find_view
 from store.corrections import set_field
 from store.db import Database
+from tests.support.cli_process import run_cli
 
 SAMPLE = Path(__file__).resolve().parents[1] / "busavvik" / "sample"
 CASE = "BUS-2026-0007"          # received 2026-09-01 from Socialtjänst to BUMM and BUP, never answered
@@ -38,10 +36,7 @@ def corrected(db: Database, rules: Rules) -> Database:
 
 
 def _cli(db: Database, *args: str) -> str:
-    env = {**{k: v for k, v in os.environ.items() if k != "BUSAVVIK_CONFIG"}, "BUSAVVIK_DATABASE_URL": db.url,
-           "COLUMNS": "250"}
-    done = subprocess.run([sys.executable, "-m", "busavvik.cli", *args], capture_output=True, text=True, env=env,
-                          timeout=120)
+    done = run_cli(args, env={"BUSAVVIK_CONFIG": None, "BUSAVVIK_DATABASE_URL": db.url, "COLUMNS": "250"})
     assert done.returncode == 0, done.stderr
     return done.stdout
 
