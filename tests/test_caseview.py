@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from config.rules import Rules
+from config.rules import Rules, default_rules
 from config.settings import ReminderSettings, Settings
 from ingest.files import open_source
 from notify import digest, outbox
@@ -23,8 +23,10 @@ SAMPLE = Path(__file__).resolve().parents[1] / "busavvik" / "sample"
 CASE = "BUS-2026-0007"          # received 2026-09-01 from Socialtjänst to BUMM and BUP, never answered
 
 
-@pytest.fixture
-def corrected(db: Database, rules: Rules) -> Database:
+@pytest.fixture(scope="module")
+def corrected(module_db: Database) -> Database:
+    """The sample imported and corrected once; the module's tests only read it."""
+    db, rules = module_db, default_rules()
     with Pipeline(db, rules) as pipeline:
         for box in ("storsthlm", "hsf"):
             pipeline.ingest(open_source(SAMPLE / box, box).messages())
