@@ -98,6 +98,22 @@ def db(db_url: str) -> Iterator[Database]:
     database.dispose()
 
 
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
+def module_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    """One database for all tests of a module (SQLite, and PostgreSQL under integration): for tests that only read
+    what an expensive set-up wrote once (a corpus imported), so the fast loop pays for it once per module."""
+    if request.param == "sqlite":
+        database = Database(f"sqlite:///{tmp_path_factory.mktemp('module_db') / 'busavvik.db'}")
+        yield database
+        database.dispose()
+        return
+    schema = _pg_schema()
+    database = Database(next(schema))
+    yield database
+    database.dispose()
+    next(schema, None)
+
+
 @pytest.fixture
 def rules() -> Rules:
     return default_rules()

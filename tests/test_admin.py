@@ -1,9 +1,7 @@
 """Admin tools: rules check, reparse with a changed rules file, human corrections that win."""
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,13 +13,13 @@ from pipeline.reparse import reparse
 from store import export
 from store.corrections import CorrectionError, link, set_field
 from store.db import Database
+from tests.support.cli_process import Env, run_cli
 from tests.support.corpus import write_corpus
 from tests.support.formbuilder import build_form
 
 
-def _run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "busavvik.cli", *args], capture_output=True, text=True,
-                          env=env, timeout=120)
+def _run(*args: str, env: Env) -> subprocess.CompletedProcess[str]:
+    return run_cli(args, env=env)
 
 
 @pytest.fixture
@@ -38,7 +36,7 @@ def test_rules_check_shows_field_source_and_rule(tmp_path: Path) -> None:
     form.write_bytes(build_form({"event_type": "Uteblivet SIP-möte", "units_involved": ["BUP Globen"],
                                  "reporter_unit": "Socialtjänsten Farsta", "description": "BUP kom inte"},
                                 shape="tables"))
-    env = {**os.environ, "BUSAVVIK_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+    env: Env = {"BUSAVVIK_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
     out = _run("rules", "check", str(form), env=env)
     assert out.returncode == 0, out.stderr
     assert "units_involved" in out.stdout and "BUP Globen" in out.stdout and "table_cell" in out.stdout

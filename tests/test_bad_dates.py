@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli_process import cli
+from tests.support.cli_process import cli, cli_process
 from tests.support.formbuilder import build_form
 from tests.support.mailbuilder import make_mail
 
@@ -87,4 +87,13 @@ def test_day_options_out_of_range_are_one_line_and_exit_2(db_url: str, args: tup
 @pytest.mark.parametrize("args", [("cases",), ("digest", "--as-of", "2026-01-05"), ("status",)])
 def test_a_database_url_that_is_not_one_is_one_line_and_exit_2(url: str, args: tuple[str, ...]) -> None:
     stderr = _one_line_error(cli(*args, db_url=url))
+    assert "database URL" in stderr and "hemligt" not in stderr, stderr
+
+
+@pytest.mark.integration
+def test_out_of_range_and_bad_url_as_a_process(db_url: str) -> None:
+    """The same one-line errors from `python -m busavvik.cli` as a real process."""
+    stderr = _one_line_error(cli_process("digest", "--as-of", "0001-01-01", db_url=db_url))
+    assert stderr.startswith("fel: --") and "1990" in stderr, stderr
+    stderr = _one_line_error(cli_process("cases", db_url="mysql://u:hemligt@db.test/bus"))
     assert "database URL" in stderr and "hemligt" not in stderr, stderr

@@ -2,15 +2,12 @@
 report, the reminders, `busavvik cases`, `busavvik show` and the web case page."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
-from config.rules import Rules
+from config.rules import Rules, default_rules
 from config.settings import ReminderSettings, Settings
 from ingest.files import open_source
 from notify import digest, outbox
@@ -20,13 +17,16 @@ from store import export, views, views_ops
 from store.caseview import find_view
 from store.corrections import set_field
 from store.db import Database
+from tests.support.cli_process import run_cli
 
 SAMPLE = Path(__file__).resolve().parents[1] / "busavvik" / "sample"
 CASE = "BUS-2026-0007"          # received 2026-09-01 from Socialtjänst to BUMM and BUP, never answered
 
 
-@pytest.fixture
-def corrected(db: Database, rules: Rules) -> Database:
+@pytest.fixture(scope="module")
+def corrected(module_db: Database) -> Database:
+    """The sample imported and corrected once; the module's tests only read it."""
+    db, rules = module_db, default_rules()
     with Pipeline(db, rules) as pipeline:
         for box in ("storsthlm", "hsf"):
             pipeline.ingest(open_source(SAMPLE / box, box).messages())
@@ -38,10 +38,7 @@ def corrected(db: Database, rules: Rules) -> Database:
 
 
 def _cli(db: Database, *args: str) -> str:
-    env = {**{k: v for k, v in os.environ.items() if k != "BUSAVVIK_CONFIG"}, "BUSAVVIK_DATABASE_URL": db.url,
-           "COLUMNS": "250"}
-    done = subprocess.run([sys.executable, "-m", "busavvik.cli", *args], capture_output=True, text=True, env=env,
-                          timeout=120)
+    done = run_cli(args, env={"BUSAVVIK_CONFIG": None, "BUSAVVIK_DATABASE_URL": db.url, "COLUMNS": "250"})
     assert done.returncode == 0, done.stderr
     return done.stdout
 

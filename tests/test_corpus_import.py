@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from config.rules import Rules
+from config.rules import Rules, default_rules
 from ingest.files import open_source
 from pipeline.batch import Pipeline
 from store import export
@@ -19,8 +19,18 @@ def _import(db: Database, rules: Rules, root: Path) -> list:
     return [pipeline.ingest(open_source(root / box, box).messages()) for box in ("storsthlm", "hsf")]
 
 
+@pytest.fixture(scope="module")
+def imported(module_db: Database, tmp_path_factory: pytest.TempPathFactory) -> tuple[Database, Corpus, list]:
+    """The corpus imported once for the module's tests, which only read it."""
+    root = tmp_path_factory.mktemp("corpus")
+    corpus = write_corpus(root / "mail")
+    stats = _import(module_db, default_rules(), root / "mail")
+    return module_db, corpus, stats
+
+
 @pytest.fixture
-def imported(db: Database, rules: Rules, tmp_path: Path) -> tuple[Database, Corpus, list]:
+def imported_here(db: Database, rules: Rules, tmp_path: Path) -> tuple[Database, Corpus, list]:
+    """The corpus imported for one test that writes (imports again)."""
     corpus = write_corpus(tmp_path / "mail")
     stats = _import(db, rules, tmp_path / "mail")
     return db, corpus, stats
@@ -120,8 +130,8 @@ def test_overdue_list(imported: tuple) -> None:
         assert [r["case_id"] for r in export.overdue(s, date(2026, 11, 1))] == [rows[0]["case_id"]]
 
 
-def test_second_import_adds_nothing(imported: tuple, rules: Rules, tmp_path: Path) -> None:
-    db, corpus, _ = imported
+def test_second_import_adds_nothing(imported_here: tuple, rules: Rules, tmp_path: Path) -> None:
+    db, corpus, _ = imported_here
     again = _import(db, rules, tmp_path / "mail")
     assert sum(s.new for s in again) == 0
     assert sum(s.duplicates for s in again) == sum(len(b) for _, _, b in corpus.mails)

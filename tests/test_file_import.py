@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import mailbox
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from ingest.files import SourceError, open_source
 from pipeline.batch import Pipeline
 from store import export
 from store.db import Database
+from tests.support.cli_process import Env, run_cli, run_process
 from tests.support.corpus import build
 
 
@@ -53,18 +53,15 @@ def test_source_errors_are_readable(tmp_path: Path) -> None:
         open_source(tmp_path / "x.pdf")
 
 
-def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "busavvik.cli", *args], capture_output=True, text=True,
-                          env=env, timeout=120)
+def _cli(*args: str, env: Env) -> subprocess.CompletedProcess[str]:
+    return run_cli(args, env=env)
 
 
 def test_cli_import_twice_and_bad_path(tmp_path: Path) -> None:
-    import os
     (tmp_path / "storsthlm").mkdir()
     for i, data in enumerate(_mails()):
         (tmp_path / "storsthlm" / f"{i}.eml").write_bytes(data)
-    env = {**os.environ, "BUSAVVIK_DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}"}
-    env.pop("BUSAVVIK_CONFIG", None)
+    env: Env = {"BUSAVVIK_DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}", "BUSAVVIK_CONFIG": None}
     first = _cli("import", "-q", str(tmp_path / "storsthlm"), env=env)
     assert first.returncode == 0, first.stderr
     assert f"new: {len(_mails())}" in first.stdout and "problem attachment_unreadable: 1" in first.stdout
@@ -79,12 +76,9 @@ def test_cli_import_twice_and_bad_path(tmp_path: Path) -> None:
 
 
 def test_export_redact_hides_personnummer(tmp_path: Path) -> None:
-    import os
-
     from tests.support.corpus import write_corpus
     write_corpus(tmp_path / "mail")
-    env = {**os.environ, "BUSAVVIK_DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}"}
-    env.pop("BUSAVVIK_CONFIG", None)
+    env: Env = {"BUSAVVIK_DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}", "BUSAVVIK_CONFIG": None}
     assert _cli("import", "-q", str(tmp_path / "mail" / "storsthlm"), env=env).returncode == 0
     plain = _cli("export", "deviations", env=env).stdout
     hidden = _cli("export", "deviations", "--redact", env=env).stdout
@@ -103,3 +97,17 @@ def test_import_and_poll_name_maildir_folders_alike(tmp_path: Path) -> None:
     imported = {m.folder for m in open_source(tmp_path / "md", "md").messages()}
     polled = {name for name, _ in maildir_folders(tmp_path / "md")}
     assert imported == polled == {"INBOX", "Projekt.BUS", "Sent"}
+
+
+@pytest.mark.integration
+def test_cli_import_as_a_process(tmp_path: Path) -> None:
+    """The same import and a usage error through `python -m busavvik.cli` as a real process."""
+    (tmp_path / "storsthlm").mkdir()
+    for i, data in enumerate(_mails()):
+        (tmp_path / "storsthlm" / f"{i}.eml").write_bytes(data)
+    env: Env = {"BUSAVVIK_DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}", "BUSAVVIK_CONFIG": None}
+    first = run_process(["import", "-q", str(tmp_path / "storsthlm")], env=env)
+    assert first.returncode == 0, first.stderr
+    assert f"new: {len(_mails())}" in first.stdout and "problem attachment_unreadable: 1" in first.stdout
+    bad = run_process(["import", str(tmp_path / "nope")], env=env)
+    assert bad.returncode == 2 and "no such file" in bad.stderr and "Traceback" not in bad.stderr

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from config.rules import FORM_FIELDS, FormRules, default_rules
 from parsers.form import parse_form
 from parsers.types import FormResult
+from tests.support.drill import DRILL
 from tests.support.formbuilder import BROKEN_KINDS, SAMPLE_VALUES, build_broken, build_form
 from tests.support.formparse import (
     FULL,
@@ -129,27 +130,39 @@ def test_every_broken_kind_returns_without_raising(kind: str, rules: FormRules) 
 _VALID = build_form(FULL, shape="tables")
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.binary(max_size=4096))
-def test_random_bytes_never_raise(data: bytes) -> None:
+def _random_bytes_never_raise(data: bytes) -> None:
     assert isinstance(parse_form(data, default_rules().form), FormResult)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(st.integers(0, len(_VALID) - 1), st.integers(0, 255)), min_size=1, max_size=12),
-       st.integers(1, len(_VALID)))
-def test_mutated_docx_never_raises(changes: list[tuple[int, int]], keep: int) -> None:
+def _mutated_docx_never_raises(changes: list[tuple[int, int]], keep: int) -> None:
     data = bytearray(_VALID)
     for position, value in changes:
         data[position] = value
     assert isinstance(parse_form(bytes(data[:keep]), default_rules().form), FormResult)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.text(max_size=300))
-def test_mutated_document_xml_never_raises(junk: str) -> None:
+def _mutated_document_xml_never_raises(junk: str) -> None:
     data = rezip(_VALID, lambda xml: xml.replace("Eva Exempel", junk.replace("<", "&lt;").replace("&", "&amp;")))
     assert isinstance(parse_form(data, default_rules().form), FormResult)
+
+
+# Each drill twice: a few examples in the fast loop, all of them with the integration/reliability tests.
+_BYTES = given(st.binary(max_size=4096))
+_CHANGES = given(st.lists(st.tuples(st.integers(0, len(_VALID) - 1), st.integers(0, 255)), min_size=1, max_size=12),
+                 st.integers(1, len(_VALID)))
+_JUNK = given(st.text(max_size=300))
+
+
+def _examples(n: int) -> settings:
+    return settings(max_examples=n, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+test_random_bytes_never_raise = _examples(15)(_BYTES(_random_bytes_never_raise))
+test_mutated_docx_never_raises = _examples(20)(_CHANGES(_mutated_docx_never_raises))
+test_mutated_document_xml_never_raises = _examples(10)(_JUNK(_mutated_document_xml_never_raises))
+test_random_bytes_never_raise_many = DRILL(_examples(150)(_BYTES(_random_bytes_never_raise)))
+test_mutated_docx_never_raises_many = DRILL(_examples(200)(_CHANGES(_mutated_docx_never_raises)))
+test_mutated_document_xml_never_raises_many = DRILL(_examples(100)(_JUNK(_mutated_document_xml_never_raises)))
 
 
 def test_text_after_a_text_box_in_the_same_paragraph_is_kept() -> None:

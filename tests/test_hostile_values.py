@@ -7,12 +7,13 @@ import io
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
 from store.db import Database
 from store.models import Case
-from tests.support.cli_process import cli
+from tests.support.cli_process import cli, cli_process
 from tests.support.formbuilder import build_form
 from tests.support.mailbuilder import make_mail
 
@@ -96,3 +97,13 @@ def test_xlsx_report_writes_formula_like_overrides_as_text(db_url: str, tmp_path
         assert c.data_type == "s" and c.quotePrefix, (c.coordinate, c.value, c.data_type)
     numbers = [c for c in cells if isinstance(c.value, (int, float)) and not isinstance(c.value, bool)]
     assert numbers and all(c.data_type == "n" for c in numbers)
+
+
+@pytest.mark.integration
+def test_csv_export_as_a_process_neutralises_formulas(db_url: str, tmp_path: Path) -> None:
+    """The CSV written by `python -m busavvik.cli` as a real process (its own standard output)."""
+    case = _imported(tmp_path, db_url)
+    done = cli_process("export", "deviations", "--format", "csv", db_url=db_url)
+    assert done.returncode == 0, done.stderr
+    row = next(csv.DictReader(io.StringIO(done.stdout)))
+    assert row["case_id"] == case and row["event_type"] == "'" + HOSTILE_EVENT

@@ -11,6 +11,7 @@ from config.rules import Rules
 from parsers.headers import conversation_guid, decoded, header_text, normalise_subject
 from parsers.mail import parse_email
 from parsers.pnr import contains, find_count, redact
+from tests.support.drill import DRILL
 from tests.support.mailbuilder import exchange_id, make_mail, thread_index
 
 WHEN = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
@@ -122,10 +123,7 @@ def test_svar_prefix_is_stripped(rules: Rules) -> None:
     assert normalise_subject("Svar: SV: BUS-avvikelse", rules.subject_prefixes) == "bus-avvikelse"
 
 
-@settings(max_examples=400, deadline=None)
-@given(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126) | st.sampled_from("\t"),
-               max_size=120))
-def test_plain_ascii_headers_skip_the_decoder_with_the_same_text(value: str) -> None:
+def _plain_ascii_headers_skip_the_decoder_with_the_same_text(value: str) -> None:
     """header_text's shortcut for ASCII without encoded words gives what the RFC 2047 decoder gives."""
     from email import message_from_string
     msg = message_from_string(f"Subject: {value}\n\nbody\n")
@@ -133,6 +131,15 @@ def test_plain_ascii_headers_skip_the_decoder_with_the_same_text(value: str) -> 
     if raw is None:
         return
     assert header_text(msg, "Subject") == " ".join(decoded(str(raw)).split())
+
+
+# A few examples in the fast loop, all 400 with the integration/reliability tests.
+_ASCII = given(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126) | st.sampled_from("\t"),
+                       max_size=120))
+test_plain_ascii_headers_skip_the_decoder_with_the_same_text = settings(max_examples=50, deadline=None)(
+    _ASCII(_plain_ascii_headers_skip_the_decoder_with_the_same_text))
+test_plain_ascii_headers_skip_the_decoder_with_the_same_text_many = DRILL(settings(max_examples=400, deadline=None)(
+    _ASCII(_plain_ascii_headers_skip_the_decoder_with_the_same_text)))
 
 
 @given(st.text(max_size=80).filter(lambda s: "=?" not in s), st.booleans())

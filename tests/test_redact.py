@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from parsers.pnr import FORMAT_CHARACTERS, contains, find_count, redact
 from parsers.safetext import shown
+from tests.support.drill import DRILL
 
 # Valid: 811218-9876 (Luhn), samordningsnummer 811278-9873 (day + 60).
 SPELLINGS = ["19811218-9876", "811218-9876", "8112189876", "198112189876", "811218+9876", "811218–9876",
@@ -104,9 +105,7 @@ def spelled(draw: st.DrawFn) -> tuple[str, str]:
     return text, date + tail
 
 
-@settings(max_examples=600, deadline=None)
-@given(spelled(), WORDS, WORDS)
-def test_property_no_spelling_gets_through(number: tuple[str, str], before: str, after: str) -> None:
+def _no_spelling_gets_through(number: tuple[str, str], before: str, after: str) -> None:
     text, digits = number
     out = redact(f"{before} {text} {after}")
     assert "[personnummer]" in out
@@ -115,18 +114,31 @@ def test_property_no_spelling_gets_through(number: tuple[str, str], before: str,
     assert not FORMAT_CHARACTERS.intersection(map(ord, out))
 
 
-@settings(max_examples=400, deadline=None)
-@given(st.sampled_from(["070", "072", "073", "076", "08", "031", "040"]), st.integers(0, 10**7 - 1),
-       st.sampled_from(["{a}-{b} {c} {d}", "{a}-{b}{c}{d}", "{a} {b} {c} {d}", "{a}/{b} {c} {d}"]))
-def test_property_phone_numbers_are_not_redacted(area: str, number: int, layout: str) -> None:
+def _phone_numbers_are_not_redacted(area: str, number: int, layout: str) -> None:
     n = f"{number:07d}" if area != "08" else f"{number:08d}"
     text = layout.format(a=area, b=n[:3], c=n[3:5], d=n[5:])
     assert redact(f"ring {text}") == f"ring {text}"
 
 
-@settings(max_examples=400, deadline=None)
-@given(st.dates(), st.sampled_from(["{d}", "{d} {t}", "{d}–{e}", "{d} kl. {t}", "{d}, {n}"]),
-       st.integers(0, 9999), st.dates())
-def test_property_dates_are_not_redacted(day: object, layout: str, n: int, other: object) -> None:
+def _dates_are_not_redacted(day: object, layout: str, n: int, other: object) -> None:
     text = layout.format(d=day, e=other, t=f"{n // 100 % 24:02d}:{n % 60:02d}", n=f"ärende {n}")
     assert redact(text) == text
+
+
+# Each property twice: a few examples in the fast loop, the full drill with the integration/reliability tests.
+_SPELLINGS = given(spelled(), WORDS, WORDS)
+_PHONES = given(st.sampled_from(["070", "072", "073", "076", "08", "031", "040"]), st.integers(0, 10**7 - 1),
+                st.sampled_from(["{a}-{b} {c} {d}", "{a}-{b}{c}{d}", "{a} {b} {c} {d}", "{a}/{b} {c} {d}"]))
+_DATES = given(st.dates(), st.sampled_from(["{d}", "{d} {t}", "{d}–{e}", "{d} kl. {t}", "{d}, {n}"]),
+               st.integers(0, 9999), st.dates())
+test_property_no_spelling_gets_through = settings(max_examples=60, deadline=None)(
+    _SPELLINGS(_no_spelling_gets_through))
+test_property_phone_numbers_are_not_redacted = settings(max_examples=40, deadline=None)(
+    _PHONES(_phone_numbers_are_not_redacted))
+test_property_dates_are_not_redacted = settings(max_examples=40, deadline=None)(_DATES(_dates_are_not_redacted))
+test_property_no_spelling_gets_through_many = DRILL(settings(max_examples=600, deadline=None)(
+    _SPELLINGS(_no_spelling_gets_through)))
+test_property_phone_numbers_are_not_redacted_many = DRILL(settings(max_examples=400, deadline=None)(
+    _PHONES(_phone_numbers_are_not_redacted)))
+test_property_dates_are_not_redacted_many = DRILL(settings(max_examples=400, deadline=None)(
+    _DATES(_dates_are_not_redacted)))

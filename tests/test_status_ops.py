@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import signal
 from collections.abc import Iterator
@@ -83,7 +84,9 @@ def test_cursors_are_said_in_words() -> None:
 
 # ---- the worker's heartbeat --------------------------------------------------------------------------------
 
-def test_status_says_whether_the_worker_is_alive(db_url: str, tmp_path: Path) -> None:
+@pytest.mark.integration
+def test_the_worker_process_beats_and_its_stop_is_shown(db_url: str, tmp_path: Path) -> None:
+    """`busavvik run` as a real process: its heartbeat is seen by status, SIGTERM stops it cleanly."""
     maildir = tmp_path / "maildir"
     shutil.copytree(SAMPLE, maildir)
     cfg = _config(tmp_path, db_url, maildir)
@@ -104,7 +107,32 @@ def test_status_says_whether_the_worker_is_alive(db_url: str, tmp_path: Path) ->
                 worker.kill()
                 worker.wait(10)
         assert "Arbetaren (busavvik run): stoppad 20" in _cli(cfg, "status")
-        from store.models import WorkerHeartbeat
+    finally:
+        db.dispose()
+
+
+def test_status_says_whether_the_worker_is_alive(db_url: str, tmp_path: Path) -> None:
+    """The heartbeat rows a worker writes (store/heartbeat.py), read by status: never, running, stopped, stale.
+    (The real worker process writing them: test_the_worker_process_beats_and_its_stop_is_shown.)"""
+    from store import heartbeat
+    from store.models import WorkerHeartbeat
+
+    maildir = tmp_path / "maildir"
+    shutil.copytree(SAMPLE, maildir)
+    cfg = _config(tmp_path, db_url, maildir)
+    assert "har aldrig kört mot den här databasen" in _cli(cfg, "status")
+    db = Database(db_url)
+    try:
+        now = datetime.now(UTC)
+        with db.session() as s:
+            heartbeat.beat(s, now, now - timedelta(minutes=5), 60)
+        alive = " ".join(_cli(cfg, "status").split())
+        assert "Arbetaren (busavvik run): kör – senast aktiv 20" in alive and f"(pid {os.getpid()})" in alive
+        full = json.loads(_cli(cfg, "status", "--json", "--full"))
+        assert full["worker"]["state"] == "running" and full["mailboxes"][0]["mailbox"] == "storsthlm"
+        with db.session() as s:
+            heartbeat.beat(s, now, now - timedelta(minutes=5), 60, state="stopped")
+        assert "Arbetaren (busavvik run): stoppad 20" in _cli(cfg, "status")
         with db.session() as s:                                   # a worker that died without a word
             row = s.get_one(WorkerHeartbeat, "leader")
             row.state, row.beat_at = "running", datetime.now(UTC) - timedelta(minutes=25)

@@ -10,7 +10,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from oidc_provider_mock import run_server_in_thread
 from sqlalchemy import select
 
 from config.load import parse_settings
@@ -29,6 +28,8 @@ ADMIN = "anna.admin@region.example.se"
 
 @pytest.fixture(scope="module")
 def provider() -> Iterator[str]:
+    from oidc_provider_mock import run_server_in_thread  # here: Flask & co. cost the fast loop's collection ~0.3 s
+
     with run_server_in_thread() as server:
         yield f"http://localhost:{server.server_port}"
 
