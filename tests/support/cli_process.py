@@ -3,7 +3,7 @@ process (`cli_process`, `run_process`).
 
 In the test process the command goes through the same entry point as `python -m busavvik.cli`
 (`busavvik.cli.main`: sys.argv, its ConfigError / database error exits, Click's exit codes); standard input,
-output and error are swapped for buffers and the environment, the root logger and the local zone are put back
+output and error are swapped for buffers and the environment, and the root logger are put back (the local zone is passed, never set process-wide)
 afterwards.  A process start costs ~1-2 s of CPU (the interpreter and the commands' imports), so the fast loop
 runs commands in process; one `integration` test per concern keeps running the real process.
 """
@@ -45,7 +45,6 @@ def run_process(args: Sequence[str], env: Env, timeout: float = 180) -> subproce
 def run_cli(args: Sequence[str], env: Env | None = None, stdin: str = "") -> subprocess.CompletedProcess[str]:
     """`busavvik ARGS` through `busavvik.cli.main` in this process; the result as a process would give it."""
     from busavvik import cli as entry
-    from config import localzone
 
     out, err = io.BytesIO(), io.BytesIO()
     streams = (io.TextIOWrapper(out, encoding="utf-8", write_through=True),
@@ -54,7 +53,6 @@ def run_cli(args: Sequence[str], env: Env | None = None, stdin: str = "") -> sub
     saved_argv, saved_env = sys.argv, {name: os.environ.get(name) for name in (env or {})}
     root = logging.getLogger()
     saved_log = root.handlers[:], root.level
-    saved_zone = localzone.zone_name()
     try:
         _set_env(env or {})
         sys.argv = ["busavvik", *args]
@@ -75,7 +73,6 @@ def run_cli(args: Sequence[str], env: Env | None = None, stdin: str = "") -> sub
         _set_env(saved_env)
         root.handlers[:] = saved_log[0]
         root.setLevel(saved_log[1])
-        localzone.set_local_zone(saved_zone)
     return subprocess.CompletedProcess(["busavvik", *args], code, _text(out), _text(err))
 
 
