@@ -4,7 +4,8 @@ process (`cli_process`, `run_process`).
 In the test process the command goes through the same entry point as `python -m busavvik.cli`
 (`busavvik.cli.main`: sys.argv, its ConfigError / database error exits, Click's exit codes); standard input,
 output and error are swapped for buffers, and the environment and the root logger are put back afterwards
-(the local zone is passed, never set process-wide).  A process start costs ~1-2 s of CPU (the interpreter and the commands' imports), so the fast loop
+(the local zone is passed, never set process-wide).
+A process start costs ~1-2 s of CPU (the interpreter and the commands' imports), so the fast loop
 runs commands in process; one `integration` test per concern keeps running the real process.
 """
 from __future__ import annotations
