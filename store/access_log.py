@@ -14,7 +14,8 @@ from store.models import AccessLog
 EVENTS = {"login": "loggade in", "login_failed": "misslyckad inloggning", "logout": "loggade ut",
           "case": "öppnade ärende", "review": "öppnade Granska", "report": "öppnade årsrapport",
           "sso_bind": "SSO-identitet kopplad", "sessions_ended": "inloggningar avslutade",
-          "access_log": "öppnade åtkomstloggen"}
+          "access_log": "öppnade åtkomstloggen", "mail": "öppnade mejl",
+          "attachment": "hämtade bilaga"}
 
 
 @dataclass(frozen=True)

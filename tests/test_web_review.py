@@ -15,7 +15,7 @@ from config.rules import Rules
 from ingest.types import RawMessage
 from pipeline.batch import Pipeline
 from store.db import Database
-from store.models import Case, Correction, Message
+from store.models import AccessLog, Case, Correction, Message
 from tests.support import web_support as ws
 from tests.support.mailbuilder import exchange_id, make_mail
 
@@ -162,6 +162,10 @@ def test_the_timeline_shows_each_mails_text_and_files(store: Database, rules: Ru
     assert "Mejlets text" in html and f'href="/mejl/{answer.id}/bilaga/0"' in html
     assert c.get(f"/mejl/{answer.id}/bilaga/0").content[:2] == b"PK"        # the Word form as it came
     assert c.get(f"/mejl/{answer.id}/bilaga/7").status_code == 404
+    with store.session() as s:           # the access log names who fetched which file (issue 25)
+        fetched = s.scalars(select(AccessLog).where(AccessLog.event == "attachment"))
+        logged = [(e.who, e.event, e.target) for e in fetched]
+    assert ("secretariat", "attachment", f"mejl {answer.id}, bilaga 0") in logged
     reader, _ = ws.logged_in(store, rules, "reader")
     page = reader.get("/arenden/BUS-2026-0001").text
     assert "Mejlets text" in page and "/bilaga/" not in page

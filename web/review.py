@@ -119,6 +119,7 @@ async def _open_page(ctx: Ctx, values: dict[str, str], error: str = "", status: 
         with ctx.web.db.session() as session:
             return mail_text(session, pk)
     mail = await ctx.db(read)
+    await ctx.log("mail", f"mejl {pk}")
     if mail is None:
         return ctx.page("error.html", status=404, title="Hittades inte", message="Det finns inget sådant mejl.")
     return ctx.page("open_case.html", status=status, title="Öppna som nytt ärende", m=mail, v=values, error=error,
@@ -173,6 +174,7 @@ async def download(ctx: Ctx) -> Response:
         with ctx.web.db.session() as session:
             return attachment(session, pk, number)
     found = await ctx.db(read)
+    await ctx.log("attachment", f"mejl {pk}, bilaga {number}" + ("" if found else " (finns inte)"))
     if found is None:
         return ctx.page("error.html", status=404, title="Hittades inte", message="Det finns ingen sådan bilaga.")
     name, data = found
