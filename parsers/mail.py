@@ -24,6 +24,7 @@ from parsers.headers import (
     text_capped,
 )
 from parsers.mimefront import load_tree, walk_parts
+from parsers.bounce import read_bounce
 from parsers.ownmail import is_own_mail
 from parsers.types import ParsedEmail, Problem
 
@@ -109,5 +110,6 @@ def parse_email(raw: bytes, rules: Rules) -> ParsedEmail:
         auto_reply=is_auto_reply(msg, subject, rules.autoreply_subject_patterns),
         attachments=attachments,
         problems=tuple(problems),
-        own=is_own_mail(msg, rules),
+        own=(own := is_own_mail(msg, rules)),
+        bounce=read_bounce(msg) if own else None,
     )
