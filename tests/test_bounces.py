@@ -88,7 +88,9 @@ def test_bounce_marks_the_receiver_and_a_new_address_gets_the_next_reminder(
         case_id = listed.case_id
         digest = dg.collect(s, date(2026, 5, 11))
     assert [b.cells[0] for b in digest.bounced] == [DEAD]
-    assert "Studsade påminnelser" in dg.render_text(digest) and "5.1.1" in dg.render_text(digest)
+    text, html = dg.render_text(digest), dg.render_html(digest, "")
+    assert "STUDSADE PÅMINNELSER (1)" in text and "User unknown" in text and PNR not in text
+    assert "Studsade påminnelser (1)" in html and DEAD in html
 
     with db.session() as s:
         with pytest.raises(CorrectionError, match="ingen e-postadress"):
