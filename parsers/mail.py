@@ -7,6 +7,7 @@ from email.utils import parsedate_to_datetime
 
 from config.rules import Rules
 from parsers.addresses import MAX_ADDRESS_CHARS, MAX_ADDRESSES, address_problems, addresses
+from parsers.bounce import read_bounce
 from parsers.dates import mail_date_year, plausible_year
 from parsers.headers import (
     IDS_KEPT_FIRST,
@@ -24,7 +25,6 @@ from parsers.headers import (
     text_capped,
 )
 from parsers.mimefront import load_tree, walk_parts
-from parsers.bounce import read_bounce
 from parsers.ownmail import is_own_mail
 from parsers.types import ParsedEmail, Problem
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,7 +17,7 @@ from store.corrections import CorrectionError, find_case
 from store.message_rows import now
 from store.models import Case, CaseReceiver, Correction, Message, Reminder
 
-BOUNCED = "bounced"
+BOUNCED: Final = "bounced"
 _EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
 
 

@@ -28,7 +28,8 @@ NOTICES = {
     "svar-borttaget": "Svaret är borttaget; mottagaren väntar på svar igen om inget annat svar finns.",
     "bekraftade": "De föreslagna utfallen är bekräftade.",
     "inga-forslag": "Det fanns inga föreslagna utfall att bekräfta.",
-    "ny-adress": "Mottagarens adress är bytt. Mottagaren väntar på svar och nästa påminnelse går till den nya adressen.",
+    "ny-adress": "Mottagarens adress är bytt. Mottagaren väntar på svar och nästa påminnelse går till den nya "
+                 "adressen.",
 }
 ERRORS = {
     "okand-status": "Okänd status. Välj Stäng ärendet, Pausa eller Öppna igen.",
