@@ -81,3 +81,24 @@ def test_a_reader_cannot_replace_an_address(store: Database, rules: Rules) -> No
     c, token = ws.logged_in(store, rules, "reader")
     r = c.post(f"/arenden/{CASE}/byt-adress", data={"csrf": token, "email": DEAD, "new_email": NEW})
     assert r.status_code == 403 and _receiver(store).email == DEAD
+
+
+def test_replace_the_address_with_the_cli(store: Database, rules: Rules) -> None:
+    from typer.testing import CliRunner
+
+    import busavvik.commands.receivers  # noqa: F401  (adds `case receiver`)
+    from busavvik.context import AppContext
+    from config.settings import Settings
+    from tests.support.reminders import cli
+
+    app_ctx = AppContext(None)
+    app_ctx.__dict__.update(settings=Settings(database_url=store.url), db=store, rules=rules)
+    app, runner = cli(app_ctx), CliRunner()
+    res = runner.invoke(app, ["case", "receiver", CASE, DEAD, "--replace", "nej"])
+    assert res.exit_code != 0 and "ingen e-postadress" in res.output and _receiver(store).email == DEAD
+    res = runner.invoke(app, ["case", "receiver", CASE, DEAD, "--replace", NEW, "--who", "anna"])
+    assert res.exit_code == 0, res.output
+    assert f"{CASE}: mottagaren {DEAD} har ny adress {NEW}" in res.output
+    assert (_receiver(store).email, _receiver(store).state) == (NEW, "awaited")
+    res = runner.invoke(app, ["case", "receiver", CASE, NEW, "--replace", DEAD, "--expected"])
+    assert res.exit_code == 2 and "ange exakt ett av" in res.output
