@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 from email import message_from_bytes, policy
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -20,28 +19,19 @@ from store.bounces import bounced, replace_address
 from store.corrections import CorrectionError
 from store.db import Database
 from store.models import CaseReceiver, Correction, Reminder
+from tests.support.bounces import DEAD, FIXTURES, PNR, dsn_of
 from tests.support.formbuilder import SAMPLE_VALUES, build_form
 from tests.support.mailbuilder import SECRETARIAT, exchange_id, make_mail
 from tests.support.reminders import at, make_app, sink  # noqa: F401  (fixture)
 from tests.support.servers.smtpsink import SmtpSink
 
 WHEN = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
-DEAD = "chef@bup.sll.se"
 NEW = "ny.chef@bup.regionstockholm.se"
-FIXTURES = Path(__file__).parent / "fixtures" / "bounces"
-PNR = "19121212-1212"
 
 
 def _ingest(db: Database, rules: Rules, *mails: bytes) -> None:
     with Pipeline(db, rules, workers=1) as pipeline:
         pipeline.ingest(RawMessage("storsthlm", "INBOX", m) for m in mails)
-
-
-def dsn_of(original: bytes, recipient: str = DEAD) -> bytes:
-    """A delivery report (RFC 3464, as Postfix writes it) returning the headers of `original`."""
-    headers = original.replace(b"\r\n", b"\n").split(b"\n\n", 1)[0]
-    template = (FIXTURES / "dsn_5_1_1.eml").read_bytes()
-    return template.replace(b"@RECIPIENT@", recipient.encode()).replace(b"@HEADERS@", headers)
 
 
 def test_a_dsn_names_the_failed_recipient_reason_and_original() -> None:

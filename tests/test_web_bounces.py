@@ -15,7 +15,7 @@ from store.bounces import record_bounce
 from store.db import Database
 from store.models import Case, CaseReceiver, Correction, Message, Reminder
 from tests.support import web_support as ws
-from tests.test_bounces import PNR, dsn_of
+from tests.support.bounces import PNR, dsn_of
 
 CASE, DEAD, NEW = "BUS-2026-0003", "hab@sll.se", "habilitering.ny@sll.se"
 REMINDER_ID = "<reminder.BUS-2026-0003.first.0123abcd@storsthlm.se>"
