@@ -14,6 +14,7 @@ from notify import digest as dg
 from notify import service
 from notify.smtp import SmtpSender
 from parsers.bounce import read_bounce
+from parsers.mail import parse_email
 from pipeline.batch import Pipeline
 from store.bounces import bounced, replace_address
 from store.corrections import CorrectionError
@@ -50,6 +51,16 @@ def test_an_exchange_ndr_in_swedish_without_a_status_part() -> None:
     found = read_bounce(message_from_bytes(data, policy=policy.compat32))
     assert found is not None and found.original_id == "reminder.bus-2026-0007.second.cd@storsthlm.se"
     assert [(f.email, f.status) for f in found.failed] == [("kurator@skola.stockholm.se", "5.1.1")]
+
+
+def test_an_exchange_ndr_from_the_postmaster_is_own_mail_with_its_bounce(rules: Rules) -> None:
+    parsed = parse_email((FIXTURES / "ndr_exchange_sv.eml").read_bytes(), rules)
+    assert parsed.own and parsed.bounce is not None
+    assert [f.email for f in parsed.bounce.failed] == ["kurator@skola.stockholm.se"]
+    reply = make_mail(subject="SV: Påminnelse", sender="kurator@skola.stockholm.se", to=[SECRETARIAT[0]], when=WHEN,
+                      in_reply_to="<reminder.BUS-2026-0007.second.cd@storsthlm.se>",
+                      body="Det gick inte att leverera till följande mottagare tidigare, men här är vårt svar.")
+    assert not parse_email(reply, rules).own, "a person's reply to a reminder is no bounce"
 
 
 def test_a_plain_mail_is_no_bounce() -> None:
