@@ -106,12 +106,19 @@ class CaseView:
 
     @property
     def awaited(self) -> list[str]:
-        return [r.email for r in self.receivers if r.state == "awaited"]
+        """The receivers that owe an answer (a bounced one too: its address died, not its duty to answer)."""
+        return [r.email for r in self.receivers if r.state in WAITING_STATES]
 
     @property
     def still_awaited(self) -> list[str]:
         """The receivers awaited; for a case without receiver rows, every address its To: named."""
         return self.awaited if self.receivers else list(self.addressed)
+
+    @property
+    def to_remind(self) -> list[str]:
+        """Where a reminder goes: the receivers awaited, but not those whose reminder bounced (until a person
+        replaces the address); for a case without receiver rows, every address its To: named."""
+        return [r.email for r in self.receivers if r.state == "awaited"] if self.receivers else list(self.addressed)
 
     @property
     def progress(self) -> tuple[int, int]:

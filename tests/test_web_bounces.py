@@ -43,6 +43,15 @@ def _receiver(db: Database) -> CaseReceiver:
                          .where(Case.case_id == CASE)).one()
 
 
+def test_a_bounced_receiver_still_owes_its_answer_but_gets_no_reminder(store: Database) -> None:
+    from store.caseview import find_view
+
+    with store.session() as s:
+        view = find_view(s, CASE)
+        assert view is not None
+        assert view.waiting and view.awaited == [DEAD] and view.to_remind == []
+
+
 def test_bounced_receiver_on_the_case_page_granska_and_overview(store: Database, rules: Rules) -> None:
     c, _ = ws.logged_in(store, rules, "reader")
     page = c.get(f"/arenden/{CASE}").text
