@@ -29,6 +29,7 @@ from notify.answer_rows import awaited_cell, needs_outcome_rows
 from notify.attention import failing_mailboxes, mailbox_rows, set_aside_rows, unread_notices, unsent_digest_rows
 from notify.message import template_env
 from notify.rows import Row, clean
+from store.bounces import bounced
 from store.caseview import CaseView, views
 from store.followup import overdue_pks
 from store.models import Message, Reminder
@@ -94,6 +95,7 @@ class Digest:
     privacy: list[str] = field(default_factory=list)
     year: YearSoFar | None = None
     unread: list[str] = field(default_factory=list)    # mailboxes that could not be read: the week may be incomplete
+    bounced: list[Row] = field(default_factory=list)   # receivers whose reminder bounced, address not yet replaced
 
 
 def _bounds(day: date, zone: LocalTime = STOCKHOLM) -> datetime:
@@ -170,6 +172,12 @@ def _review_rows(session: Session, msgs: list[Message], ids: dict[int, str], sta
     return out
 
 
+def _bounced_rows(session: Session, zone: LocalTime = STOCKHOLM) -> list[Row]:
+    """Studsade påminnelser: as Granska lists them (store/bounces.py)."""
+    return [Row(b.case_id, zone.day(b.bounced_at).isoformat() if b.bounced_at else "",
+                (clean(b.email), clean(b.unit), clean(b.reason, 120))) for b in bounced(session)]
+
+
 def _older_unlinked(msgs: list[Message], start: datetime) -> int:
     """Unlinked mail of the year that arrived before the week and is still waiting for a human."""
     return sum(1 for m in msgs if m.kind == "other" and m.case_pk is None
@@ -208,7 +216,7 @@ def collect(session: Session, as_of: date, zone: LocalTime = STOCKHOLM) -> Diges
                   overdue=_overdue_rows(session, cases, as_of, zone), due_soon=_due_rows(cases, as_of),
                   review=_review_rows(session, msgs, ids, start, end, zone), review_older=_older_unlinked(msgs, start),
                   privacy=_privacy(cases, msgs, ids, as_of.year), year=year_stats(cases, as_of, zone),
-                  unread=unread_notices(failing_mailboxes(session), zone))
+                  unread=unread_notices(failing_mailboxes(session), zone), bounced=_bounced_rows(session, zone))
 
 
 def chart_png(stats: YearSoFar) -> bytes:

@@ -15,7 +15,7 @@ from store.caseview import CaseView
 def recipients(case: CaseView, step: str, settings: Settings, rules: Rules) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(to, cc): the receivers, copy to the secretariat; an escalation goes to the escalation address."""
     sec = tuple(rules.secretariat_addresses)
-    receivers = tuple(a for a in case.still_awaited if not rules.is_secretariat(a))  # only those still awaited
+    receivers = tuple(a for a in case.to_remind if not rules.is_secretariat(a))  # awaited, not bounced
     if step == "escalation":
         return (settings.reminders.escalation_address,), tuple(dict.fromkeys((*receivers, *sec)))
     return receivers, sec

@@ -7,6 +7,7 @@ from email.utils import parsedate_to_datetime
 
 from config.rules import Rules
 from parsers.addresses import MAX_ADDRESS_CHARS, MAX_ADDRESSES, address_problems, addresses
+from parsers.bounce import read_bounce
 from parsers.dates import mail_date_year, plausible_year
 from parsers.headers import (
     IDS_KEPT_FIRST,
@@ -109,5 +110,6 @@ def parse_email(raw: bytes, rules: Rules) -> ParsedEmail:
         auto_reply=is_auto_reply(msg, subject, rules.autoreply_subject_patterns),
         attachments=attachments,
         problems=tuple(problems),
-        own=is_own_mail(msg, rules),
+        own=(own := is_own_mail(msg, rules)),
+        bounce=read_bounce(msg) if own else None,
     )

@@ -19,6 +19,7 @@ OWN_HEADER = "X-Busavvik"          # "reminder" | "digest", written by notify/
 LEGACY_DOMAIN = "busavvik.invalid"  # the old default of secretariat.own_message_id_domain
 _OUR_PREFIXES = ("reminder.", "digest.")
 _MAX_PARTS = 64
+_DAEMONS = frozenset({"postmaster", "mailer-daemon", "mailerdaemon"})
 _REPORT_PARTS = ("message/rfc822", "text/rfc822-headers", "message/rfc822-headers")
 
 
@@ -71,12 +72,19 @@ def _bounce_of_ours(msg: Message, rules: Rules) -> bool:
     return False
 
 
+def _from_mailer_daemon(msg: Message) -> bool:
+    """An Exchange NDR sent as plain text: from the postmaster / mailer-daemon / Exchange's system mailbox
+    (a person's reply to a reminder also refers to it, so the sender decides)."""
+    return any(a.email.partition("@")[0] in _DAEMONS or a.email.startswith("microsoftexchange")
+               for a in addresses(msg, "From"))
+
+
 def is_own_mail(msg: Message, rules: Rules) -> bool:
     try:
         if _marked(msg, rules):
             return True
         is_report = msg.get_content_type() == "multipart/report" or (msg.is_multipart() and any(
             p.get_content_type() == "message/delivery-status" for p in islice(msg.walk(), _MAX_PARTS)))
-        return is_report and _bounce_of_ours(msg, rules)
+        return (is_report or _from_mailer_daemon(msg)) and _bounce_of_ours(msg, rules)
     except (LookupError, ValueError, TypeError, AttributeError, RecursionError):
         return False

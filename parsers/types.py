@@ -6,7 +6,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from parsers.bounce import Bounce
 
 _WORD = re.compile(r"[\w]+", re.UNICODE)
 
@@ -170,6 +173,8 @@ class ParsedEmail:
     # the Word document the form was read from, bytes and all (set by mailform): stored with a deviation, so
     # that its reminders attach it without parsing the mail again (store/form_files.py)
     form_file: Attachment | None = None
+    # a bounce of our own mail: the failed addresses and the returned Message-ID (parsers/bounce.py)
+    bounce: Bounce | None = None
 
 
 @dataclass(frozen=True)

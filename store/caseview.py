@@ -27,6 +27,7 @@ from store.models import Case, CaseAnswer, CaseReceiver, CaseStatus, ReceiverSta
 
 CLASSIFICATION_KEYS = ("reporter_org_type", "receiver_org_types", "principal_relation", "themes")
 RESPONDED = "responded"
+WAITING_STATES = ("awaited", "bounced")     # a bounced receiver still owes its answer, but gets no reminder
 TRUE_WORDS = frozenset({"1", "true", "yes", "ja", "j", "y"})
 
 WITH_ANSWERS = (selectinload(Case.receiver_rows).selectinload(CaseReceiver.answer_message),
@@ -41,6 +42,7 @@ class ReceiverView:
     answer_message_id: str | None       # the Message-ID (as in the header) of the answer that settled it
     changed_by: str | None              # a person's change of state
     changed_at: datetime | None
+    bounce_reason: str | None = None    # a reminder to it bounced (state "bounced"): the server's reason
 
 
 @dataclass(frozen=True)
@@ -99,17 +101,24 @@ class CaseView:
         if override is not None:
             return not override
         if self.receivers:
-            return any(r.state == "awaited" for r in self.receivers)
+            return any(r.state in WAITING_STATES for r in self.receivers)
         return not self.stored_responded
 
     @property
     def awaited(self) -> list[str]:
-        return [r.email for r in self.receivers if r.state == "awaited"]
+        """The receivers that owe an answer (a bounced one too: its address died, not its duty to answer)."""
+        return [r.email for r in self.receivers if r.state in WAITING_STATES]
 
     @property
     def still_awaited(self) -> list[str]:
         """The receivers awaited; for a case without receiver rows, every address its To: named."""
         return self.awaited if self.receivers else list(self.addressed)
+
+    @property
+    def to_remind(self) -> list[str]:
+        """Where a reminder goes: the receivers awaited, but not those whose reminder bounced (until a person
+        replaces the address); for a case without receiver rows, every address its To: named."""
+        return [r.email for r in self.receivers if r.state == "awaited"] if self.receivers else list(self.addressed)
 
     @property
     def progress(self) -> tuple[int, int]:
@@ -151,7 +160,7 @@ def corrected_form(form: FormData | Mapping[str, Any] | None, overrides: Mapping
 
 def _receiver(r: CaseReceiver) -> ReceiverView:
     return ReceiverView(r.email, r.unit, r.state, r.answer_message.message_id_header if r.answer_message else None,
-                        r.changed_by, r.changed_at)
+                        r.changed_by, r.changed_at, r.bounce_reason)
 
 
 def _answer(a: CaseAnswer) -> AnswerView:

@@ -63,7 +63,7 @@ def followups(session: Session, today: date) -> list[FollowUp]:
                 sent.setdefault((rem.case_pk, address), []).append(rem.sent_at)
     out = []
     for pk, case in cases.items():
-        awaited = [(r.email, r.unit or "") for r in rows.get(pk, []) if r.state == "awaited"]
+        awaited = [(r.email, r.unit or "") for r in rows.get(pk, []) if r.state in ("awaited", "bounced")]
         if not awaited:             # no receiver rows (or a person said it waits): the addresses its To: named
             awaited = [(str(e), "") for e in case.receivers or []] or [("", "")]
         for email, unit in awaited:

@@ -14,6 +14,7 @@ from parsers.over_budget import Parsed
 from parsers.types import FormData, ParsedEmail, has_report, has_response
 from store import form_files
 from store.answers import kind_for, record_answer
+from store.bounces import record_bounce
 from store.cases import PNR_FLAG, note_participants, open_case
 from store.link_batch_index import BatchIndex
 from store.link_queries import QueryEvidence
@@ -81,6 +82,8 @@ def link_message(session: Session, msg: Message, parsed: ParsedEmail, form: Form
     digest, a copy or a bounce of one) is kept as kind `own`, unlinked."""
     if parsed.own:
         msg.kind, msg.case, msg.link_rule = "own", None, None
+        if parsed.bounce is not None:   # a bounce of a reminder: its receivers are "bounced" (store/bounces.py)
+            record_bounce(session, msg, parsed.bounce)
         return
     probe = probe or probe_for(msg, parsed, form)
     found, rule = decide(gather(index if index else QueryEvidence(session), probe))

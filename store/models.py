@@ -37,7 +37,7 @@ from store.jsontypes import (
 MessageKind = Literal["deviation", "answer", "follow_up", "auto_reply", "own", "other",
                       "dismissed"]    # dismissed: a person said "not about a deviation" (store/review.py)
 CaseStatus = Literal["open", "closed", "paused"]
-ReceiverState = Literal["awaited", "answered", "not_expected"]
+ReceiverState = Literal["awaited", "answered", "not_expected", "bounced"]
 MESSAGE_KINDS: tuple[MessageKind, ...] = get_args(MessageKind)
 CASE_STATUSES: tuple[CaseStatus, ...] = get_args(CaseStatus)
 
@@ -157,6 +157,9 @@ class CaseReceiver(Base):
     answer_message_pk: Mapped[int | None] = mapped_column(ForeignKey("message.id"), nullable=True)
     changed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)    # a person's change of state
     changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # a reminder to it bounced (state "bounced"): the server's reason, short and redacted (store/bounces.py)
+    bounce_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     case: Mapped[Case] = relationship(back_populates="receiver_rows")
     answer_message: Mapped[Message | None] = relationship(foreign_keys=[answer_message_pk])
     __table_args__ = (UniqueConstraint("case_pk", "email"),)

@@ -40,7 +40,8 @@ def waiting_sql(per_row: bool = False) -> ColumnElement[bool]:
     override = Case.overrides["responded"].as_boolean()
     has_receivers = _receivers(per_row=per_row)
     return or_(and_(override.is_not(None), not_(override)),
-               and_(override.is_(None), has_receivers, _receiver_in("awaited", per_row)),
+               and_(override.is_(None), has_receivers,
+                    _receivers(CaseReceiver.state.in_(("awaited", "bounced")), per_row=per_row)),
                and_(override.is_(None), not_(has_receivers), not_(Case.responded)))
 
 

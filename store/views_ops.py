@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
+from store.bounces import BouncedRow, bounced
 from store.caseview import responded_sql
 from store.models import Case, Cursor, DigestRun, MailboxStatus, Message, Reminder, SetAsideMail
 from store.review import review_sql
@@ -66,6 +67,7 @@ class ReviewPage:
     total: int                          # every mail for review, on all pages
     page: int
     pages: int
+    bounced: tuple[BouncedRow, ...] = ()    # Studsade påminnelser (store/bounces.py), above the mail
 
 
 def review_order() -> tuple[Any, ...]:
@@ -90,7 +92,7 @@ def review_page(session: Session, page: int = 1, size: int = REVIEW_PAGE) -> Rev
                              problems=tuple(sorted({str(p.get("code")) for p in msg.problems or []})),
                              candidates=guesses.get(msg.id, ()), new_report=msg.id in new)
                   for msg, case_id in rows)
-    return ReviewPage(items=items, total=total, page=page, pages=pages)
+    return ReviewPage(items=items, total=total, page=page, pages=pages, bounced=tuple(bounced(session)))
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,7 @@ class Overview:
     mailboxes_failing: int
     outcomes_to_confirm: int = 0
     follow_up: int = 0                  # awaited receivers of the overdue cases: the rows of /att-folja-upp
+    bounced: int = 0                    # receivers whose reminder bounced: Granska's "Studsade påminnelser"
 
 
 def overview(session: Session, today: date, week_start: datetime) -> Overview:
@@ -125,7 +128,8 @@ def overview(session: Session, today: date, week_start: datetime) -> Overview:
                                                .where(Reminder.status.in_(REMINDER_ATTENTION))) or 0),
         mailboxes_failing=int(session.scalar(select(func.count()).select_from(MailboxStatus)
                                              .where(MailboxStatus.error_count > 0)) or 0),
-        outcomes_to_confirm=outcomes_to_confirm(session), follow_up=len(followups(session, today)))
+        outcomes_to_confirm=outcomes_to_confirm(session), follow_up=len(followups(session, today)),
+        bounced=len(bounced(session)))
 
 
 @dataclass(frozen=True)

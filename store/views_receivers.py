@@ -38,10 +38,12 @@ class AnswerItem:
 class ReceiverItem:
     email: str
     unit: str
-    state: str                          # awaited | answered | not_expected
+    state: str                          # awaited | answered | not_expected | bounced
     changed_by: str
     changed_at: datetime | None
     answers: tuple[AnswerItem, ...]
+    bounce_reason: str = ""             # a reminder to it bounced: the server's reason (short, redacted)
+    bounced_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,8 @@ def receivers_of(session: Session, case_pk: int) -> Receivers:
     answers.sort(key=lambda a: (a.date or datetime.min.replace(tzinfo=UTC), a.answer_pk))
     rows = session.scalars(select(CaseReceiver).where(CaseReceiver.case_pk == case_pk).order_by(CaseReceiver.id))
     items = tuple(ReceiverItem(email=text(r.email), unit=text(r.unit), state=r.state, changed_by=text(r.changed_by),
-                               changed_at=r.changed_at, answers=tuple(a for a in answers if a.receiver == r.email))
+                               changed_at=r.changed_at, answers=tuple(a for a in answers if a.receiver == r.email),
+                               bounce_reason=text(r.bounce_reason), bounced_at=r.bounced_at)
                   for r in rows)
     known = {r.email for r in items}
     return Receivers(items, tuple(a for a in answers if a.receiver not in known))

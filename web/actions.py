@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 
 from parsers.dates import plausible_year, typed_day
 from parsers.outcome import check_label
-from store import case_version, corrections, receiver_changes, review, views
+from store import bounces, case_version, corrections, receiver_changes, review, views
 from store.case_version import StaleError
 from store.caseview import case_by_id
 from store.corrections import CorrectionError
@@ -220,6 +220,28 @@ async def set_expected(ctx: Ctx) -> Response:
     return await _run(ctx, back, work, done="vantas" if expected == "1" else "vantas-inte")
 
 
+async def replace_receiver(ctx: Ctx) -> Response:
+    """Byt adress: a receiver (whose reminder bounced) is awaited again at a new address (store/bounces.py)."""
+    case_id, email, new = _case_id(ctx), ctx.field("email").strip().lower(), ctx.field("new_email").strip().lower()
+    back = _case_path(case_id)
+    if not bounces.looks_like_address(new):
+        return _back(back, error="ogiltig-adress")
+    shown = _shown(ctx)
+
+    def work(session: Session) -> None:
+        case = _locked_case(session, case_id)
+        row = next((r for r in case.receiver_rows if r.email == email), None)
+        if row is None:
+            raise Refused("ingen-mottagare")
+        if row.state == "answered":
+            raise Refused("har-svarat")
+        if new == row.email or any(r.email == new for r in case.receiver_rows):
+            raise Refused("adress-finns")
+        case_version.refuse_if_changed(session, case.id, shown, "receiver_address")
+        bounces.replace_address(session, case_id, email, new, _who(ctx))
+    return await _run(ctx, back, work, done="ny-adress")
+
+
 async def set_outcome(ctx: Ctx) -> Response:
     """Confirm or change an answer's outcome (one of the rules' labels)."""
     case_id = _case_id(ctx)
@@ -248,6 +270,7 @@ async def set_outcome(ctx: Ctx) -> Response:
 
 ROUTES = [
     ("POST", "/arenden/{case_id}/mottagare", "secretariat", set_expected),
+    ("POST", "/arenden/{case_id}/byt-adress", "secretariat", replace_receiver),
     ("POST", "/arenden/{case_id}/utfall", "secretariat", set_outcome),
     ("POST", "/arenden/{case_id}/status", "secretariat", set_status),
     ("POST", "/arenden/{case_id}/falt", "secretariat", set_field),

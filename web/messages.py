@@ -28,6 +28,8 @@ NOTICES = {
     "svar-borttaget": "Svaret är borttaget; mottagaren väntar på svar igen om inget annat svar finns.",
     "bekraftade": "De föreslagna utfallen är bekräftade.",
     "inga-forslag": "Det fanns inga föreslagna utfall att bekräfta.",
+    "ny-adress": "Mottagarens adress är bytt. Mottagaren väntar på svar och nästa påminnelse går till den nya "
+                 "adressen.",
 }
 ERRORS = {
     "okand-status": "Okänd status. Välj Stäng ärendet, Pausa eller Öppna igen.",
@@ -46,6 +48,8 @@ ERRORS = {
     "ange-vantas": "Ange om mottagaren väntas svara.",
     "ingen-mottagare": "Ärendet har ingen sådan mottagare.",
     "har-svarat": "Mottagaren har redan svarat.",
+    "ogiltig-adress": "Den nya adressen är ingen e-postadress. Skriv den som namn.efternamn@exempel.se.",
+    "adress-finns": "Den adressen är redan mottagare i ärendet, eller samma som den gamla.",
     "inget-svar": "Meddelandet är inte ett svar i det här ärendet.",
     "okant-utfall": "Utfallet finns inte bland reglernas val.",
     "andrat": "Någon annan har ändrat detta sedan du öppnade sidan. Ladda om sidan, se ändringen och försök igen.",

@@ -32,8 +32,10 @@ FIELD_LABELS = {"event_type": "Typ av händelse", "units_involved": "Berörda ve
                 "received_date": "Datum för mottagande", "manager_name": "Svarande chef",
                 "manager_unit": "Svarande enhet", "manager_email": "Svarande chefs e-post", "outcome": "Utfall",
                 "receiver": "Mottagare", "answer_receiver": "Svarets mottagare",
-                "answer_other_route": "Svar på annat sätt", "note": "Anteckning"}
-RECEIVER_STATE_LABELS = {"awaited": "väntar på svar", "answered": "har svarat", "not_expected": "väntas inte svara"}
+                "answer_other_route": "Svar på annat sätt", "note": "Anteckning",
+                "receiver_address": "Mottagarens adress"}
+RECEIVER_STATE_LABELS = {"awaited": "väntar på svar", "answered": "har svarat", "not_expected": "väntas inte svara",
+                         "bounced": "studsade"}
 ATTRIBUTION_LABELS = {"sender": "avsändaren", "manager_email": "svarande chefs e-post", "manager_unit":
                       "svarande enhet", "organisation": "organisationen", "only_receiver": "enda mottagaren",
                       "manual": "manuellt", "added": "ny mottagare", "doubtful": "osäker", "none": "ingen"}

@@ -12,6 +12,7 @@ import typer
 from busavvik.commands.case import CASE_ARG, WHO_OPT, case_app
 from busavvik.console import fail, out
 from store.answers import CHANNELS
+from store.bounces import replace_address
 from store.corrections import CorrectionError
 from store.receiver_changes import (
     answer_by_other_route,
@@ -22,7 +23,8 @@ from store.receiver_changes import (
     undo_other_route,
 )
 
-STATES = {"awaited": "väntar på svar", "answered": "har svarat", "not_expected": "förväntas inte svara"}
+STATES = {"awaited": "väntar på svar", "answered": "har svarat", "not_expected": "förväntas inte svara",
+          "bounced": "studsade"}
 ANSWER_OPT = typer.Option(None, "--answer", metavar="MESSAGE_ID", help="The answer's Message-ID.")
 
 
@@ -35,15 +37,23 @@ def receiver_cmd(ctx: typer.Context, case_id: str = CASE_ARG,
                  answer: Optional[str] = typer.Option(None, "--answer", metavar="MESSAGE_ID",
                                                       help="Attribute this answer to the receiver (review of a "
                                                            "doubtful attribution)."),
+                 replace: Optional[str] = typer.Option(None, "--replace", metavar="NEW",
+                                                       help="Byt adress: the receiver is awaited again at NEW "
+                                                            "(e.g. after a bounced reminder); the next reminder "
+                                                            "goes there."),
                  who: Optional[str] = WHO_OPT) -> None:
-    """A receiver of a case: not expected to answer (--not-expected), expected again (--expected), or the
-    receiver of an answer (--answer MESSAGE_ID)."""
-    if sum((not_expected, expected, answer is not None)) != 1:
-        fail("ange exakt ett av --not-expected, --expected och --answer MESSAGE_ID", 2)
+    """A receiver of a case: not expected to answer (--not-expected), expected again (--expected), the
+    receiver of an answer (--answer MESSAGE_ID), or a new address for it (--replace NEW)."""
+    if sum((not_expected, expected, answer is not None, replace is not None)) != 1:
+        fail("ange exakt ett av --not-expected, --expected, --answer MESSAGE_ID och --replace NY", 2)
     person = who or getpass.getuser()
     try:
         with ctx.obj.db.session() as session:
-            if answer is not None:
+            if replace is not None:
+                row = replace_address(session, case_id, email, replace, person)
+                text = f"{case_id.upper()}: mottagaren {email.strip().lower()} har ny adress {row.email} " \
+                       f"(väntar på svar; nästa påminnelse går dit)"
+            elif answer is not None:
                 old = attribute_by_hand(session, case_id, email, answer, person)
                 text = f"{case_id.upper()}: svaret {answer} → {email.lower()} (tidigare {old or 'ingen'})"
             else:
