@@ -179,7 +179,7 @@ class Database:
         if auto_migrate:
             migrate(self.engine)
         self.factory = sessionmaker(self.engine, expire_on_commit=False)
-        from store import search                # the full-text index follows every change to a case
+        from store import search  # the full-text index follows every change to a case
 
         search.install(self.factory)
         self.sqlite = self.engine.dialect.name == "sqlite"

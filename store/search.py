@@ -25,7 +25,7 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, event, false, func, literal, literal_column, or_, select, text
+from sqlalchemy import ColumnElement, Select, event, false, func, literal, literal_column, or_, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from parsers.pnr import REDACTED, redact
@@ -136,6 +136,7 @@ def match(session: Session, q: str) -> ColumnElement[bool]:
     if not words:
         return false()
     _backfill(session)
+    found: Select[tuple[Any]]
     if _pg(session):
         query: Any = None
         for word in words:

@@ -131,7 +131,8 @@ def page_rows(session: Session, f: Any, today: date, offset: int, limit: int | N
     if limit is None:
         return [to_row(c) for c in session.execute(query.order_by(*order).offset(offset))], total
     # one page: its case ids first (the filter and sort alone), then the shown columns of those rows only
-    ids = list(session.scalars(select(Case.id).where(*_where(f, today, found)).order_by(*order).offset(offset).limit(limit)))
+    ids = list(session.scalars(select(Case.id).where(*_where(f, today, found)).order_by(*order)
+                               .offset(offset).limit(limit)))
     shown = select(Case.id, *list_columns(today, False, per_row=True)).where(Case.id.in_(ids))
     by_pk = {r.id: r for r in session.execute(shown)}
     return [to_row(by_pk[pk]) for pk in ids if pk in by_pk], total
