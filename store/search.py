@@ -25,7 +25,7 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, event, false, func, literal, literal_column, or_, select, text
+from sqlalchemy import ColumnElement, Select, bindparam, event, false, func, literal, literal_column, or_, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from parsers.pnr import REDACTED, redact
@@ -35,6 +35,7 @@ TABLE = "case_search"
 _CASE_ID = re.compile(r"^bus-\d{4}-\d{1,6}$", re.IGNORECASE)
 _WORD = re.compile(r"\w", re.UNICODE)
 _DIRTY = "search_dirty_cases"
+_BATCH = 500
 
 
 def fold(value: str) -> str:
@@ -69,55 +70,75 @@ def _form_dict(form: Any) -> Any:
     return form_to_dict(form)
 
 
-def document(session: Session, case: Case) -> str:
-    """The redacted, folded text a case is found by."""
+def _case_parts(case: Case) -> list[str]:
     parts: list[str] = [case.case_id]
     parts += _strings(_form_dict(case.form))
     parts += _strings(case.overrides)
     parts += _strings(case.classification if isinstance(case.classification, dict)
                       else _form_dict(case.classification))
     parts += _strings([case.reporters, case.receivers, case.participants])
-    for email, unit in session.execute(select(CaseReceiver.email, CaseReceiver.unit)
-                                       .where(CaseReceiver.case_pk == case.id)):
-        parts += _strings([email, unit])
-    for answer in session.scalars(select(CaseAnswer).where(CaseAnswer.case_pk == case.id)):
-        parts += _strings([answer.receiver_email, answer.description, answer.improvements, answer.manager])
+    return parts
+
+
+def _body(parts: list[str]) -> str:
     body = " ".join(redact(p) for p in parts if p)
     return fold(body.replace(REDACTED, " "))
+
+
+def documents(session: Session, cases: list[Case]) -> dict[int, str]:
+    """The redacted, folded text each case is found by (its receivers and answers read in one query each)."""
+    parts = {case.id: _case_parts(case) for case in cases}
+    for pk, email, unit in session.execute(select(CaseReceiver.case_pk, CaseReceiver.email, CaseReceiver.unit)
+                                           .where(CaseReceiver.case_pk.in_(parts))):
+        parts[pk] += _strings([email, unit])
+    for answer in session.scalars(select(CaseAnswer).where(CaseAnswer.case_pk.in_(parts))):
+        parts[answer.case_pk] += _strings([answer.receiver_email, answer.description, answer.improvements,
+                                           answer.manager])
+    return {pk: _body(p) for pk, p in parts.items()}
+
+
+def document(session: Session, case: Case) -> str:
+    return documents(session, [case])[case.id]
 
 
 def _pg(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+def _key(session: Session) -> str:
+    """The column that holds the case's pk: on SQLite the FTS5 table's rowid."""
+    return "case_pk" if _pg(session) else "rowid"
+
+
 def refresh(session: Session, case: Case) -> None:
     """Rewrite the case's row of the index from its current data."""
-    _write(session, case.id, document(session, case))
+    refresh_pks(session, [case.id])
 
 
-def _write(session: Session, case_pk: int, body: str) -> None:
-    session.execute(text(f"DELETE FROM {TABLE} WHERE case_pk = :pk"), {"pk": case_pk})
-    if _pg(session):
-        session.execute(text(f"INSERT INTO {TABLE} (case_pk, body, doc) VALUES (:pk, :body, "
-                             "to_tsvector('swedish', :body) || to_tsvector('simple', :body))"),
-                        {"pk": case_pk, "body": body})
-    else:
-        session.execute(text(f"INSERT INTO {TABLE} (case_pk, body) VALUES (:pk, :body)"),
-                        {"pk": case_pk, "body": body})
+def _delete(session: Session, pks: list[int]) -> None:
+    for lo in range(0, len(pks), _BATCH):
+        session.execute(text(f"DELETE FROM {TABLE} WHERE {_key(session)} IN :pks")
+                        .bindparams(bindparam("pks", expanding=True)), {"pks": pks[lo:lo + _BATCH]})
 
 
 def refresh_pks(session: Session, pks: Iterable[int]) -> None:
-    for pk in sorted(set(pks)):
-        case = session.get(Case, pk)
-        if case is None:
-            session.execute(text(f"DELETE FROM {TABLE} WHERE case_pk = :pk"), {"pk": pk})
-        else:
-            refresh(session, case)
+    """Rewrite the index rows of these cases (a case no longer stored: its row goes)."""
+    wanted = sorted(set(pks))
+    _delete(session, wanted)
+    if _pg(session):
+        insert = text(f"INSERT INTO {TABLE} (case_pk, body, doc) VALUES (:pk, :body, "
+                      "to_tsvector('swedish', :body) || to_tsvector('simple', :body))")
+    else:
+        insert = text(f"INSERT INTO {TABLE} (rowid, body) VALUES (:pk, :body)")
+    for lo in range(0, len(wanted), _BATCH):
+        cases = list(session.scalars(select(Case).where(Case.id.in_(wanted[lo:lo + _BATCH]))))
+        if cases:
+            session.execute(insert, [{"pk": pk, "body": body} for pk, body in documents(session, cases).items()])
 
 
 def _backfill(session: Session) -> None:
     """Index the cases that have no row yet (a store from before 0018)."""
-    indexed = select(text("case_pk")).select_from(text(TABLE))
+    indexed: Select[tuple[Any]] = select(literal_column(_key(session))).select_from(text(TABLE))
     missing = list(session.scalars(select(Case.id).where(Case.id.not_in(indexed))))
     if missing:
         refresh_pks(session, missing)
@@ -147,7 +168,7 @@ def match(session: Session, q: str) -> ColumnElement[bool]:
             literal_column("doc").op("@@")(query))
     else:
         expression = " ".join('"' + word.replace('"', '""') + '"*' for word in words)
-        found = select(literal_column("case_pk")).select_from(text(TABLE)).where(
+        found = select(literal_column("rowid")).select_from(text(TABLE)).where(
             text(f"{TABLE} MATCH :fts").bindparams(fts=expression))
     condition = Case.id.in_(found)
     if _CASE_ID.match(q):

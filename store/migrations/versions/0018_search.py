@@ -27,8 +27,8 @@ def upgrade() -> None:
                         sa.PrimaryKeyConstraint('case_pk'))
         op.create_index('ix_case_search_doc', 'case_search', ['doc'], postgresql_using='gin')
     else:
-        op.execute("CREATE VIRTUAL TABLE case_search USING fts5(case_pk UNINDEXED, body, "
-                   "tokenize = 'unicode61 remove_diacritics 2')")
+        # the rowid is the case's pk (bus_case.id)
+        op.execute("CREATE VIRTUAL TABLE case_search USING fts5(body, tokenize = 'unicode61 remove_diacritics 2')")
 
 
 def downgrade() -> None:
