@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, bindparam, event, false, func, literal, literal_column, or_, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from parsers.pnr import REDACTED, redact
+from parsers.pnr import REDACTED, find_count, redact
 from store.models import Case, CaseAnswer, CaseReceiver, Correction, Message
 
 TABLE = "case_search"
@@ -145,13 +145,15 @@ def _backfill(session: Session) -> None:
 
 
 def _words(q: str) -> list[str]:
-    return [w for w in fold(q).split() if _WORD.search(w)]
+    """The query's words, folded; control and format characters (a NUL PostgreSQL refuses) as spaces."""
+    clean = "".join(" " if unicodedata.category(ch).startswith("C") else ch for ch in fold(q))
+    return [w for w in clean.split() if _WORD.search(w)]
 
 
 def match(session: Session, q: str) -> ColumnElement[bool]:
     """The condition on Case.id for a free-text query (see the module's text)."""
     q = q.strip()
-    if redact(q) != q:                       # a personnummer is never searched for
+    if find_count(q):                        # a personnummer is never searched for
         return false()
     words = _words(q)
     if not words:

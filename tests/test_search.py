@@ -76,6 +76,7 @@ NACKA = {"BUS-2026-0001", "BUS-2026-0002", "BUS-2026-0003", "BUS-2026-0004", "BU
     ("personnummer", set()),                            # nor does the redaction mark
     ("\"'*:&|!()", set()),                              # the query syntaxes' characters are only text
     ("o'brien \\ x*", set()),
+    ("kom\x00\x00nacka\u200b kommun", NACKA - {"BUS-2026-0005"}),   # control characters are spaces
 ])
 def test_search(store: Database, q: str, expected: set[str]) -> None:
     assert _ids(store, q) == expected
