@@ -1,6 +1,7 @@
 """The case list in SQL: the state of each case (with its receivers), filter, sort and page in the database,
-loading only the columns the list shows.  Filters on lists inside the JSON columns (organisation types,
-themes) and the free-text search are matched in Python, over the narrow columns of the year only.
+loading only the columns the list shows.  The free-text search is the database's full-text index
+(store/search.py); filters on lists inside the JSON columns (organisation types, themes) are matched in Python,
+over the narrow columns of the year only.
 
 A case's state (store/views.STATES), the first that holds:
 closed / paused (its status); answered (no answer awaited: a person's `responded` correction, else no receiver
