@@ -5,7 +5,8 @@
 Fills a fresh store (SQLite in a temporary folder; PostgreSQL at $BUSAVVIK_TEST_PG, default
 127.0.0.1:5432/test, in a schema of its own, dropped afterwards; both by default) with N cases (with their
 receivers) and M messages by bulk insert (a tenth of the messages unlinked), then times `/arenden?ar=2026`
-(its first page of 50), one `/arenden/{id}` page and `/granska` (50 a page) through the app in-process
+(its first page of 50), one `/arenden/{id}` page, `/granska` (50 a page) and two searches (`/arenden?q=`, the
+full-text index: store/search.py; the first request indexes the bulk-inserted cases) through the app in-process
 (starlette's TestClient, logged in), median and p95 over R requests each, beside a bare SELECT of the rows
 the page shows, in the same run.
 Prints the load average (the machine may be shared); exits 1 when a page's p95 is over 100 ms.
@@ -143,6 +144,11 @@ def run(url: str, args: argparse.Namespace) -> list[float]:
                 db, select(Case).where(Case.year == 2026).order_by(Case.year, Case.seq).limit(50))),
             f"/arenden/{case_id}": ("SELECT the case and its messages", lambda: _rows(
                 db, select(Message).join(Case, Case.id == Message.case_pk).where(Case.case_id == case_id))),
+            "/arenden?q=kallelsen+enhet+12": ("SELECT the cases with both words", lambda: _rows(
+                db, select(Case.id).where(Case.form["description"].as_string().like("%kallelsen%"),
+                                          Case.form["units_involved"].as_string().like("%enhet 12%")).limit(50))),
+            "/arenden?q=BUS-2026-00042": ("SELECT the case by its id", lambda: _rows(
+                db, select(Case.id).where(Case.case_id == "BUS-2026-00042"))),
             "/granska": ("SELECT the newest 50 for review", lambda: _rows(
                 db, select(Message).where(review_sql()).order_by(*review_order()).limit(50)))}
         p95s = []

@@ -179,6 +179,9 @@ class Database:
         if auto_migrate:
             migrate(self.engine)
         self.factory = sessionmaker(self.engine, expire_on_commit=False)
+        from store import search  # the full-text index follows every change to a case
+
+        search.install(self.factory)
         self.sqlite = self.engine.dialect.name == "sqlite"
         on_file = self.sqlite and self.engine.url.database not in (None, "", ":memory:")
         self.checkpointer = Checkpointer(self.engine) if on_file else None

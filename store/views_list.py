@@ -1,6 +1,7 @@
 """The case list in SQL: the state of each case (with its receivers), filter, sort and page in the database,
-loading only the columns the list shows.  Filters on lists inside the JSON columns (organisation types,
-themes) and the free-text search are matched in Python, over the narrow columns of the year only.
+loading only the columns the list shows.  The free-text search is the database's full-text index
+(store/search.py); filters on lists inside the JSON columns (organisation types, themes) are matched in Python,
+over the narrow columns of the year only.
 
 A case's state (store/views.STATES), the first that holds:
 closed / paused (its status); answered (no answer awaited: a person's `responded` correction, else no receiver
@@ -83,8 +84,8 @@ def _sort(sort: str, today: date) -> tuple[Any, ...]:
             "state": (state_sql(today),)}.get(sort, (Case.year, Case.seq))     # event_type: in Python, redacted
 
 
-def _where(f: Any, today: date) -> list[ColumnElement[bool]]:
-    where: list[ColumnElement[bool]] = []
+def _where(f: Any, today: date, found: ColumnElement[bool] | None = None) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = [] if found is None else [found]
     if f.year is not None:
         where.append(Case.year == f.year)
     if f.state:
@@ -115,19 +116,25 @@ def page_rows(session: Session, f: Any, today: date, offset: int, limit: int | N
     """(the rows of one page, the number of cases that pass the filter); limit None: every row."""
     # Sorting on a text the pages show redacted is done on the redacted text (issue 25 L5: a sort on the stored
     # text let a user find a redacted personnummer by probing); the dates and states sort in SQL.
+    found = None
+    if f.q:                         # the free text: the database's full-text index (store/search.py)
+        from store.search import match
+
+        found, f = match(session, f.q), replace(f, q="")
     search = bool(f.q or f.org_type or f.theme or f.sort == "event_type")
-    query = select(*list_columns(today, search)).where(*_where(f, today))
+    query = select(*list_columns(today, search)).where(*_where(f, today, found))
     if search:                      # lists in JSON and free text: matched here, over the narrow columns
         rows = [r for r in (to_row(c) for c in session.execute(query)) if matches(r, f)]
         rows.sort(key=lambda r: sort_key(r, f.sort), reverse=f.descending)
         return [replace(r, description="", search_text="") for r in rows[offset:None if limit is None else
                                                                            offset + limit]], len(rows)
-    total = int(session.scalar(select(func.count()).select_from(Case).where(*_where(f, today))) or 0)
+    total = int(session.scalar(select(func.count()).select_from(Case).where(*_where(f, today, found))) or 0)
     order = [c.desc() if f.descending else c for c in (*_sort(f.sort, today), Case.id)]
     if limit is None:
         return [to_row(c) for c in session.execute(query.order_by(*order).offset(offset))], total
     # one page: its case ids first (the filter and sort alone), then the shown columns of those rows only
-    ids = list(session.scalars(select(Case.id).where(*_where(f, today)).order_by(*order).offset(offset).limit(limit)))
+    ids = list(session.scalars(select(Case.id).where(*_where(f, today, found)).order_by(*order)
+                               .offset(offset).limit(limit)))
     shown = select(Case.id, *list_columns(today, False, per_row=True)).where(Case.id.in_(ids))
     by_pk = {r.id: r for r in session.execute(shown)}
     return [to_row(by_pk[pk]) for pk in ids if pk in by_pk], total
