@@ -19,7 +19,8 @@ from store.db import Database
 from store.models import Case, Location, Message, RawBlob
 from store.retention import Item, plan
 
-VACUUM_TABLES = ("raw_blob", "message", "bus_case", "case_answer", "case_receiver", "reminder", "correction")
+VACUUM_TABLES = ("raw_blob", "message", "bus_case", "case_answer", "case_receiver", "reminder", "correction",
+                 "case_search")
 
 
 @dataclass
@@ -62,6 +63,11 @@ def vacuum(db: Database) -> str:
     """Rewrite the database's pages so that overwritten bytes leave the file; the statement run, as stated."""
     if db.sqlite:
         with db.engine.connect() as conn:
+            # the full-text index (store/search.py) keeps a rewritten row's old words in its segments until they
+            # are merged: merge them first, so culled words leave the file too
+            if conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'case_search'").first():
+                conn.exec_driver_sql("INSERT INTO case_search(case_search) VALUES('optimize')")
+                conn.commit()
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
             conn.exec_driver_sql("VACUUM")
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

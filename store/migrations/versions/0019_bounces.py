@@ -11,7 +11,7 @@ from alembic import op
 from store.models import UTCDateTime
 
 revision = '0019_bounces'
-down_revision = '0017_parsed_facts'
+down_revision = '0018_search'
 branch_labels = None
 depends_on = None
 
