@@ -171,8 +171,8 @@ def _check(r: Round, name: str, width: int) -> None:
     a screenshot of the page at this width is kept."""
     where = f"{r.path()} at {width} px"
     r.problems += [f"{where}: {v}" for v in browser.axe_serious(r.driver, r.axe)]
-    if width <= 390 and (extra := browser.sideways(r.driver)) > 0:
-        r.problems.append(f"{where}: scrolls sideways by {extra} px")
+    if width <= 390 and (wide := browser.sideways(r.driver)):
+        r.problems.append(f"{where}: {wide}")
     r.shot(f"{name}-{width}")
 
 

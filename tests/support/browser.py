@@ -113,7 +113,16 @@ def set_width(driver: Any, width: int) -> None:
         driver.set_window_size(2 * width - inner, 1000)
 
 
-def sideways(driver: Any) -> int:
-    """How far the page is wider than its viewport (0 when nothing scrolls sideways)."""
-    return int(driver.execute_script(
+def sideways(driver: Any) -> str:
+    """"" when nothing on the page scrolls sideways, else by how much and the first elements reaching past the
+    viewport's right edge."""
+    extra = int(driver.execute_script(
         "return document.documentElement.scrollWidth - document.documentElement.clientWidth"))
+    if extra <= 0:
+        return ""
+    wide = driver.execute_script(
+        "const w = document.documentElement.clientWidth; return Array.from(document.querySelectorAll('body *'))"
+        ".filter(e => e.getBoundingClientRect().right > w + 1).slice(-4)"
+        ".map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '') + ' ' +"
+        " Math.round(e.getBoundingClientRect().right) + 'px')")
+    return f"scrolls sideways by {extra} px ({', '.join(wide)})"
