@@ -145,8 +145,8 @@ def create_app(db: Database, settings: Settings, rules: Rules, throttle: Throttl
         routes += [Route("/login/sso", gate(None, sso.start)), Route(settings.web.oidc.redirect_path,
                                                                     gate(None, sso.callback))]
     routes += [Route(path, gate(role, handler), methods=[method]) for method, path, role, handler in
-               [*bulk.ROUTES, *review.ROUTES, *lists.ROUTES, *pages.ROUTES, *actions.ROUTES, *answer_actions.ROUTES,   # Granska first
-                *audit.ROUTES, *holds.ROUTES, *report_draft.ROUTES]]
+               [*bulk.ROUTES, *review.ROUTES, *lists.ROUTES, *pages.ROUTES, *actions.ROUTES,   # Granska first
+                *answer_actions.ROUTES, *audit.ROUTES, *holds.ROUTES, *report_draft.ROUTES]]
     app = Starlette(routes=routes)
     app.state.web = web
     return SecurityHeaders(app)
