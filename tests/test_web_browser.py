@@ -153,6 +153,26 @@ def _set_outcome(r: Round) -> None:
     r.shots += 1
 
 
+def _bulk(r: Round) -> None:
+    """Tick a case on the list and pause it with "Pausa markerade"; tick the newsletter in Granska and dismiss it
+    with "Avfärda markerade" (the checkboxes belong to a form outside the table, by their form attribute)."""
+    r.driver.get(r.base + "/arenden")
+    box = r.find("#valj-BUS-2026-0003")
+    assert box.accessible_name == "Markera BUS-2026-0003"       # its label, for screen readers only
+    box.click()
+    assert box.is_selected()
+    r.follow(r.xpath("//form[@id='markerade']//button[text()='Pausa markerade']"))
+    assert r.path() == "/arenden?klart=pausade" and r.notice() == "De markerade ärendena är pausade."
+    assert "pausat" in r.xpath("//tr[@data-case-id='BUS-2026-0003']").text
+    r.shot("arenden-pausade")
+    r.driver.get(r.base + "/granska")
+    row = r.xpath("//tr[td[contains(., 'Nyhetsbrev')]]")
+    row.find_element("css selector", "input[type=checkbox][name=message]").click()
+    r.follow(r.xpath("//form[@id='markerade']//button[text()='Avfärda markerade']"))
+    assert r.path() == "/granska?klart=avfardade" and "Nyhetsbrev" not in r.page()
+    r.shot("granska-avfardade-markerade")
+
+
 def _log_out(r: Round) -> None:
     r.follow(r.find("form.logout button[type=submit]"))
     assert r.path().startswith("/login"), r.path()
@@ -210,7 +230,7 @@ def test_the_secretariats_round_in_a_real_browser(chromium: str, server: str, tm
     with browser.headless(chromium, tmp_path / "chromium-profile") as driver:
         r = Round(driver, server, folder, axe)
         try:
-            for step in (_log_in, _filter_and_open, _link_from_review, _set_outcome, _log_out, _sweep):
+            for step in (_log_in, _filter_and_open, _link_from_review, _set_outcome, _bulk, _log_out, _sweep):
                 step(r)
         except Exception:
             driver.save_screenshot(str(folder / "fel.png"))    # the page the round stopped on
