@@ -4,6 +4,16 @@
 # LibreOffice Writer and poppler (the yearly report's Word draft converted to PDF and page images).
 # Installs them only when missing, and only as root; otherwise says what to install. Idempotent.
 set -euo pipefail
+# tests/test_web_browser.py injects axe-core (the npm package) into every page it visits; kept in a project-local,
+# gitignored folder. Needs no root; skipped (with a note) without npm.
+here="$(cd "$(dirname "$0")/.." && pwd)"
+if [ ! -f "$here/tests/.node/node_modules/axe-core/axe.min.js" ]; then
+  if command -v npm >/dev/null 2>&1; then
+    npm install --silent --no-audit --no-fund --prefix "$here/tests/.node" axe-core@4 >&2
+  else
+    echo "install-test-deps: npm not found; the browser test skips its axe-core checks (fails under CI=true)" >&2
+  fi
+fi
 missing=()
 command -v dovecot >/dev/null 2>&1 || missing+=(dovecot-imapd)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)

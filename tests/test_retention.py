@@ -57,7 +57,7 @@ def test_plan_apply_verify(db: Database, rules: Rules, tmp_path: Path) -> None:
     assert "storsthlm    rå e-post         2024" not in plan.output           # 1000 days not yet run
     assert "storsthlm    övrig e-post      2024: 1" in plan.output            # the newsletter
     assert "2025" not in plan.output                                          # a year from receipt not yet run
-    assert "Spärrade (case hold), gallras inte: 1 ärenden" in plan.output
+    assert "Spärrade för gallring, gallras inte: 1 ärende" in plan.output
     assert "brevlådan hsf innehåller fortfarande 8 meddelanden äldre än perioden (365 dagar)" in plan.output
     assert _message_bytes(db) == bytes_before                                  # the plan changed nothing
 

@@ -3,7 +3,8 @@ real `busavvik web` process over a store with three cases and unlinked mail. Log
 case, link an unlinked mail from Granska, set the answer's outcome, see it in the history, log out. Every page is
 kept as a PNG in the screenshot folder the run prints (BUSAVVIK_SCREENSHOTS, else a fresh temporary folder).
 Only clicks and typing: the pages' Content-Security-Policy forbids inline script, and the console must stay free
-of CSP violations."""
+of CSP violations. Then every page, at 1366 and at 390 px, with axe-core (the npm package, injected by the driver)
+finding no serious or critical violation and, at 390 px, nothing scrolling sideways."""
 from __future__ import annotations
 
 import os
@@ -21,6 +22,7 @@ from tests.support import web_support as ws
 
 pytestmark = pytest.mark.integration
 USER, PASSWORD = "sara", "sara-lösen-1"
+ADMIN, ADMIN_PASSWORD = "adam", "adam-lösen-1"       # sees every page, /drift and /atkomstlogg too
 CASE = "BUS-2026-0001"                    # the SIP-möte deviation of tests/support/web_support.py
 LOOSE = "Angående vår avvikelse"          # the unlinked mail from the receiver, with no thread headers
 
@@ -43,9 +45,10 @@ def server(chromium: str, tmp_path: Path, rules: Rules) -> Iterator[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BUSAVVIK_")}
     env["BUSAVVIK_WEB_SECRET"] = "browser-test-secret-for-cookies-0123456789"
     cli = [*ws.command(), "--config", str(cfg)]
-    added = subprocess.run([*cli, "user", "add", USER, "--role", "secretariat", "--password-stdin"],
-                           input=PASSWORD + "\n", env=env, cwd=ws.ROOT, capture_output=True, text=True, timeout=60)
-    assert added.returncode == 0, added.stderr
+    for name, role, password in ((USER, "secretariat", PASSWORD), (ADMIN, "admin", ADMIN_PASSWORD)):
+        added = subprocess.run([*cli, "user", "add", name, "--role", role, "--password-stdin"], input=password + "\n",
+                               env=env, cwd=ws.ROOT, capture_output=True, text=True, timeout=60)
+        assert added.returncode == 0, added.stderr
     with ws.web_server(cfg, env) as base:
         yield base
 
@@ -53,8 +56,9 @@ def server(chromium: str, tmp_path: Path, rules: Rules) -> Iterator[str]:
 class Round:
     """One browser session: each step lands on a page, checks it and keeps a numbered screenshot of it."""
 
-    def __init__(self, driver: Any, base: str, folder: Path) -> None:
-        self.driver, self.base, self.folder, self.shots = driver, base, folder, 0
+    def __init__(self, driver: Any, base: str, folder: Path, axe: str) -> None:
+        self.driver, self.base, self.folder, self.shots, self.axe = driver, base, folder, 0, axe
+        self.problems: list[str] = []
 
     def shot(self, name: str) -> None:
         self.shots += 1
@@ -149,12 +153,68 @@ def _set_outcome(r: Round) -> None:
     r.shots += 1
 
 
+def _bulk(r: Round) -> None:
+    """Tick a case on the list and pause it with "Pausa markerade"; tick the newsletter in Granska and dismiss it
+    with "Avfärda markerade" (the checkboxes belong to a form outside the table, by their form attribute)."""
+    r.driver.get(r.base + "/arenden")
+    box = r.find("#valj-BUS-2026-0003")
+    assert box.accessible_name == "Markera BUS-2026-0003"       # its label, for screen readers only
+    box.click()
+    assert box.is_selected()
+    r.follow(r.xpath("//form[@id='markerade']//button[text()='Pausa markerade']"))
+    assert r.path() == "/arenden?klart=pausade" and r.notice() == "De markerade ärendena är pausade."
+    assert "pausat" in r.xpath("//tr[@data-case-id='BUS-2026-0003']").text
+    r.shot("arenden-pausade")
+    r.driver.get(r.base + "/granska")
+    row = r.xpath("//tr[td[contains(., 'Nyhetsbrev')]]")
+    row.find_element("css selector", "input[type=checkbox][name=message]").click()
+    r.follow(r.xpath("//form[@id='markerade']//button[text()='Avfärda markerade']"))
+    assert r.path() == "/granska?klart=avfardade" and "Nyhetsbrev" not in r.page()
+    r.shot("granska-avfardade-markerade")
+
+
 def _log_out(r: Round) -> None:
     r.follow(r.find("form.logout button[type=submit]"))
     assert r.path().startswith("/login"), r.path()
     r.shot("utloggad")
     r.driver.get(r.base + f"/arenden/{CASE}")             # the session is gone
     assert r.path().startswith("/login"), r.path()
+
+
+SWEPT = ("/", "/arenden", f"/arenden/{CASE}", "/granska", "/granska/avfardade", "/att-folja-upp", "/rapport/2026",
+         "/drift", "/atkomstlogg")
+WIDTHS = (1366, 390)
+
+
+def _check(r: Round, name: str, width: int) -> None:
+    """axe-core finds no serious or critical violation on the current page; at 390 px nothing scrolls sideways;
+    a screenshot of the page at this width is kept."""
+    where = f"{r.path()} at {width} px"
+    r.problems += [f"{where}: {v}" for v in browser.axe_serious(r.driver, r.axe)]
+    if width <= 390 and (wide := browser.sideways(r.driver)):
+        r.problems.append(f"{where}: {wide}")
+    r.shot(f"{name}-{width}")
+
+
+def _sweep(r: Round) -> None:
+    """Every page at 1366 and at 390 px: the login form, then as an admin each page of SWEPT."""
+    for width in WIDTHS:
+        browser.set_width(r.driver, width)
+        r.driver.get(r.base + "/login")
+        _check(r, "inloggning", width)
+    r.find("input[name=username]").send_keys(ADMIN)
+    r.find("input[name=password]").send_keys(ADMIN_PASSWORD)
+    r.follow(r.find("form.login button[type=submit]"))
+    for width in WIDTHS:
+        browser.set_width(r.driver, width)
+        for path in SWEPT:
+            r.driver.get(r.base + path)
+            r.find("main")
+            assert "Logga in" not in r.driver.title, path
+            name = path.strip("/").replace("/", "-") or "oversikt"
+            _check(r, name, width)
+    browser.set_width(r.driver, 1280)
+    assert r.problems == [], "\n".join(r.problems)
 
 
 def _csp_violations(driver: Any) -> list[str]:
@@ -166,10 +226,11 @@ def test_the_secretariats_round_in_a_real_browser(chromium: str, server: str, tm
     folder = browser.screenshot_folder()
     print(f"screenshots: {folder}")                     # also in the run's summary and the JUnit XML
     record_property("screenshots", str(folder))
+    axe = browser.axe_source()
     with browser.headless(chromium, tmp_path / "chromium-profile") as driver:
-        r = Round(driver, server, folder)
+        r = Round(driver, server, folder, axe)
         try:
-            for step in (_log_in, _filter_and_open, _link_from_review, _set_outcome, _log_out):
+            for step in (_log_in, _filter_and_open, _link_from_review, _set_outcome, _bulk, _log_out, _sweep):
                 step(r)
         except Exception:
             driver.save_screenshot(str(folder / "fel.png"))    # the page the round stopped on

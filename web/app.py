@@ -126,7 +126,7 @@ async def healthz(request: Request) -> Response:
 
 def create_app(db: Database, settings: Settings, rules: Rules, throttle: Throttle | None = None,
                today: Callable[[], date] | None = None) -> ASGIApp:
-    from web import actions, answer_actions, audit, holds, lists, pages, report_draft, review
+    from web import actions, answer_actions, audit, bulk, holds, lists, pages, report_draft, review
 
     secure = settings.web.base_url.startswith("https://")
     sessions = Sessions(secret_key(settings.web), int(settings.web.session_hours * 3600), secure, db,
@@ -145,8 +145,8 @@ def create_app(db: Database, settings: Settings, rules: Rules, throttle: Throttl
         routes += [Route("/login/sso", gate(None, sso.start)), Route(settings.web.oidc.redirect_path,
                                                                     gate(None, sso.callback))]
     routes += [Route(path, gate(role, handler), methods=[method]) for method, path, role, handler in
-               [*review.ROUTES, *lists.ROUTES, *pages.ROUTES, *actions.ROUTES, *answer_actions.ROUTES,   # Granska first
-                *audit.ROUTES, *holds.ROUTES, *report_draft.ROUTES]]
+               [*bulk.ROUTES, *review.ROUTES, *lists.ROUTES, *pages.ROUTES, *actions.ROUTES,   # Granska first
+                *answer_actions.ROUTES, *audit.ROUTES, *holds.ROUTES, *report_draft.ROUTES]]
     app = Starlette(routes=routes)
     app.state.web = web
     return SecurityHeaders(app)

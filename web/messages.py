@@ -30,6 +30,8 @@ NOTICES = {
     "inga-forslag": "Det fanns inga föreslagna utfall att bekräfta.",
     "ny-adress": "Mottagarens adress är bytt. Mottagaren väntar på svar och nästa påminnelse går till den nya "
                  "adressen.",
+    "pausade": "De markerade ärendena är pausade.",
+    "avfardade": "De markerade mejlen är markerade som inte en avvikelse och ligger under Avfärdade.",
 }
 ERRORS = {
     "okand-status": "Okänd status. Välj Stäng ärendet, Pausa eller Öppna igen.",
@@ -63,6 +65,7 @@ ERRORS = {
     "ange-kanal": "Välj hur mottagaren svarade (telefon, möte, mejl direkt till rapportören, annat).",
     "for-lang-anteckning": "Anteckningen är för lång (högst 2 000 tecken).",
     "valj-arende": "Välj minst ett ärende.",
+    "valj-mejl": "Välj minst ett mejl.",
     "valj-utfall": "Välj ett utfall.",
     "ange-skal": "Ange ett skäl för spärren (till exempel en begäran om allmän handling), högst 2 000 tecken.",
 }

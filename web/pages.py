@@ -165,10 +165,11 @@ async def case_list(ctx: Ctx) -> Response:
             return rows, total, views.case_years(session)
     shown, total, years = await ctx.db(read)
     pages = max(1, -(-total // PAGE_SIZE))
-    keep = {k: v for k, v in params.items() if k not in ("sida", "sort", "ordning") and v}
+    keep = {k: v for k, v in params.items() if k not in ("sida", "sort", "ordning", "klart", "fel") and v}
     return ctx.page("cases.html", title="Ärenden", rows=shown, total=total, page=page, pages=pages,
                     every=every, f=flt, years=years, keep=keep, states=views.STATES,
-                    org_types=choices.org_types(ctx.web.rules), themes=choices.themes(ctx.web.rules))
+                    org_types=choices.org_types(ctx.web.rules), themes=choices.themes(ctx.web.rules),
+                    notice=messages.notice(params), error=messages.error(params))
 
 
 async def case_page(ctx: Ctx) -> Response:

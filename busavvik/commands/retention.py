@@ -46,7 +46,8 @@ def _print_plan(result: object) -> None:
         out.print(f"  {owner:<12} {CLASS_NAMES[cls]:<17} {year}: {n}", highlight=False)
     if result.held:
         cases = sorted({i.case_pk for i in result.held if i.case_pk is not None})
-        out.print(f"Spärrade (case hold), gallras inte: {len(cases)} ärenden", highlight=False)
+        from notify.swedish import count
+        out.print(f"Spärrade för gallring, gallras inte: {count(len(cases), 'ärende')}", highlight=False)
 
 
 def _print_unknown_boxes(ctx: typer.Context, session: Session) -> None:

@@ -73,3 +73,56 @@ def headless(binary: str, profile: Path) -> Iterator[Any]:
         yield driver
     finally:
         driver.quit()
+
+
+AXE = Path(__file__).resolve().parents[1] / ".node" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def axe_source() -> str:
+    """axe-core's axe.min.js (installed by scripts/install-test-deps.sh into tests/.node/); skips the test when
+    absent, fails it under CI=true."""
+    if not AXE.is_file():
+        reason = f"axe-core not installed ({AXE}; bash scripts/install-test-deps.sh, needs npm)"
+        if in_ci():
+            pytest.fail(f"CI=true: {reason}")
+        pytest.skip(reason)
+    return AXE.read_text(encoding="utf-8")
+
+
+def axe_serious(driver: Any, source: str) -> list[str]:
+    """Injects axe-core into the current page (by the driver, so the page's CSP does not apply) and runs it; the
+    serious and critical violations, one line each (rule, impact, the first offending elements)."""
+    driver.set_script_timeout(60)
+    if not driver.execute_script("return typeof window.axe !== 'undefined'"):
+        driver.execute_script(source)
+    result = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {resultTypes: ['violations']})"
+        ".then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+        " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))))"
+        ".catch(e => done([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}]));")
+    return [f"{v['id']} ({v['impact']}): {v['help']} at {v['nodes']}" for v in result
+            if v["impact"] in ("serious", "critical")]
+
+
+def set_width(driver: Any, width: int) -> None:
+    """Resizes the browser so that the page's viewport is `width` CSS pixels wide."""
+    driver.set_window_size(width, 1000)
+    inner = int(driver.execute_script("return window.innerWidth"))
+    if inner != width:
+        driver.set_window_size(2 * width - inner, 1000)
+
+
+def sideways(driver: Any) -> str:
+    """"" when nothing on the page scrolls sideways, else by how much and the first elements reaching past the
+    viewport's right edge."""
+    extra = int(driver.execute_script(
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth"))
+    if extra <= 0:
+        return ""
+    wide = driver.execute_script(
+        "const w = document.documentElement.clientWidth; return Array.from(document.querySelectorAll('body *'))"
+        ".filter(e => e.getBoundingClientRect().right > w + 1).slice(-4)"
+        ".map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '') + ' ' +"
+        " Math.round(e.getBoundingClientRect().right) + 'px')")
+    return f"scrolls sideways by {extra} px ({', '.join(wide)})"
