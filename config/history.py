@@ -3,13 +3,12 @@ counted from the store: a year listed in the file is taken from it ("publicerad"
 ("beräknad").  Pure: the caller hands over the counted figures."""
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from config.errors import ConfigError
+from config.errors import ConfigError, read_toml
 
 DEFAULT_HISTORY_PATH = Path(__file__).with_name("history.toml")
 PUBLISHED = "publicerad"
@@ -93,12 +92,7 @@ def parse_history(data: dict[str, Any], where: str) -> History:
 
 def load_history(path: Path | str | None = None) -> History:
     file = Path(path) if path else DEFAULT_HISTORY_PATH
-    try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read history file {file}: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{file}: {exc}") from None
+    data = read_toml(file, "history file")
     return parse_history(data, str(file) if path else "defaults")
 
 

@@ -9,14 +9,13 @@ a day, and says why (`Place.why`) — `busavvik rules org` prints that.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from config.errors import ConfigError
+from config.errors import ConfigError, read_toml
 from config.rules import Rules
 
 DEFAULT_REGISTER_PATH = Path(__file__).with_name("organisations.toml")
@@ -225,10 +224,5 @@ def parse_register(data: dict[str, Any], where: str) -> Register:
 def load_register(path: Path | str | None = None) -> Register:
     """The admin's register at `path`, else the shipped default."""
     file = Path(path) if path else DEFAULT_REGISTER_PATH
-    try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read organisation register {file}: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{file}: {exc}") from None
+    data = read_toml(file, "organisation register")
     return parse_register(data, str(file) if path else "defaults")

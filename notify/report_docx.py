@@ -8,7 +8,6 @@ the draft: the places for quotes and reflections are marked "[Citat: …]" and "
 from __future__ import annotations
 
 import tempfile
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -22,7 +21,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm
 
-from config.errors import ConfigError
+from config.errors import ConfigError, read_toml
 from config.history import COMPUTED, History, YearFigures, merged
 from notify.report_figures import Figure, Period
 from notify.report_stats import SIP_THEME, YearStats, share
@@ -59,12 +58,7 @@ class Texts:
 
 def load_texts(path: Path | None = None) -> Texts:
     file = path or DEFAULT_TEXTS
-    try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read report texts {file}: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{file}: {exc}") from None
+    data = read_toml(file, "report texts")
     known = {"title", "subtitle", "bakgrund", "syfte", "geografi", "measures"}
     if set(data) - known:
         raise ConfigError(f"{file}: unknown key(s) {', '.join(sorted(set(data) - known))}; known: "

@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 
 from parsers.dates import plausible_year, typed_day
 from parsers.outcome import check_label
-from store import bounces, case_version, corrections, receiver_changes, review, views
+from store import bounces, case_version, corrections, receiver_changes, views
 from store.case_version import StaleError
 from store.caseview import case_by_id
 from store.corrections import CorrectionError
@@ -193,11 +193,6 @@ async def unlink(ctx: Ctx) -> Response:
     return await _run(ctx, _case_path(case_id), work, done="bortkopplat")
 
 
-async def dismiss(ctx: Ctx) -> Response:
-    """Granska: a mail that is not about a deviation leaves review (kept; `busavvik review dismiss --undo`)."""
-    def work(session: Session) -> None:
-        review.dismiss(session, _message(session, ctx).message_id, _who(ctx))
-    return await _run(ctx, "/granska", work, done="inte-avvikelse", failed="redan-avfardat")
 
 
 async def set_expected(ctx: Ctx) -> Response:
@@ -276,6 +271,5 @@ ROUTES = [
     ("POST", "/arenden/{case_id}/falt", "secretariat", set_field),
     ("POST", "/arenden/{case_id}/koppla", "secretariat", link),
     ("POST", "/arenden/{case_id}/koppla-bort", "secretariat", unlink),
-    ("POST", "/granska/koppla", "secretariat", link),
-    ("POST", "/granska/inte-avvikelse", "secretariat", dismiss),
 ]
+# Granska's "Koppla" and "Inte en avvikelse" (/granska/koppla, /granska/inte-avvikelse) are web/review.py's
