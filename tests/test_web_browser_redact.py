@@ -36,7 +36,7 @@ def server(tmp_path: Path, rules: Rules) -> Iterator[tuple[str, str]]:
     cfg = tmp_path / "busavvik.toml"
     cfg.write_text(f'[database]\nurl = "{url}"\n')
     env = {k: v for k, v in os.environ.items() if not k.startswith("BUSAVVIK_")}
-    env["BUSAVVIK_WEB_SECRET"] = "browser-test-secret-for-cookies"
+    env["BUSAVVIK_WEB_SECRET"] = "browser-test-secret-for-cookies-0123456789"
     with ws.web_server(cfg, env) as base:
         yield base, case_id
 
